@@ -1,0 +1,1 @@
+"""The interchange layer: departments' CSV and Excel files in, checked, and out again."""

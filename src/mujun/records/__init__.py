@@ -1,0 +1,45 @@
+"""The records layer: SQLAlchemy models of every table of the interchange format."""
+
+from mujun.records.base import Base
+from mujun.records.buildings import Building
+from mujun.records.changes import Change, DataImport
+from mujun.records.enterprises import Enterprise
+from mujun.records.jurisdictions import Jurisdiction
+from mujun.records.land import Construction, LandApproval, LandContract, LandOccupancy, Parcel
+from mujun.records.metrics import AnnualMetric, MonthlyMetric
+from mujun.records.risks import Compliance, LegalEvent
+
+# The tables of the interchange format, each after every table it refers to.
+DATA_MODELS: tuple[type[Base], ...] = (
+    Jurisdiction,
+    Enterprise,
+    Parcel,
+    LandOccupancy,
+    LandContract,
+    Construction,
+    Building,
+    AnnualMetric,
+    MonthlyMetric,
+    LegalEvent,
+    Compliance,
+    LandApproval,
+)
+
+__all__ = [
+    "DATA_MODELS",
+    "AnnualMetric",
+    "Base",
+    "Building",
+    "Change",
+    "Compliance",
+    "Construction",
+    "DataImport",
+    "Enterprise",
+    "Jurisdiction",
+    "LandApproval",
+    "LandContract",
+    "LandOccupancy",
+    "LegalEvent",
+    "MonthlyMetric",
+    "Parcel",
+]

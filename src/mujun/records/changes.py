@@ -1,0 +1,130 @@
+"""The change log: every insert, update and delete of a record, with who, when, why and from
+which import, and the values before and after (after NetBox's ``ObjectChange``).
+
+Bulk imports write their change rows themselves (:mod:`mujun.interchange.importer`); changes
+made through the ORM are logged by :func:`log_orm_changes`, so no path writes unlogged.
+"""
+
+import datetime as dt
+import getpass
+import os
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from mujun.records.base import Base
+from mujun.records.vocabulary import ChangeAction
+
+KEY_SEPARATOR = "|"
+
+
+class DataImport(Base):
+    """One committed import of a data set."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    counts: Mapped[dict[str, dict[str, int]]] = mapped_column(JSON)
+
+
+class Change(Base):
+    """One mutation of one record."""
+
+    __tablename__ = "change_log"
+    __table_args__ = (Index("ix_change_log_object", "table_name", "object_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)
+    table_name: Mapped[str] = mapped_column(String(64))
+    object_key: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(8))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+def current_actor() -> str:
+    """Who is making changes: ``MUJUN_ACTOR`` if set, else the operating-system user."""
+    return os.environ.get("MUJUN_ACTOR") or getpass.getuser()
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _snapshot(obj: Base, *, committed: bool) -> dict[str, Any]:
+    state = inspect(obj)
+    values: dict[str, Any] = {}
+    for attr in state.mapper.column_attrs:
+        history = state.attrs[attr.key].history
+        if committed and history.deleted:
+            value = history.deleted[0]
+        elif committed and history.unchanged:
+            value = history.unchanged[0]
+        elif committed and not history.added:
+            value = None
+        else:
+            value = getattr(obj, attr.key)
+        values[attr.key] = _plain(value)
+    return values
+
+
+def _object_key(obj: Base) -> str:
+    identity = inspect(obj).mapper.primary_key_from_instance(obj)
+    return KEY_SEPARATOR.join(str(_plain(part)) for part in identity)
+
+
+@event.listens_for(Session, "before_flush")
+def log_orm_changes(session: Session, _context: Any, _instances: Any) -> None:
+    """Add a :class:`Change` for every record the flush inserts, updates or deletes.
+
+    The actor and reason come from ``session.info`` (``actor``, ``reason``) when the caller
+    set them.
+    """
+    actor = session.info.get("actor") or current_actor()
+    reason = session.info.get("reason")
+    at = now()
+
+    def record(obj: Base, action: ChangeAction, before: Any, after: Any) -> None:
+        session.add(
+            Change(
+                changed_at=at,
+                actor=actor,
+                import_id=session.info.get("import_id"),
+                table_name=obj.__tablename__,
+                object_key=_object_key(obj),
+                action=action,
+                before=before,
+                after=after,
+                reason=reason,
+            )
+        )
+
+    for obj in list(session.new):
+        if _is_logged(obj):
+            record(obj, ChangeAction.INSERT, None, _snapshot(obj, committed=False))
+    for obj in list(session.dirty):
+        if _is_logged(obj) and session.is_modified(obj, include_collections=False):
+            before = _snapshot(obj, committed=True)
+            after = _snapshot(obj, committed=False)
+            if before != after:
+                record(obj, ChangeAction.UPDATE, before, after)
+    for obj in list(session.deleted):
+        if _is_logged(obj):
+            record(obj, ChangeAction.DELETE, _snapshot(obj, committed=True), None)
+
+
+def _is_logged(obj: object) -> bool:
+    return isinstance(obj, Base) and not isinstance(obj, Change | DataImport)

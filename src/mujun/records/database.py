@@ -1,0 +1,53 @@
+"""Where the records live: the URL, the engine, and bringing the schema up to date."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+DEFAULT_SQLITE_FILE = "mujun.db"
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The database URL: the one given, else ``MUJUN_DB``, else an SQLite file here.
+
+    ``postgresql://`` is read as psycopg 3, the driver this project ships with.
+    """
+    chosen = url or os.environ.get("MUJUN_DB") or f"sqlite:///{DEFAULT_SQLITE_FILE}"
+    parsed = make_url(chosen)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def open_engine(url: str | None = None) -> Engine:
+    """An engine on the records database; SQLite gets foreign keys and WAL switched on."""
+    engine = create_engine(resolve_url(url))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest migration (safe to repeat)."""
+    command.upgrade(alembic_config(engine), "head")

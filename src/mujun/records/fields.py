@@ -1,0 +1,117 @@
+"""Column declarations shared by the records and the interchange format.
+
+A model column is declared once, with :func:`attribute`: its SQL type follows from its value kind,
+and its interchange metadata (Chinese header, whether required, allowed codes, what it refers
+to) travels in ``Column.info`` so that import, export and templates all read the same truth.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import MappedColumn, mapped_column
+from sqlalchemy.types import TypeEngine
+
+from mujun.records.vocabulary import Coded
+
+
+class ValueKind(StrEnum):
+    """How a cell's text is read and checked."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    YEAR = "year"
+    NUMBER = "number"
+    SHARE = "share"  # a number from 0 to 1
+    DATE = "date"  # YYYY-MM-DD
+    MONTH = "month"  # YYYY-MM
+    BOOLEAN = "boolean"
+    CODE = "code"  # one of a Coded enum
+    CREDIT_CODE = "credit_code"  # 统一社会信用代码, GB 32100
+    WKT = "wkt"  # polygon in CGCS2000 lon-lat
+
+
+_SQL_TYPES: dict[ValueKind, TypeEngine[Any]] = {
+    ValueKind.TEXT: String(),
+    ValueKind.INTEGER: Integer(),
+    ValueKind.YEAR: Integer(),
+    ValueKind.NUMBER: Float(),
+    ValueKind.SHARE: Float(),
+    ValueKind.DATE: Date(),
+    ValueKind.MONTH: String(7),
+    ValueKind.BOOLEAN: Boolean(),
+    ValueKind.CODE: String(32),
+    ValueKind.CREDIT_CODE: String(18),
+    ValueKind.WKT: Text(),
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """What the interchange format knows about one column."""
+
+    label_zh: str
+    kind: ValueKind
+    required: bool
+    choices: type[Coded] | None
+    references: str | None  # name of the table whose single-column key this column names
+    non_negative: bool
+    help_zh: str
+
+
+def attribute(
+    label_zh: str,
+    kind: ValueKind,
+    *,
+    key: bool = False,
+    required: bool = False,
+    choices: type[Coded] | None = None,
+    references: str | None = None,
+    non_negative: bool = False,
+    help_zh: str = "",
+) -> MappedColumn[Any]:
+    """Declare a records column together with its interchange metadata.
+
+    ``references`` names a table ("enterprises"); the foreign key points at that table's key and
+    is deferred to commit, so one data set may name records it brings in any order.
+    """
+    if (kind is ValueKind.CODE) != (choices is not None):
+        raise ValueError(f"{label_zh}: a CODE column needs choices, and only it")
+    constraints = (
+        [ForeignKey(f"{references}.{_KEY_OF[references]}", deferrable=True, initially="DEFERRED")]
+        if references
+        else []
+    )
+    return mapped_column(
+        _SQL_TYPES[kind],
+        *constraints,
+        primary_key=key,
+        nullable=not (key or required),
+        index=bool(references) and not key,
+        info={
+            "field": Field(
+                label_zh=label_zh,
+                kind=kind,
+                required=key or required,
+                choices=choices,
+                references=references,
+                non_negative=non_negative,
+                help_zh=help_zh,
+            )
+        },
+    )
+
+
+# The single-column key of every table another table may refer to.
+_KEY_OF = {
+    "jurisdictions": "code",
+    "enterprises": "credit_code",
+    "parcels": "parcel_id",
+}
+
+
+def field_of(column: Any) -> Field:
+    """The interchange metadata of a model column."""
+    field: Field = column.info["field"]
+    return field

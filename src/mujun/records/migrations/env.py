@@ -1,0 +1,17 @@
+"""Alembic environment: runs on the engine handed over in ``config.attributes``."""
+
+from alembic import context
+from sqlalchemy import Engine
+
+from mujun.records import Base
+
+engine: Engine = context.config.attributes["engine"]
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    context.run_migrations()

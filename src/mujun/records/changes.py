@@ -65,16 +65,13 @@ def _plain(value: Any) -> Any:
 
 
 def _snapshot(obj: Base, *, committed: bool) -> dict[str, Any]:
+    """The record's column values: as stored (``committed``) or as about to be flushed."""
     state = inspect(obj)
     values: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
-        history = state.attrs[attr.key].history
-        if committed and history.deleted:
-            value = history.deleted[0]
-        elif committed and history.unchanged:
-            value = history.unchanged[0]
-        elif committed and not history.added:
-            value = None
+        if committed:
+            history = state.attrs[attr.key].load_history()
+            value = (history.deleted or history.unchanged or [None])[0]
         else:
             value = getattr(obj, attr.key)
         values[attr.key] = _plain(value)

@@ -1,0 +1,1 @@
+"""The ``mujun`` command line."""

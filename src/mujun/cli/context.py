@@ -1,0 +1,45 @@
+"""What every command shares: the records database, the language, and how failures end."""
+
+import os
+from dataclasses import dataclass
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+
+from mujun.interchange.problems import Language
+from mujun.records.database import open_engine, upgrade
+
+stdout = Console(soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True)
+
+
+@dataclass
+class Settings:
+    db_url: str | None
+    lang: Language
+
+    def engine(self) -> Engine:
+        """The records database, its schema brought up to date."""
+        engine = open_engine(self.db_url)
+        upgrade(engine)
+        return engine
+
+    def say(self, zh: str, en: str) -> str:
+        return zh if self.lang == "zh" else en
+
+
+def settings(ctx: typer.Context) -> Settings:
+    found: Settings = ctx.ensure_object(Settings)
+    return found
+
+
+def default_language() -> Language:
+    return "en" if os.environ.get("MUJUN_LANG", "zh").lower().startswith("en") else "zh"
+
+
+def fail(reason: str, code: int = 1) -> NoReturn:
+    """End the command: a one-line reason on stderr and a non-zero exit."""
+    stderr.print(reason.replace("\n", " "), markup=False, highlight=False)
+    raise typer.Exit(code)

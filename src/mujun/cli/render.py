@@ -1,0 +1,59 @@
+"""Showing results: rich tables for people, one JSON document for programs."""
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Any
+
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mujun.cli.context import Settings, stderr, stdout
+from mujun.interchange.problems import Problem
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+def print_json(document: Any) -> None:
+    """Exactly one JSON document on stdout."""
+    print(json.dumps(document, ensure_ascii=False, default=str))
+
+
+def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(title=title, title_justify="left")
+    for header in headers:
+        table.add_column(header)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    stdout.print(table)
+
+
+def problems_table(settings: Settings, problems: Sequence[Problem]) -> None:
+    say = settings.say
+    print_table(
+        say(f"数据问题（共 {len(problems)} 处）", f"Problems ({len(problems)})"),
+        [say("文件", "file"), say("行", "row"), say("列", "column"), say("值", "value"),
+         say("问题", "reason")],
+        [(p.file, p.row, p.column, p.value, p.message(settings.lang)) for p in problems],
+    )
+
+
+@contextmanager
+def progress_line(enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    """A transient progress line on stderr: the current step and the time elapsed."""
+    if not enabled or not stderr.is_terminal:
+        yield lambda _: None
+        return
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("")
+        yield lambda step: progress.update(task, description=step)

@@ -1,0 +1,66 @@
+"""Writing the records out in the interchange format: a folder of CSV files, or a workbook.
+
+Importing an export reproduces the database: every table, every column, keys in order.
+"""
+
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Engine, Table
+
+from mujun.interchange.schema import TableSpec, tables
+from mujun.interchange.validation import quoted
+from mujun.interchange.workbooks import write_workbook
+from mujun.records import Base, bulk
+
+Progress = Callable[[str], None]
+
+
+def export_data_set(
+    *, engine: Engine, path: Path, chinese: bool = False, on_progress: Progress | None = None
+) -> dict[str, int]:
+    """Write every table to ``path`` (``.xlsx``: one workbook; else a folder of CSV files).
+
+    Returns the rows written per table.
+    """
+    progress = on_progress or (lambda _: None)
+    with engine.connect() as conn:
+
+        def stored(spec: TableSpec) -> pa.Table:
+            progress(spec.name)
+            table = Base.metadata.tables[spec.name]
+            assert isinstance(table, Table)
+            return _in_key_order(bulk.read_rows(conn, table, spec.column_names), spec)
+
+        if path.suffix.lower() == ".xlsx":
+            counts: dict[str, int] = {}
+
+            def batches() -> Iterator[tuple[TableSpec, list[pa.RecordBatch]]]:
+                for spec in tables():
+                    data = stored(spec)
+                    counts[spec.name] = data.num_rows
+                    yield spec, data.to_batches()
+
+            write_workbook(path, batches(), chinese=chinese)
+            return counts
+        return write_csv_folder(path, {spec.name: stored(spec) for spec in tables()})
+
+
+def _in_key_order(data: pa.Table, spec: TableSpec) -> pa.Table:
+    return data.sort_by([(k, "ascending") for k in spec.key])
+
+
+def write_csv_folder(folder: Path, data: Mapping[str, pa.Table]) -> dict[str, int]:
+    """Write each table as ``<name>.csv`` (UTF-8, header row, ISO dates, true/false)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    db = duckdb.connect()
+    counts = {}
+    for name, table in data.items():
+        relation = db.from_arrow(table)
+        columns = ", ".join(quoted(c) for c in table.column_names)
+        target = str(folder / f"{name}.csv").replace("'", "''")
+        relation.query("t", f"COPY (SELECT {columns} FROM t) TO '{target}' (HEADER, DELIMITER ',')")
+        counts[name] = table.num_rows
+    return counts

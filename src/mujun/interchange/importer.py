@@ -1,0 +1,296 @@
+"""Importing a data set: all or nothing, upserted by natural key, every change logged.
+
+The data set is read and checked in DuckDB (:mod:`.sources`, :mod:`.validation`). If anything
+is wrong, nothing is written and every problem is returned. Otherwise each table is compared
+with the records already stored, again in DuckDB: rows whose key is new are inserted, rows whose
+supplied values differ are updated (columns the file does not have keep their stored values),
+and identical rows are left alone, so importing the same data set twice changes nothing. The
+writes and their change-log rows go to the records database in one transaction.
+"""
+
+import datetime as dt
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Connection, Engine, Table
+
+from mujun.interchange.problems import Problem
+from mujun.interchange.raw import ReadResult
+from mujun.interchange.schema import TableSpec
+from mujun.interchange.sources import read_data_set
+from mujun.interchange.validation import CheckedTable, check_data_set, quoted
+from mujun.interchange.workbooks import write_marked_copy
+from mujun.records import Base, Change, DataImport, bulk
+from mujun.records.changes import KEY_SEPARATOR, now
+from mujun.records.vocabulary import ChangeAction
+
+DUCKDB_MEMORY_LIMIT = "2GB"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TableChanges:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class ImportOutcome:
+    """What an import found and did."""
+
+    source: Path
+    problems: list[Problem] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    changes: dict[str, TableChanges] = field(default_factory=dict)
+    import_id: int | None = None
+    marked_copy: Path | None = None
+
+    @property
+    def committed(self) -> bool:
+        return self.import_id is not None
+
+    @property
+    def rows_changed(self) -> int:
+        return sum(c.inserted + c.updated for c in self.changes.values())
+
+
+def import_data_set(
+    *,
+    engine: Engine,
+    path: Path,
+    actor: str,
+    reason: str | None = None,
+    marked_copy: Path | None = None,
+    on_progress: Progress | None = None,
+) -> ImportOutcome:
+    """Import the data set at ``path`` (a folder of CSV files or one workbook).
+
+    When the data set has problems nothing is written, and with ``marked_copy`` the workbook
+    with the bad cells marked is written there.
+    """
+    progress = on_progress or (lambda _: None)
+    outcome = ImportOutcome(source=path)
+    with tempfile.TemporaryDirectory(prefix="mujun-import-") as workdir:
+        db = _analytics_connection(Path(workdir))
+        read = read_data_set(
+            path, db, workdir=Path(workdir), on_progress=lambda label, _: progress(label)
+        )
+        outcome.notices = list(read.notices)
+        with engine.connect() as conn, conn.begin() as transaction:
+            checked, problems = check_data_set(
+                db,
+                read.tables,
+                existing_keys=lambda name: _stored_keys(conn, name),
+                on_progress=progress,
+            )
+            outcome.problems = [*read.problems, *problems]
+            if outcome.problems:
+                transaction.rollback()
+                _mark(outcome, read, marked_copy)
+                return outcome
+            for table in checked:
+                progress(table.raw.label)
+                outcome.changes[table.spec.name] = _compare(db, conn, table)
+            if not outcome.rows_changed:
+                transaction.rollback()
+                return outcome
+            outcome.import_id = _write(
+                db,
+                conn,
+                checked,
+                outcome,
+                actor=actor,
+                reason=reason,
+                fingerprint=_fingerprint(path),
+            )
+    return outcome
+
+
+def _analytics_connection(workdir: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(
+        config={"memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": str(workdir / "spill")}
+    )
+
+
+def _mark(outcome: ImportOutcome, read: ReadResult, marked_copy: Path | None) -> None:
+    if marked_copy is not None:
+        write_marked_copy(marked_copy, read.tables, outcome.problems)
+        outcome.marked_copy = marked_copy
+
+
+def _model_table(spec: TableSpec) -> Table:
+    table = Base.metadata.tables[spec.name]
+    assert isinstance(table, Table)
+    return table
+
+
+def _stored_keys(conn: Connection, name: str) -> pa.Array:
+    table = Base.metadata.tables[name]
+    assert isinstance(table, Table)
+    (key,) = (c.name for c in table.primary_key.columns)
+    return bulk.read_rows(conn, table, [key]).column(0).combine_chunks()
+
+
+# -- comparing with the records ------------------------------------------------------------
+
+
+def _compare(db: duckdb.DuckDBPyConnection, conn: Connection, table: CheckedTable) -> TableChanges:
+    """Split the table's rows into ``new_<t>``, ``changed_<t>`` (with before/after), unchanged.
+
+    Both relations carry every column of the table: supplied values where the file has the
+    column, stored values (or NULL for a new row) where it does not.
+    """
+    spec, name = table.spec, table.spec.name
+    model = _model_table(spec)
+    stored = f"stored_{name}"
+    db.from_arrow(
+        bulk.read_rows(conn, model)
+        if bulk.count_rows(conn, model)
+        else bulk.arrow_schema(model).empty_table()
+    ).create(stored)
+
+    key_match = " AND ".join(f"i.{quoted(k)} = s.{quoted(k)}" for k in spec.key)
+    supplied = [c for c in table.columns if c not in spec.key]
+    differs = (
+        " OR ".join(f"i.{quoted(c)} IS DISTINCT FROM s.{quoted(c)}" for c in supplied) or "false"
+    )
+    incoming = f"(SELECT {', '.join(quoted(c) for c in table.columns)} FROM {table.relation})"
+    new_row = ", ".join(
+        f"i.{quoted(c)}"
+        if c in table.columns
+        else f"CAST(NULL AS {_duck_type(model, c)}) AS {quoted(c)}"
+        for c in spec.column_names
+    )
+    after_row = ", ".join(
+        f"{'i' if c in table.columns else 's'}.{quoted(c)}" for c in spec.column_names
+    )
+    db.execute(f"""
+        CREATE TABLE new_{name} AS
+        SELECT {new_row} FROM {incoming} i
+        WHERE NOT EXISTS (SELECT 1 FROM {stored} s WHERE {key_match})""")
+    db.execute(f"""
+        CREATE TABLE changed_{name} AS
+        SELECT {after_row}, to_json(s) AS _before
+        FROM {incoming} i JOIN {stored} s ON {key_match}
+        WHERE {differs}""")
+    inserted, updated = (
+        db.execute(f"SELECT count(*) FROM {relation}_{name}").fetchone()[0]  # type: ignore[index]
+        for relation in ("new", "changed")
+    )
+    return TableChanges(inserted, updated, table.raw.rows - inserted - updated)
+
+
+def _duck_type(model: Table, column: str) -> str:
+    arrow = bulk.arrow_type(model.c[column].type)
+    return {
+        pa.string(): "VARCHAR",
+        pa.int64(): "BIGINT",
+        pa.float64(): "DOUBLE",
+        pa.date32(): "DATE",
+        pa.bool_(): "BOOLEAN",
+    }[arrow]
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def _write(
+    db: duckdb.DuckDBPyConnection,
+    conn: Connection,
+    checked: list[CheckedTable],
+    outcome: ImportOutcome,
+    *,
+    actor: str,
+    reason: str | None,
+    fingerprint: str,
+) -> int:
+    started = now()
+    import_id: int = conn.execute(
+        DataImport.__table__.insert()
+        .values(
+            started_at=started,
+            finished_at=started,
+            actor=actor,
+            source=str(outcome.source),
+            fingerprint=fingerprint,
+            counts={name: vars(c) for name, c in outcome.changes.items()},
+        )
+        .returning(DataImport.__table__.c.id)
+    ).scalar_one()
+    for table in checked:
+        spec, name = table.spec, table.spec.name
+        model = _model_table(spec)
+        columns = ", ".join(quoted(c) for c in spec.column_names)
+        bulk.insert_rows(conn, model, _batches(db, f"SELECT {columns} FROM new_{name}"))
+        bulk.update_rows(
+            conn,
+            model,
+            _batches(
+                db, f"SELECT {', '.join(quoted(c) for c in table.columns)} FROM changed_{name}"
+            ),
+            key=spec.key,
+        )
+        bulk.insert_rows(
+            conn,
+            Change.__table__,
+            _batches(
+                db,
+                _change_rows_sql(spec, import_id=import_id, at=started, actor=actor, reason=reason),
+            ),
+        )
+    conn.execute(
+        DataImport.__table__.update()
+        .where(DataImport.__table__.c.id == import_id)
+        .values(finished_at=now())
+    )
+    return import_id
+
+
+def _change_rows_sql(
+    spec: TableSpec, *, import_id: int, at: dt.datetime, actor: str, reason: str | None
+) -> str:
+    name = spec.name
+    key = f" || '{KEY_SEPARATOR}' || ".join(f"CAST({quoted(k)} AS VARCHAR)" for k in spec.key)
+    row = "{" + ", ".join(f"{_text(c)}: {quoted(c)}" for c in spec.column_names) + "}"
+    constants = (
+        f"TIMESTAMPTZ {_text(at.isoformat())} AS changed_at, {_text(actor)} AS actor, {import_id} AS import_id, "
+        f"{_text(name)} AS table_name"
+    )
+    reason_sql = _text(reason) if reason is not None else "CAST(NULL AS VARCHAR)"
+    return f"""
+        SELECT {constants}, {key} AS object_key, {_text(ChangeAction.INSERT)} AS action,
+               CAST(NULL AS VARCHAR) AS before, CAST(to_json({row}) AS VARCHAR) AS after,
+               {reason_sql} AS reason
+        FROM new_{name}
+        UNION ALL
+        SELECT {constants}, {key}, {_text(ChangeAction.UPDATE)},
+               CAST(_before AS VARCHAR), CAST(to_json({row}) AS VARCHAR), {reason_sql}
+        FROM changed_{name}"""
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _batches(db: duckdb.DuckDBPyConnection, query: str) -> Iterator[pa.RecordBatch]:
+    reader = db.execute(query).fetch_record_batch(bulk.BATCH_ROWS)
+    yield from reader
+
+
+def _fingerprint(path: Path) -> str:
+    """SHA-256 over the data set's files, names and contents, in name order."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        digest.update(file.name.encode())
+        with file.open("rb") as stream:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()

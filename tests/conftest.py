@@ -1,0 +1,59 @@
+"""Fixtures shared by the whole suite.
+
+``engine`` runs a test once on SQLite and once on the real PostgreSQL server. PostgreSQL comes
+from ``MUJUN_TEST_POSTGRES`` (default: the local server, database ``test``); each test worker
+(pytest-xdist's ``worker_id``) gets a database of its own, created fresh for the session, and every test starts from empty
+tables.
+"""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from mujun.records import Base
+from mujun.records.database import open_engine, resolve_url, upgrade
+
+POSTGRES_SERVER = os.environ.get("MUJUN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _worker_database(worker: str) -> str:
+    server = make_url(resolve_url(POSTGRES_SERVER))
+    name = f"mujun_test_{worker}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_engine(worker_id: str) -> Iterator[Engine]:
+    engine = open_engine(_worker_database(worker_id))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _emptied(engine: Engine) -> Engine:
+    with engine.begin() as conn:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty, migrated records database: SQLite in a file, then PostgreSQL."""
+    if request.param == "postgresql":
+        yield _emptied(request.getfixturevalue("postgres_engine"))
+        return
+    sqlite = open_engine(f"sqlite:///{tmp_path / 'records.db'}")
+    upgrade(sqlite)
+    yield sqlite
+    sqlite.dispose()
+

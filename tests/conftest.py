@@ -2,8 +2,8 @@
 
 ``engine`` runs a test once on SQLite and once on the real PostgreSQL server. PostgreSQL comes
 from ``MUJUN_TEST_POSTGRES`` (default: the local server, database ``test``); each test worker
-(pytest-xdist's ``worker_id``) gets a database of its own, created fresh for the session, and every test starts from empty
-tables.
+(pytest-xdist's ``worker_id``) gets a database of its own, created fresh for the session, and
+every test starts from empty tables.
 """
 
 import os
@@ -56,4 +56,3 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     upgrade(sqlite)
     yield sqlite
     sqlite.dispose()
-

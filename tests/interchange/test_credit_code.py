@@ -9,7 +9,6 @@ from mujun.interchange import credit_code
 from mujun.interchange.validation import _expected_check_character
 
 
-
 def test_a_published_code_is_valid() -> None:
     assert credit_code.is_valid("91350100M000100Y43")
 

@@ -180,10 +180,9 @@ def _compare(db: duckdb.DuckDBPyConnection, conn: Connection, table: CheckedTabl
         SELECT {after_row}, to_json(s) AS _before
         FROM {incoming} i JOIN {stored} s ON {key_match}
         WHERE {differs}""")
-    inserted, updated = (
-        db.execute(f"SELECT count(*) FROM {relation}_{name}").fetchone()[0]  # type: ignore[index]
-        for relation in ("new", "changed")
-    )
+    ((inserted, updated),) = db.execute(
+        f"SELECT (SELECT count(*) FROM new_{name}), (SELECT count(*) FROM changed_{name})"
+    ).fetchall()
     return TableChanges(inserted, updated, table.raw.rows - inserted - updated)
 
 
@@ -280,8 +279,7 @@ def _text(value: str) -> str:
 
 
 def _batches(db: duckdb.DuckDBPyConnection, query: str) -> Iterator[pa.RecordBatch]:
-    reader = db.execute(query).fetch_record_batch(bulk.BATCH_ROWS)
-    yield from reader
+    yield from db.sql(query).to_arrow_reader(bulk.BATCH_ROWS)
 
 
 def _fingerprint(path: Path) -> str:

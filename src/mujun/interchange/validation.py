@@ -275,7 +275,7 @@ def register_geometry_check(db: duckdb.DuckDBPyConnection) -> None:
     """Make the WKT check available to SQL on ``db`` (vectorised with Shapely)."""
     if db.execute(
         f"SELECT 1 FROM duckdb_functions() WHERE function_name = '{_GEOMETRY_UDF}'"
-    ).fetchone():
+    ).fetchall():
         return
     db.create_function(
         _GEOMETRY_UDF,
@@ -424,7 +424,7 @@ def _key_relation(
 ) -> str:
     """A DuckDB table ``keys_<target>(key)``: the target's keys in the data set and database."""
     relation = f"keys_{target}"
-    if db.execute(f"SELECT 1 FROM duckdb_tables() WHERE table_name = '{relation}'").fetchone():
+    if db.execute(f"SELECT 1 FROM duckdb_tables() WHERE table_name = '{relation}'").fetchall():
         return relation
     key = table(target).key[0]
     db.from_arrow(pa.table({"key": existing_keys(target)})).create(relation)

@@ -1,0 +1,423 @@
+"""Importing data sets end to end, on SQLite and PostgreSQL: all or nothing, every bad row
+reported, idempotent, logged."""
+
+import csv
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+from sqlalchemy import Engine, Table, select
+from sqlalchemy.orm import Session
+
+from mujun.demo import generate
+from mujun.interchange.credit_code import check_character
+from mujun.interchange.exporter import export_data_set, write_csv_folder
+from mujun.interchange.importer import ImportOutcome, import_data_set
+from mujun.records import DATA_MODELS, Change, DataImport, bulk
+
+CODE_A = "91350100M000100Y43"
+CODE_B = "91330122MA2H0X0X0" + check_character("91330122MA2H0X0X0")
+
+BASE: dict[str, list[dict[str, str]]] = {
+    "jurisdictions": [
+        {"code": "330100", "name": "示范市", "level": "city", "parent_code": ""},
+        {"code": "330122", "name": "示范县", "level": "county", "parent_code": "330100"},
+    ],
+    "enterprises": [
+        {
+            "credit_code": CODE_A,
+            "name": "甲机械有限公司",
+            "industry_code": "C3489",
+            "above_scale": "true",
+            "status": "operating",
+            "jurisdiction_code": "330122",
+        },
+        {
+            "credit_code": CODE_B,
+            "name": "乙纺织有限公司",
+            "industry_code": "C1711",
+            "above_scale": "false",
+            "status": "halted",
+            "jurisdiction_code": "330122",
+        },
+    ],
+    "parcels": [
+        {
+            "parcel_id": "P001",
+            "area_m2": "13333.34",
+            "jurisdiction_code": "330122",
+            "land_use": "industrial",
+            "supply_date": "2019-03-01",
+            "holder_credit_code": CODE_A,
+        },
+        {
+            "parcel_id": "P002",
+            "area_m2": "20000",
+            "jurisdiction_code": "330122",
+            "land_use": "industrial",
+            "supply_date": "1998-12-31",
+            "holder_credit_code": CODE_B,
+        },
+    ],
+    "land_occupancy": [
+        {"credit_code": CODE_A, "parcel_id": "P001", "kind": "owned", "area_m2": "13333.34"},
+        {"credit_code": CODE_B, "parcel_id": "P001", "kind": "leased_in", "area_m2": "2000"},
+    ],
+    "construction": [
+        {
+            "parcel_id": "P001",
+            "as_of": "2024-12-31",
+            "started_date": "2019-06-01",
+            "completed_date": "2021-05-01",
+        },
+    ],
+}
+
+
+def write_data_set(
+    folder: Path,
+    tables: Mapping[str, Sequence[Mapping[str, str]]],
+    *,
+    encoding: str = "utf-8",
+) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in tables.items():
+        with (folder / f"{name}.csv").open("w", encoding=encoding, newline="") as stream:
+            writer = csv.DictWriter(stream, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    return folder
+
+
+def with_change(table: str, row: int, **values: str) -> dict[str, list[dict[str, str]]]:
+    """BASE with one row of one table changed (a missing key drops that column)."""
+    changed = {name: [dict(r) for r in rows] for name, rows in BASE.items()}
+    changed[table][row].update(values)
+    return changed
+
+
+def snapshot(engine: Engine) -> dict[str, list[dict[str, object]]]:
+    """Everything the database holds, to compare before and after."""
+    with engine.connect() as conn:
+        data = {}
+        for model in (*DATA_MODELS, Change, DataImport):
+            table = model.__table__
+            assert isinstance(table, Table)
+            key = [c.name for c in table.primary_key.columns]
+            data[table.name] = (
+                bulk.read_rows(conn, table).sort_by([(k, "ascending") for k in key]).to_pylist()
+            )
+    return data
+
+
+def run_import(engine: Engine, path: Path, tmp_path: Path) -> ImportOutcome:
+    return import_data_set(
+        engine=engine, path=path, actor="tester", marked_copy=tmp_path / "marked.xlsx"
+    )
+
+
+def problem_codes(outcome: ImportOutcome) -> list[tuple[str, int | None, str | None, str]]:
+    return [(p.file, p.row, p.column, p.reason.code) for p in outcome.problems]
+
+
+# -- a clean data set -------------------------------------------------------------------------
+
+
+def test_a_clean_data_set_is_imported_and_logged(engine: Engine, tmp_path: Path) -> None:
+    outcome = run_import(engine, write_data_set(tmp_path / "ds", BASE), tmp_path)
+    assert outcome.problems == []
+    assert outcome.committed
+    assert {n: c.inserted for n, c in outcome.changes.items()} == {
+        n: len(r) for n, r in BASE.items()
+    }
+    with Session(engine) as session:
+        changes = list(session.scalars(select(Change)))
+        (record,) = session.scalars(select(DataImport))
+    assert len(changes) == sum(len(rows) for rows in BASE.values())
+    assert {c.import_id for c in changes} == {record.id}
+    assert {c.actor for c in changes} == {"tester"}
+    parcel = next(c for c in changes if c.object_key == "P002")
+    assert parcel.action == "insert" and parcel.before is None
+    assert parcel.after is not None and parcel.after["supply_date"] == "1998-12-31"
+    occupancy = next(
+        c for c in changes if c.table_name == "land_occupancy" and "leased_in" in c.object_key
+    )
+    assert occupancy.object_key == f"{CODE_B}|P001|leased_in"
+
+
+def test_importing_the_same_data_set_twice_changes_nothing(engine: Engine, tmp_path: Path) -> None:
+    data_set = write_data_set(tmp_path / "ds", BASE)
+    run_import(engine, data_set, tmp_path)
+    before = snapshot(engine)
+    again = run_import(engine, data_set, tmp_path)
+    assert again.problems == [] and not again.committed
+    assert again.rows_changed == 0
+    assert all(c.unchanged == len(BASE[n]) for n, c in again.changes.items())
+    assert snapshot(engine) == before
+
+
+def test_a_changed_value_is_updated_with_before_and_after(engine: Engine, tmp_path: Path) -> None:
+    run_import(engine, write_data_set(tmp_path / "one", BASE), tmp_path)
+    changed = with_change("parcels", 0, area_m2="14000.5")
+    outcome = run_import(engine, write_data_set(tmp_path / "two", changed), tmp_path)
+    assert outcome.changes["parcels"].updated == 1
+    assert outcome.changes["parcels"].unchanged == 1
+    with Session(engine) as session:
+        update = session.scalars(select(Change).where(Change.action == "update")).one()
+    assert update.object_key == "P001"
+    assert update.before is not None and update.after is not None
+    assert (update.before["area_m2"], update.after["area_m2"]) == (13333.34, 14000.5)
+    assert update.after["supply_date"] == "2019-03-01"
+
+
+def test_a_file_without_an_optional_column_keeps_its_stored_values(
+    engine: Engine, tmp_path: Path
+) -> None:
+    run_import(engine, write_data_set(tmp_path / "one", BASE), tmp_path)
+    only_area = {"parcels": [{"parcel_id": "P001", "area_m2": "15000"}]}
+    outcome = run_import(engine, write_data_set(tmp_path / "two", only_area), tmp_path)
+    assert outcome.committed
+    parcels = {p["parcel_id"]: p for p in snapshot(engine)["parcels"]}
+    assert parcels["P001"]["area_m2"] == 15000.0
+    assert parcels["P001"]["holder_credit_code"] == CODE_A
+    assert str(parcels["P001"]["supply_date"]) == "2019-03-01"
+
+
+def test_references_may_point_at_records_imported_earlier(engine: Engine, tmp_path: Path) -> None:
+    run_import(engine, write_data_set(tmp_path / "one", BASE), tmp_path)
+    later = {"annual_metrics": [{"credit_code": CODE_B, "year": "2024", "tax_yuan": "0"}]}
+    outcome = run_import(engine, write_data_set(tmp_path / "two", later), tmp_path)
+    assert outcome.problems == [] and outcome.changes["annual_metrics"].inserted == 1
+
+
+# -- bad input: a clear message, and the database as it was ------------------------------
+
+
+BAD_CELLS = [
+    (
+        "unknown enum value",
+        with_change("parcels", 1, land_use="farmland"),
+        ("parcels.csv", 3, "land_use", "not_a_choice"),
+    ),
+    (
+        "impossible date",
+        with_change("parcels", 0, supply_date="2023-02-29"),
+        ("parcels.csv", 2, "supply_date", "not_date"),
+    ),
+    (
+        "bad check digit",
+        with_change("enterprises", 0, credit_code=CODE_A[:-1] + "4"),
+        ("enterprises.csv", 2, "credit_code", "credit_code_check_digit"),
+    ),
+    (
+        "duplicate key",
+        with_change("parcels", 1, parcel_id="P001"),
+        ("parcels.csv", 2, "parcel_id", "duplicate_key"),
+    ),
+    (
+        "orphan reference",
+        with_change("land_occupancy", 1, parcel_id="P999"),
+        ("land_occupancy.csv", 3, "parcel_id", "unknown_reference"),
+    ),
+    (
+        "negative area",
+        with_change("parcels", 1, area_m2="-1"),
+        ("parcels.csv", 3, "area_m2", "negative"),
+    ),
+    (
+        "completion before start",
+        with_change("construction", 0, completed_date="2019-05-31"),
+        ("construction.csv", 2, "completed_date", "out_of_order"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "tables", "expected"), BAD_CELLS, ids=[c[0] for c in BAD_CELLS])
+def test_a_bad_cell_fails_the_whole_import_and_is_named(
+    engine: Engine,
+    tmp_path: Path,
+    case: str,
+    tables: dict[str, list[dict[str, str]]],
+    expected: tuple[str, int, str, str],
+) -> None:
+    run_import(engine, write_data_set(tmp_path / "clean", BASE), tmp_path)
+    before = snapshot(engine)
+    outcome = run_import(engine, write_data_set(tmp_path / "bad", tables), tmp_path)
+    assert not outcome.committed
+    assert expected in problem_codes(outcome), case
+    assert snapshot(engine) == before
+    assert outcome.marked_copy is not None and outcome.marked_copy.exists()
+
+
+def test_every_bad_row_is_reported_not_just_the_first(engine: Engine, tmp_path: Path) -> None:
+    bad = with_change("parcels", 0, area_m2="-5", land_use="farmland")
+    bad["parcels"][1]["supply_date"] = "2021-13-01"
+    outcome = run_import(engine, write_data_set(tmp_path / "bad", bad), tmp_path)
+    assert {(p.row, p.column) for p in outcome.problems} == {
+        (2, "area_m2"),
+        (2, "land_use"),
+        (3, "supply_date"),
+    }
+    assert snapshot(engine)["parcels"] == []
+
+
+def test_a_missing_required_column(engine: Engine, tmp_path: Path) -> None:
+    bad = {"parcels": [{"parcel_id": "P1", "land_use": "industrial"}]}
+    outcome = run_import(engine, write_data_set(tmp_path / "bad", bad), tmp_path)
+    assert ("parcels.csv", 1, "area_m2", "missing_column") in problem_codes(outcome)
+    assert not outcome.committed
+
+
+def test_wrong_encoding(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    text = "宗地号,面积(平方米)\nP1,100\n"
+    (folder / "parcels.csv").write_bytes(text.encode("utf-16"))
+    outcome = run_import(engine, folder, tmp_path)
+    assert [p.reason.code for p in outcome.problems] == ["wrong_encoding"]
+    assert snapshot(engine)["parcels"] == []
+
+
+def test_gbk_with_chinese_headers_and_file_names_imports(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "gbk"
+    folder.mkdir()
+    (folder / "宗地.csv").write_bytes(
+        "宗地号,面积(平方米),规划用途\nP1,666.67,工业\n".encode("gbk")
+    )
+    outcome = run_import(engine, folder, tmp_path)
+    assert outcome.problems == []
+    (parcel,) = snapshot(engine)["parcels"]
+    assert (parcel["parcel_id"], parcel["area_m2"], parcel["land_use"]) == (
+        "P1",
+        666.67,
+        "industrial",
+    )
+
+
+def test_an_empty_file_is_a_problem_and_a_header_only_file_is_passed_over(
+    engine: Engine, tmp_path: Path
+) -> None:
+    folder = write_data_set(tmp_path / "ds", {"jurisdictions": BASE["jurisdictions"]})
+    (folder / "parcels.csv").write_text("parcel_id,area_m2\n", encoding="utf-8")
+    header_only = run_import(engine, folder, tmp_path)
+    assert header_only.problems == [] and header_only.committed
+    assert any("parcels" in n for n in header_only.notices)
+
+    (folder / "enterprises.csv").write_bytes(b"")
+    before = snapshot(engine)
+    empty = run_import(engine, folder, tmp_path)
+    assert [p.reason.code for p in empty.problems] == ["empty_file"]
+    assert snapshot(engine) == before
+
+
+# -- workbooks ------------------------------------------------------------------------------
+
+
+def test_a_workbook_with_a_merged_title_row_and_formulas(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "宗地台账.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("宗地")
+    sheet.merge_range(0, 0, 0, 2, "2024 年度工业用地台账")
+    sheet.write_row(1, 0, ["宗地号", "面积(平方米)", "规划用途"])
+    sheet.write_row(2, 0, ["P1", 1000, "工业"])
+    sheet.write_row(3, 0, ["P2", None, "工业"])
+    sheet.write_formula(3, 1, "=B3*2", None, 2000)
+    sheet.write_row(4, 0, ["P3"])
+    sheet.write_formula(4, 1, "=B3*3")  # never calculated: no value
+    book.close()
+    outcome = run_import(engine, path, tmp_path)
+    assert [(p.row, p.column, p.reason.code) for p in outcome.problems] == [
+        (5, "area_m2", "formula_without_value")
+    ]
+    assert snapshot(engine)["parcels"] == []
+    marked = openpyxl.load_workbook(outcome.marked_copy)  # type: ignore[arg-type]
+    assert marked["宗地"]["B5"].comment is not None
+
+
+# -- a failed or killed import writes nothing --------------------------------------------
+
+
+def test_an_error_while_writing_rolls_everything_back(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = bulk.insert_rows
+
+    def failing(conn, table, batches):  # type: ignore[no-untyped-def]
+        if table.name == "land_occupancy":
+            raise OSError("disk full")
+        return original(conn, table, batches)
+
+    monkeypatch.setattr(bulk, "insert_rows", failing)
+    with pytest.raises(OSError, match="disk full"):
+        run_import(engine, write_data_set(tmp_path / "ds", BASE), tmp_path)
+    assert all(rows == [] for rows in snapshot(engine).values())
+
+
+def test_an_import_killed_half_way_writes_nothing(engine: Engine, tmp_path: Path) -> None:
+    data_set = write_data_set(tmp_path / "ds", BASE)
+    url = engine.url.render_as_string(hide_password=False)
+    script = textwrap.dedent(f"""
+        import os, signal
+        from pathlib import Path
+        from mujun.records import bulk
+        from mujun.records.database import open_engine
+        from mujun.interchange.importer import import_data_set
+
+        original = bulk.insert_rows
+
+        def dying(conn, table, batches):
+            written = original(conn, table, batches)
+            if table.name == "land_occupancy":
+                os.kill(os.getpid(), signal.SIGKILL)
+            return written
+
+        bulk.insert_rows = dying
+        import_data_set(engine=open_engine({url!r}), path=Path({str(data_set)!r}), actor="x")
+    """)
+    engine.dispose()
+    result = subprocess.run([sys.executable, "-c", script], env=os.environ, check=False)
+    assert result.returncode == -9
+    assert all(rows == [] for rows in snapshot(engine).values())
+
+
+# -- export and import again -------------------------------------------------------------
+
+
+def _at_excel_precision(data: dict[str, list[dict[str, object]]]) -> dict[str, object]:
+    """The records as a workbook holds them: numbers to 15 significant digits, as in Excel."""
+    return {
+        table: [
+            {k: float(f"{v:.15g}") if isinstance(v, float) else v for k, v in row.items()}
+            for row in rows
+        ]
+        for table, rows in data.items()
+    }
+
+
+@pytest.mark.parametrize("target", ["folder", "book.xlsx"])
+def test_import_of_an_export_reproduces_the_database(
+    engine: Engine, tmp_path: Path, target: str
+) -> None:
+    write_csv_folder(tmp_path / "demo", generate(enterprises=60, seed=3))
+    assert run_import(engine, tmp_path / "demo", tmp_path).committed
+    first = snapshot(engine)
+    export_data_set(engine=engine, path=tmp_path / target)
+
+    with engine.begin() as conn:
+        for model in (Change, DataImport, *reversed(DATA_MODELS)):
+            conn.execute(model.__table__.delete())  # type: ignore[attr-defined]
+    outcome = run_import(engine, tmp_path / target, tmp_path)
+    assert outcome.problems == []
+    second = snapshot(engine)
+    for log in ("change_log", "imports"):
+        del first[log], second[log]
+    if target.endswith(".xlsx"):
+        assert _at_excel_precision(second) == _at_excel_precision(first)
+    else:
+        assert second == first

@@ -72,23 +72,38 @@ def report_import(s: Settings, outcome: ImportOutcome, output: OutputFormat) -> 
         if outcome.problems:
             problems_table(s, outcome.problems)
             if outcome.marked_copy:
-                stdout.print(s.say(f"已标注问题的工作簿：{outcome.marked_copy}",
-                                   f"Workbook with the problems marked: {outcome.marked_copy}"))
+                stdout.print(
+                    s.say(
+                        f"已标注问题的工作簿：{outcome.marked_copy}",
+                        f"Workbook with the problems marked: {outcome.marked_copy}",
+                    )
+                )
         else:
             print_table(
                 s.say("导入结果", "Import"),
-                [s.say("表", "table"), s.say("新增", "inserted"), s.say("更新", "updated"),
-                 s.say("未变", "unchanged")],
+                [
+                    s.say("表", "table"),
+                    s.say("新增", "inserted"),
+                    s.say("更新", "updated"),
+                    s.say("未变", "unchanged"),
+                ],
                 [(name, c.inserted, c.updated, c.unchanged) for name, c in outcome.changes.items()],
             )
     if outcome.problems:
-        fail(s.say(
-            f"导入失败：发现 {len(outcome.problems)} 处问题，数据库未作任何修改",
-            f"import failed: {len(outcome.problems)} problems found; the database was not changed",
-        ))
+        fail(
+            s.say(
+                f"导入失败：发现 {len(outcome.problems)} 处问题，数据库未作任何修改",
+                f"import failed: {len(outcome.problems)} problems found; "
+                "the database was not changed",
+            )
+        )
     if not outcome.committed:
-        stdout.print(s.say("数据与数据库一致，未作任何修改。",
-                           "Nothing changed: the data set matches the database."))
+        stdout.print(
+            s.say(
+                "数据与数据库一致，未作任何修改。",
+                "Nothing changed: the data set matches the database.",
+            )
+        )
 
 
 def export_command(
@@ -103,15 +118,19 @@ def export_command(
     s = settings(ctx)
     with progress_line(output is OutputFormat.TABLE) as progress:
         try:
-            counts = export_data_set(engine=s.engine(), path=path, chinese=chinese,
-                                     on_progress=progress)
+            counts = export_data_set(
+                engine=s.engine(), path=path, chinese=chinese, on_progress=progress
+            )
         except ValueError as error:
             fail(str(error))
     if output is OutputFormat.JSON:
         print_json({"path": str(path), "rows": counts})
     else:
-        print_table(s.say(f"已导出到 {path}", f"Exported to {path}"),
-                    [s.say("表", "table"), s.say("行数", "rows")], list(counts.items()))
+        print_table(
+            s.say(f"已导出到 {path}", f"Exported to {path}"),
+            [s.say("表", "table"), s.say("行数", "rows")],
+            list(counts.items()),
+        )
 
 
 def template_command(
@@ -137,11 +156,19 @@ def show_summary(s: Settings, output: OutputFormat) -> None:
     if output is OutputFormat.JSON:
         print_json({"tables": tables, "counties": [vars(c) for c in counties]})
         return
-    print_table(s.say("各表记录数", "Rows per table"), [s.say("表", "table"), s.say("行数", "rows")],
-                list(tables.items()))
+    print_table(
+        s.say("各表记录数", "Rows per table"),
+        [s.say("表", "table"), s.say("行数", "rows")],
+        list(tables.items()),
+    )
     print_table(
         s.say("分县概况", "Per county"),
-        [s.say("区划代码", "code"), s.say("名称", "name"), s.say("企业", "enterprises"),
-         s.say("宗地", "parcels"), s.say("用地(亩)", "land (mu)")],
+        [
+            s.say("区划代码", "code"),
+            s.say("名称", "name"),
+            s.say("企业", "enterprises"),
+            s.say("宗地", "parcels"),
+            s.say("用地(亩)", "land (mu)"),
+        ],
         [(c.code, c.name, c.enterprises, c.parcels, f"{c.land_mu:,.1f}") for c in counties],
     )

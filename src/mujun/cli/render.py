@@ -36,8 +36,13 @@ def problems_table(settings: Settings, problems: Sequence[Problem]) -> None:
     say = settings.say
     print_table(
         say(f"数据问题（共 {len(problems)} 处）", f"Problems ({len(problems)})"),
-        [say("文件", "file"), say("行", "row"), say("列", "column"), say("值", "value"),
-         say("问题", "reason")],
+        [
+            say("文件", "file"),
+            say("行", "row"),
+            say("列", "column"),
+            say("值", "value"),
+            say("问题", "reason"),
+        ],
         [(p.file, p.row, p.column, p.value, p.message(settings.lang)) for p in problems],
     )
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, Table
+from sqlalchemy import Engine
 
 from mujun.interchange.schema import TableSpec, tables
-from mujun.interchange.validation import quoted
+from mujun.interchange.sql import identifier as quoted
 from mujun.interchange.workbooks import write_workbook
-from mujun.records import Base, bulk
+from mujun.records import bulk
 
 Progress = Callable[[str], None]
 
@@ -30,9 +30,7 @@ def export_data_set(
 
         def stored(spec: TableSpec) -> pa.Table:
             progress(spec.name)
-            table = Base.metadata.tables[spec.name]
-            assert isinstance(table, Table)
-            return _in_key_order(bulk.read_rows(conn, table, spec.column_names), spec)
+            return _in_key_order(bulk.read_rows(conn, spec.table, spec.column_names), spec)
 
         if path.suffix.lower() == ".xlsx":
             counts: dict[str, int] = {}

@@ -19,13 +19,16 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, Table
 
+from mujun.interchange import schema
 from mujun.interchange.problems import Problem
 from mujun.interchange.raw import ReadResult
 from mujun.interchange.schema import TableSpec
 from mujun.interchange.sources import read_data_set
-from mujun.interchange.validation import CheckedTable, check_data_set, quoted
+from mujun.interchange.sql import identifier as quoted
+from mujun.interchange.sql import literal
+from mujun.interchange.validation import CheckedTable, check_data_set
 from mujun.interchange.workbooks import write_marked_copy
-from mujun.records import Base, Change, DataImport, bulk
+from mujun.records import Change, DataImport, bulk, table_of
 from mujun.records.changes import KEY_SEPARATOR, now
 from mujun.records.vocabulary import ChangeAction
 
@@ -125,17 +128,10 @@ def _mark(outcome: ImportOutcome, read: ReadResult, marked_copy: Path | None) ->
         outcome.marked_copy = marked_copy
 
 
-def _model_table(spec: TableSpec) -> Table:
-    table = Base.metadata.tables[spec.name]
-    assert isinstance(table, Table)
-    return table
-
-
 def _stored_keys(conn: Connection, name: str) -> pa.Array:
-    table = Base.metadata.tables[name]
-    assert isinstance(table, Table)
-    (key,) = (c.name for c in table.primary_key.columns)
-    return bulk.read_rows(conn, table, [key]).column(0).combine_chunks()
+    spec = schema.table(name)
+    (key,) = spec.key
+    return bulk.read_rows(conn, spec.table, [key]).column(0).combine_chunks()
 
 
 # -- comparing with the records ------------------------------------------------------------
@@ -148,7 +144,7 @@ def _compare(db: duckdb.DuckDBPyConnection, conn: Connection, table: CheckedTabl
     column, stored values (or NULL for a new row) where it does not.
     """
     spec, name = table.spec, table.spec.name
-    model = _model_table(spec)
+    model = spec.table
     stored = f"stored_{name}"
     db.from_arrow(
         bulk.read_rows(conn, model)
@@ -212,7 +208,8 @@ def _write(
 ) -> int:
     started = now()
     import_id: int = conn.execute(
-        DataImport.__table__.insert()
+        table_of(DataImport)
+        .insert()
         .values(
             started_at=started,
             finished_at=started,
@@ -221,11 +218,11 @@ def _write(
             fingerprint=fingerprint,
             counts={name: vars(c) for name, c in outcome.changes.items()},
         )
-        .returning(DataImport.__table__.c.id)
+        .returning(table_of(DataImport).c.id)
     ).scalar_one()
     for table in checked:
         spec, name = table.spec, table.spec.name
-        model = _model_table(spec)
+        model = spec.table
         columns = ", ".join(quoted(c) for c in spec.column_names)
         bulk.insert_rows(conn, model, _batches(db, f"SELECT {columns} FROM new_{name}"))
         bulk.update_rows(
@@ -238,15 +235,16 @@ def _write(
         )
         bulk.insert_rows(
             conn,
-            Change.__table__,
+            table_of(Change),
             _batches(
                 db,
                 _change_rows_sql(spec, import_id=import_id, at=started, actor=actor, reason=reason),
             ),
         )
     conn.execute(
-        DataImport.__table__.update()
-        .where(DataImport.__table__.c.id == import_id)
+        table_of(DataImport)
+        .update()
+        .where(table_of(DataImport).c.id == import_id)
         .values(finished_at=now())
     )
     return import_id
@@ -257,25 +255,21 @@ def _change_rows_sql(
 ) -> str:
     name = spec.name
     key = f" || '{KEY_SEPARATOR}' || ".join(f"CAST({quoted(k)} AS VARCHAR)" for k in spec.key)
-    row = "{" + ", ".join(f"{_text(c)}: {quoted(c)}" for c in spec.column_names) + "}"
+    row = "{" + ", ".join(f"{literal(c)}: {quoted(c)}" for c in spec.column_names) + "}"
     constants = (
-        f"TIMESTAMPTZ {_text(at.isoformat())} AS changed_at, {_text(actor)} AS actor, {import_id} AS import_id, "
-        f"{_text(name)} AS table_name"
+        f"TIMESTAMPTZ {literal(at.isoformat())} AS changed_at, {literal(actor)} AS actor, "
+        f"{import_id} AS import_id, {literal(name)} AS table_name"
     )
-    reason_sql = _text(reason) if reason is not None else "CAST(NULL AS VARCHAR)"
+    reason_sql = literal(reason) if reason is not None else "CAST(NULL AS VARCHAR)"
     return f"""
-        SELECT {constants}, {key} AS object_key, {_text(ChangeAction.INSERT)} AS action,
+        SELECT {constants}, {key} AS object_key, {literal(ChangeAction.INSERT)} AS action,
                CAST(NULL AS VARCHAR) AS before, CAST(to_json({row}) AS VARCHAR) AS after,
                {reason_sql} AS reason
         FROM new_{name}
         UNION ALL
-        SELECT {constants}, {key}, {_text(ChangeAction.UPDATE)},
+        SELECT {constants}, {key}, {literal(ChangeAction.UPDATE)},
                CAST(_before AS VARCHAR), CAST(to_json({row}) AS VARCHAR), {reason_sql}
         FROM changed_{name}"""
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _batches(db: duckdb.DuckDBPyConnection, query: str) -> Iterator[pa.RecordBatch]:

@@ -9,7 +9,9 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from mujun.records import DATA_MODELS
+from sqlalchemy import Table
+
+from mujun.records import DATA_MODELS, table_of
 from mujun.records.fields import Field, ValueKind, field_of
 
 
@@ -33,6 +35,7 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class TableSpec:
+    table: Table  # the records table it is stored in
     name: str
     label_zh: str
     columns: tuple[ColumnSpec, ...]
@@ -57,10 +60,11 @@ def tables() -> tuple[TableSpec, ...]:
     """Every table of the interchange format, each after the tables it refers to."""
     specs = []
     for model in DATA_MODELS:
-        table = model.__table__
+        table = table_of(model)
         info = table.info
         specs.append(
             TableSpec(
+                table=table,
                 name=table.name,
                 label_zh=info["label_zh"],
                 columns=tuple(ColumnSpec(c.name, field_of(c)) for c in table.columns),

@@ -14,11 +14,14 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import shapely
+from duckdb.func import FunctionNullHandling, PythonUDFType
 
 from mujun.interchange import credit_code
 from mujun.interchange.problems import Problem, Reason
 from mujun.interchange.raw import RawTable
 from mujun.interchange.schema import ColumnSpec, TableSpec, table
+from mujun.interchange.sql import identifier as quoted
+from mujun.interchange.sql import literal
 from mujun.records.fields import ValueKind
 
 REQUIRED = Reason("required", "{name}: a value is required", "{label}为必填项，不能为空")
@@ -94,16 +97,8 @@ class CheckedTable:
         return self.raw.spec
 
 
-def quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _in_list(values: Sequence[str]) -> str:
-    return "(" + ", ".join(_literal(v) for v in values) + ")"
+    return "(" + ", ".join(literal(v) for v in values) + ")"
 
 
 # -- cells ---------------------------------------------------------------------------------
@@ -148,7 +143,7 @@ def _typed(column: ColumnSpec, text: str) -> str:
         case ValueKind.CODE:
             assert column.field.choices is not None
             whens = " ".join(
-                f"WHEN lower({text}) IN {_in_list([m.value, m.label_zh])} THEN {_literal(m.value)}"
+                f"WHEN lower({text}) IN {_in_list([m.value, m.label_zh])} THEN {literal(m.value)}"
                 for m in column.field.choices
             )
             return f"CASE {whens} END"
@@ -174,7 +169,7 @@ _UNREADABLE = {
 
 def _expected_check_character(code: str) -> str:
     """SQL for the GB 32100 check character of a well-formed credit code expression."""
-    alphabet = _literal(credit_code.ALPHABET)
+    alphabet = literal(credit_code.ALPHABET)
     weights = "[" + ", ".join(str(w) for w in credit_code.WEIGHTS) + "]"
     total = (
         f"list_sum(list_transform(range(17), lambda i: "
@@ -211,10 +206,10 @@ def _cell_problems_sql(checked: str, column: ColumnSpec) -> str:
     whens += [(limit.failing, limit.reason, limit.detail) for limit in _limits(column, t)]
     if not whens:
         return ""
-    code = " ".join(f"WHEN {cond} THEN {_literal(r.code)}" for cond, r, _ in whens)
+    code = " ".join(f"WHEN {cond} THEN {literal(r.code)}" for cond, r, _ in whens)
     detail = " ".join(f"WHEN {cond} THEN CAST({d} AS VARCHAR)" for cond, _, d in whens)
     return f"""
-        SELECT _row, {_literal(column.name)} AS col, {text} AS value, code, detail
+        SELECT _row, {literal(column.name)} AS col, {text} AS value, code, detail
         FROM (SELECT _row, {text}, CASE {code} END AS code, CASE {detail} END AS detail
               FROM {checked})
         WHERE code IS NOT NULL"""
@@ -235,8 +230,8 @@ def _pair_problems_sql(checked: str, spec: TableSpec, present: set[str]) -> list
                     else (first, second, f"{quoted(first)} > {quoted(second)}")
                 )
                 queries.append(f"""
-                    SELECT _row, {_literal(flagged)} AS col, {quoted(flagged + "__text")} AS value,
-                           {_literal(reason.code + ":" + other)} AS code,
+                    SELECT _row, {literal(flagged)} AS col, {quoted(flagged + "__text")} AS value,
+                           {literal(reason.code + ":" + other)} AS code,
                            CAST({quoted(other)} AS VARCHAR) AS detail
                     FROM {checked} WHERE {failing}""")
     return queries
@@ -249,8 +244,8 @@ def _duplicate_problems_sql(checked: str, spec: TableSpec, present: set[str]) ->
     shown = " || '|' || ".join(f"CAST({quoted(k)} AS VARCHAR)" for k in spec.key)
     not_null = " AND ".join(f"{quoted(k)} IS NOT NULL" for k in spec.key)
     return f"""
-        SELECT _row, {_literal(spec.key[0])} AS col, {shown} AS value,
-               {_literal(DUPLICATE_KEY.code)} AS code,
+        SELECT _row, {literal(spec.key[0])} AS col, {shown} AS value,
+               {literal(DUPLICATE_KEY.code)} AS code,
                array_to_string(list_filter(rows, lambda r: r <> _row), ', ') AS detail
         FROM (SELECT _row, {keys}, count(*) OVER w AS n, list(_row) OVER w AS rows
               FROM {checked} WHERE {not_null}
@@ -261,8 +256,8 @@ def _duplicate_problems_sql(checked: str, spec: TableSpec, present: set[str]) ->
 def _reference_problems_sql(checked: str, column: ColumnSpec, keys_relation: str) -> str:
     t = quoted(column.name)
     return f"""
-        SELECT _row, {_literal(column.name)} AS col, {quoted(column.name + "__text")} AS value,
-               {_literal(UNKNOWN_REFERENCE.code)} AS code, NULL AS detail
+        SELECT _row, {literal(column.name)} AS col, {quoted(column.name + "__text")} AS value,
+               {literal(UNKNOWN_REFERENCE.code)} AS code, NULL AS detail
         FROM {checked} c
         WHERE {t} IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM {keys_relation} k WHERE k.key = c.{t})"""
@@ -282,8 +277,8 @@ def register_geometry_check(db: duckdb.DuckDBPyConnection) -> None:
         geometry_problems,
         [duckdb.sqltype("VARCHAR")],
         duckdb.sqltype("VARCHAR"),
-        type="arrow",
-        null_handling="special",
+        type=PythonUDFType.ARROW,
+        null_handling=FunctionNullHandling.SPECIAL,
     )
 
 

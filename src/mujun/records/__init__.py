@@ -1,6 +1,6 @@
 """The records layer: SQLAlchemy models of every table of the interchange format."""
 
-from mujun.records.base import Base
+from mujun.records.base import Base, table_of
 from mujun.records.buildings import Building
 from mujun.records.changes import Change, DataImport
 from mujun.records.enterprises import Enterprise
@@ -42,4 +42,5 @@ __all__ = [
     "LegalEvent",
     "MonthlyMetric",
     "Parcel",
+    "table_of",
 ]

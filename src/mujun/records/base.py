@@ -1,6 +1,6 @@
 """The declarative base every records model derives from."""
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -14,3 +14,10 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The table a model maps (typed as a Table, which every model here is)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

@@ -150,7 +150,7 @@ def _executemany_into(conn: Connection, table: Table, batches: Iterable[pa.Recor
         columns = [_to_stored(column).to_pylist() for column in batch.columns]
         cursor.executemany(
             f"INSERT INTO {_quote(conn, table.name)} ({names}) VALUES ({marks})",
-            zip(*columns, strict=True),
+            list(zip(*columns, strict=True)),
         )
         written += batch.num_rows
     cursor.close()

@@ -16,9 +16,7 @@ class Enterprise(Base):
         "统一社会信用代码", V.CREDIT_CODE, key=True, help_zh="18 位，校验位按 GB 32100"
     )
     name: Mapped[str] = attribute("企业名称", V.TEXT, required=True)
-    industry_code: Mapped[str | None] = attribute(
-        "行业代码", V.TEXT, help_zh="GB/T 4754，如 C3489"
-    )
+    industry_code: Mapped[str | None] = attribute("行业代码", V.TEXT, help_zh="GB/T 4754，如 C3489")
     above_scale: Mapped[bool | None] = attribute("规上", V.BOOLEAN, help_zh="是 / 否")
     status: Mapped[str | None] = attribute("经营状态", V.CODE, choices=EnterpriseStatus)
     jurisdiction_code: Mapped[str | None] = attribute(

@@ -1,6 +1,5 @@
 """Cities, counties, towns and parks (GB/T 2260 codes, or a park's own code)."""
 
-
 from sqlalchemy.orm import Mapped
 
 from mujun.records.base import Base
@@ -18,6 +17,4 @@ class Jurisdiction(Base):
     )
     name: Mapped[str] = attribute("名称", V.TEXT, required=True)
     level: Mapped[str] = attribute("级别", V.CODE, required=True, choices=JurisdictionLevel)
-    parent_code: Mapped[str | None] = attribute(
-        "上级区划代码", V.TEXT, references="jurisdictions"
-    )
+    parent_code: Mapped[str | None] = attribute("上级区划代码", V.TEXT, references="jurisdictions")

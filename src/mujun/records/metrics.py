@@ -19,22 +19,14 @@ class AnnualMetric(Base):
     revenue_yuan: Mapped[float | None] = attribute("营业收入(元)", V.NUMBER, non_negative=True)
     value_added_yuan: Mapped[float | None] = attribute("工业增加值(元)", V.NUMBER)
     output_yuan: Mapped[float | None] = attribute("工业总产值(元)", V.NUMBER, non_negative=True)
-    energy_tce: Mapped[float | None] = attribute(
-        "综合能耗(吨标煤)", V.NUMBER, non_negative=True
-    )
-    emission_equiv: Mapped[float | None] = attribute(
-        "排放当量(吨)", V.NUMBER, non_negative=True
-    )
+    energy_tce: Mapped[float | None] = attribute("综合能耗(吨标煤)", V.NUMBER, non_negative=True)
+    emission_equiv: Mapped[float | None] = attribute("排放当量(吨)", V.NUMBER, non_negative=True)
     employees: Mapped[int | None] = attribute("从业人数", V.INTEGER, non_negative=True)
     rd_expense_yuan: Mapped[float | None] = attribute("研发经费(元)", V.NUMBER, non_negative=True)
-    fixed_assets_yuan: Mapped[float | None] = attribute(
-        "固定资产(元)", V.NUMBER, non_negative=True
-    )
+    fixed_assets_yuan: Mapped[float | None] = attribute("固定资产(元)", V.NUMBER, non_negative=True)
     capacity_use: Mapped[float | None] = attribute("产能利用率", V.SHARE, help_zh="0 到 1")
     profit_yuan: Mapped[float | None] = attribute("利润总额(元)", V.NUMBER)
-    total_assets_yuan: Mapped[float | None] = attribute(
-        "资产总额(元)", V.NUMBER, non_negative=True
-    )
+    total_assets_yuan: Mapped[float | None] = attribute("资产总额(元)", V.NUMBER, non_negative=True)
     total_liabilities_yuan: Mapped[float | None] = attribute(
         "负债总额(元)", V.NUMBER, non_negative=True
     )
@@ -55,7 +47,5 @@ class MonthlyMetric(Base):
     peak_load_kw: Mapped[float | None] = attribute("最高负荷(千瓦)", V.NUMBER, non_negative=True)
     invoiced_sales_yuan: Mapped[float | None] = attribute("开票销售额(元)", V.NUMBER)
     tax_yuan: Mapped[float | None] = attribute("税收(元)", V.NUMBER)
-    loan_balance_yuan: Mapped[float | None] = attribute(
-        "贷款余额(元)", V.NUMBER, non_negative=True
-    )
+    loan_balance_yuan: Mapped[float | None] = attribute("贷款余额(元)", V.NUMBER, non_negative=True)
     loan_overdue: Mapped[bool | None] = attribute("贷款逾期", V.BOOLEAN)

@@ -12,9 +12,7 @@ from mujun.records.vocabulary import ComplianceKind, LegalEventKind
 
 class LegalEvent(Base):
     __tablename__ = "legal_events"
-    __table_args__ = {
-        "info": {"label_zh": "涉诉涉债", "in_order": (("date", "closed_date"),)}
-    }
+    __table_args__ = {"info": {"label_zh": "涉诉涉债", "in_order": (("date", "closed_date"),)}}
 
     credit_code: Mapped[str] = attribute(
         "统一社会信用代码", V.CREDIT_CODE, key=True, references="enterprises"

@@ -307,7 +307,7 @@ def test_an_empty_file_is_a_problem_and_a_header_only_file_is_passed_over(
     (folder / "parcels.csv").write_text("parcel_id,area_m2\n", encoding="utf-8")
     header_only = run_import(engine, folder, tmp_path)
     assert header_only.problems == [] and header_only.committed
-    assert any("parcels" in n for n in header_only.notices)
+    assert any("parcels" in str(n) for n in header_only.notices)
 
     (folder / "enterprises.csv").write_bytes(b"")
     before = snapshot(engine)

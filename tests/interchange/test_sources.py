@@ -142,8 +142,8 @@ def test_csv_gbk_is_transcoded(read: Read, db: duckdb.DuckDBPyConnection, tmp_pa
     ]
     assert rows(db, by_name["enterprises"])[0]["name"] == "某某纺织厂"
     assert by_name["parcels"].label == "宗地.csv"
-    assert any("GBK" in n and "宗地.csv" in n for n in result.notices)
-    assert any("备注" in n for n in result.notices)
+    assert any("GBK" in n and "宗地.csv" in n for n in map(str, result.notices))
+    assert any("备注" in n for n in map(str, result.notices))
     assert list((tmp_path / "work").iterdir()) == []  # the transcoded copy is gone
 
 
@@ -182,7 +182,7 @@ def test_csv_header_only_is_a_notice(read: Read, tmp_path: Path) -> None:
     result = read(path)
     assert result.tables == ()
     assert result.problems == ()
-    assert any("parcels.csv" in n and "header" in n for n in result.notices)
+    assert any("parcels.csv" in n and "header" in n for n in map(str, result.notices))
 
 
 def test_csv_missing_required_column(
@@ -212,7 +212,7 @@ def test_csv_unknown_column_is_ignored_with_a_notice(
     table = only(result)
     assert dict(table.column_index) == {"parcel_id": 1, "area_m2": 2}
     assert rows(db, table) == [{"parcel_id": "P1", "area_m2": "10", "_row": 2}]
-    assert any("序号" in n and "联系人" in n for n in result.notices)
+    assert any("序号" in n and "联系人" in n for n in map(str, result.notices))
 
 
 def test_csv_duplicated_column(read: Read, db: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
@@ -291,7 +291,7 @@ def test_csv_title_row_above_header(
     assert rows(db, table) == [
         {"parcel_id": "P1", "area_m2": "100", "land_use": "industrial", "_row": 4}
     ]
-    assert any("第 3 行" in n for n in result.notices)
+    assert any("第 3 行" in n for n in map(str, result.notices))
 
 
 def test_two_sources_for_one_table(read: Read, tmp_path: Path) -> None:
@@ -313,8 +313,8 @@ def test_unmatched_files_are_passed_over(read: Read, tmp_path: Path) -> None:
     result = read(folder)
     assert result.problems == ()
     assert [t.spec.name for t in result.tables] == ["parcels"]
-    assert any("notes.csv" in n for n in result.notices)
-    assert any("说明.txt" in n for n in result.notices)
+    assert any("notes.csv" in n for n in map(str, result.notices))
+    assert any("说明.txt" in n for n in map(str, result.notices))
 
 
 def test_unsupported_and_missing_paths(read: Read, tmp_path: Path) -> None:
@@ -372,7 +372,7 @@ def test_workbook_english_and_chinese_sheets(
     assert rows(db, by_name["enterprises"]) == [
         {"credit_code": "91330100MA2XXXXXX1", "name": "某某机械", "_row": 2}
     ]
-    assert any("填表说明" in n for n in result.notices)
+    assert any("填表说明" in n for n in map(str, result.notices))
 
 
 def test_workbook_title_row_and_leading_empty_rows(
@@ -500,7 +500,7 @@ def test_workbook_formulas(read: Read, db: duckdb.DuckDBPyConnection, tmp_path: 
         ("P4", None),
         ("P5", "0"),
     ]
-    assert any("1 formula cells" in n for n in result.notices)
+    assert any("1 formula cells" in n for n in map(str, result.notices))
 
 
 def test_workbook_saved_zero_is_trusted_once_calculated(read: Read, tmp_path: Path) -> None:
@@ -523,7 +523,7 @@ def test_workbook_saved_zero_is_trusted_once_calculated(read: Read, tmp_path: Pa
     assert codes(read(written)) == ["formula_without_value"]
     result = read(saved)
     assert result.problems == ()
-    assert any("1 formula cells" in n for n in result.notices)
+    assert any("1 formula cells" in n for n in map(str, result.notices))
 
 
 def test_workbook_formula_written_by_openpyxl(read: Read, tmp_path: Path) -> None:
@@ -561,7 +561,7 @@ def test_workbook_header_problems_and_duplicate_sheets(
     ]
     table = only(result)
     assert rows(db, table) == [{"parcel_id": "P1", "land_use": "industrial", "_row": 3}]
-    assert any("联系人" in n for n in result.notices)
+    assert any("联系人" in n for n in map(str, result.notices))
 
 
 def test_workbook_empty_and_header_only_sheets(read: Read, tmp_path: Path) -> None:
@@ -573,8 +573,8 @@ def test_workbook_empty_and_header_only_sheets(read: Read, tmp_path: Path) -> No
     result = read(workbook(tmp_path / "data.xlsx", build))
     assert result.tables == ()
     assert result.problems == ()
-    assert any("宗地" in n and "empty" in n for n in result.notices)
-    assert any("企业" in n and "header" in n for n in result.notices)
+    assert any("宗地" in n and "empty" in n for n in map(str, result.notices))
+    assert any("企业" in n and "header" in n for n in map(str, result.notices))
 
 
 def test_workbook_merged_data_cells_fill_their_rows(

@@ -62,13 +62,13 @@ def report_import(s: Settings, outcome: ImportOutcome, output: OutputFormat) -> 
                 "import_id": outcome.import_id,
                 "changes": {name: vars(c) for name, c in outcome.changes.items()},
                 "problems": [p.as_dict(s.lang) for p in outcome.problems],
-                "notices": outcome.notices,
+                "notices": [n.message(s.lang) for n in outcome.notices],
                 "marked_copy": str(outcome.marked_copy) if outcome.marked_copy else None,
             }
         )
     else:
         for notice in outcome.notices:
-            stdout.print(f"[dim]· {notice}[/dim]")
+            stdout.print(f"· {notice.message(s.lang)}", style="dim", markup=False)
         if outcome.problems:
             problems_table(s, outcome.problems)
             if outcome.marked_copy:
@@ -97,7 +97,7 @@ def report_import(s: Settings, outcome: ImportOutcome, output: OutputFormat) -> 
                 "the database was not changed",
             )
         )
-    if not outcome.committed:
+    if not outcome.committed and output is OutputFormat.TABLE:
         stdout.print(
             s.say(
                 "数据与数据库一致，未作任何修改。",

@@ -20,7 +20,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, Table
 
 from mujun.interchange import schema
-from mujun.interchange.problems import Problem
+from mujun.interchange.problems import Notice, Problem
 from mujun.interchange.raw import ReadResult
 from mujun.interchange.schema import TableSpec
 from mujun.interchange.sources import read_data_set
@@ -50,7 +50,7 @@ class ImportOutcome:
 
     source: Path
     problems: list[Problem] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     changes: dict[str, TableChanges] = field(default_factory=dict)
     import_id: int | None = None
     marked_copy: Path | None = None
@@ -98,6 +98,7 @@ def import_data_set(
                 transaction.rollback()
                 _mark(outcome, read, marked_copy)
                 return outcome
+            checked.sort(key=lambda t: schema.tables().index(t.spec))
             for table in checked:
                 progress(table.raw.label)
                 outcome.changes[table.spec.name] = _compare(db, conn, table)

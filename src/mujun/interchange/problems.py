@@ -54,3 +54,17 @@ class Problem:
             "code": self.reason.code,
             "reason": self.message(lang),
         }
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something passed over, or read in a way worth knowing: not a problem."""
+
+    reason: Reason
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def message(self, lang: Language = "zh") -> str:
+        return self.reason.text(lang, self.params)
+
+    def __str__(self) -> str:
+        return f"{self.message('zh')} / {self.message('en')}"

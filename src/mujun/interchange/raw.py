@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from mujun.interchange.problems import Problem
+from mujun.interchange.problems import Notice, Problem
 from mujun.interchange.schema import TableSpec
 
 
@@ -40,4 +40,4 @@ class ReadResult:
 
     tables: tuple[RawTable, ...]
     problems: tuple[Problem, ...]
-    notices: tuple[str, ...]
+    notices: tuple[Notice, ...]

@@ -36,7 +36,7 @@ import duckdb
 import pyarrow as pa
 import python_calamine
 
-from mujun.interchange.problems import Problem, Reason
+from mujun.interchange.problems import Notice, Problem, Reason
 from mujun.interchange.raw import RawTable, ReadResult
 from mujun.interchange.schema import ColumnSpec, TableSpec, column_for_header, table_for_name
 
@@ -177,9 +177,8 @@ NOTICE_MERGED = Reason(
 )
 
 
-def _notice(reason: Reason, **params: object) -> str:
-    """A notice in both languages, Chinese first: the officials read Chinese."""
-    return f"{reason.text('zh', params)} / {reason.text('en', params)}"
+def _notice(reason: Reason, **params: object) -> Notice:
+    return Notice(reason, params)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -224,7 +223,7 @@ class _Reader:
     on_progress: Callable[[str, int], None] | None
     tables: list[RawTable] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     _sources: dict[str, str] = field(default_factory=dict)  # table name -> label of its source
     _relations: set[str] = field(default_factory=set)
 

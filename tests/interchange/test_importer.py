@@ -12,10 +12,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Engine, Table, inspect, select
 from sqlalchemy.orm import Session
 
 from mujun.demo import generate
+from mujun.interchange import importer
 from mujun.interchange.credit_code import check_character
 from mujun.interchange.exporter import export_data_set, write_csv_folder
 from mujun.interchange.importer import ImportOutcome, import_data_set
@@ -149,6 +150,17 @@ def test_a_clean_data_set_is_imported_and_logged(engine: Engine, tmp_path: Path)
         c for c in changes if c.table_name == "land_occupancy" and "leased_in" in c.object_key
     )
     assert occupancy.object_key == f"{CODE_B}|P001|leased_in"
+
+
+def test_a_large_load_checks_references_once_and_keeps_the_keys(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "LARGE_LOAD", 1)
+    keys_before = {t: inspect(engine).get_foreign_keys(t) for t in BASE}
+    outcome = run_import(engine, write_data_set(tmp_path / "ds", BASE), tmp_path)
+    assert outcome.committed
+    assert {t: inspect(engine).get_foreign_keys(t) for t in BASE} == keys_before
+    assert len(snapshot(engine)["land_occupancy"]) == 2
 
 
 def test_importing_the_same_data_set_twice_changes_nothing(engine: Engine, tmp_path: Path) -> None:

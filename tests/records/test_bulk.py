@@ -3,7 +3,9 @@
 import datetime as dt
 
 import pyarrow as pa
-from sqlalchemy import Engine, Table
+import pytest
+from sqlalchemy import Engine, Table, inspect
+from sqlalchemy.exc import IntegrityError
 
 from mujun.records import AnnualMetric, Construction, Jurisdiction, Parcel, bulk
 
@@ -59,3 +61,22 @@ def test_empty_tables_read_as_empty_arrow_tables(engine: Engine) -> None:
             data = bulk.read_rows(conn, _table(model))
             assert data.num_rows == 0
             assert data.schema == bulk.arrow_schema(_table(model))
+
+
+def test_references_checked_at_end_still_refuse_an_orphan_and_keep_the_keys(
+    engine: Engine,
+) -> None:
+    parcels = _table(Parcel)
+    keys_before = inspect(engine).get_foreign_keys("parcels")
+    orphan = pa.record_batch(
+        {"parcel_id": ["P1"], "area_m2": [1.0], "holder_credit_code": ["91350100M000100Y43"]}
+    )
+    with (
+        pytest.raises(IntegrityError),
+        engine.begin() as conn,
+        bulk.references_checked_at_end(conn, [parcels]),
+    ):
+        bulk.insert_rows(conn, parcels, [orphan])
+    assert inspect(engine).get_foreign_keys("parcels") == keys_before
+    with engine.connect() as conn:
+        assert bulk.count_rows(conn, parcels) == 0

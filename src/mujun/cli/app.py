@@ -1,11 +1,20 @@
 """The ``mujun`` program: global options, and the command groups registered on it."""
 
+import os
+import sys
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from mujun.cli import demo, interchange
-from mujun.cli.context import Settings, default_language, fail
+from mujun.cli.context import Settings, default_language, stderr
+
+
+class LanguageChoice(StrEnum):
+    ZH = "zh"
+    EN = "en"
+
 
 app = typer.Typer(
     name="mujun",
@@ -32,13 +41,14 @@ def main_options(
         ),
     ] = None,
     lang: Annotated[
-        str | None,
-        typer.Option("--lang", help="Language of messages: zh or en (default MUJUN_LANG, zh)."),
+        LanguageChoice | None,
+        typer.Option("--lang", help="Language of messages (default MUJUN_LANG, else zh)."),
     ] = None,
 ) -> None:
-    if lang not in (None, "zh", "en"):
-        fail(f"--lang must be zh or en, not {lang!r}")
-    ctx.obj = Settings(db_url=db, lang="en" if lang == "en" else (lang or default_language()))  # type: ignore[arg-type]
+    ctx.obj = Settings(
+        db_url=db,
+        lang=default_language() if lang is None else ("en" if lang is LanguageChoice.EN else "zh"),
+    )
 
 
 interchange.register(app)
@@ -46,4 +56,19 @@ demo.register(app)
 
 
 def main() -> None:
-    app()
+    """Run the command; any failure ends with a one-line reason on stderr and exit status 1.
+
+    Set MUJUN_DEBUG=1 to see the traceback instead.
+    """
+    try:
+        app()
+    except Exception as error:
+        if os.environ.get("MUJUN_DEBUG"):
+            raise
+        detail = str(error).strip().splitlines()
+        stderr.print(
+            f"mujun: {type(error).__name__}: {detail[0] if detail else ''}",
+            markup=False,
+            highlight=False,
+        )
+        sys.exit(1)

@@ -7,7 +7,7 @@ import typer
 
 from mujun.cli.context import settings, stdout
 from mujun.cli.interchange import report_import, show_summary
-from mujun.cli.render import OutputFormat, progress_line
+from mujun.cli.render import OutputFormat, progress_bar
 from mujun.demo import generate
 from mujun.interchange.exporter import write_csv_folder
 from mujun.interchange.importer import import_data_set
@@ -29,8 +29,8 @@ def demo_command(
 ) -> None:
     """Generate a synthetic city, import it, and print its summary (示范城市)."""
     s = settings(ctx)
-    with progress_line() as progress:
-        progress(s.say("生成示范数据…", "generating…"))
+    with progress_bar() as progress:
+        progress(s.say("生成示范数据…", "generating…"), 0.0)
         write_csv_folder(out, generate(enterprises=enterprises, seed=seed))
         stdout.print(s.say(f"示范数据已写入 {out}/", f"Demo data set written to {out}/"))
         outcome = import_data_set(

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from mujun.cli.context import Settings, fail, settings, stdout
-from mujun.cli.render import OutputFormat, print_json, print_table, problems_table, progress_line
+from mujun.cli.render import OutputFormat, print_json, print_table, problems_table, progress_bar
 from mujun.interchange.exporter import export_data_set
 from mujun.interchange.importer import ImportOutcome, import_data_set
 from mujun.interchange.workbooks import write_template
@@ -40,7 +40,7 @@ def import_command(
     if not path.exists():
         fail(s.say(f"找不到 {path}", f"{path} does not exist"))
     marked = marked or Path.cwd() / f"{path.stem}-problems.xlsx"
-    with progress_line(output is OutputFormat.TABLE) as progress:
+    with progress_bar(output is OutputFormat.TABLE) as progress:
         outcome = import_data_set(
             engine=s.engine(),
             path=path,
@@ -116,7 +116,7 @@ def export_command(
 ) -> None:
     """Write the database in the interchange format (导出数据)."""
     s = settings(ctx)
-    with progress_line(output is OutputFormat.TABLE) as progress:
+    with progress_bar(output is OutputFormat.TABLE) as progress:
         try:
             counts = export_data_set(
                 engine=s.engine(), path=path, chinese=chinese, on_progress=progress

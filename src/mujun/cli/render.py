@@ -1,16 +1,18 @@
 """Showing results: rich tables for people, one JSON document for programs."""
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+import rich.progress
+from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from mujun.cli.context import Settings, stderr, stdout
 from mujun.interchange.problems import Problem
+from mujun.progress import Progress, silent
 
 
 class OutputFormat(StrEnum):
@@ -48,17 +50,18 @@ def problems_table(settings: Settings, problems: Sequence[Problem]) -> None:
 
 
 @contextmanager
-def progress_line(enabled: bool = True) -> Iterator[Callable[[str], None]]:
-    """A transient progress line on stderr: the current step and the time elapsed."""
+def progress_bar(enabled: bool = True) -> Iterator[Progress]:
+    """A transient progress bar on stderr: the step under way, how much is done, time taken."""
     if not enabled or not stderr.is_terminal:
-        yield lambda _: None
+        yield silent
         return
-    with Progress(
-        SpinnerColumn(),
+    with rich.progress.Progress(
         TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
         TimeElapsedColumn(),
         console=stderr,
         transient=True,
-    ) as progress:
-        task = progress.add_task("")
-        yield lambda step: progress.update(task, description=step)
+    ) as bar:
+        task = bar.add_task("", total=1.0)
+        yield lambda step, done: bar.update(task, description=step, completed=done)

@@ -3,7 +3,7 @@
 Importing an export reproduces the database: every table, every column, keys in order.
 """
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import duckdb
@@ -13,23 +13,22 @@ from sqlalchemy import Engine
 from mujun.interchange.schema import TableSpec, tables
 from mujun.interchange.sql import identifier as quoted
 from mujun.interchange.workbooks import write_workbook
+from mujun.progress import Progress, silent
 from mujun.records import bulk
-
-Progress = Callable[[str], None]
 
 
 def export_data_set(
-    *, engine: Engine, path: Path, chinese: bool = False, on_progress: Progress | None = None
+    *, engine: Engine, path: Path, chinese: bool = False, on_progress: Progress = silent
 ) -> dict[str, int]:
     """Write every table to ``path`` (``.xlsx``: one workbook; else a folder of CSV files).
 
     Returns the rows written per table.
     """
-    progress = on_progress or (lambda _: None)
+    every = tables()
     with engine.connect() as conn:
 
         def stored(spec: TableSpec) -> pa.Table:
-            progress(spec.name)
+            on_progress(spec.name, every.index(spec) / len(every))
             return _in_key_order(bulk.read_rows(conn, spec.table, spec.column_names), spec)
 
         if path.suffix.lower() == ".xlsx":

@@ -11,13 +11,13 @@ writes and their change-log rows go to the records database in one transaction.
 import datetime as dt
 import hashlib
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine
 
 from mujun.interchange import schema
 from mujun.interchange.problems import Notice, Problem
@@ -28,13 +28,16 @@ from mujun.interchange.sql import identifier as quoted
 from mujun.interchange.sql import literal
 from mujun.interchange.validation import CheckedTable, check_data_set
 from mujun.interchange.workbooks import write_marked_copy
+from mujun.progress import Progress, phase, silent
 from mujun.records import Change, DataImport, bulk, table_of
 from mujun.records.changes import KEY_SEPARATOR, now
 from mujun.records.vocabulary import ChangeAction
 
 DUCKDB_MEMORY_LIMIT = "2GB"
-
-Progress = Callable[[str], None]
+# A table getting this many new rows has its foreign keys checked once, after the load.
+LARGE_LOAD = 100_000
+# Reading, checking, comparing with the records, writing: four phases of progress.
+_PHASES = 4
 
 
 @dataclass(frozen=True)
@@ -71,27 +74,31 @@ def import_data_set(
     actor: str,
     reason: str | None = None,
     marked_copy: Path | None = None,
-    on_progress: Progress | None = None,
+    on_progress: Progress = silent,
 ) -> ImportOutcome:
     """Import the data set at ``path`` (a folder of CSV files or one workbook).
 
     When the data set has problems nothing is written, and with ``marked_copy`` the workbook
     with the bad cells marked is written there.
     """
-    progress = on_progress or (lambda _: None)
     outcome = ImportOutcome(source=path)
+    expected = len(schema.tables())
     with tempfile.TemporaryDirectory(prefix="mujun-import-") as workdir:
         db = _analytics_connection(Path(workdir))
-        read = read_data_set(
-            path, db, workdir=Path(workdir), on_progress=lambda label, _: progress(label)
-        )
+        seen: set[str] = set()
+
+        def reading(label: str, _rows: int) -> None:
+            seen.add(label)
+            phase(on_progress, 0, _PHASES)(label, len(seen) / expected)
+
+        read = read_data_set(path, db, workdir=Path(workdir), on_progress=reading)
         outcome.notices = list(read.notices)
         with engine.connect() as conn, conn.begin() as transaction:
             checked, problems = check_data_set(
                 db,
                 read.tables,
                 existing_keys=lambda name: _stored_keys(conn, name),
-                on_progress=progress,
+                on_progress=phase(on_progress, 1, _PHASES),
             )
             outcome.problems = [*read.problems, *problems]
             if outcome.problems:
@@ -99,8 +106,9 @@ def import_data_set(
                 _mark(outcome, read, marked_copy)
                 return outcome
             checked.sort(key=lambda t: schema.tables().index(t.spec))
-            for table in checked:
-                progress(table.raw.label)
+            comparing = phase(on_progress, 2, _PHASES)
+            for done, table in enumerate(checked):
+                comparing(table.raw.label, done / len(checked))
                 outcome.changes[table.spec.name] = _compare(db, conn, table)
             if not outcome.rows_changed:
                 transaction.rollback()
@@ -113,14 +121,17 @@ def import_data_set(
                 actor=actor,
                 reason=reason,
                 fingerprint=_fingerprint(path),
+                progress=phase(on_progress, 3, _PHASES),
             )
     return outcome
 
 
 def _analytics_connection(workdir: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(
+    db = duckdb.connect(
         config={"memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": str(workdir / "spill")}
     )
+    db.execute("SET enable_progress_bar = false")  # it would write to stdout
+    return db
 
 
 def _mark(outcome: ImportOutcome, read: ReadResult, marked_copy: Path | None) -> None:
@@ -141,37 +152,30 @@ def _stored_keys(conn: Connection, name: str) -> pa.Array:
 def _compare(db: duckdb.DuckDBPyConnection, conn: Connection, table: CheckedTable) -> TableChanges:
     """Split the table's rows into ``new_<t>``, ``changed_<t>`` (with before/after), unchanged.
 
-    Both relations carry every column of the table: supplied values where the file has the
-    column, stored values (or NULL for a new row) where it does not.
+    Both carry every column of the table: the supplied value where the file has the column,
+    else the stored one (NULL for a new row).
     """
     spec, name = table.spec, table.spec.name
     model = spec.table
     stored = f"stored_{name}"
-    db.from_arrow(
-        bulk.read_rows(conn, model)
-        if bulk.count_rows(conn, model)
-        else bulk.arrow_schema(model).empty_table()
-    ).create(stored)
+    db.from_arrow(bulk.stream_rows(conn, model)).create(stored)
 
+    key_order = ", ".join(f"i.{quoted(k)}" for k in spec.key)  # B-trees fill in order
     key_match = " AND ".join(f"i.{quoted(k)} = s.{quoted(k)}" for k in spec.key)
     supplied = [c for c in table.columns if c not in spec.key]
     differs = (
         " OR ".join(f"i.{quoted(c)} IS DISTINCT FROM s.{quoted(c)}" for c in supplied) or "false"
     )
     incoming = f"(SELECT {', '.join(quoted(c) for c in table.columns)} FROM {table.relation})"
-    new_row = ", ".join(
-        f"i.{quoted(c)}"
-        if c in table.columns
-        else f"CAST(NULL AS {_duck_type(model, c)}) AS {quoted(c)}"
-        for c in spec.column_names
-    )
     after_row = ", ".join(
         f"{'i' if c in table.columns else 's'}.{quoted(c)}" for c in spec.column_names
     )
+    # A new row has no stored match: its columns the file lacks come out NULL, typed.
     db.execute(f"""
         CREATE TABLE new_{name} AS
-        SELECT {new_row} FROM {incoming} i
-        WHERE NOT EXISTS (SELECT 1 FROM {stored} s WHERE {key_match})""")
+        SELECT {after_row} FROM {incoming} i LEFT JOIN {stored} s ON {key_match}
+        WHERE s.{quoted(spec.key[0])} IS NULL
+        ORDER BY {key_order}""")
     db.execute(f"""
         CREATE TABLE changed_{name} AS
         SELECT {after_row}, to_json(s) AS _before
@@ -181,17 +185,6 @@ def _compare(db: duckdb.DuckDBPyConnection, conn: Connection, table: CheckedTabl
         f"SELECT (SELECT count(*) FROM new_{name}), (SELECT count(*) FROM changed_{name})"
     ).fetchall()
     return TableChanges(inserted, updated, table.raw.rows - inserted - updated)
-
-
-def _duck_type(model: Table, column: str) -> str:
-    arrow = bulk.arrow_type(model.c[column].type)
-    return {
-        pa.string(): "VARCHAR",
-        pa.int64(): "BIGINT",
-        pa.float64(): "DOUBLE",
-        pa.date32(): "DATE",
-        pa.bool_(): "BOOLEAN",
-    }[arrow]
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -206,6 +199,7 @@ def _write(
     actor: str,
     reason: str | None,
     fingerprint: str,
+    progress: Progress,
 ) -> int:
     started = now()
     import_id: int = conn.execute(
@@ -221,27 +215,15 @@ def _write(
         )
         .returning(table_of(DataImport).c.id)
     ).scalar_one()
-    for table in checked:
-        spec, name = table.spec, table.spec.name
-        model = spec.table
-        columns = ", ".join(quoted(c) for c in spec.column_names)
-        bulk.insert_rows(conn, model, _batches(db, f"SELECT {columns} FROM new_{name}"))
-        bulk.update_rows(
-            conn,
-            model,
-            _batches(
-                db, f"SELECT {', '.join(quoted(c) for c in table.columns)} FROM changed_{name}"
-            ),
-            key=spec.key,
-        )
-        bulk.insert_rows(
-            conn,
-            table_of(Change),
-            _batches(
-                db,
-                _change_rows_sql(spec, import_id=import_id, at=started, actor=actor, reason=reason),
-            ),
-        )
+    large = [t.spec.table for t in checked if outcome.changes[t.spec.name].inserted >= LARGE_LOAD]
+    if outcome.rows_changed >= LARGE_LOAD:
+        large.append(table_of(Change))
+    with bulk.references_checked_at_end(conn, large):
+        for done, table in enumerate(checked):
+            progress(table.raw.label, done / len(checked))
+            _write_table(
+                db, conn, table, import_id=import_id, at=started, actor=actor, reason=reason
+            )
     conn.execute(
         table_of(DataImport)
         .update()
@@ -249,6 +231,28 @@ def _write(
         .values(finished_at=now())
     )
     return import_id
+
+
+def _write_table(
+    db: duckdb.DuckDBPyConnection,
+    conn: Connection,
+    table: CheckedTable,
+    *,
+    import_id: int,
+    at: dt.datetime,
+    actor: str,
+    reason: str | None,
+) -> None:
+    """Insert the table's new rows, update its changed ones, and log every one of them."""
+    spec, name = table.spec, table.spec.name
+    every_column = ", ".join(quoted(c) for c in spec.column_names)
+    supplied = ", ".join(quoted(c) for c in table.columns)
+    bulk.insert_rows(conn, spec.table, _batches(db, f"SELECT {every_column} FROM new_{name}"))
+    bulk.update_rows(
+        conn, spec.table, _batches(db, f"SELECT {supplied} FROM changed_{name}"), key=spec.key
+    )
+    log = _change_rows_sql(spec, import_id=import_id, at=at, actor=actor, reason=reason)
+    bulk.insert_rows(conn, table_of(Change), _batches(db, log))
 
 
 def _change_rows_sql(

@@ -22,6 +22,7 @@ from mujun.interchange.raw import RawTable
 from mujun.interchange.schema import ColumnSpec, TableSpec, table
 from mujun.interchange.sql import identifier as quoted
 from mujun.interchange.sql import literal
+from mujun.progress import Progress, silent
 from mujun.records.fields import ValueKind
 
 REQUIRED = Reason("required", "{name}: a value is required", "{label}为必填项，不能为空")
@@ -362,7 +363,7 @@ def check_data_set(
     raw_tables: Sequence[RawTable],
     *,
     existing_keys: Callable[[str], pa.Array],
-    on_progress: Callable[[str], None] | None = None,
+    on_progress: Progress = silent,
 ) -> tuple[list[CheckedTable], list[Problem]]:
     """Type and check every raw table; return the typed tables and every problem found.
 
@@ -372,9 +373,8 @@ def check_data_set(
     register_geometry_check(db)
     checked_tables: list[CheckedTable] = []
     problem_queries: list[tuple[RawTable, str]] = []
-    for raw in raw_tables:
-        if on_progress:
-            on_progress(raw.label)
+    for done, raw in enumerate(raw_tables):
+        on_progress(raw.label, done / len(raw_tables))
         present = [c for c in raw.spec.columns if c.name in raw.column_index]
         checked = f"checked_{raw.relation}"
         selected = ", ".join(

@@ -8,11 +8,13 @@ PostgreSQL gets ``COPY`` in CSV form.
 
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -29,11 +31,13 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.schema import AddConstraint, DropConstraint
 from sqlalchemy.types import TypeEngine
 
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer, WriteableBuffer
+
 BATCH_ROWS = 50_000
-# SQLAlchemy's storage format for DateTime on SQLite; pyarrow's %S carries the microseconds.
-_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S"
 
 
 def arrow_type(sql_type: TypeEngine[Any]) -> pa.DataType:
@@ -69,28 +73,34 @@ def count_rows(conn: Connection, table: Table) -> int:
 
 def read_rows(conn: Connection, table: Table, columns: Sequence[str] | None = None) -> pa.Table:
     """Every row of ``table`` (the named columns, or all) as an Arrow table of canonical types."""
+    return stream_rows(conn, table, columns).read_all()
+
+
+def stream_rows(
+    conn: Connection, table: Table, columns: Sequence[str] | None = None
+) -> pa.RecordBatchReader:
+    """Every row of ``table`` in batches, so that a large table need not fit in memory twice.
+
+    Read the batches before using ``conn`` for anything else.
+    """
     schema = arrow_schema(table, columns)
-    if conn.dialect.name == "postgresql":
-        return _read_postgresql(conn, table, schema)
-    return _read_dbapi(conn, table, schema)
+    read = _stream_postgresql if conn.dialect.name == "postgresql" else _stream_dbapi
+    return pa.RecordBatchReader.from_batches(schema, read(conn, table, schema))
 
 
-def _read_dbapi(conn: Connection, table: Table, schema: pa.Schema) -> pa.Table:
-    query = select(*(table.c[name] for name in schema.names))
+def _stream_dbapi(conn: Connection, table: Table, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    query = select(*(table.c[name] for name in schema.names)).compile(conn)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    compiled = query.compile(conn)
-    cursor.execute(str(compiled), compiled.params)
-    batches = []
-    while rows := cursor.fetchmany(BATCH_ROWS):
-        columns = list(zip(*rows, strict=True))
-        batches.append(
-            pa.record_batch(
+    try:
+        cursor.execute(str(query), query.params)
+        while rows := cursor.fetchmany(BATCH_ROWS):
+            columns = zip(*rows, strict=True)
+            yield pa.record_batch(
                 [_from_stored(values, f.type) for values, f in zip(columns, schema, strict=True)],
                 schema=schema,
             )
-        )
-    cursor.close()
-    return pa.Table.from_batches(batches, schema=schema)
+    finally:
+        cursor.close()
 
 
 def _from_stored(values: Sequence[Any], target: pa.DataType) -> pa.Array:
@@ -105,28 +115,53 @@ def _from_stored(values: Sequence[Any], target: pa.DataType) -> pa.Array:
     return pa.array(values, target)
 
 
-def _read_postgresql(conn: Connection, table: Table, schema: pa.Schema) -> pa.Table:
+def _stream_postgresql(
+    conn: Connection, table: Table, schema: pa.Schema
+) -> Iterator[pa.RecordBatch]:
+    """``COPY … TO STDOUT`` read by Arrow's CSV reader as the bytes arrive."""
     columns = ", ".join(_quote(conn, name) for name in schema.names)
-    buffer = io.BytesIO()
-    with _driver(conn).cursor() as cursor:
-        copy_sql = f"COPY (SELECT {columns} FROM {_quote(conn, table.name)}) TO STDOUT (FORMAT csv)"
-        with cursor.copy(copy_sql) as copy:
-            for chunk in copy:
-                buffer.write(chunk)
-    if not buffer.tell():
-        return schema.empty_table()
-    buffer.seek(0)
-    return pa_csv.read_csv(
-        buffer,
-        read_options=pa_csv.ReadOptions(column_names=schema.names),
-        convert_options=pa_csv.ConvertOptions(
-            column_types=schema,
-            true_values=["t"],
-            false_values=["f"],
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=False,
-        ),
-    )
+    copy_sql = f"COPY (SELECT {columns} FROM {_quote(conn, table.name)}) TO STDOUT (FORMAT csv)"
+    with _driver(conn).cursor() as cursor, cursor.copy(copy_sql) as copy:
+        chunks = iter(copy)
+        first = next(chunks, None)
+        if first is None:
+            return
+        reader = pa_csv.open_csv(
+            io.BufferedReader(_ChunkStream(first, chunks)),
+            read_options=pa_csv.ReadOptions(column_names=schema.names),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=schema,
+                true_values=["t"],
+                false_values=["f"],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        for batch in reader:
+            yield batch.cast(schema) if batch.schema != schema else batch
+
+
+class _ChunkStream(io.RawIOBase):
+    """A readable stream over the chunks of a COPY."""
+
+    def __init__(self, first: "ReadableBuffer", rest: Iterator["ReadableBuffer"]) -> None:
+        self._pending = memoryview(first)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: "WriteableBuffer") -> int:
+        while not self._pending:
+            chunk = next(self._rest, None)
+            if chunk is None:
+                return 0
+            self._pending = memoryview(chunk)
+        out = memoryview(target)
+        size = min(len(out), len(self._pending))
+        out[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -161,22 +196,28 @@ def _to_stored(column: pa.Array) -> pa.Array:
     if pa.types.is_date32(column.type):
         return column.cast(pa.string())
     if pa.types.is_timestamp(column.type):
-        return pc.strftime(column, _SQLITE_DATETIME)
+        # "YYYY-MM-DD HH:MM:SS.ffffff" in UTC, SQLAlchemy's storage format on SQLite.
+        return column.cast(pa.timestamp("us")).cast(pa.string())
     return column
 
 
 def _copy_into(conn: Connection, table: Table, batches: Iterable[pa.RecordBatch]) -> int:
+    """One COPY for all batches; a writer thread sends while the next batch is formatted."""
+    batch_iter = iter(batches)
+    first = next(batch_iter, None)
+    if first is None:
+        return 0
+    names = ", ".join(_quote(conn, name) for name in first.schema.names)
+    copy_sql = f"COPY {_quote(conn, table.name)} ({names}) FROM STDIN (FORMAT csv)"
     written = 0
-    with _driver(conn).cursor() as cursor:
-        for batch in batches:
-            if not batch.num_rows:
-                continue
-            names = ", ".join(_quote(conn, name) for name in batch.schema.names)
+    with (
+        _driver(conn).cursor() as cursor,
+        cursor.copy(copy_sql, writer=QueuedLibpqWriter(cursor)) as copy,
+    ):
+        for batch in _chain(first, batch_iter):
             buffer = io.BytesIO()
             pa_csv.write_csv(batch, buffer, pa_csv.WriteOptions(include_header=False))
-            copy_sql = f"COPY {_quote(conn, table.name)} ({names}) FROM STDIN (FORMAT csv)"
-            with cursor.copy(copy_sql) as copy:
-                copy.write(buffer.getvalue())
+            copy.write(buffer.getbuffer())
             written += batch.num_rows
     return written
 
@@ -205,6 +246,29 @@ def update_rows(
     )
     stage.drop(conn)
     return staged
+
+
+@contextmanager
+def references_checked_at_end(conn: Connection, tables: Sequence[Table]) -> Iterator[None]:
+    """Around a large load into PostgreSQL: drop the tables' foreign keys, and add them back
+    when the load is done, which checks every row in one set-based pass instead of one
+    trigger call per row ("Populating a Database" in PostgreSQL's manual recommends this).
+
+    DDL is transactional there, so a failure anywhere restores the keys with everything else.
+    The keys are dropped under an exclusive lock held to the end of the transaction: use this
+    for loads big enough that readers waiting is the lesser cost. SQLite checks keys cheaply
+    and cannot drop them, so there it does nothing.
+    """
+    constraints = (
+        [fk for table in tables for fk in table.foreign_key_constraints]
+        if conn.dialect.name == "postgresql"
+        else []
+    )
+    for constraint in constraints:
+        conn.execute(DropConstraint(constraint))
+    yield
+    for constraint in constraints:
+        conn.execute(AddConstraint(constraint))
 
 
 def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

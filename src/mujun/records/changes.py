@@ -40,7 +40,7 @@ class Change(Base):
     __table_args__ = (Index("ix_change_log_object", "table_name", "object_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(128))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)
     table_name: Mapped[str] = mapped_column(String(64))

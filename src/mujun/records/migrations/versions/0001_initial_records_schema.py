@@ -74,7 +74,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_change_log")),
     )
     with op.batch_alter_table("change_log", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_change_log_changed_at"), ["changed_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_change_log_import_id"), ["import_id"], unique=False)
         batch_op.create_index("ix_change_log_object", ["table_name", "object_key"], unique=False)
 
@@ -435,7 +434,6 @@ def downgrade() -> None:
     with op.batch_alter_table("change_log", schema=None) as batch_op:
         batch_op.drop_index("ix_change_log_object")
         batch_op.drop_index(batch_op.f("ix_change_log_import_id"))
-        batch_op.drop_index(batch_op.f("ix_change_log_changed_at"))
 
     op.drop_table("change_log")
     with op.batch_alter_table("jurisdictions", schema=None) as batch_op:

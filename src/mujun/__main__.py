@@ -1,0 +1,5 @@
+"""``python -m mujun``: the same as the ``mujun`` command."""
+
+from mujun.cli.app import main
+
+main()

@@ -22,10 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
-from mujun.records.database import resolve_url
+from mujun.records.database import recreate_database
 
 HERE = Path(__file__).resolve().parent
 
@@ -114,16 +111,6 @@ print(f"{result.tables[0].rows} rows × {len(result.tables[0].column_index)} col
 """
 
 
-def fresh_postgres(server: str, name: str) -> str:
-    url = make_url(resolve_url(server))
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--enterprises", type=int, default=200_000)
@@ -153,7 +140,7 @@ def main() -> None:
         )
     targets = {
         "sqlite": ("SQLite", lambda: f"sqlite:///{work / 'records.db'}"),
-        "postgresql": ("PostgreSQL", lambda: fresh_postgres(args.postgres, "mujun_bench")),
+        "postgresql": ("PostgreSQL", lambda: recreate_database(args.postgres, "mujun_bench")),
     }
     for key, (name, fresh) in targets.items():
         if key in databases:

@@ -11,29 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 
 from mujun.records import Base
-from mujun.records.database import open_engine, resolve_url, upgrade
+from mujun.records.database import open_engine, recreate_database, upgrade
 
 POSTGRES_SERVER = os.environ.get("MUJUN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-def _worker_database(worker: str) -> str:
-    server = make_url(resolve_url(POSTGRES_SERVER))
-    name = f"mujun_test_{worker}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def postgres_engine(worker_id: str) -> Iterator[Engine]:
-    engine = open_engine(_worker_database(worker_id))
+    engine = open_engine(recreate_database(POSTGRES_SERVER, f"mujun_test_{worker_id}"))
     upgrade(engine)
     yield engine
     engine.dispose()

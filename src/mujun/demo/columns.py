@@ -1,4 +1,4 @@
-"""Arrow building blocks for the demo tables: types per value kind, vectorised text.
+"""Arrow building blocks for the demo tables: typed columns, vectorised text.
 
 Every demo table is assembled by :func:`assemble` from a mapping of column name to Arrow array
 (or numpy array); columns not given are all null. Text such as credit codes, names, ids and WKT
@@ -15,21 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mujun.interchange.schema import TableSpec, table, tables
-from mujun.records.fields import ValueKind
-
-ARROW_TYPES: dict[ValueKind, pa.DataType] = {
-    ValueKind.TEXT: pa.string(),
-    ValueKind.CODE: pa.string(),
-    ValueKind.CREDIT_CODE: pa.string(),
-    ValueKind.WKT: pa.string(),
-    ValueKind.MONTH: pa.string(),
-    ValueKind.NUMBER: pa.float64(),
-    ValueKind.SHARE: pa.float64(),
-    ValueKind.INTEGER: pa.int64(),
-    ValueKind.YEAR: pa.int64(),
-    ValueKind.DATE: pa.date32(),
-    ValueKind.BOOLEAN: pa.bool_(),
-}
+from mujun.records import bulk
 
 EPOCH = date(1970, 1, 1)
 
@@ -39,8 +25,8 @@ Bools = npt.NDArray[np.bool_]
 
 
 def schema_of(spec: TableSpec) -> pa.Schema:
-    """The Arrow schema of an interchange table: its columns in order, typed by kind."""
-    return pa.schema([pa.field(c.name, ARROW_TYPES[c.kind]) for c in spec.columns])
+    """The Arrow schema of an interchange table: its columns in order, as the records type them."""
+    return bulk.arrow_schema(spec.table, spec.column_names)
 
 
 def table_names() -> tuple[str, ...]:
@@ -53,9 +39,10 @@ def assemble(name: str, columns: Mapping[str, Any], rows: int) -> pa.Table:
     unknown = set(columns) - set(spec.column_names)
     if unknown:
         raise KeyError(f"{name}: no such columns {sorted(unknown)}")
+    schema = schema_of(spec)
     arrays = []
     for column in spec.columns:
-        arrow_type = ARROW_TYPES[column.kind]
+        arrow_type = schema.field(column.name).type
         value = columns.get(column.name)
         if value is None:
             arrays.append(pa.nulls(rows, arrow_type))

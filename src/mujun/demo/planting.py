@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from mujun.demo.calendar import DEMO_AS_OF, YEARS
-from mujun.demo.columns import ARROW_TYPES, assemble, table_names
+from mujun.demo.columns import assemble, schema_of, table_names
 from mujun.demo.geometry import GRID_CELL_M, offset_lonlat, quadrilaterals
 from mujun.demo.population import credit_codes, division_digits
 from mujun.demo.vocabulary import ANCHOR_LAT, ANCHOR_LON
@@ -587,7 +587,7 @@ class Planter:
 
 
 def _arrow_type(table_name: str, column: str) -> pa.DataType:
-    return ARROW_TYPES[table(table_name).column(column).kind]
+    return schema_of(table(table_name)).field(column).type
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 DEFAULT_SQLITE_FILE = "mujun.db"
@@ -40,6 +40,18 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA cache_size = -131072")  # up to 128 MiB: bulk imports touch big indexes
     cursor.close()
+
+
+def recreate_database(server_url: str, name: str) -> str:
+    """Drop and create the PostgreSQL database ``name`` on the server of ``server_url``, and
+    return its URL (for tests and benchmarks that need a database of their own)."""
+    server = make_url(resolve_url(server_url))
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -1,9 +1,9 @@
 """Fixtures shared by the whole suite.
 
 ``engine`` runs a test once on SQLite and once on the real PostgreSQL server. PostgreSQL comes
-from ``MUJUN_TEST_POSTGRES`` (default: the local server, database ``test``); each test worker
-(pytest-xdist's ``worker_id``) gets a database of its own, created fresh for the session, and
-every test starts from empty tables.
+from ``MUJUN_TEST_POSTGRES`` (default: the local server, database ``test``). Each worker of each
+run (pytest-xdist's ``testrun_uid`` and ``worker_id``) gets a database of its own for the
+session, so runs side by side do not meet; every test starts from empty tables.
 """
 
 import os
@@ -14,17 +14,20 @@ import pytest
 from sqlalchemy import Engine, text
 
 from mujun.records import Base
-from mujun.records.database import open_engine, recreate_database, upgrade
+from mujun.records.database import drop_database, open_engine, recreate_database, upgrade
 
 POSTGRES_SERVER = os.environ.get("MUJUN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(scope="session")
-def postgres_engine(worker_id: str) -> Iterator[Engine]:
-    engine = open_engine(recreate_database(POSTGRES_SERVER, f"mujun_test_{worker_id}"))
+def postgres_engine(worker_id: str, testrun_uid: str) -> Iterator[Engine]:
+    """A database of this test run's worker alone, dropped when the session ends."""
+    name = f"mujun_test_{testrun_uid[:12]}_{worker_id}"
+    engine = open_engine(recreate_database(POSTGRES_SERVER, name))
     upgrade(engine)
     yield engine
     engine.dispose()
+    drop_database(POSTGRES_SERVER, name)
 
 
 def _emptied(engine: Engine) -> Engine:

@@ -312,6 +312,19 @@ def test_gbk_with_chinese_headers_and_file_names_imports(engine: Engine, tmp_pat
     )
 
 
+def test_a_bad_gbk_file_comes_back_marked_and_readable(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "gbk"
+    folder.mkdir()
+    (folder / "宗地.csv").write_bytes("宗地号,面积(平方米),规划用途\nP1,-1,工业\n".encode("gbk"))
+    outcome = run_import(engine, folder, tmp_path)
+    assert [(p.row, p.column) for p in outcome.problems] == [(2, "area_m2")]
+    assert outcome.marked_copy is not None
+    sheet = openpyxl.load_workbook(outcome.marked_copy)["宗地.csv"]
+    assert [c.value for c in sheet[1]][:3] == ["宗地号", "面积(平方米)", "规划用途"]
+    comment = sheet["B2"].comment
+    assert comment is not None and "不能为负数" in comment.text
+
+
 def test_an_empty_file_is_a_problem_and_a_header_only_file_is_passed_over(
     engine: Engine, tmp_path: Path
 ) -> None:

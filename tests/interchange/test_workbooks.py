@@ -20,6 +20,7 @@ from mujun.interchange.schema import TableSpec, column_for_header, table, table_
 from mujun.interchange.workbooks import (
     ERROR_SHEET,
     GUIDE_SHEET,
+    export,
     write_marked_copy,
     write_template,
     write_workbook,
@@ -283,7 +284,7 @@ def test_chinese_export_uses_chinese_names_and_labels(tmp_path: Path) -> None:
 def test_too_many_rows_refused_before_writing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(workbooks, "MAX_DATA_ROWS", 2)
+    monkeypatch.setattr(export, "MAX_DATA_ROWS", 2)
     path = tmp_path / "export.xlsx"
     # known up front: a list of batches
     with pytest.raises(ValueError, match="folder of CSV files"):
@@ -360,6 +361,7 @@ def _raw(
     sheet: str | None,
     header_row: int,
     headers: dict[str, str],
+    encoding: str | None = None,
 ) -> RawTable:
     columns = list(headers)
     return RawTable(
@@ -372,6 +374,7 @@ def _raw(
         headers=headers,
         relation=f"raw_{spec}",
         rows=0,
+        encoding=encoding,
     )
 
 
@@ -495,6 +498,7 @@ def _csv_tables(folder: Path) -> list[RawTable]:
             sheet=None,
             header_row=1,
             headers={"parcel_id": "宗地号", "area_m2": "面积(平方米)", "land_use": "规划用途"},
+            encoding="gb18030",
         ),
         _raw(
             "enterprises",

@@ -32,6 +32,7 @@ class RawTable:
     headers: Mapping[str, str]  # interchange column name -> the header as written
     relation: str
     rows: int
+    encoding: str | None = None  # a CSV file's text encoding as read ("utf-8-sig", "gb18030")
 
 
 @dataclass(frozen=True)

@@ -210,7 +210,7 @@ def _cell_problems_sql(checked: str, column: ColumnSpec) -> str:
     code = " ".join(f"WHEN {cond} THEN {literal(r.code)}" for cond, r, _ in whens)
     detail = " ".join(f"WHEN {cond} THEN CAST({d} AS VARCHAR)" for cond, _, d in whens)
     return f"""
-        SELECT _row, {literal(column.name)} AS col, {text} AS value, code, detail
+        SELECT _row, {literal(column.name)} AS col, {text} AS value, code, detail, NULL AS other
         FROM (SELECT _row, {text}, CASE {code} END AS code, CASE {detail} END AS detail
               FROM {checked})
         WHERE code IS NOT NULL"""
@@ -232,8 +232,8 @@ def _pair_problems_sql(checked: str, spec: TableSpec, present: set[str]) -> list
                 )
                 queries.append(f"""
                     SELECT _row, {literal(flagged)} AS col, {quoted(flagged + "__text")} AS value,
-                           {literal(reason.code + ":" + other)} AS code,
-                           CAST({quoted(other)} AS VARCHAR) AS detail
+                           {literal(reason.code)} AS code,
+                           CAST({quoted(other)} AS VARCHAR) AS detail, {literal(other)} AS other
                     FROM {checked} WHERE {failing}""")
     return queries
 
@@ -247,7 +247,8 @@ def _duplicate_problems_sql(checked: str, spec: TableSpec, present: set[str]) ->
     return f"""
         SELECT _row, {literal(spec.key[0])} AS col, {shown} AS value,
                {literal(DUPLICATE_KEY.code)} AS code,
-               array_to_string(list_filter(rows, lambda r: r <> _row), ', ') AS detail
+               array_to_string(list_filter(rows, lambda r: r <> _row), ', ') AS detail,
+               NULL AS other
         FROM (SELECT _row, {keys}, count(*) OVER w AS n, list(_row) OVER w AS rows
               FROM {checked} WHERE {not_null}
               WINDOW w AS (PARTITION BY {keys}))
@@ -258,7 +259,7 @@ def _reference_problems_sql(checked: str, column: ColumnSpec, keys_relation: str
     t = quoted(column.name)
     return f"""
         SELECT _row, {literal(column.name)} AS col, {quoted(column.name + "__text")} AS value,
-               {literal(UNKNOWN_REFERENCE.code)} AS code, NULL AS detail
+               {literal(UNKNOWN_REFERENCE.code)} AS code, NULL AS detail, NULL AS other
         FROM {checked} c
         WHERE {t} IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM {keys_relation} k WHERE k.key = c.{t})"""
@@ -332,10 +333,14 @@ _REASONS = {
 }
 
 
-def _problem(raw: RawTable, found: tuple[int, str, str | None, str, str | None]) -> Problem:
+# What every check query returns: row, column, value as written, reason code, a detail for the
+# message, and the other column a row-level check compared with.
+Found = tuple[int, str, str | None, str, str | None, str | None]
+
+
+def _problem(raw: RawTable, found: Found) -> Problem:
     """A problem row of the check queries, in words."""
-    row, col, value, code, detail = found
-    code, _, other = code.partition(":")
+    row, col, value, code, detail, other = found
     spec = raw.spec
     column = spec.column(col)
     params: dict[str, object] = {

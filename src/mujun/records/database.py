@@ -1,12 +1,14 @@
 """Where the records live: the URL, the engine, and bringing the schema up to date."""
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 DEFAULT_SQLITE_FILE = "mujun.db"
@@ -45,13 +47,28 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def recreate_database(server_url: str, name: str) -> str:
     """Drop and create the PostgreSQL database ``name`` on the server of ``server_url``, and
     return its URL (for tests and benchmarks that need a database of their own)."""
-    server = make_url(resolve_url(server_url))
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    drop_database(server_url, name)
+    with _server_admin(server_url) as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server.set(database=name).render_as_string(hide_password=False)
+    return (
+        make_url(resolve_url(server_url)).set(database=name).render_as_string(hide_password=False)
+    )
+
+
+def drop_database(server_url: str, name: str) -> None:
+    """Drop the PostgreSQL database ``name`` if it exists, ending its sessions."""
+    with _server_admin(server_url) as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def _server_admin(server_url: str) -> Iterator[Connection]:
+    admin = create_engine(resolve_url(server_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            yield conn
+    finally:
+        admin.dispose()
 
 
 def alembic_config(engine: Engine) -> Config:

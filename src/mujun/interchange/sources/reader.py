@@ -1,0 +1,459 @@
+"""Reading a data set: which files and sheets name tables, and reading each into DuckDB.
+
+:func:`read_data_set` walks a folder of CSV files, one CSV file or one workbook. Each source
+whose name names a table of the interchange format is claimed for that table (a second one is a
+problem), its header row found and mapped, and its rows loaded into a relation of its own;
+everything wrong or passed over on the way is collected as a problem or a notice.
+"""
+
+import csv
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import chain, islice
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import python_calamine
+
+from mujun.interchange.problems import Notice, Problem, Reason
+from mujun.interchange.raw import RawTable, ReadResult
+from mujun.interchange.schema import TableSpec, table_for_name
+from mujun.interchange.sources.csv_files import (
+    ByteScan,
+    blank_records,
+    csv_load_sql,
+    csv_records,
+    first_records,
+    rejected_problems,
+    renumber,
+    scan_bytes,
+    transcode_gb18030,
+)
+from mujun.interchange.sources.headers import (
+    HEADER_DEPTH,
+    HEADER_SCAN_ROWS,
+    Header,
+    HeaderCell,
+    choose_header,
+    map_header,
+    mapped,
+)
+from mujun.interchange.sources.reasons import (
+    DUPLICATE_SOURCE,
+    EMPTY_FILE,
+    NOTICE_EMPTY_SHEET,
+    NOTICE_FORMULAS,
+    NOTICE_GBK,
+    NOTICE_HEADER_ONLY,
+    NOTICE_MERGED,
+    NOTICE_ROWS_ABOVE_HEADER,
+    NOTICE_UNKNOWN_COLUMNS,
+    NOTICE_UNMATCHED,
+    SOURCE_NOT_FOUND,
+    UNREADABLE_FILE,
+    UNREADABLE_WORKBOOK,
+    UNSUPPORTED_SOURCE,
+    WRONG_ENCODING,
+    notice,
+)
+from mujun.interchange.sources.sheets import (
+    BookXml,
+    HeadGrid,
+    Merge,
+    MergeFills,
+    book_xml,
+    formula_problems,
+    insert,
+    scan_formulas,
+)
+from mujun.interchange.sql import identifier
+
+_WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
+_BATCH_ROWS = 50_000
+
+
+def read_data_set(
+    path: Path,
+    db: duckdb.DuckDBPyConnection,
+    *,
+    workdir: Path,
+    on_progress: Callable[[str, int], None] | None = None,
+) -> ReadResult:
+    """Read a folder of CSV files, one CSV file or one workbook into tables of ``db``.
+
+    Every problem that stops a file, header or row from being read is returned, not raised; so
+    is a notice for everything passed over. ``workdir`` holds transcoded copies of GBK files
+    while they are loaded. ``on_progress(label, rows_done)`` is called as sources are read.
+    """
+    reader = _Reader(db=db, workdir=workdir, on_progress=on_progress)
+    reader.read(path)
+    return ReadResult(
+        tables=tuple(reader.tables), problems=tuple(reader.problems), notices=tuple(reader.notices)
+    )
+
+
+@dataclass
+class _Reader:
+    db: duckdb.DuckDBPyConnection
+    workdir: Path
+    on_progress: Callable[[str, int], None] | None
+    tables: list[RawTable] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    _sources: dict[str, str] = field(default_factory=dict)  # table name -> label of its source
+    _relations: set[str] = field(default_factory=set)
+
+    # -- dispatch ---------------------------------------------------------------------------------
+
+    def read(self, path: Path) -> None:
+        if path.is_dir():
+            for child in sorted(path.iterdir(), key=lambda p: p.name):
+                if child.name.startswith((".", "~$")) or not child.is_file():
+                    continue
+                if child.suffix.lower() == ".csv":
+                    self._csv_source(child)
+                else:
+                    self.notices.append(notice(NOTICE_UNMATCHED, file=child.name))
+        elif not path.exists():
+            self._problem(path.name, SOURCE_NOT_FOUND, file=str(path))
+        elif path.suffix.lower() == ".csv":
+            self._csv_source(path)
+        elif path.suffix.lower() in _WORKBOOK_SUFFIXES:
+            self._read_workbook(path)
+        else:
+            self._problem(path.name, UNSUPPORTED_SOURCE, file=path.name)
+
+    def _problem(
+        self,
+        label: str,
+        reason: Reason,
+        /,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        value: str | None = None,
+        **params: object,
+    ) -> None:
+        self.problems.append(Problem(label, row, column, value, reason, params))
+
+    def _claim(self, spec: TableSpec, label: str) -> bool:
+        """Whether ``label`` is the first source of ``spec``'s table; a second one is a problem."""
+        first = self._sources.get(spec.name)
+        if first is None:
+            self._sources[spec.name] = label
+            return True
+        self._problem(
+            label,
+            DUPLICATE_SOURCE,
+            first=first,
+            second=label,
+            table=spec.name,
+            table_zh=spec.label_zh,
+        )
+        return False
+
+    def _relation(self, spec: TableSpec) -> str:
+        taken = self._relations | {
+            name for (name,) in self.db.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        }
+        relation, n = f"raw_{spec.name}", 1
+        while relation in taken:
+            n += 1
+            relation = f"raw_{spec.name}_{n}"
+        self._relations.add(relation)
+        return relation
+
+    def _progress(self, label: str, rows: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(label, rows)
+
+    def _finish(
+        self,
+        *,
+        spec: TableSpec,
+        label: str,
+        path: Path,
+        sheet: str | None,
+        header_row: int,
+        header: Header,
+        relation: str,
+        row_problems: Sequence[Problem],
+        encoding: str | None = None,
+    ) -> None:
+        """Keep a loaded table with its problems, or drop it with a notice when it has no rows."""
+        rows = _count(self.db, relation)
+        self._progress(label, rows)
+        if rows == 0 and not row_problems:
+            self.db.execute(f"DROP TABLE {identifier(relation)}")
+            self.notices.append(notice(NOTICE_HEADER_ONLY, file=label))
+            return
+        self.problems.extend(header.problems)
+        self.problems.extend(row_problems)
+        if header.unknown:
+            self.notices.append(
+                notice(NOTICE_UNKNOWN_COLUMNS, file=label, headers=", ".join(header.unknown))
+            )
+        self.tables.append(
+            RawTable(
+                spec=spec,
+                label=label,
+                path=path,
+                sheet=sheet,
+                header_row=header_row,
+                column_index=header.column_index,
+                headers=header.headers,
+                relation=relation,
+                rows=rows,
+                encoding=encoding,
+            )
+        )
+
+    # -- CSV --------------------------------------------------------------------------------------
+
+    def _csv_source(self, path: Path) -> None:
+        label = path.name
+        spec = table_for_name(path.stem)
+        if spec is None:
+            self.notices.append(notice(NOTICE_UNMATCHED, file=label))
+            return
+        if not self._claim(spec, label):
+            return
+        self._progress(label, 0)
+        try:
+            scan = scan_bytes(path)
+        except OSError as error:
+            self._problem(label, UNREADABLE_FILE, file=label, detail=error.strerror or str(error))
+            return
+        if scan.blank:
+            self._problem(label, EMPTY_FILE, file=label)
+            return
+        if scan.foreign_bom or scan.nul:
+            self._problem(label, WRONG_ENCODING, file=label)
+            return
+        if scan.utf8:
+            self._read_csv(path, spec, label, source=path, transcoded=False, scan=scan)
+            return
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(
+            prefix=f"{spec.name}-", suffix=".utf8.csv", dir=self.workdir
+        )
+        os.close(handle)
+        source = Path(name)
+        try:
+            if not transcode_gb18030(path, source):
+                self._problem(label, WRONG_ENCODING, file=label)
+                return
+            self._read_csv(path, spec, label, source=source, transcoded=True, scan=scan)
+        finally:
+            source.unlink(missing_ok=True)
+
+    def _read_csv(
+        self,
+        path: Path,
+        spec: TableSpec,
+        label: str,
+        *,
+        source: Path,
+        transcoded: bool,
+        scan: ByteScan,
+    ) -> None:
+        try:
+            with csv_records(source) as records:
+                head = first_records(records, HEADER_SCAN_ROWS)
+        except (csv.Error, OSError, UnicodeDecodeError) as error:
+            self._problem(label, UNREADABLE_FILE, file=label, detail=str(error))
+            return
+        if not head:
+            self._problem(label, UNREADABLE_FILE, file=label, detail="no record")
+            return
+        candidates = [
+            (number, [HeaderCell(i, (text,)) for i, text in enumerate(fields)])
+            for number, fields in head
+        ]
+        chosen = choose_header(spec, [cells for _, cells in candidates])
+        if transcoded and not mapped(spec, candidates[chosen][1]):
+            self._problem(label, WRONG_ENCODING, file=label)
+            return
+        if transcoded:
+            self.notices.append(notice(NOTICE_GBK, file=label))
+        header_row, cells = candidates[chosen]
+        header = map_header(spec, cells, label, header_row)
+        relation = self._relation(spec)
+        rejects = f"_rejects_{relation}"
+        width = len(cells)
+        try:
+            self.db.execute(
+                csv_load_sql(
+                    source=source,
+                    relation=relation,
+                    rejects=rejects,
+                    width=width,
+                    skip=header_row - 1,
+                    columns=header.column_index,
+                )
+            )
+            rejected = self.db.execute(
+                f"SELECT DISTINCT ON (line) line, error_type, error_message, csv_line "
+                f"FROM {identifier(rejects)} ORDER BY line"
+            ).fetchall()
+        except duckdb.Error as error:
+            self.db.execute(f"DROP TABLE IF EXISTS {identifier(relation)}")
+            detail = str(error).strip().splitlines()[0] if str(error).strip() else "?"
+            self._problem(label, UNREADABLE_FILE, file=label, detail=detail)
+            return
+        finally:
+            for table in (rejects, f"{rejects}_scan"):
+                self.db.execute(f"DROP TABLE IF EXISTS {identifier(table)}")
+        if chosen > 0:
+            self.notices.append(notice(NOTICE_ROWS_ABOVE_HEADER, file=label, header_row=header_row))
+        skipped = {int(line) for line, *_ in rejected}
+        if scan.inner_blank_line:
+            with csv_records(source) as records:
+                skipped.update(blank_records(records, after=header_row))
+        renumber(self.db, relation, first_row=header_row + 1, skipped=sorted(skipped))
+        self._finish(
+            spec=spec,
+            label=label,
+            path=path,
+            sheet=None,
+            header_row=header_row,
+            header=header,
+            relation=relation,
+            row_problems=rejected_problems(label, rejected, width=width),
+            encoding="gb18030" if transcoded else "utf-8-sig",
+        )
+
+    # -- workbooks --------------------------------------------------------------------------------
+
+    def _read_workbook(self, path: Path) -> None:
+        try:
+            workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        except Exception as error:  # calamine raises its own errors, ZIP and XML errors alike
+            self._problem(path.name, UNREADABLE_WORKBOOK, file=path.name, detail=_short(error))
+            return
+        with workbook:
+            book = book_xml(path)
+            for name in workbook.sheet_names:
+                label = f"{path.name} » {name}"
+                spec = table_for_name(name)
+                if spec is None:
+                    self.notices.append(notice(NOTICE_UNMATCHED, file=label))
+                    continue
+                if not self._claim(spec, label):
+                    continue
+                self._progress(label, 0)
+                try:
+                    sheet = workbook.get_sheet_by_name(name)
+                except Exception as error:  # e.g. a chart sheet that carries a table's name
+                    self._problem(label, UNREADABLE_WORKBOOK, file=label, detail=_short(error))
+                    continue
+                self._read_sheet(path, sheet, spec, label, book)
+
+    def _read_sheet(
+        self, path: Path, sheet: Any, spec: TableSpec, label: str, book: BookXml
+    ) -> None:
+        start: tuple[int, int] | None = sheet.start
+        if start is None:
+            self.notices.append(notice(NOTICE_EMPTY_SHEET, file=label))
+            return
+        top, left = start
+        # python-calamine 0.9 yields the empty rows above the data too, but starts every row at
+        # the data's first column: row i of the iterator is sheet row i, cell j is column left + j.
+        rows: Iterator[list[Any]] = iter(sheet.iter_rows())
+        for _ in range(top):
+            next(rows, None)
+        head = list(islice(rows, HEADER_SCAN_ROWS + HEADER_DEPTH))
+        merges: list[Merge] = sheet.merged_cell_ranges or []
+        grid = HeadGrid(head, top, left, merges)
+        candidates = [grid.header_at(top + i) for i in range(min(HEADER_SCAN_ROWS, len(head)))]
+        chosen = choose_header(spec, [cells for _, cells in candidates])
+        header_end, cells = candidates[chosen]
+        header = map_header(spec, cells, label, header_end + 1)
+        if chosen > 0:
+            self.notices.append(
+                notice(NOTICE_ROWS_ABOVE_HEADER, file=label, header_row=top + chosen + 1)
+            )
+        relation = self._relation(spec)
+        self._load_sheet_rows(
+            chain(head[header_end + 1 - top :], rows),
+            first=header_end + 1,
+            left=left,
+            merges=merges,
+            columns=header.column_index,
+            relation=relation,
+            label=label,
+        )
+        row_problems: list[Problem] = []
+        part = book.parts.get(sheet.name)
+        if part is not None:
+            formulas = scan_formulas(path, part, zero_is_placeholder=book.never_calculated)
+            if formulas.cached:
+                self.notices.append(notice(NOTICE_FORMULAS, file=label, count=formulas.cached))
+            row_problems = formula_problems(
+                formulas, label=label, below=header_end, columns=header.column_index
+            )
+        self._finish(
+            spec=spec,
+            label=label,
+            path=path,
+            sheet=sheet.name,
+            header_row=header_end + 1,
+            header=header,
+            relation=relation,
+            row_problems=row_problems,
+        )
+
+    def _load_sheet_rows(
+        self,
+        rows: Iterator[list[Any]],
+        *,
+        first: int,
+        left: int,
+        merges: Sequence[Merge],
+        columns: Mapping[str, int],
+        relation: str,
+        label: str,
+    ) -> None:
+        """Load the rows below the header, ``first`` being the 0-based sheet row of the first,
+        in batches; rows with nothing in them are passed over."""
+        names = list(columns)
+        wanted = [(name, columns[name] - left) for name in names]
+        self.db.execute(
+            f"CREATE TABLE {identifier(relation)} ("
+            + "".join(f"{identifier(name)} VARCHAR, " for name in names)
+            + "_row BIGINT)"
+        )
+        fills = MergeFills(merges, below=first - 1, columns=columns)
+        batch: list[list[Any]] = []
+        numbers: list[int] = []
+        done = 0
+        for sheet_row, row in enumerate(rows, start=first):
+            if sheet_row in fills.starts:
+                fills.capture(sheet_row, row, left)
+            if row.count("") != len(row) or sheet_row in fills.covered:
+                batch.append(row)
+                numbers.append(sheet_row + 1)
+                if len(batch) >= _BATCH_ROWS:
+                    done += insert(
+                        self.db, relation, names=names, wanted=wanted, batch=batch, numbers=numbers
+                    )
+                    batch, numbers = [], []
+                    self._progress(label, done)
+        if batch:
+            insert(self.db, relation, names=names, wanted=wanted, batch=batch, numbers=numbers)
+        filled = fills.apply(self.db, relation)
+        if filled:
+            self.notices.append(notice(NOTICE_MERGED, file=label, count=filled))
+
+
+def _count(db: duckdb.DuckDBPyConnection, relation: str) -> int:
+    ((rows,),) = db.execute(f"SELECT count(*) FROM {identifier(relation)}").fetchall()
+    return int(rows)
+
+
+def _short(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else type(error).__name__

@@ -30,11 +30,13 @@ from mujun.interchange.workbooks.styles import (
     MAX_DATA_ROWS,
     MAX_LINKS,
     MAX_SHEET_NAME,
+    PAPER_A4,
     SHEET_ROWS,
     Formats,
     cell_location,
     column_width,
     comment_size,
+    freeze_header,
     streaming_workbook,
     write_value,
 )
@@ -257,6 +259,11 @@ def _write_openpyxl_list(
             cell.hyperlink = Hyperlink(ref=cell.coordinate, location=location)
             cell.font = Font(color=LINK_COLOR, underline="single")
     sheet.freeze_panes = "A2"
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = PAPER_A4
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.auto_filter.ref = f"A1:{xl_rowcol_to_cell(last - 1, link_col - 1)}"
 
 
@@ -300,7 +307,7 @@ def _write_xlsx_list(
             sheet.write_url(
                 last, link_col, f"internal:{location}", formats.get("link"), string="转到"
             )
-    sheet.freeze_panes(1, 0)
+    freeze_header(sheet)
     sheet.autofilter(0, 0, last, link_col)
 
 
@@ -320,7 +327,7 @@ def _write_source_sheet(
         _write_source_row(sheet, number - 1, values, by_row.pop(number, {}), formats)
     for number in sorted(by_row):  # problems placed below the file's last row
         _write_source_row(sheet, number - 1, (), by_row[number], formats)
-    sheet.freeze_panes(raw.header_row, 0)
+    freeze_header(sheet, raw.header_row)
 
 
 def _write_source_row(

@@ -25,6 +25,8 @@ MAX_LINKS = 65_530  # hyperlinks an Excel sheet holds
 GUIDE_SHEET = "填表说明"
 ERROR_SHEET = "错误清单"
 COMMENT_AUTHOR = "mujun"
+PAPER_A4 = 9  # xlsxwriter's and Excel's paper code
+LINE_HEIGHT = 15  # points per line of 11-point text
 TRUE_ZH, FALSE_ZH = "是", "否"
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -41,6 +43,7 @@ _STYLES: dict[str, dict[str, object]] = {
     "title": {"bold": True, "font_size": 14},
     "section": {"bold": True, "font_size": 12},
     "table": {"bold": True, "font_color": f"#{LINK_COLOR}", "underline": 1},
+    "top": {"valign": "top"},
     "wrap": {"text_wrap": True, "valign": "top"},
     "link": {"font_color": f"#{LINK_COLOR}", "underline": 1},
     "date": {"num_format": DATE_FORMAT},
@@ -114,18 +117,18 @@ def streaming_workbook(path: Path) -> Iterator[tuple[Any, Formats]]:
         book.close()
 
 
-def _display_width(text: str) -> int:
+def display_width(text: str) -> int:
     """Columns ``text`` takes on screen: two for each wide (CJK) character."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def column_width(column: ColumnSpec, header: str) -> int:
-    return min(50, max(_KIND_WIDTH[column.kind], _display_width(header) + 3))
+    return min(50, max(_KIND_WIDTH[column.kind], display_width(header) + 3))
 
 
 def comment_size(text: str) -> dict[str, int]:
     """The width and height in pixels of a comment box that shows ``text`` whole."""
-    widths = [_display_width(line) for line in text.split("\n")]
+    widths = [display_width(line) for line in text.split("\n")]
     width = min(420, max(200, 7 * max(widths) + 16))
     lines = sum(max(1, math.ceil(7 * w / (width - 16))) for w in widths)
     return {"width": width, "height": 18 * lines + 24}
@@ -135,6 +138,17 @@ def cell_location(sheet: str, row: int, col: int) -> str:
     """An in-workbook reference to a cell (1-based row, 0-based column): ``'宗地'!C5``."""
     quoted = sheet.replace("'", "''")
     return f"'{quoted}'!{xl_rowcol_to_cell(row - 1, col)}"
+
+
+def freeze_header(sheet: Any, rows: int = 1) -> None:
+    """Keep the first ``rows`` in view on screen and on every printed page; print landscape
+    on A4, one page wide, as a bureau files a list."""
+    if rows:
+        sheet.freeze_panes(rows, 0)
+        sheet.repeat_rows(0, rows - 1)
+    sheet.set_landscape()
+    sheet.set_paper(PAPER_A4)
+    sheet.fit_to_pages(1, 0)
 
 
 def write_header(
@@ -157,7 +171,7 @@ def write_header(
         if note is not None:
             text = note(column)
             sheet.write_comment(0, col, text, {"author": COMMENT_AUTHOR, **comment_size(text)})
-    sheet.freeze_panes(1, 0)
+    freeze_header(sheet)
 
 
 def write_value(

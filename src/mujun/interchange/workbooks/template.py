@@ -14,10 +14,13 @@ from mujun.interchange.schema import ColumnSpec, TableSpec, table, tables
 from mujun.interchange.workbooks.styles import (
     FALSE_ZH,
     GUIDE_SHEET,
+    LINE_HEIGHT,
     MAX_DATA_ROWS,
     TRUE_ZH,
     Formats,
     cell_location,
+    display_width,
+    freeze_header,
     write_header,
 )
 from mujun.records.fields import ValueKind
@@ -158,7 +161,7 @@ def _validation(column: ColumnSpec) -> dict[str, object] | None:
 
 def _write_guide(sheet: Any, formats: Formats) -> None:
     for col, (_, width) in enumerate(_GUIDE_COLUMNS):
-        sheet.set_column(col, col, width, formats.get("wrap") if col >= 4 else None)
+        sheet.set_column(col, col, width, formats.get("wrap" if col >= 4 else "top"))
     sheet.write_string(0, 0, "亩均用地数据填报模板 · 填表说明", formats.get("title"))
     sheet.write_string(
         1,
@@ -175,6 +178,7 @@ def _write_guide(sheet: Any, formats: Formats) -> None:
     sheet.write_string(row, 0, "二、各工作表及其列", formats.get("section"))
     for spec in tables():
         row = _write_guide_table(sheet, row + 2, spec, formats)
+    freeze_header(sheet, rows=0)
 
 
 def _write_guide_table(sheet: Any, row: int, spec: TableSpec, formats: Formats) -> int:
@@ -217,4 +221,9 @@ def _write_guide_table(sheet: Any, row: int, spec: TableSpec, formats: Formats) 
             cell_format = formats.get("required") if col == 0 and column.required else None
             if text:
                 sheet.write_string(row, col, text, cell_format)
+        # Spreadsheets do not grow a row for wrapped text written by a program: size it here.
+        widths = (width for _, width in _GUIDE_COLUMNS)
+        lines = max(-(-display_width(text) // w) for text, w in zip(cells, widths, strict=True))
+        if lines > 1:
+            sheet.set_row(row, LINE_HEIGHT * lines)
     return row

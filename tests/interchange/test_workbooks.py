@@ -573,3 +573,30 @@ def test_problems_of_unread_files_alone_give_just_the_list(tmp_path: Path) -> No
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == [ERROR_SHEET]
     assert book[ERROR_SHEET]["B2"].value == "parcels.csv"
+
+
+def _prints_as_a_list(sheet: Any, header_rows: int = 1) -> bool:
+    """Landscape, one page wide (an absent fitToWidth means 1), the header on every page."""
+    setup = sheet.page_setup
+    return bool(
+        setup.orientation == "landscape"
+        and sheet.sheet_properties.pageSetUpPr.fitToPage
+        and setup.fitToWidth in (None, 1)
+        and setup.fitToHeight == 0
+        and (sheet.print_title_rows or "").replace("$", "") == f"1:{header_rows}"
+    )
+
+
+def test_lists_print_one_page_wide_with_their_header_on_every_page(
+    template: Path, source_workbook: Path, csv_folder: Path, tmp_path: Path
+) -> None:
+    book = openpyxl.load_workbook(template)
+    assert all(_prints_as_a_list(book[spec.label_zh]) for spec in tables())
+
+    for tables_, problems, out in (
+        (_workbook_tables(source_workbook), _workbook_problems(), tmp_path / "from-book.xlsx"),
+        (_csv_tables(csv_folder), _csv_problems(), tmp_path / "from-csv.xlsx"),
+    ):
+        write_marked_copy(out, tables_, problems)
+        assert _prints_as_a_list(openpyxl.load_workbook(out)[ERROR_SHEET])
+    assert _prints_as_a_list(openpyxl.load_workbook(tmp_path / "from-csv.xlsx")["parcels.csv"])

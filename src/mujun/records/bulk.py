@@ -16,7 +16,6 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import (
-    JSON,
     Boolean,
     Column,
     Connection,
@@ -53,9 +52,7 @@ def arrow_type(sql_type: TypeEngine[Any]) -> pa.DataType:
             return pa.timestamp("us", tz="UTC")
         case Date():
             return pa.date32()
-        case JSON():
-            return pa.string()  # JSON text
-        case _:
+        case _:  # String, Text, and JSON as its text
             return pa.string()
 
 

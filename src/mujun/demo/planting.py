@@ -459,6 +459,42 @@ class Planter:
         self.named[name] = site
         return site
 
+    def vacant_supplied_parcel(
+        self,
+        *,
+        area_m2: float,
+        supplied: date,
+        signed: date,
+        agreed_start: date,
+        supply_method: str = "transfer",
+        land_use: str = "industrial",
+        above_scale: bool = False,
+        **contract_terms: Any,
+    ) -> tuple[str, str, str]:
+        """Supplied land with nothing built yet: a new enterprise owning all of it under a
+        signed contract (``contract_terms`` go to :meth:`contract`). Returns the holder's
+        credit code, the parcel id and the contract id."""
+        holder = self.enterprise(above_scale=above_scale)
+        parcel_id = self.parcel(
+            park=PARK_A,
+            holder=holder,
+            area_m2=area_m2,
+            supply=supplied,
+            supply_method=supply_method,
+            land_use=land_use,
+            actual_use="vacant",
+        )
+        self.occupy(holder, parcel_id, "owned", area_m2)
+        contract_id = self.contract(
+            parcel_id,
+            holder,
+            area_m2=area_m2,
+            signed=signed,
+            agreed_start=agreed_start,
+            **contract_terms,
+        )
+        return holder, parcel_id, contract_id
+
     def idle_parcel(
         self,
         name: str,
@@ -471,19 +507,14 @@ class Planter:
     ) -> Site:
         """Supplied land, contract signed, nothing started (a construction record saying so,
         unless ``record`` is false)."""
-        holder = self.enterprise(above_scale=above_scale)
         signed = agreed_start - timedelta(days=270)
-        parcel_id = self.parcel(
-            park=PARK_A,
-            holder=holder,
+        holder, parcel_id, contract_id = self.vacant_supplied_parcel(
             area_m2=area_m2,
-            supply=signed,
+            supplied=signed,
+            signed=signed,
+            agreed_start=agreed_start,
             land_use=land_use,
-            actual_use="vacant",
-        )
-        self.occupy(holder, parcel_id, "owned", area_m2)
-        contract_id = self.contract(
-            parcel_id, holder, area_m2=area_m2, signed=signed, agreed_start=agreed_start
+            above_scale=above_scale,
         )
         if record:
             self.construction(
@@ -508,19 +539,9 @@ class Planter:
         committed_investment_per_mu: float | None = None,
     ) -> Site:
         """Supplied 2019, started 2020-05-01, part developed, maybe suspended since a date."""
-        holder = self.enterprise()
-        parcel_id = self.parcel(
-            park=PARK_A,
-            holder=holder,
+        holder, parcel_id, contract_id = self.vacant_supplied_parcel(
             area_m2=to_develop_m2,
-            supply=date(2019, 9, 1),
-            actual_use="vacant",
-        )
-        self.occupy(holder, parcel_id, "owned", to_develop_m2)
-        contract_id = self.contract(
-            parcel_id,
-            holder,
-            area_m2=to_develop_m2,
+            supplied=date(2019, 9, 1),
             signed=date(2019, 8, 20),
             agreed_start=date(2020, 3, 1),
             committed_investment_per_mu=committed_investment_per_mu,

@@ -26,7 +26,6 @@ import pyarrow as pa
 from mujun.demo.calendar import DEMO_AS_OF, YEARS
 from mujun.demo.planting import (
     MU_20_M2,
-    PARK_A,
     PARK_A_INVESTMENT,
     PARK_A_OUTPUT,
     PARK_A_TAX,
@@ -613,22 +612,12 @@ def plant_yancheng_db(p: Planter) -> None:
     record = p.rule("yancheng/db/land", "parcel", YANCHENG_NEW)
 
     def new_parcel(name: str, area_m2: float, supply: date, method: str = "transfer") -> str:
-        holder = p.enterprise()
-        parcel_id = p.parcel(
-            park=PARK_A,
-            holder=holder,
+        holder, parcel_id, _ = p.vacant_supplied_parcel(
             area_m2=area_m2,
-            supply=supply,
-            supply_method=method,
-            actual_use="vacant",
-        )
-        p.occupy(holder, parcel_id, "owned", area_m2)
-        p.contract(
-            parcel_id,
-            holder,
-            area_m2=area_m2,
+            supplied=supply,
             signed=supply,
             agreed_start=supply + timedelta(days=180),
+            supply_method=method,
         )
         p.named[name] = Site(holder, parcel_id, None, ())
         return parcel_id

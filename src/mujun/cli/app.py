@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mujun.cli import demo, interchange
+from mujun.cli import demo, identification, interchange
 from mujun.cli.context import Settings, default_language, stderr
 
 
@@ -53,6 +53,7 @@ def main_options(
 
 interchange.register(app)
 demo.register(app)
+identification.register(app)
 
 
 def main() -> None:

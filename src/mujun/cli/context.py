@@ -1,6 +1,7 @@
 """What every command shares: the records database, the language, and how failures end."""
 
 import os
+import sys
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -11,7 +12,10 @@ from sqlalchemy import Engine
 from mujun.interchange.problems import Language
 from mujun.records.database import open_engine, upgrade
 
-stdout = Console(soft_wrap=True)
+PIPED_WIDTH = 160
+"""Tables written to a file or a pipe are this wide, not folded to 80 columns."""
+
+stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else PIPED_WIDTH)
 stderr = Console(stderr=True, soft_wrap=True)
 
 

@@ -6,16 +6,19 @@ from typing import Annotated
 import typer
 
 from mujun.cli.context import Settings, fail, settings, stdout
-from mujun.cli.render import OutputFormat, print_json, print_table, problems_table, progress_bar
+from mujun.cli.render import (
+    FormatOption,
+    OutputFormat,
+    print_json,
+    print_table,
+    problems_table,
+    progress_bar,
+)
 from mujun.interchange.exporter import export_data_set
 from mujun.interchange.importer import ImportOutcome, import_data_set
 from mujun.interchange.workbooks import write_template
 from mujun.records.changes import current_actor
 from mujun.records.summary import per_county, rows_per_table
-
-FormatOption = Annotated[
-    OutputFormat, typer.Option("--format", help="table for people, json for programs")
-]
 
 
 def register(app: typer.Typer) -> None:

@@ -4,9 +4,10 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import rich.progress
+import typer
 from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -18,6 +19,11 @@ from mujun.progress import Progress, silent
 class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
+
+
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", help="table for people, json for programs")
+]
 
 
 def print_json(document: Any) -> None:

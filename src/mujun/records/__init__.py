@@ -8,6 +8,7 @@ from mujun.records.jurisdictions import Jurisdiction
 from mujun.records.land import Construction, LandApproval, LandContract, LandOccupancy, Parcel
 from mujun.records.metrics import AnnualMetric, MonthlyMetric
 from mujun.records.risks import Compliance, LegalEvent
+from mujun.records.runs import Finding, IdentificationRun, UnjudgedSubject
 
 # The tables of the interchange format, each after every table it refers to.
 DATA_MODELS: tuple[type[Base], ...] = (
@@ -35,6 +36,8 @@ __all__ = [
     "Construction",
     "DataImport",
     "Enterprise",
+    "Finding",
+    "IdentificationRun",
     "Jurisdiction",
     "LandApproval",
     "LandContract",
@@ -42,5 +45,6 @@ __all__ = [
     "LegalEvent",
     "MonthlyMetric",
     "Parcel",
+    "UnjudgedSubject",
     "table_of",
 ]

@@ -1,0 +1,145 @@
+"""Land, and figures per mu of it (rules.md, "Per-mu figures").
+
+An enterprise's land is the area it holds plus the area it leases in minus the area it leases
+out, from ``land_occupancy``; an enterprise with no occupancy rows holds the parcels whose
+``holder_credit_code`` it is. Its per-mu figure is unknown (not zero) without land. A group
+average is the aggregate ratio Σ X / Σ land by default, or the mean of the members' ratios;
+members with an unknown figure or no land are left out, their land too. Sums are taken in
+fixed-point decimal so that the same data always give the same average, whatever order the
+engine adds them in.
+"""
+
+from fractions import Fraction
+from typing import Literal
+
+import ibis
+import ibis.expr.types as ir
+
+from mujun.analytics.facts import Facts
+from mujun.units import M2_PER_MU
+
+AverageMethod = Literal["aggregate", "mean"]
+EXACT_SUM = "decimal(38, 6)"
+COUNTY_DEPTH = 6
+"""How many levels up from a town or park a county is looked for (city > county > town > park
+is three)."""
+
+
+def enterprise_land(facts: Facts) -> ir.Table:
+    """``credit_code, land_m2`` for every enterprise that holds, leases in or leases out land."""
+    occupancy = facts["land_occupancy"]
+    sign = ibis.cases((occupancy.kind == "leased_out", -1.0), else_=1.0)
+    from_occupancy = occupancy.group_by("credit_code").aggregate(
+        land_m2=(occupancy.area_m2 * sign).sum()
+    )
+    parcels = facts["parcels"]
+    held = parcels.filter(parcels.holder_credit_code.notnull())
+    from_parcels = held.group_by(credit_code=held.holder_credit_code).aggregate(
+        land_m2=held.area_m2.sum()
+    )
+    only_held = from_parcels.anti_join(from_occupancy, "credit_code")
+    return from_occupancy.union(only_held)
+
+
+def holdings(facts: Facts) -> ir.Table:
+    """``credit_code, parcel_id``: the parcels each enterprise holds (as ``holder_credit_code``
+    or as an ``owned`` occupancy row)."""
+    parcels = facts["parcels"]
+    occupancy = facts["land_occupancy"]
+    by_holder = parcels.filter(parcels.holder_credit_code.notnull()).select(
+        credit_code=parcels.holder_credit_code, parcel_id=parcels.parcel_id
+    )
+    by_occupancy = occupancy.filter(occupancy.kind == "owned").select("credit_code", "parcel_id")
+    return by_holder.union(by_occupancy, distinct=True)
+
+
+def counties(facts: Facts) -> ir.Table:
+    """``code, county_code``: the county (区县) each jurisdiction lies in, or is."""
+    j = facts["jurisdictions"].select("code", "parent_code", "level")
+    walk = j.select(
+        code=j.code,
+        at=j.parent_code,
+        county_code=ibis.ifelse(j.level == "county", j.code, ibis.null("string")),
+    )
+    for _ in range(COUNTY_DEPTH):
+        parent = j.view()
+        up = parent.select(up_code=parent.code, up_parent=parent.parent_code, up_level=parent.level)
+        step = walk.left_join(up, walk.at == up.up_code)
+        walk = step.select(
+            code=step.code,
+            at=step.up_parent,
+            county_code=step.county_code.fill_null(
+                ibis.ifelse(step.up_level == "county", step.up_code, ibis.null("string"))
+            ),
+        )
+    return walk.select("code", "county_code")
+
+
+def division(industry_code: ir.StringValue) -> ir.StringValue:
+    """The GB/T 4754 division: the letter and first two digits (C34 for C3489)."""
+    return industry_code.substr(0, 3)
+
+
+def per_mu(amount: ir.NumericValue, land_m2: ir.NumericValue) -> ir.FloatingValue:
+    """``amount`` per mu of ``land_m2``; unknown without land (for display and evidence)."""
+    per_m2 = ibis.ifelse(land_m2 > 0, amount / land_m2, ibis.null("float64"))
+    return per_m2 * float(M2_PER_MU)
+
+
+def group_averages(
+    members: ir.Table,
+    by: list[str],
+    *,
+    amounts: list[str],
+    land_m2: str,
+    method: AverageMethod,
+) -> ir.Table:
+    """Per group and for each of ``amounts``: ``<amount>_numerator / <amount>_denominator``,
+    the group's average amount per m², kept as a fraction so a comparison with it need not
+    divide. Each average counts only the members whose amount is known and who have land."""
+    land = members[land_m2]
+    aggregates: dict[str, ir.Scalar] = {}
+    for amount in amounts:
+        value = members[amount]
+        known = value.notnull() & (land > 0)
+        if method == "aggregate":
+            numerator = value.cast(EXACT_SUM).sum(where=known).cast("float64")
+            denominator = land.cast(EXACT_SUM).sum(where=known).cast("float64")
+        else:
+            numerator = (value / land).mean(where=known)
+            denominator = ibis.ifelse(known.any(), 1.0, ibis.null("float64"))
+        aggregates[f"{amount}_numerator"] = numerator
+        aggregates[f"{amount}_denominator"] = denominator
+    return members.group_by(by).aggregate(**aggregates)
+
+
+def below_average(
+    amount: ir.NumericValue,
+    land_m2: ir.NumericValue,
+    numerator: ir.NumericValue,
+    denominator: ir.NumericValue,
+    share: Fraction,
+) -> ir.BooleanValue:
+    """``amount / land < share × numerator / denominator``, cross-multiplied (land > 0)."""
+    return amount * denominator * share.denominator < numerator * land_m2 * share.numerator
+
+
+def area_mu(area_m2: ir.NumericValue) -> ir.FloatingValue:
+    """An area in mu (for display and evidence; compare with :func:`at_least_mu`)."""
+    return area_m2 / float(M2_PER_MU)
+
+
+def at_least_mu(area_m2: ir.NumericValue, mu: Fraction) -> ir.BooleanValue:
+    """``area ≥ mu`` (以上), in m² and without rounding: 20 亩 is 40000/3 m²."""
+    line = mu * M2_PER_MU
+    return area_m2 * line.denominator >= line.numerator
+
+
+def per_mu_below(
+    amount: ir.NumericValue, land_m2: ir.NumericValue, line_per_mu: Fraction
+) -> ir.BooleanValue:
+    """``amount per mu of land < line`` (低于, 不足), cross-multiplied: amount·(m²/mu) <
+    line·land. Unknown without land."""
+    per_m2_line = line_per_mu / M2_PER_MU
+    below = amount * per_m2_line.denominator < land_m2 * per_m2_line.numerator
+    return ibis.ifelse(land_m2 > 0, below, ibis.null("boolean"))

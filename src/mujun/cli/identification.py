@@ -1,0 +1,536 @@
+"""Commands of identification: profiles, identify, runs, diff."""
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyarrow as pa
+import typer
+
+from mujun.cli.context import Settings, fail, settings, stdout
+from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table, progress_bar
+from mujun.identification.engine import rule_parameters
+from mujun.identification.evidence import evidence_label, format_evidence
+from mujun.identification.listing import findings_rows, write_findings_csv, write_findings_workbook
+from mujun.identification.runs import (
+    RunDifference,
+    RunNotFoundError,
+    diff_runs,
+    get_run,
+    list_runs,
+)
+from mujun.identification.service import KeptRun, identify_and_keep
+from mujun.policy.parameters import Parameter, ParameterError, format_value
+from mujun.policy.profiles import Profile, ProfileError, all_profiles, load_profile
+from mujun.records.changes import current_actor
+
+profiles_app = typer.Typer(
+    help="The policy profiles: their rules, parameters and sources (政策配置).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(profiles_app, name="profiles")
+    app.command("identify")(identify_command)
+    app.command("runs")(runs_command)
+    app.command("diff")(diff_command)
+
+
+# -- profiles ---------------------------------------------------------------------------------
+
+
+@profiles_app.callback()
+def profiles_command(ctx: typer.Context, output: FormatOption = OutputFormat.TABLE) -> None:
+    """List the profiles, their rules and their sources."""
+    if ctx.invoked_subcommand is not None:
+        return
+    s = settings(ctx)
+    profiles = all_profiles()
+    if output is OutputFormat.JSON:
+        print_json({"profiles": [_profile_document(p) for p in profiles]})
+        return
+    for profile in profiles:
+        extends = s.say(f"（继承 {profile.extends}）", f" (extends {profile.extends})")
+        print_table(
+            f"{profile.id} v{profile.version}  {_title(s, profile)}"
+            + (extends if profile.extends else "")
+            + "\n"
+            + s.say(f"文件：{profile.document}", f"Document: {profile.document}"),
+            [s.say("规则", "rule"), s.say("类别", "category"), s.say("内容", "rule text")],
+            [
+                (rule.id, _category(s, rule.category), s.say(rule.title_zh, rule.title_en))
+                for rule in sorted(profile.rules.values(), key=lambda r: r.id)
+            ],
+        )
+    stdout.print(
+        s.say(
+            "mujun profiles show <配置> 查看参数与条款。",
+            "mujun profiles show <profile> for its parameters and clauses.",
+        ),
+        markup=False,
+    )
+
+
+@profiles_app.command("show")
+def profiles_show(
+    ctx: typer.Context,
+    profile_id: Annotated[str, typer.Argument(help="A profile id, e.g. ankang-2024.")],
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Show one profile in full: every rule and every dated parameter with its source."""
+    s = settings(ctx)
+    profile = _profile(s, profile_id)
+    if output is OutputFormat.JSON:
+        print_json(_profile_document(profile))
+        return
+    stdout.print(f"{profile.id} v{profile.version}  {_title(s, profile)}", markup=False)
+    stdout.print(s.say(f"文件：{profile.document}", f"Document: {profile.document}"), markup=False)
+    profiles_command_rules(s, profile)
+    print_table(
+        s.say("参数", "Parameters"),
+        [
+            s.say("参数", "parameter"),
+            s.say("含义", "meaning"),
+            s.say("单位", "unit"),
+            s.say("取值（自生效日起）", "values (from the date on)"),
+            s.say("依据", "source"),
+        ],
+        [
+            (
+                p.name,
+                s.say(p.label_zh, p.label_en),
+                s.say(p.unit.label_zh, p.unit.value),
+                _values(p),
+                p.source + (f"\n{p.note}" if p.note else ""),
+            )
+            for p in sorted(profile.parameters.values(), key=lambda p: p.name)
+        ],
+    )
+
+
+def profiles_command_rules(s: Settings, profile: Profile) -> None:
+    print_table(
+        s.say("规则", "Rules"),
+        [
+            s.say("规则", "rule"),
+            s.say("类别", "category"),
+            s.say("对象", "subjects"),
+            s.say("内容", "rule text"),
+            s.say("依据", "source"),
+        ],
+        [
+            (
+                rule.id,
+                _category(s, rule.category),
+                "、".join(s.say(t.label_zh, t.value) for t in rule.subjects),
+                s.say(rule.title_zh, rule.title_en) + (f"\n{rule.note}" if rule.note else ""),
+                rule.source,
+            )
+            for rule in sorted(profile.rules.values(), key=lambda r: r.id)
+        ],
+    )
+
+
+# -- identify ---------------------------------------------------------------------------------
+
+
+def identify_command(
+    ctx: typer.Context,
+    profile_id: Annotated[str, typer.Option("--profile", help="The profile to apply.")],
+    as_of: Annotated[
+        str, typer.Option("--as-of", help="The date the data are judged as of (YYYY-MM-DD).")
+    ],
+    what_if: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="What-if: PARAMETER=VALUE for this run only (repeatable), e.g. "
+            "tonglu.low.line_yuan_per_mu=50000. The difference from the published profile "
+            "is reported.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Also write every finding to FILE.xlsx (a bureau's list) or FILE.csv."),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Findings shown in the table (all go to --out).")] = 30,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Run a profile's identification rules on the data as of a date, and keep the run (认定)."""
+    s = settings(ctx)
+    day = _date(s, as_of)
+    profile = _profile(s, profile_id)
+    if what_if:
+        try:
+            profile = profile.with_overrides(dict(_assignment(s, item) for item in what_if))
+        except ProfileError as error:
+            fail(str(error))
+    if out is not None and out.suffix.lower() not in {".xlsx", ".csv"}:
+        fail(s.say(f"--out 须为 .xlsx 或 .csv：{out}", f"--out must end in .xlsx or .csv: {out}"))
+    try:
+        profile.values(day).in_force()
+    except ParameterError as error:
+        fail(
+            s.say(
+                f"{profile.id} 在 {day} 尚未施行：{error}",
+                f"{profile.id} is not in force on {day}: {error}",
+            )
+        )
+    with progress_bar(output is OutputFormat.TABLE) as progress:
+        kept = identify_and_keep(
+            engine=s.engine(),
+            profile=profile,
+            as_of=day,
+            actor=current_actor(),
+            on_progress=progress,
+        )
+    result = kept.identification
+    if out is not None:
+        if out.suffix.lower() == ".xlsx":
+            write_findings_workbook(
+                out,
+                profile=profile,
+                as_of=day,
+                findings=result.findings,
+                unjudged_summary=result.unjudged_summary(),
+                lang=s.lang,
+            )
+        else:
+            write_findings_csv(out, result.findings, s.lang)
+    if output is OutputFormat.JSON:
+        print_json(_identification_document(kept))
+        return
+    _print_identification(s, kept, limit)
+    if out is not None:
+        stdout.print(s.say(f"清单已写入 {out}", f"List written to {out}"), markup=False)
+
+
+def _print_identification(s: Settings, kept: KeptRun, limit: int) -> None:
+    result = kept.identification
+    profile = result.profile
+    tallies = result.tallies()
+    print_table(
+        s.say(
+            f"{profile.id} 认定结果（截至 {result.as_of}，运行 #{kept.run_id}）",
+            f"{profile.id} findings as of {result.as_of} (run #{kept.run_id})",
+        ),
+        [
+            s.say("规则", "rule"),
+            s.say("类别", "category"),
+            s.say("认定", "found"),
+            s.say("其中重点", "key"),
+            s.say("无法判定", "not judged"),
+            s.say("缺少的数据", "missing figures"),
+        ],
+        [
+            (
+                rule.id,
+                _category(s, rule.category),
+                tallies[rule.id].found,
+                tallies[rule.id].key,
+                tallies[rule.id].unjudged,
+                "、".join(evidence_label(name, s.lang) for name in tallies[rule.id].missing),
+            )
+            for rule in sorted(profile.rules.values(), key=lambda r: r.id)
+        ],
+    )
+    rows = findings_rows(result.findings.slice(0, limit), profile, s.lang)
+    if rows:
+        print_table(
+            s.say(
+                f"认定清单（前 {len(rows)} 条，共 {result.findings.num_rows} 条）",
+                f"Findings (first {len(rows)} of {result.findings.num_rows})",
+            ),
+            [
+                s.say("序号", "No."),
+                s.say("宗地号/企业名称", "parcel / enterprise"),
+                s.say("面积(亩)", "area (mu)"),
+                s.say("类别", "category"),
+                s.say("认定依据", "grounds"),
+                s.say("关键数据", "key figures"),
+            ],
+            rows,
+        )
+    else:
+        stdout.print(s.say("没有认定结果。", "Nothing found."), markup=False)
+    if profile.overrides:
+        stdout.print(
+            s.say("假设参数：", "What-if parameters: ")
+            + ", ".join(f"{k}={v}" for k, v in profile.overrides.items()),
+            markup=False,
+        )
+    if kept.difference is not None:
+        _print_counts(s, kept.difference)
+
+
+def _identification_document(kept: KeptRun) -> dict[str, Any]:
+    result = kept.identification
+    document: dict[str, Any] = {
+        "profile": result.profile.id,
+        "as_of": result.as_of.isoformat(),
+        "run": kept.run_id,
+        "profile_version": result.profile.version,
+        "fingerprint": result.fingerprint,
+        "parameters": dict(result.parameters),
+        "overrides": dict(result.profile.overrides),
+        "findings": _findings_document(result.findings),
+        "unjudged": result.unjudged_summary(),
+    }
+    if kept.difference is not None:
+        document["difference"] = _difference_document(kept.difference)
+    return document
+
+
+def _findings_document(findings: pa.Table) -> list[dict[str, Any]]:
+    return [
+        {
+            "subject_type": f["subject_type"],
+            "subject_id": f["subject_id"],
+            "category": f["category"],
+            "criterion": f["criterion"],
+            "key": f["key"],
+            "evidence": json.loads(f["evidence"]),
+            "source": f["source"],
+            "subject_name": f["subject_name"],
+            "area_m2": f["area_m2"],
+            "county_code": f["county_code"],
+        }
+        for f in findings.to_pylist()
+    ]
+
+
+# -- runs and diff ----------------------------------------------------------------------------
+
+
+def runs_command(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(help="How many of the latest runs.")] = 50,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """List the kept identification runs, the latest first (认定批次)."""
+    s = settings(ctx)
+    runs = list_runs(s.engine(), limit=limit)
+    documents: list[dict[str, Any]] = [
+        {
+            "run": r.id,
+            "profile": r.profile,
+            "profile_version": r.profile_version,
+            "as_of": r.as_of.isoformat(),
+            "overrides": r.overrides,
+            "findings": r.finding_count,
+            "fingerprint": r.fingerprint,
+            "finished_at": r.finished_at.isoformat(),
+            "actor": r.actor,
+            "unjudged": r.unjudged,
+        }
+        for r in runs
+    ]
+    if output is OutputFormat.JSON:
+        print_json({"runs": documents})
+        return
+    if not runs:
+        stdout.print(
+            s.say(
+                "还没有认定批次：先运行 mujun identify。", "No runs yet: run mujun identify first."
+            ),
+            markup=False,
+        )
+        return
+    print_table(
+        s.say("认定批次", "Identification runs"),
+        [
+            s.say("批次", "run"),
+            s.say("配置", "profile"),
+            s.say("截至", "as of"),
+            s.say("假设参数", "what-if"),
+            s.say("认定数", "findings"),
+            s.say("数据指纹", "data fingerprint"),
+            s.say("完成时间", "finished"),
+            s.say("操作人", "by"),
+        ],
+        [
+            (
+                d["run"],
+                f"{d['profile']} v{d['profile_version']}",
+                d["as_of"],
+                ", ".join(f"{k}={v}" for k, v in d["overrides"].items()),
+                d["findings"],
+                d["fingerprint"][:12],
+                d["finished_at"][:19],
+                d["actor"],
+            )
+            for d in documents
+        ],
+    )
+
+
+def diff_command(
+    ctx: typer.Context,
+    run_a: Annotated[int, typer.Argument(help="The earlier (or published) run.")],
+    run_b: Annotated[int, typer.Argument(help="The later (or what-if) run.")],
+    limit: Annotated[int, typer.Option(help="Rows shown per kind of change.")] = 50,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Compare two runs: findings added, dropped and changed (比对)."""
+    s = settings(ctx)
+    engine = s.engine()
+    try:
+        runs = get_run(engine, run_a), get_run(engine, run_b)
+    except RunNotFoundError as error:
+        fail(s.say(f"没有认定批次 {error.run_id}", str(error)))
+    difference = diff_runs(engine, run_a, run_b)
+    if output is OutputFormat.JSON:
+        print_json(_difference_document(difference))
+        return
+    for run in runs:
+        stdout.print(
+            f"#{run.id}  {run.profile} v{run.profile_version}  {run.as_of}  "
+            + ", ".join(f"{k}={v}" for k, v in run.overrides.items()),
+            markup=False,
+        )
+    _print_counts(s, difference)
+    for name, label in (
+        ("added", s.say("新增", "Added")),
+        ("dropped", s.say("移出", "Dropped")),
+        ("changed", s.say("变化", "Changed")),
+    ):
+        table: pa.Table = getattr(difference, name)
+        if table.num_rows:
+            print_table(
+                f"{label} ({table.num_rows})",
+                [
+                    s.say("规则", "rule"),
+                    s.say("对象", "subject"),
+                    s.say("名称", "name"),
+                    s.say("重点", "key"),
+                    s.say("关键数据", "evidence"),
+                ],
+                [
+                    (
+                        r["criterion"],
+                        r["subject_id"],
+                        r["subject_name"],
+                        s.say("是", "yes") if r["key"] else "",
+                        format_evidence(json.loads(r["evidence"]), s.lang),
+                    )
+                    for r in table.slice(0, limit).to_pylist()
+                ],
+            )
+
+
+def _print_counts(s: Settings, difference: RunDifference) -> None:
+    c = difference.counts()
+    stdout.print(
+        s.say(
+            f"与批次 #{difference.a} 相比：新增 {c['added']}，移出 {c['dropped']}，"
+            f"变化 {c['changed']}",
+            f"Against run #{difference.a}: {c['added']} added, {c['dropped']} dropped, "
+            f"{c['changed']} changed",
+        ),
+        markup=False,
+    )
+
+
+def _difference_document(difference: RunDifference) -> dict[str, Any]:
+    return {
+        "a": difference.a,
+        "b": difference.b,
+        **difference.counts(),
+        "added_findings": _findings_document(difference.added),
+        "dropped_findings": _findings_document(difference.dropped),
+        "changed_findings": [
+            {
+                **f,
+                "key_before": row["key_before"],
+                "evidence_before": json.loads(row["evidence_before"]),
+            }
+            for f, row in zip(
+                _findings_document(
+                    difference.changed.select(
+                        [n for n in difference.changed.column_names if not n.endswith("_before")]
+                    )
+                ),
+                difference.changed.to_pylist(),
+                strict=True,
+            )
+        ],
+    }
+
+
+# -- shared -----------------------------------------------------------------------------------
+
+
+def _profile(s: Settings, profile_id: str) -> Profile:
+    try:
+        return load_profile(profile_id)
+    except ProfileError as error:
+        fail(s.say(f"配置错误：{error}", str(error)))
+
+
+def _date(s: Settings, text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(s.say(f"日期应为 YYYY-MM-DD：{text}", f"Not a date (YYYY-MM-DD): {text}"))
+
+
+def _assignment(s: Settings, text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        fail(s.say(f"--set 应为 参数=值：{text}", f"--set takes PARAMETER=VALUE: {text}"))
+    return name.strip(), value.strip()
+
+
+def _title(s: Settings, profile: Profile) -> str:
+    return s.say(profile.title_zh, profile.title_en)
+
+
+def _category(s: Settings, category: Any) -> str:
+    return str(s.say(category.label_zh, category.value))
+
+
+def _values(parameter: Parameter) -> str:
+    return "\n".join(
+        f"{since.isoformat() if since != dt.date.min else '—'}: "
+        f"{format_value(parameter.unit, value)}"
+        for since, value in parameter.values
+    )
+
+
+def _profile_document(profile: Profile) -> dict[str, Any]:
+    return {
+        "id": profile.id,
+        "version": profile.version,
+        "title": profile.title_zh,
+        "title_en": profile.title_en,
+        "document": profile.document,
+        "extends": profile.extends,
+        "rules": [
+            {
+                "id": rule.id,
+                "category": rule.category.value,
+                "subjects": [t.value for t in rule.subjects],
+                "title": rule.title_zh,
+                "title_en": rule.title_en,
+                "source": rule.source,
+                "note": rule.note,
+                "parameters": list(rule_parameters(rule.id)),
+            }
+            for rule in sorted(profile.rules.values(), key=lambda r: r.id)
+        ],
+        "parameters": [
+            {
+                "name": p.name,
+                "label": p.label_zh,
+                "label_en": p.label_en,
+                "unit": p.unit.value,
+                "source": p.source,
+                "note": p.note,
+                "values": {since.isoformat(): format_value(p.unit, v) for since, v in p.values},
+            }
+            for p in sorted(profile.parameters.values(), key=lambda p: p.name)
+        ],
+    }

@@ -1,0 +1,304 @@
+"""Running a profile: every rule's formula on the facts as of a date, giving the findings, the
+subjects that could not be judged, and what a run records about itself.
+
+Each rule's verdicts are computed in DuckDB and kept as a temporary table; its findings and its
+unjudged subjects are read off that table as Arrow. A subject judged through several rows (a
+parcel held by two enterprises) gets one finding: its firing row, the first by evidence.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mujun.analytics.facts import Facts
+from mujun.analytics.land import counties, enterprise_land
+from mujun.analytics.tables import attach, attach_by
+from mujun.identification import formulas  # noqa: F401 (registers every formula)
+from mujun.identification.judgement import FORMULAS, Context, Judgement
+from mujun.policy.profiles import Profile, ProfileError, Rule
+from mujun.progress import Progress, silent
+
+FINDINGS_SCHEMA = pa.schema(
+    [
+        ("criterion", pa.string()),
+        ("category", pa.string()),
+        ("subject_type", pa.string()),
+        ("subject_id", pa.string()),
+        ("subject_name", pa.string()),
+        ("area_m2", pa.float64()),
+        ("county_code", pa.string()),
+        ("key", pa.bool_()),
+        ("evidence", pa.string()),
+        ("source", pa.string()),
+    ]
+)
+"""One row per finding. ``evidence`` is a JSON object of the figures compared; ``subject_name``
+is the enterprise's name (for parcels and buildings, their holder's or owner's); ``area_m2`` is
+the parcel's area, the building's floor area, the enterprise's land or the approval's
+unsupplied area; ``county_code`` the county the subject lies in."""
+
+UNJUDGED_SCHEMA = pa.schema(
+    [
+        ("criterion", pa.string()),
+        ("subject_type", pa.string()),
+        ("subject_id", pa.string()),
+        ("missing", pa.string()),
+    ]
+)
+"""One row per subject a rule could not judge, naming the figures that were unknown."""
+
+
+@dataclass(frozen=True)
+class RuleTally:
+    """What one rule of a run found, and what it could not judge for want of which figures."""
+
+    found: int = 0
+    key: int = 0
+    unjudged: int = 0
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Identification:
+    """The outcome of running a profile as of a date on one set of facts."""
+
+    profile: Profile
+    as_of: dt.date
+    fingerprint: str
+    parameters: Mapping[str, str]
+    findings: pa.Table
+    unjudged: pa.Table
+
+    def tallies(self) -> dict[str, RuleTally]:
+        """Per rule of the profile: findings, key findings, subjects not judged, and the
+        figures missing for them."""
+        found = {
+            row["criterion"]: (row["subject_id_count"], int(row["key_sum"] or 0))
+            for row in self.findings.group_by("criterion")
+            .aggregate([("subject_id", "count"), ("key", "sum")])
+            .to_pylist()
+        }
+        unjudged: dict[str, tuple[int, set[str]]] = {}
+        for line in self.unjudged_summary():
+            count, names = unjudged.get(line["criterion"], (0, set()))
+            unjudged[line["criterion"]] = (
+                count + line["subjects"],
+                names | set(line["missing"].split(",")),
+            )
+        return {
+            rule: RuleTally(
+                *found.get(rule, (0, 0)),
+                unjudged.get(rule, (0, set()))[0],
+                tuple(sorted(unjudged.get(rule, (0, set()))[1])),
+            )
+            for rule in self.profile.rules
+        }
+
+    def unjudged_summary(self) -> list[dict[str, Any]]:
+        """Per rule and missing figure, how many subjects could not be judged."""
+        if self.unjudged.num_rows == 0:
+            return []
+        counts = self.unjudged.group_by(["criterion", "missing"]).aggregate(
+            [("subject_id", "count")]
+        )
+        rows = sorted(counts.to_pylist(), key=lambda r: (r["criterion"], r["missing"]))
+        return [
+            {
+                "criterion": r["criterion"],
+                "missing": r["missing"],
+                "subjects": r["subject_id_count"],
+            }
+            for r in rows
+        ]
+
+
+def check_profile(profile: Profile) -> None:
+    """Every rule of ``profile`` has a formula, and every parameter it reads is defined."""
+    for rule_id in profile.rules:
+        entry = FORMULAS.get(rule_id)
+        if entry is None:
+            raise ProfileError(f"{profile.id}: no formula implements {rule_id}")
+        undefined = [name for name in entry.parameters if name not in profile.parameters]
+        if undefined:
+            raise ProfileError(f"{profile.id}: {rule_id} reads undefined {', '.join(undefined)}")
+
+
+def rule_parameters(rule_id: str) -> tuple[str, ...]:
+    return FORMULAS[rule_id].parameters
+
+
+def identify(
+    *, facts: Facts, profile: Profile, as_of: dt.date, on_progress: Progress = silent
+) -> Identification:
+    """Run every rule of ``profile`` on ``facts`` as of ``as_of``."""
+    check_profile(profile)
+    values = profile.values(as_of)
+    parameters = values.in_force()  # fails at once if the profile is not in force yet
+    ctx = Context(facts=facts, parameters=values)
+    found: list[pa.Table] = []
+    unjudged: list[pa.Table] = []
+    rules = sorted(profile.rules.values(), key=lambda r: r.id)
+    for index, rule in enumerate(rules):
+        on_progress(rule.id, index / len(rules))
+        verdicts = facts.keep("verdicts", _verdicts(rule, FORMULAS[rule.id].compute(ctx)))
+        found.append(_findings(rule, verdicts))
+        unjudged.append(_unjudged(rule, verdicts))
+    on_progress("findings", 1.0)
+    findings = _described(facts, pa.concat_tables(found) if found else None)
+    return Identification(
+        profile=profile,
+        as_of=as_of,
+        fingerprint=facts.fingerprint,
+        parameters=parameters,
+        findings=findings,
+        unjudged=_sorted(pa.concat_tables(unjudged), UNJUDGED_SCHEMA)
+        if unjudged
+        else UNJUDGED_SCHEMA.empty_table(),
+    )
+
+
+def _verdicts(rule: Rule, judgement: Judgement) -> ir.Table:
+    """One row per subject: its verdict, 重点 flag, evidence as JSON and missing figures."""
+    t = judgement.table
+    if judgement.subject_type is not None:
+        t = t.mutate(subject_type=ibis.literal(judgement.subject_type.value))
+    evidence = ibis.struct({name: t[name] for name in judgement.evidence}).cast("json")
+    missing = ibis.literal(",").join(
+        [ibis.ifelse(t[name].isnull(), name, ibis.null("string")) for name in judgement.inputs]
+        or [ibis.null("string")]
+    )
+    t = t.select(
+        subject_type=t.subject_type,
+        subject_id=t.subject_id.cast("string"),
+        fires=t.fires,
+        key=t.key.fill_null(False),
+        evidence=evidence.cast("string"),
+        missing=ibis.ifelse(t.fires.isnull(), missing.nullif(""), ibis.null("string")),
+    )
+    order = ibis.cases((t.fires, 0), (t.fires.isnull(), 1), else_=2)
+    ranked = t.mutate(
+        rank=ibis.row_number().over(
+            group_by=[t.subject_type, t.subject_id], order_by=[order, t.evidence]
+        )
+    )
+    del rule
+    return ranked.filter(ranked.rank == 0).drop("rank")
+
+
+def _findings(rule: Rule, verdicts: ir.Table) -> pa.Table:
+    fired = verdicts.filter(verdicts.fires == True)  # noqa: E712 (an Ibis expression)
+    return fired.select(
+        criterion=ibis.literal(rule.id),
+        category=ibis.literal(rule.category.value),
+        subject_type=fired.subject_type,
+        subject_id=fired.subject_id,
+        key=fired.key,
+        evidence=fired.evidence,
+        source=ibis.literal(rule.source),
+    ).to_pyarrow()
+
+
+def _unjudged(rule: Rule, verdicts: ir.Table) -> pa.Table:
+    unknown = verdicts.filter(verdicts.fires.isnull())
+    return (
+        unknown.select(
+            criterion=ibis.literal(rule.id),
+            subject_type=unknown.subject_type,
+            subject_id=unknown.subject_id,
+            missing=unknown.missing.fill_null("?"),
+        )
+        .to_pyarrow()
+        .cast(UNJUDGED_SCHEMA)
+    )
+
+
+def _described(facts: Facts, found: pa.Table | None) -> pa.Table:
+    """The findings with each subject's name, area and county."""
+    if found is None or found.num_rows == 0:
+        return FINDINGS_SCHEMA.empty_table()
+    described = _subjects(facts)
+    found_t = ibis.memtable(found)
+    joined = attach(found_t, described, ["subject_type", "subject_id"])
+    return _sorted(joined.select(*FINDINGS_SCHEMA.names).to_pyarrow(), FINDINGS_SCHEMA)
+
+
+def _subjects(facts: Facts) -> ir.Table:
+    """Every subject's type, id, name, area and county."""
+    county = counties(facts)
+    names = facts["enterprises"].select(
+        credit_code="credit_code", name="name", home="jurisdiction_code"
+    )
+    parcels = attach_by(
+        attach_by(facts["parcels"], names, "holder_credit_code", "credit_code"),
+        county,
+        "jurisdiction_code",
+        "code",
+    )
+    buildings = attach_by(
+        attach_by(facts["buildings"], names, "owner_credit_code", "credit_code"),
+        parcels.select(parcel_id="parcel_id", parcel_county="county_code"),
+        "parcel_id",
+        "parcel_id",
+    )
+    enterprises = attach_by(
+        attach(facts["enterprises"], enterprise_land(facts), "credit_code"),
+        county,
+        "jurisdiction_code",
+        "code",
+    )
+    approvals = attach_by(facts["land_approvals"], county, "jurisdiction_code", "code")
+    text = "string"
+    return ibis.union(
+        parcels.select(
+            subject_type=ibis.literal("parcel"),
+            subject_id=parcels.parcel_id,
+            subject_name=parcels.name.cast(text),
+            area_m2=parcels.area_m2,
+            county_code=parcels.county_code,
+        ),
+        buildings.select(
+            subject_type=ibis.literal("building"),
+            subject_id=buildings.building_id,
+            subject_name=buildings.name.cast(text),
+            area_m2=buildings.floor_area_m2,
+            county_code=buildings.parcel_county,
+        ),
+        enterprises.select(
+            subject_type=ibis.literal("enterprise"),
+            subject_id=enterprises.credit_code,
+            subject_name=enterprises.name.cast(text),
+            area_m2=enterprises.land_m2,
+            county_code=enterprises.county_code,
+        ),
+        approvals.select(
+            subject_type=ibis.literal("approval"),
+            subject_id=approvals.approval_id,
+            subject_name=ibis.null(text),
+            area_m2=approvals.approved_area_m2 - approvals.supplied_area_m2,
+            county_code=approvals.county_code,
+        ),
+    )
+
+
+def _sorted(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Rows in a fixed order (rule, subject type, subject id) and the declared types."""
+    ordered = table.cast(schema).sort_by(
+        [("criterion", "ascending"), ("subject_type", "ascending"), ("subject_id", "ascending")]
+    )
+    return ordered
+
+
+def evidence_of(finding: Mapping[str, Any]) -> dict[str, Any]:
+    """A finding's evidence as a dict."""
+    loaded: dict[str, Any] = json.loads(finding["evidence"])
+    return loaded
+
+
+__all__ = ["FINDINGS_SCHEMA", "UNJUDGED_SCHEMA", "Identification", "identify", "pc"]

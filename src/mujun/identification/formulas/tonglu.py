@@ -1,0 +1,114 @@
+"""Tonglu 2022–2024 (001_f1c6b6ea725b01e9.txt §三): the four kinds of plot to rectify."""
+
+import ibis
+
+from mujun.analytics.land import area_mu, at_least_mu, per_mu, per_mu_below
+from mujun.analytics.logic import every, recent_years
+from mujun.analytics.tables import attach
+from mujun.identification.formulas.idle import CONSEQUENCE_EVIDENCE, idle_parcels
+from mujun.identification.formulas.subjects import (
+    NO_KEY,
+    enterprise_years,
+    land_of_enterprises,
+    on_held_parcels,
+    with_compliance,
+)
+from mujun.identification.judgement import Context, Judgement, formula
+from mujun.policy.profiles import SubjectType
+
+PARCEL = SubjectType.PARCEL
+
+
+@formula(
+    "tonglu/low",
+    parameters=("tonglu.low.line_yuan_per_mu", "tonglu.low.area_mu", "tonglu.low.years"),
+)
+def low_tax(ctx: Context) -> Judgement:
+    """Land ≥ 20 mu and per-mu tax below the line in each of the 3 most recent years; the line
+    in force on the as-of date applies to all three."""
+    p = ctx.parameters
+    line = p.number("tonglu.low.line_yuan_per_mu")
+    years = recent_years(ctx.as_of, p.whole("tonglu.low.years"))
+    t = attach(
+        enterprise_years(ctx, len(years), ("tax_yuan",)), land_of_enterprises(ctx), "credit_code"
+    )
+    figures = {
+        f"tax_per_mu_yuan_{year}": per_mu(t.tax_yuan, t.land_m2).first(where=t.year == year)
+        for year in years
+    }
+    verdict = t.group_by("credit_code", "land_m2").aggregate(
+        low_every_year=every(per_mu_below(t.tax_yuan, t.land_m2, line)), **figures
+    )
+    large = at_least_mu(verdict.land_m2, p.number("tonglu.low.area_mu"))
+    verdict = verdict.mutate(
+        fires=large & verdict.low_every_year,
+        key=NO_KEY,
+        land_mu=area_mu(verdict.land_m2),
+        line_yuan_per_mu=ibis.literal(float(line)),
+    )
+    return Judgement(
+        table=on_held_parcels(verdict, ctx),
+        evidence=("credit_code", "land_mu", "line_yuan_per_mu", *figures),
+        inputs=tuple(figures),
+        subject_type=PARCEL,
+    )
+
+
+@formula("tonglu/unfinished")
+def unfinished(ctx: Context) -> Judgement:
+    """Supplied industrial land left undeveloped (用而未尽): idle under the national rules."""
+    t = idle_parcels(ctx)
+    return Judgement(
+        table=t.mutate(
+            subject_id=t.parcel_id, fires=(t.land_use == "industrial") & t.idle, key=NO_KEY
+        ),
+        evidence=("land_use", "agreed_start_date", "suspended_since", *CONSEQUENCE_EVIDENCE),
+        inputs=("land_use", "agreed_start_date"),
+        subject_type=PARCEL,
+    )
+
+
+@formula("tonglu/non-industrial", parameters=("tonglu.non_industrial.supplied_since",))
+def non_industrial(ctx: Context) -> Judgement:
+    """Industrial land supplied on or after 1999-01-01, used for non-industrial business
+    (leasing included) without approval, or under a temporary change of use that has expired
+    (before the as-of date) and not been reverted."""
+    since = ctx.parameters.date("tonglu.non_industrial.supplied_since")
+    parcels = ctx.facts["parcels"]
+    occupancy = ctx.facts["land_occupancy"]
+    let = occupancy.filter(occupancy.kind == "leased_out")
+    leased = let.group_by("parcel_id").aggregate(leased_out_m2=let.area_m2.sum())
+    t = attach(parcels, leased, "parcel_id")
+    expired = (t.use_change == "temporary") & (t.use_change_expires < ibis.literal(ctx.as_of))
+    unapproved = (t.use_change == "none") | expired
+    fires = (
+        (t.land_use == "industrial")
+        & (t.supply_date >= ibis.literal(since))
+        & (t.actual_use == "non_industrial")
+        & unapproved
+    )
+    return Judgement(
+        table=t.mutate(subject_id=t.parcel_id, fires=fires, key=NO_KEY),
+        evidence=(
+            "land_use",
+            "supply_date",
+            "actual_use",
+            "use_change",
+            "use_change_expires",
+            "leased_out_m2",
+        ),
+        inputs=("land_use", "supply_date", "actual_use", "use_change", "use_change_expires"),
+        subject_type=PARCEL,
+    )
+
+
+@formula("tonglu/other", parameters=("tonglu.other.kinds",))
+def other(ctx: Context) -> Judgement:
+    """Prohibited or to-be-eliminated industry (an open compliance problem of those kinds)."""
+    t = with_compliance(ctx, ctx.parameters.codes("tonglu.other.kinds"))
+    return Judgement(
+        table=on_held_parcels(t, ctx),
+        evidence=("credit_code", "compliance_kinds", "compliance_since"),
+        inputs=(),
+        subject_type=PARCEL,
+    )

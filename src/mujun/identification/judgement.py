@@ -1,0 +1,81 @@
+"""What a rule formula is and returns.
+
+A formula is a function of the run's :class:`Context` (the records as Ibis tables and the
+parameters in force) that returns a :class:`Judgement`: one row per subject it looked at, with
+
+- ``subject_id`` (and ``subject_type`` where the rule names more than one kind of subject),
+- ``fires``: true, false, or null when a figure it needs is unknown,
+- ``key``: the 重点 flag where the rule defines one,
+- the figures it compared, by name (the finding's evidence).
+
+Formulas register themselves by rule id with :func:`formula`, declaring the parameters they
+read, so a profile can be checked for completeness before anything runs.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import ibis.expr.types as ir
+
+from mujun.analytics.facts import Facts
+from mujun.policy.parameters import ParameterValues
+from mujun.policy.profiles import SubjectType
+
+
+@dataclass
+class Context:
+    """One run's records, parameters, and the intermediate tables its rules share."""
+
+    facts: Facts
+    parameters: ParameterValues
+    shared: dict[str, ir.Table] = field(default_factory=dict)
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.parameters.as_of
+
+    def once(self, name: str, build: Callable[["Context"], ir.Table]) -> ir.Table:
+        """An intermediate table (the idle verdict of every parcel, say), computed once a run."""
+        if name not in self.shared:
+            self.shared[name] = self.facts.keep(f"shared_{name}", build(self))
+        return self.shared[name]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A formula's verdict on every subject it looked at."""
+
+    table: ir.Table
+    evidence: tuple[str, ...]
+    """The columns a person needs to check the verdict by hand, in reading order."""
+    inputs: tuple[str, ...]
+    """The recorded figures the verdict needs: where it is unknown, the null ones are named as
+    missing, so officials know what to collect."""
+    subject_type: SubjectType | None = None
+    """The kind of every subject, or None when the table has a ``subject_type`` column."""
+
+
+Formula = Callable[[Context], Judgement]
+
+
+@dataclass(frozen=True)
+class FormulaEntry:
+    rule_id: str
+    parameters: tuple[str, ...]
+    compute: Formula
+
+
+FORMULAS: dict[str, FormulaEntry] = {}
+
+
+def formula(rule_id: str, *, parameters: tuple[str, ...] = ()) -> Callable[[Formula], Formula]:
+    """Register the formula of ``rule_id``, which reads ``parameters``."""
+
+    def register(compute: Formula) -> Formula:
+        if rule_id in FORMULAS:
+            raise ValueError(f"two formulas for {rule_id}")
+        FORMULAS[rule_id] = FormulaEntry(rule_id, parameters, compute)
+        return compute
+
+    return register

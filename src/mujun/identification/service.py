@@ -1,0 +1,58 @@
+"""Identification as the command line and the web run it: read the records, run the profile,
+keep the run; for a what-if, also keep (or find) the run of the published profile on the same
+data and compare the two."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from mujun.analytics.facts import load_facts
+from mujun.identification.engine import Identification, identify
+from mujun.identification.runs import RunDifference, diff_runs, same_run, save_run
+from mujun.policy.profiles import Profile, load_profile
+from mujun.progress import Progress, phase, silent
+
+
+@dataclass(frozen=True)
+class KeptRun:
+    """A run stored under ``run_id``; for a what-if, its difference from the published one."""
+
+    run_id: int
+    identification: Identification
+    difference: RunDifference | None
+
+
+def identify_and_keep(
+    *,
+    engine: Engine,
+    profile: Profile,
+    as_of: dt.date,
+    actor: str,
+    on_progress: Progress = silent,
+) -> KeptRun:
+    started = dt.datetime.now(dt.UTC)
+    facts = load_facts(engine, on_progress=phase(on_progress, 0, 2))
+    try:
+        result = identify(
+            facts=facts, profile=profile, as_of=as_of, on_progress=phase(on_progress, 1, 2)
+        )
+        run_id = save_run(engine, result, started_at=started, actor=actor)
+        if not profile.overrides:
+            return KeptRun(run_id=run_id, identification=result, difference=None)
+        published = load_profile(profile.id)
+        baseline = same_run(
+            engine, profile=profile.id, as_of=as_of, fingerprint=facts.fingerprint, overrides={}
+        )
+        if baseline is None:
+            baseline = save_run(
+                engine,
+                identify(facts=facts, profile=published, as_of=as_of),
+                started_at=started,
+                actor=actor,
+            )
+    finally:
+        facts.close()
+    return KeptRun(
+        run_id=run_id, identification=result, difference=diff_runs(engine, baseline, run_id)
+    )

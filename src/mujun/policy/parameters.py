@@ -1,0 +1,231 @@
+"""Dated parameters (after OpenFisca's): every threshold with its unit, its source clause, and
+the value in force from each date on.
+
+A value is exact: numbers and shares are :class:`~fractions.Fraction` s (``1/3``, ``25%``,
+``30000``), so a rule compares ``developed * 3 < to_develop`` rather than a rounded 0.333.
+"""
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any
+
+Value = Fraction | dt.date | str | tuple[str, ...]
+
+
+class Unit(StrEnum):
+    """What a parameter's value measures; decides how it is written and read."""
+
+    YUAN_PER_MU = "yuan/mu"
+    YUAN_PER_M2 = "yuan/m2"
+    MU = "mu"
+    M2 = "m2"
+    SHARE = "share"
+    YEARS = "years"
+    MONTHS = "months"
+    DATE = "date"
+    CODES = "codes"
+    CHOICE = "choice"
+
+    @property
+    def label_zh(self) -> str:
+        return _UNIT_ZH[self]
+
+
+_UNIT_ZH = {
+    Unit.YUAN_PER_MU: "元/亩",
+    Unit.YUAN_PER_M2: "元/平方米",
+    Unit.MU: "亩",
+    Unit.M2: "平方米",
+    Unit.SHARE: "比例",
+    Unit.YEARS: "年",
+    Unit.MONTHS: "个月",
+    Unit.DATE: "日期",
+    Unit.CODES: "代码",
+    Unit.CHOICE: "选项",
+}
+_NUMERIC = {
+    Unit.YUAN_PER_MU,
+    Unit.YUAN_PER_M2,
+    Unit.MU,
+    Unit.M2,
+    Unit.SHARE,
+    Unit.YEARS,
+    Unit.MONTHS,
+}
+_FRACTION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:/\s*(\d+(?:\.\d+)?)|(%))?\s*$")
+
+
+class ParameterError(ValueError):
+    """A parameter file or an override that cannot be read."""
+
+
+def parse_value(unit: Unit, raw: Any, *, choices: tuple[str, ...] = ()) -> Value:
+    """Read one value written in a profile file or on the command line."""
+    if unit in _NUMERIC:
+        return _number(raw)
+    if unit is Unit.DATE:
+        if isinstance(raw, dt.date):
+            return raw
+        try:
+            return dt.date.fromisoformat(str(raw).strip())
+        except ValueError:
+            raise ParameterError(f"not a date (YYYY-MM-DD): {raw!r}") from None
+    if unit is Unit.CODES:
+        items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+        return tuple(str(item).strip() for item in items if str(item).strip())
+    text = str(raw).strip()
+    if choices and text not in choices:
+        raise ParameterError(f"{text!r} is not one of {', '.join(choices)}")
+    return text
+
+
+def _number(raw: Any) -> Fraction:
+    if isinstance(raw, bool):
+        raise ParameterError(f"not a number: {raw!r}")
+    if isinstance(raw, int | float):
+        return Fraction(str(raw))
+    match = _FRACTION.match(str(raw).replace(",", ""))
+    if match is None:
+        raise ParameterError(f"not a number, fraction (1/3) or percentage (25%): {raw!r}")
+    number, denominator, percent = match.groups()
+    value = Fraction(number)
+    if denominator is not None:
+        if Fraction(denominator) == 0:
+            raise ParameterError(f"division by zero: {raw!r}")
+        value /= Fraction(denominator)
+    return value / 100 if percent else value
+
+
+def format_value(unit: Unit, value: Value) -> str:
+    """A value as a person reads it: 1/3, 25%, 30000, 2023-12-31, C,D."""
+    match value:
+        case Fraction() if unit is Unit.SHARE and (value * 100).denominator == 1:
+            return f"{value * 100}%"
+        case Fraction():
+            return str(value)
+        case dt.date():
+            return value.isoformat()
+        case tuple():
+            return ",".join(value)
+        case _:
+            return value
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One threshold or choice of a profile, with the values in force from each date on."""
+
+    name: str
+    unit: Unit
+    values: tuple[tuple[dt.date, Value], ...]
+    source: str
+    label_zh: str
+    label_en: str
+    choices: tuple[str, ...] = ()
+    note: str = ""
+
+    def value_at(self, day: dt.date) -> Value:
+        """The value in force on ``day``: the last one that took effect on or before it."""
+        in_force = [value for since, value in self.values if since <= day]
+        if not in_force:
+            first = self.values[0][0].isoformat()
+            raise ParameterError(
+                f"parameter {self.name} takes effect on {first}, after {day.isoformat()}"
+            )
+        return in_force[-1]
+
+    def overridden(self, raw: str) -> "Parameter":
+        """The same parameter with one value in force on every date (a what-if)."""
+        value = parse_value(self.unit, raw, choices=self.choices)
+        return Parameter(
+            name=self.name,
+            unit=self.unit,
+            values=((dt.date.min, value),),
+            source=self.source,
+            label_zh=self.label_zh,
+            label_en=self.label_en,
+            choices=self.choices,
+            note=self.note,
+        )
+
+    @classmethod
+    def from_document(cls, name: str, document: Mapping[str, Any]) -> "Parameter":
+        try:
+            unit = Unit(document["unit"])
+            choices = tuple(document.get("choices", ()))
+            values = tuple(
+                sorted(
+                    (_since(since), parse_value(unit, raw, choices=choices))
+                    for since, raw in document["values"].items()
+                )
+            )
+            if not values:
+                raise ParameterError("no values")
+            return cls(
+                name=name,
+                unit=unit,
+                values=values,
+                source=str(document["source"]),
+                label_zh=str(document["label"]),
+                label_en=str(document["label_en"]),
+                choices=choices,
+                note=str(document.get("note", "")),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ParameterError(f"parameter {name}: {error}") from error
+
+
+def _since(raw: Any) -> dt.date:
+    return raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
+
+
+@dataclass(frozen=True)
+class ParameterValues:
+    """The parameters of one run, read as of its date: what a rule formula sees."""
+
+    as_of: dt.date
+    parameters: Mapping[str, Parameter] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Value:
+        return self.parameters[name].value_at(self.as_of)
+
+    def number(self, name: str) -> Fraction:
+        value = self[name]
+        if not isinstance(value, Fraction):
+            raise ParameterError(f"parameter {name} is not a number")
+        return value
+
+    def whole(self, name: str) -> int:
+        value = self.number(name)
+        if value.denominator != 1:
+            raise ParameterError(f"parameter {name} must be a whole number, not {value}")
+        return int(value)
+
+    def date(self, name: str) -> dt.date:
+        value = self[name]
+        if not isinstance(value, dt.date):
+            raise ParameterError(f"parameter {name} is not a date")
+        return value
+
+    def codes(self, name: str) -> tuple[str, ...]:
+        value = self[name]
+        if not isinstance(value, tuple):
+            raise ParameterError(f"parameter {name} is not a list of codes")
+        return value
+
+    def text(self, name: str) -> str:
+        value = self[name]
+        if not isinstance(value, str):
+            raise ParameterError(f"parameter {name} is not a choice")
+        return value
+
+    def in_force(self) -> dict[str, str]:
+        """Every parameter's value on the run's date, written as a person reads it."""
+        return {
+            name: format_value(parameter.unit, parameter.value_at(self.as_of))
+            for name, parameter in sorted(self.parameters.items())
+        }

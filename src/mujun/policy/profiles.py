@@ -1,0 +1,183 @@
+"""Policy profiles: a jurisdiction's rules and parameters, as data files.
+
+A profile file (``files/<id>.yaml``) names the rules it applies (rule ids of rules.md), the
+category and clause of each, and the parameters they read. A local profile ``extends`` another
+(the national base): it inherits the base's parameters and rules, may ``omit`` base rules and
+may redefine base parameters. A what-if run overrides parameters without editing the file
+(:meth:`Profile.with_overrides`, after OpenFisca's reforms).
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from mujun.policy.parameters import Parameter, ParameterError, ParameterValues
+
+
+class Category(StrEnum):
+    """What a finding says the subject is (interface.md, ``category``)."""
+
+    IDLE_LAND = "idle_land"
+    LOW_EFFICIENCY_LAND = "low_efficiency_land"
+    NON_INDUSTRIAL_USE = "non_industrial_use"
+    IDLE_BUILDING = "idle_building"
+    LOW_EFFICIENCY_BUILDING = "low_efficiency_building"
+    ABNORMAL_ENTERPRISE = "abnormal_enterprise"
+    APPROVED_NOT_SUPPLIED = "approved_not_supplied"
+    SUPERVISED_RESOURCE = "supervised_resource"
+
+    @property
+    def label_zh(self) -> str:
+        return _CATEGORY_ZH[self]
+
+
+_CATEGORY_ZH = {
+    Category.IDLE_LAND: "闲置土地",
+    Category.LOW_EFFICIENCY_LAND: "低效用地",
+    Category.NON_INDUSTRIAL_USE: "占工非工",
+    Category.IDLE_BUILDING: "闲置厂房（楼宇）",
+    Category.LOW_EFFICIENCY_BUILDING: "低效厂房",
+    Category.ABNORMAL_ENTERPRISE: "非正常规上企业",
+    Category.APPROVED_NOT_SUPPLIED: "批而未供",
+    Category.SUPERVISED_RESOURCE: "资源监管库",
+}
+
+
+class SubjectType(StrEnum):
+    """What a finding names (interface.md, ``subject_type``)."""
+
+    PARCEL = "parcel"
+    BUILDING = "building"
+    ENTERPRISE = "enterprise"
+    APPROVAL = "approval"
+
+    @property
+    def label_zh(self) -> str:
+        return {"parcel": "宗地", "building": "房屋", "enterprise": "企业", "approval": "批次"}[
+            self.value
+        ]
+
+
+class ProfileError(ValueError):
+    """A profile that does not exist or cannot be read."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule as a profile applies it."""
+
+    id: str
+    category: Category
+    subjects: tuple[SubjectType, ...]
+    source: str
+    title_zh: str
+    title_en: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A jurisdiction's identification rules and the parameters they read."""
+
+    id: str
+    version: int
+    title_zh: str
+    title_en: str
+    document: str
+    extends: str | None
+    rules: Mapping[str, Rule]
+    parameters: Mapping[str, Parameter]
+    overrides: Mapping[str, str]
+
+    def values(self, as_of: dt.date) -> ParameterValues:
+        """The parameters as of a run's date."""
+        return ParameterValues(as_of=as_of, parameters=self.parameters)
+
+    def with_overrides(self, overrides: Mapping[str, str]) -> "Profile":
+        """This profile with some parameters set to one value on every date (a what-if)."""
+        parameters = dict(self.parameters)
+        for name, raw in overrides.items():
+            if name not in parameters:
+                known = ", ".join(sorted(parameters))
+                raise ProfileError(f"{self.id} has no parameter {name!r} (it has: {known})")
+            try:
+                parameters[name] = parameters[name].overridden(raw)
+            except ParameterError as error:
+                raise ProfileError(f"--set {name}={raw}: {error}") from error
+        return replace(self, parameters=parameters, overrides={**self.overrides, **overrides})
+
+
+def profile_ids() -> list[str]:
+    """The shipped profiles, by id."""
+    folder = resources.files("mujun.policy") / "files"
+    return sorted(
+        item.name.removesuffix(".yaml") for item in folder.iterdir() if item.name.endswith(".yaml")
+    )
+
+
+@cache
+def load_profile(profile_id: str) -> Profile:
+    """A shipped profile with everything it inherits."""
+    document = _document(profile_id)
+    base = load_profile(document["extends"]) if document.get("extends") else None
+    try:
+        return _profile(profile_id, document, base)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ProfileError(f"profile {profile_id}: {error}") from error
+
+
+def all_profiles() -> list[Profile]:
+    return [load_profile(profile_id) for profile_id in profile_ids()]
+
+
+def _document(profile_id: str) -> dict[str, Any]:
+    if profile_id not in profile_ids():
+        known = ", ".join(profile_ids())
+        raise ProfileError(f"no profile {profile_id!r} (the profiles are: {known})")
+    path = resources.files("mujun.policy") / "files" / f"{profile_id}.yaml"
+    document: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if document.get("id") != profile_id:
+        raise ProfileError(f"{path.name} declares id {document.get('id')!r}")
+    return document
+
+
+def _profile(profile_id: str, document: Mapping[str, Any], base: Profile | None) -> Profile:
+    parameters = dict(base.parameters) if base else {}
+    for name, entry in (document.get("parameters") or {}).items():
+        parameters[name] = Parameter.from_document(name, entry)
+    rules = dict(base.rules) if base else {}
+    for omitted in document.get("omit") or ():
+        if rules.pop(omitted, None) is None:
+            raise ProfileError(f"omits {omitted!r}, which it does not inherit")
+    for rule_id, entry in (document.get("rules") or {}).items():
+        rules[rule_id] = _rule(rule_id, entry)
+    return Profile(
+        id=profile_id,
+        version=int(document["version"]),
+        title_zh=str(document["title"]),
+        title_en=str(document["title_en"]),
+        document=str(document["document"]),
+        extends=base.id if base else None,
+        rules=rules,
+        parameters=parameters,
+        overrides={},
+    )
+
+
+def _rule(rule_id: str, entry: Mapping[str, Any]) -> Rule:
+    subjects: Iterable[str] = entry["subjects"]
+    return Rule(
+        id=rule_id,
+        category=Category(entry["category"]),
+        subjects=tuple(SubjectType(s) for s in subjects),
+        source=str(entry["source"]),
+        title_zh=str(entry["title"]),
+        title_en=str(entry["title_en"]),
+        note=str(entry.get("note", "")),
+    )

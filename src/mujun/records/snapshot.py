@@ -1,0 +1,142 @@
+"""Several tables read at once as Arrow, from one consistent snapshot of the records database.
+
+Analytics read millions of rows; SQLAlchemy's row objects would take most of a minute at the
+province's size. ADBC drivers return Arrow directly (SQLite's and PostgreSQL's, both on PyPI).
+All tables are read in one transaction (REPEATABLE READ on PostgreSQL), so an import that
+commits meanwhile is either wholly seen or not at all.
+
+SQLite's ADBC driver carries its own copy of the SQLite library. Two copies in one process
+must not open the same database file: closing a file in one drops the POSIX locks the other
+holds (SQLite's "How To Corrupt" §2.2.1), and here it showed as "disk I/O error". So SQLite is
+read by a child process (``python -m mujun.records.snapshot``) that writes each table as an
+Arrow file in a temporary folder.
+
+The driver infers each column's Arrow type from its first rows, and a column whose first rows
+are all empty would then be typed wrongly; each query therefore starts with one marker row
+holding a value of every column's stored type, dropped after reading. Values are then cast to
+the types :func:`~mujun.records.bulk.arrow_schema` declares (SQLite keeps dates as text and
+booleans as integers).
+"""
+
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import adbc_driver_postgresql.dbapi as adbc_postgresql
+import adbc_driver_sqlite.dbapi as adbc_sqlite
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Boolean, Date, DateTime, Engine, Float, Integer, Table
+
+from mujun.records.bulk import arrow_schema
+
+MARKER = "_snapshot_marker"
+
+
+def read_snapshot(
+    engine: Engine, tables: Sequence[tuple[Table, Sequence[str]]]
+) -> Iterator[tuple[str, pa.Table]]:
+    """Each table's ``columns`` as Arrow, all from one snapshot."""
+    if engine.dialect.name == "postgresql":
+        yield from _read_postgresql(engine, tables)
+    else:
+        yield from _read_sqlite(engine, tables)
+
+
+def _read_postgresql(
+    engine: Engine, tables: Sequence[tuple[Table, Sequence[str]]]
+) -> Iterator[tuple[str, pa.Table]]:
+    uri = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with adbc_postgresql.connect(uri) as conn, closing(conn.cursor()) as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        for table, columns in tables:
+            cursor.execute(f"SELECT {_names(columns)} FROM {_quoted(table.name)}")
+            yield table.name, _conformed(cursor.fetch_arrow_table(), table, columns)
+        conn.rollback()
+
+
+def _read_sqlite(
+    engine: Engine, tables: Sequence[tuple[Table, Sequence[str]]]
+) -> Iterator[tuple[str, pa.Table]]:
+    queries = {table.name: _sqlite_query(table, columns) for table, columns in tables}
+    with tempfile.TemporaryDirectory(prefix="mujun-snapshot-") as folder:
+        child = subprocess.run(
+            [sys.executable, "-m", __name__, engine.url.database or "", folder],
+            input=json.dumps(queries),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if child.returncode != 0:
+            lines = child.stderr.strip().splitlines() or ["no message"]
+            raise RuntimeError(f"reading the SQLite database failed: {lines[-1]}")
+        for table, columns in tables:
+            with pa.memory_map(str(Path(folder) / f"{table.name}.arrow")) as source:
+                read = pa.ipc.open_file(source).read_all()
+            read = read.filter(pc.equal(read[MARKER], 0)).drop_columns([MARKER])
+            yield table.name, _conformed(read.rename_columns(list(columns)), table, columns)
+
+
+def _sqlite_query(table: Table, columns: Sequence[str]) -> str:
+    markers = ", ".join(_marker_value(table.c[c].type) for c in columns)
+    return (
+        f"SELECT 1 AS {MARKER}, {markers} "
+        f"UNION ALL SELECT 0, {_names(columns)} FROM {_quoted(table.name)}"
+    )
+
+
+def export_sqlite(path: str, folder: Path, queries: Mapping[str, str]) -> None:
+    """In the child: run each query in one read transaction, write ``<name>.arrow``."""
+    with adbc_sqlite.connect(path) as conn, closing(conn.cursor()) as cursor:
+        for name, query in queries.items():
+            cursor.execute(query)
+            read = cursor.fetch_arrow_table()
+            with (
+                pa.OSFile(str(folder / f"{name}.arrow"), "wb") as sink,
+                pa.ipc.new_file(sink, read.schema) as writer,
+            ):
+                writer.write_table(read)
+        conn.rollback()
+
+
+def _marker_value(sql_type: Any) -> str:
+    match sql_type:
+        case Boolean() | Integer():
+            return "0"
+        case Float():
+            return "0.0"
+        case Date() | DateTime():
+            return "''"
+        case _:
+            return "''"
+
+
+def _conformed(read: pa.Table, table: Table, columns: Sequence[str]) -> pa.Table:
+    schema = arrow_schema(table, columns)
+    arrays = [_cast(read.column(i), field.type) for i, field in enumerate(schema)]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _cast(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
+    if column.type == target:
+        return column
+    if pa.types.is_boolean(target) and pa.types.is_integer(column.type):
+        return pc.not_equal(column, 0)
+    return column.cast(target)
+
+
+def _names(columns: Sequence[str]) -> str:
+    return ", ".join(_quoted(c) for c in columns)
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+if __name__ == "__main__":
+    export_sqlite(sys.argv[1], Path(sys.argv[2]), json.loads(sys.stdin.read()))

@@ -1,0 +1,69 @@
+"""Every planted case of the demo city (mujun.demo.SCENARIOS) judged as it claims, by every
+shipped profile that applies its rule; and every profile yields every category it defines."""
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from mujun.analytics.facts import Facts, facts_from_arrow
+from mujun.demo import DEMO_AS_OF, SCENARIOS, Case, generate
+from mujun.identification.engine import Identification, identify
+from mujun.policy.profiles import all_profiles, load_profile
+
+PROFILES = [profile.id for profile in all_profiles()]
+CASES = [
+    (profile.id, case)
+    for profile in all_profiles()
+    for rule, cases in SCENARIOS.items()
+    if rule in profile.rules
+    for case in cases
+]
+
+
+@pytest.fixture(scope="module")
+def demo_facts() -> Iterator[Facts]:
+    facts = facts_from_arrow(generate(enterprises=300, seed=3))
+    yield facts
+    facts.close()
+
+
+_RUNS: dict[tuple[str, dt.date], Identification] = {}
+
+
+def _run(facts: Facts, profile_id: str, as_of: dt.date) -> Identification:
+    if (profile_id, as_of) not in _RUNS:
+        _RUNS[profile_id, as_of] = identify(
+            facts=facts, profile=load_profile(profile_id), as_of=as_of
+        )
+    return _RUNS[profile_id, as_of]
+
+
+def _case_id(item: tuple[str, Case]) -> str:
+    profile_id, case = item
+    return f"{profile_id}:{case.rule}:{case.subject_id}@{case.as_of}"
+
+
+@pytest.mark.parametrize("item", CASES, ids=[_case_id(c) for c in CASES])
+def test_planted_case(demo_facts: Facts, item: tuple[str, Case]) -> None:
+    profile_id, case = item
+    run = _run(demo_facts, profile_id, case.as_of)
+    subject = (case.rule, case.subject_type, case.subject_id)
+    found = {
+        (f["criterion"], f["subject_type"], f["subject_id"]): f for f in run.findings.to_pylist()
+    }
+    unjudged = {
+        (u["criterion"], u["subject_type"], u["subject_id"]) for u in run.unjudged.to_pylist()
+    }
+    verdict = "hit" if subject in found else "unjudged" if subject in unjudged else "miss"
+    assert verdict == case.expected, case.note
+    if case.expected == "hit" and case.key is not None:
+        assert found[subject]["key"] is case.key, case.note
+
+
+@pytest.mark.parametrize("profile_id", PROFILES)
+def test_every_category_found(demo_facts: Facts, profile_id: str) -> None:
+    profile = load_profile(profile_id)
+    run = _run(demo_facts, profile_id, DEMO_AS_OF)
+    defined = {rule.category.value for rule in profile.rules.values()}
+    assert set(run.findings["category"].to_pylist()) == defined

@@ -12,7 +12,12 @@ from mujun.cli.context import Settings, fail, settings, stdout
 from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table, progress_bar
 from mujun.identification.engine import rule_parameters
 from mujun.identification.evidence import evidence_label, format_evidence
-from mujun.identification.listing import findings_rows, write_findings_csv, write_findings_workbook
+from mujun.identification.listing import (
+    findings_headers,
+    findings_rows,
+    write_findings_csv,
+    write_findings_workbook,
+)
 from mujun.identification.runs import (
     RunDifference,
     RunNotFoundError,
@@ -237,21 +242,14 @@ def _print_identification(s: Settings, kept: KeptRun, limit: int) -> None:
             for rule in sorted(profile.rules.values(), key=lambda r: r.id)
         ],
     )
-    rows = findings_rows(result.findings.slice(0, limit), profile, s.lang)
+    rows = findings_rows(result.findings, profile, s.lang, limit=limit)
     if rows:
         print_table(
             s.say(
                 f"认定清单（前 {len(rows)} 条，共 {result.findings.num_rows} 条）",
                 f"Findings (first {len(rows)} of {result.findings.num_rows})",
             ),
-            [
-                s.say("序号", "No."),
-                s.say("宗地号/企业名称", "parcel / enterprise"),
-                s.say("面积(亩)", "area (mu)"),
-                s.say("类别", "category"),
-                s.say("认定依据", "grounds"),
-                s.say("关键数据", "key figures"),
-            ],
+            findings_headers(s.lang),
             rows,
         )
     else:

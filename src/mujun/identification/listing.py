@@ -30,6 +30,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -178,10 +179,13 @@ class _Listed:
         return [str(self.number), self.subject, area, self.category, self.basis, self.figures]
 
 
-def findings_rows(findings: pa.Table, profile: Profile, lang: Language = "zh") -> list[list[str]]:
-    """Every finding as the list shows it, as text: 序号, 宗地号/企业名称, 面积(亩), 类别,
-    认定依据, 关键数据 (:func:`findings_headers`)."""
-    return [listed.texts() for listed in _listed(findings, profile, lang)]
+def findings_rows(
+    findings: pa.Table, profile: Profile, lang: Language = "zh", *, limit: int | None = None
+) -> list[list[str]]:
+    """The findings as the list shows them, as text: 序号, 宗地号/企业名称, 面积(亩), 类别,
+    认定依据, 关键数据 (:func:`findings_headers`); the first ``limit`` of them if given, numbered
+    as in the full list."""
+    return [listed.texts() for listed in islice(_listed(findings, profile, lang), limit)]
 
 
 def write_findings_csv(path: Path, findings: pa.Table, lang: Language = "zh") -> None:

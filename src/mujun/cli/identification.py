@@ -93,7 +93,7 @@ def profiles_show(
         return
     stdout.print(f"{profile.id} v{profile.version}  {_title(s, profile)}", markup=False)
     stdout.print(s.say(f"文件：{profile.document}", f"Document: {profile.document}"), markup=False)
-    profiles_command_rules(s, profile)
+    _print_rules(s, profile)
     print_table(
         s.say("参数", "Parameters"),
         [
@@ -116,7 +116,7 @@ def profiles_show(
     )
 
 
-def profiles_command_rules(s: Settings, profile: Profile) -> None:
+def _print_rules(s: Settings, profile: Profile) -> None:
     print_table(
         s.say("规则", "Rules"),
         [

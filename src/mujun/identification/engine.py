@@ -7,7 +7,6 @@ parcel held by two enterprises) gets one finding: its firing row, the first by e
 """
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +14,6 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from mujun.analytics.facts import Facts
 from mujun.analytics.land import counties, enterprise_land
@@ -147,7 +145,7 @@ def identify(
     rules = sorted(profile.rules.values(), key=lambda r: r.id)
     for index, rule in enumerate(rules):
         on_progress(rule.id, index / len(rules))
-        verdicts = facts.keep("verdicts", _verdicts(rule, FORMULAS[rule.id].compute(ctx)))
+        verdicts = facts.keep("verdicts", _verdicts(FORMULAS[rule.id].compute(ctx)))
         found.append(_findings(rule, verdicts))
         unjudged.append(_unjudged(rule, verdicts))
     on_progress("findings", 1.0)
@@ -164,7 +162,7 @@ def identify(
     )
 
 
-def _verdicts(rule: Rule, judgement: Judgement) -> ir.Table:
+def _verdicts(judgement: Judgement) -> ir.Table:
     """One row per subject: its verdict, 重点 flag, evidence as JSON and missing figures."""
     t = judgement.table
     if judgement.subject_type is not None:
@@ -188,7 +186,6 @@ def _verdicts(rule: Rule, judgement: Judgement) -> ir.Table:
             group_by=[t.subject_type, t.subject_id], order_by=[order, t.evidence]
         )
     )
-    del rule
     return ranked.filter(ranked.rank == 0).drop("rank")
 
 
@@ -254,36 +251,58 @@ def _subjects(facts: Facts) -> ir.Table:
         "code",
     )
     approvals = attach_by(facts["land_approvals"], county, "jurisdiction_code", "code")
-    text = "string"
     return ibis.union(
-        parcels.select(
-            subject_type=ibis.literal("parcel"),
-            subject_id=parcels.parcel_id,
-            subject_name=parcels.name.cast(text),
+        _described_as(
+            "parcel",
+            parcels,
+            "parcel_id",
+            name=parcels.name,
             area_m2=parcels.area_m2,
             county_code=parcels.county_code,
         ),
-        buildings.select(
-            subject_type=ibis.literal("building"),
-            subject_id=buildings.building_id,
-            subject_name=buildings.name.cast(text),
+        _described_as(
+            "building",
+            buildings,
+            "building_id",
+            name=buildings.name,
             area_m2=buildings.floor_area_m2,
             county_code=buildings.parcel_county,
         ),
-        enterprises.select(
-            subject_type=ibis.literal("enterprise"),
-            subject_id=enterprises.credit_code,
-            subject_name=enterprises.name.cast(text),
+        _described_as(
+            "enterprise",
+            enterprises,
+            "credit_code",
+            name=enterprises.name,
             area_m2=enterprises.land_m2,
             county_code=enterprises.county_code,
         ),
-        approvals.select(
-            subject_type=ibis.literal("approval"),
-            subject_id=approvals.approval_id,
-            subject_name=ibis.null(text),
+        _described_as(
+            "approval",
+            approvals,
+            "approval_id",
+            name=ibis.null("string"),
             area_m2=approvals.approved_area_m2 - approvals.supplied_area_m2,
             county_code=approvals.county_code,
         ),
+    )
+
+
+def _described_as(
+    subject_type: str,
+    table: ir.Table,
+    key: str,
+    *,
+    name: ir.Value,
+    area_m2: ir.Value,
+    county_code: ir.Value,
+) -> ir.Table:
+    """``table``'s rows as subjects of ``subject_type``, named by the column ``key``."""
+    return table.select(
+        subject_type=ibis.literal(subject_type),
+        subject_id=table[key],
+        subject_name=name.cast("string"),
+        area_m2=area_m2,
+        county_code=county_code,
     )
 
 
@@ -293,12 +312,3 @@ def _sorted(table: pa.Table, schema: pa.Schema) -> pa.Table:
         [("criterion", "ascending"), ("subject_type", "ascending"), ("subject_id", "ascending")]
     )
     return ordered
-
-
-def evidence_of(finding: Mapping[str, Any]) -> dict[str, Any]:
-    """A finding's evidence as a dict."""
-    loaded: dict[str, Any] = json.loads(finding["evidence"])
-    return loaded
-
-
-__all__ = ["FINDINGS_SCHEMA", "UNJUDGED_SCHEMA", "Identification", "identify", "pc"]

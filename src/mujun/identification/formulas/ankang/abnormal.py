@@ -124,7 +124,7 @@ def idle_capacity(ctx: Context) -> Judgement:
             "tax_per_mu_yuan",
             "park_industry_avg_yuan",
         ),
-        inputs=("above_scale", *figures, "low_efficiency"),
+        inputs=("above_scale", *figures, "tax_per_mu_yuan", "park_industry_avg_yuan"),
         subject_type=ENTERPRISE,
     )
 

@@ -73,7 +73,7 @@ def low_2(ctx: Context) -> Judgement:
 def low_3(ctx: Context) -> Judgement:
     """Fixed-asset investment per mu < 1/3 of the agreed intensity, and not idle."""
     share = ctx.parameters.number("ankang.low3.intensity_share")
-    idle = idle_parcels(ctx).select("parcel_id", "idle")
+    idle = idle_parcels(ctx).select("parcel_id", "idle", "agreed_start_date")
     p = ctx.facts["parcels"].select("parcel_id", "area_m2")
     contract = land_contract(ctx).select("parcel_id", "committed_investment_per_mu_yuan")
     record = latest_construction(ctx).select("parcel_id", "record_as_of", "invested_yuan")
@@ -100,7 +100,7 @@ def low_3(ctx: Context) -> Judgement:
             "committed_investment_per_mu_yuan",
             "idle",
         ),
-        inputs=("committed_investment_per_mu_yuan", "invested_yuan", "idle"),
+        inputs=("committed_investment_per_mu_yuan", "invested_yuan", "agreed_start_date"),
         subject_type=PARCEL,
     )
 

@@ -19,7 +19,7 @@ from mujun.analytics.facts import Facts
 from mujun.analytics.land import counties, enterprise_land
 from mujun.analytics.tables import attach, attach_by
 from mujun.identification import formulas  # noqa: F401 (registers every formula)
-from mujun.identification.judgement import FORMULAS, Context, Judgement
+from mujun.identification.judgement import FORMULAS, Context, Judgement, missing_among
 from mujun.policy.profiles import Profile, ProfileError, Rule
 from mujun.progress import Progress, silent
 
@@ -168,17 +168,16 @@ def _verdicts(judgement: Judgement) -> ir.Table:
     if judgement.subject_type is not None:
         t = t.mutate(subject_type=ibis.literal(judgement.subject_type.value))
     evidence = ibis.struct({name: t[name] for name in judgement.evidence}).cast("json")
-    missing = ibis.literal(",").join(
-        [ibis.ifelse(t[name].isnull(), name, ibis.null("string")) for name in judgement.inputs]
-        or [ibis.null("string")]
-    )
+    missing = judgement.missing
+    if missing is None:
+        missing = missing_among(t, judgement.inputs)
     t = t.select(
         subject_type=t.subject_type,
         subject_id=t.subject_id.cast("string"),
         fires=t.fires,
         key=t.key.fill_null(False),
         evidence=evidence.cast("string"),
-        missing=ibis.ifelse(t.fires.isnull(), missing.nullif(""), ibis.null("string")),
+        missing=ibis.ifelse(t.fires.isnull(), missing, ibis.null("string")),
     )
     order = ibis.cases((t.fires, 0), (t.fires.isnull(), 1), else_=2)
     ranked = t.mutate(

@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import ibis
 import ibis.expr.types as ir
 
 from mujun.analytics.facts import Facts
@@ -54,6 +55,22 @@ class Judgement:
     missing, so officials know what to collect."""
     subject_type: SubjectType | None = None
     """The kind of every subject, or None when the table has a ``subject_type`` column."""
+    missing: ir.StringValue | None = None
+    """Where the unknown figures are not columns of the table (a verdict over many rows), an
+    expression naming them, comma-separated; it replaces the reading of ``inputs``."""
+
+
+def missing_among(table: ir.Table, names: tuple[str, ...]) -> ir.StringValue:
+    """The names of ``table``'s columns among ``names`` that are null, comma-separated (null
+    when none is)."""
+    return names_of_missing(
+        *(ibis.ifelse(table[n].isnull(), n, ibis.null("string")) for n in names)
+    )
+
+
+def names_of_missing(*parts: ir.StringValue) -> ir.StringValue:
+    """Lists of missing figures joined into one (null when all are null or empty)."""
+    return ibis.literal(",").join([*parts] or [ibis.null("string")]).nullif("")
 
 
 Formula = Callable[[Context], Judgement]

@@ -13,7 +13,13 @@ import ibis.expr.types as ir
 from mujun.analytics.logic import below_share, years_after
 from mujun.analytics.tables import attach
 from mujun.identification.formulas.subjects import land_contract, latest_construction
-from mujun.identification.judgement import Context, Judgement, formula
+from mujun.identification.judgement import (
+    Context,
+    Judgement,
+    formula,
+    missing_among,
+    names_of_missing,
+)
 from mujun.policy.profiles import SubjectType
 
 PARAMETERS = (
@@ -25,6 +31,12 @@ PARAMETERS = (
     "idle.revocation_after_years",
 )
 NOT_STARTED_EVIDENCE = ("agreed_start_date", "record_as_of", "started_date")
+STALLED_INPUTS = (
+    "developed_area_m2",
+    "area_to_develop_m2",
+    "invested_yuan",
+    "total_investment_yuan",
+)
 STALLED_EVIDENCE = (
     "started_date",
     "developed_area_m2",
@@ -43,7 +55,8 @@ CONSEQUENCE_EVIDENCE = (
 
 
 def idle_parcels(ctx: Context) -> ir.Table:
-    """Every parcel with both idle verdicts, ``idle`` (either), and the consequence reached."""
+    """Every parcel with both idle verdicts, ``idle`` (either), the figures missing where
+    ``idle`` is unknown (``idle_missing``), and the consequence reached."""
     return ctx.once("idle", _idle_parcels)
 
 
@@ -83,6 +96,10 @@ def _idle_parcels(ctx: Context) -> ir.Table:
     )
     t = t.mutate(
         idle=t.not_started | t.stalled,
+        idle_missing=names_of_missing(
+            ibis.ifelse(t.not_started.isnull(), "agreed_start_date", ibis.null("string")),
+            ibis.ifelse(t.stalled.isnull(), missing_among(t, STALLED_INPUTS), ibis.null("string")),
+        ),
         idle_since=ibis.cases(
             (t.not_started, t.agreed_start_date),
             (t.stalled, t.suspended_since),
@@ -124,11 +141,6 @@ def stalled(ctx: Context) -> Judgement:
     return Judgement(
         table=t.mutate(subject_id=t.parcel_id, fires=t.stalled, key=ibis.null("boolean")),
         evidence=(*STALLED_EVIDENCE, *CONSEQUENCE_EVIDENCE),
-        inputs=(
-            "developed_area_m2",
-            "area_to_develop_m2",
-            "invested_yuan",
-            "total_investment_yuan",
-        ),
+        inputs=STALLED_INPUTS,
         subject_type=SubjectType.PARCEL,
     )

@@ -13,7 +13,13 @@ from mujun.identification.formulas.subjects import (
     on_held_parcels,
     with_compliance,
 )
-from mujun.identification.judgement import Context, Judgement, formula
+from mujun.identification.judgement import (
+    Context,
+    Judgement,
+    formula,
+    missing_among,
+    names_of_missing,
+)
 from mujun.policy.profiles import SubjectType
 
 PARCEL = SubjectType.PARCEL
@@ -63,8 +69,9 @@ def unfinished(ctx: Context) -> Judgement:
             subject_id=t.parcel_id, fires=(t.land_use == "industrial") & t.idle, key=NO_KEY
         ),
         evidence=("land_use", "agreed_start_date", "suspended_since", *CONSEQUENCE_EVIDENCE),
-        inputs=("land_use", "agreed_start_date"),
+        inputs=(),
         subject_type=PARCEL,
+        missing=names_of_missing(missing_among(t, ("land_use",)), t.idle_missing),
     )
 
 
@@ -83,7 +90,7 @@ def non_industrial(ctx: Context) -> Judgement:
     unapproved = (t.use_change == "none") | expired
     fires = (
         (t.land_use == "industrial")
-        & (t.supply_date >= ibis.literal(since))
+        & t.supply_date.between(ibis.literal(since), ibis.literal(ctx.as_of))
         & (t.actual_use == "non_industrial")
         & unapproved
     )

@@ -9,7 +9,7 @@ from mujun.analytics.logic import months_before, years_after
 from mujun.analytics.tables import attach, attach_by
 from mujun.identification.formulas.idle import CONSEQUENCE_EVIDENCE, idle_parcels
 from mujun.identification.formulas.subjects import NO_KEY
-from mujun.identification.judgement import Context, Judgement, formula
+from mujun.identification.judgement import Context, Judgement, formula, missing_among
 from mujun.policy.profiles import SubjectType
 
 PARCEL = SubjectType.PARCEL
@@ -34,12 +34,13 @@ def listed_land(ctx: Context) -> ir.Table:
 def listed(ctx: Context, b: ir.Table, kind: str, line_parameter: str) -> ir.BooleanValue:
     """Whether each of buildings ``b`` is on the list of idle buildings of ``kind`` of at
     least the floor area ``line_parameter``: vacant, or (factories) never producing a year or
-    more after completion."""
+    more after completion (both as of the as-of date)."""
     p = ctx.parameters
-    vacant = b.vacant_since.notnull()
-    never = b.production_start_date.isnull() & (
-        years_after(b.completed_date, p.whole("yancheng.list.idle_years"))
-        <= ibis.literal(ctx.as_of)
+    as_of = ibis.literal(ctx.as_of)
+    vacant = b.vacant_since.notnull() & (b.vacant_since <= as_of)
+    producing = b.production_start_date.notnull() & (b.production_start_date <= as_of)
+    never = ~producing & (
+        years_after(b.completed_date, p.whole("yancheng.list.idle_years")) <= as_of
     )
     idle = vacant if kind == "office" else never | vacant
     return (b.kind == kind) & idle & (b.floor_area_m2 >= float(p.number(line_parameter)))
@@ -58,11 +59,13 @@ def listed_buildings(ctx: Context, kind: str, line_parameter: str) -> ir.Table:
 )
 def list_land(ctx: Context) -> Judgement:
     """Idle or under-used land of 30 mu or more."""
+    t = listed_land(ctx)
     return Judgement(
-        table=listed_land(ctx),
+        table=t,
         evidence=("area_mu", *CONSEQUENCE_EVIDENCE),
-        inputs=("agreed_start_date",),
+        inputs=(),
         subject_type=PARCEL,
+        missing=t.idle_missing,
     )
 
 
@@ -184,8 +187,9 @@ def database_stock(ctx: Context) -> Judgement:
         subject_id="subject_id",
         fires="fires",
         listed_as=ibis.literal("yancheng/list/land"),
-        agreed_start_date="agreed_start_date",
-        completed_date=ibis.null("date"),
+        area_mu="area_mu",
+        floor_area_m2=ibis.null("float64"),
+        missing="idle_missing",
     )
     b = ctx.facts["buildings"]
     factory = listed(ctx, b, "factory", "yancheng.list.factory_floor_m2")
@@ -199,13 +203,15 @@ def database_stock(ctx: Context) -> Judgement:
             (office, "yancheng/list/building"),
             else_=ibis.null("string"),
         ),
-        agreed_start_date=ibis.null("date"),
-        completed_date=b.completed_date,
+        area_mu=ibis.null("float64"),
+        floor_area_m2=b.floor_area_m2,
+        missing=missing_among(b, ("completed_date",)),
     )
     t = land.union(buildings)
     return Judgement(
         table=t.mutate(key=NO_KEY),
-        evidence=("listed_as",),
-        inputs=("agreed_start_date", "completed_date"),
+        evidence=("listed_as", "area_mu", "floor_area_m2"),
+        inputs=(),
         subject_type=None,
+        missing=t.missing,
     )

@@ -14,7 +14,7 @@ from mujun.identification.formulas.subjects import (
     held_parcels,
     open_compliance,
 )
-from mujun.identification.judgement import Context, Judgement, formula
+from mujun.identification.judgement import Context, Judgement, formula, names_of_missing
 from mujun.policy.profiles import SubjectType
 
 ENTERPRISE = SubjectType.ENTERPRISE
@@ -132,29 +132,48 @@ def idle_capacity(ctx: Context) -> Judgement:
 @formula("ankang/abnormal/4", parameters=("ankang.abnormal4.used_share",))
 def idle_assets(ctx: Context) -> Judgement:
     """Its land identified idle, or its effectively used factory area < 1/3 of its factory
-    floor: abnormal directly. A vacant factory's unknown used area counts as unused."""
-    idle = idle_parcels(ctx).select("parcel_id", "idle")
+    floor: abnormal directly. A factory vacant on the as-of date uses none of its floor; any
+    other factory's unknown used area leaves the share unknown."""
+    idle = idle_parcels(ctx).select("parcel_id", "idle", "idle_missing")
     held = held_parcels(ctx).join(idle, "parcel_id")
     idle_land = held.group_by("credit_code").aggregate(
+        holds_land=ibis.literal(True),
         land_idle=some(held.idle),
         idle_parcels=held.parcel_id.collect(where=held.idle == True).sort(),  # noqa: E712
+        idle_missing=held.idle_missing.min(),
     )
     b = ctx.facts["buildings"]
     factories = b.filter((b.kind == "factory") & b.owner_credit_code.notnull())
+    vacant = factories.vacant_since.notnull() & (factories.vacant_since <= ctx.as_of)
+    factories = factories.mutate(effective_m2=ibis.ifelse(vacant, 0.0, factories.used_area_m2))
     use = factories.group_by(credit_code=factories.owner_credit_code).aggregate(
         factory_floor_m2=factories.floor_area_m2.sum(),
-        used_area_m2=factories.used_area_m2.fill_null(0).sum(),
+        used_area_m2=ibis.ifelse(
+            factories.effective_m2.isnull().any(),
+            ibis.null("float64"),
+            factories.effective_m2.sum(),
+        ),
     )
     t = attach(attach(above_scale(ctx), idle_land, "credit_code"), use, "credit_code")
-    underused = below_share(
-        t.used_area_m2, t.factory_floor_m2, ctx.parameters.number("ankang.abnormal4.used_share")
+    land_idle = ibis.ifelse(t.holds_land.isnull(), False, t.land_idle)
+    underused = ibis.ifelse(
+        t.factory_floor_m2.isnull(),
+        False,
+        below_share(
+            t.used_area_m2, t.factory_floor_m2, ctx.parameters.number("ankang.abnormal4.used_share")
+        ),
     )
-    verdict = t.land_idle.fill_null(False) | underused.fill_null(False)
+    missing = names_of_missing(
+        ibis.ifelse(t.above_scale.isnull(), "above_scale", ibis.null("string")),
+        ibis.ifelse(land_idle.isnull(), t.idle_missing, ibis.null("string")),
+        ibis.ifelse(underused.isnull(), "used_area_m2", ibis.null("string")),
+    )
     return Judgement(
-        table=abnormal(t, verdict),
+        table=abnormal(t, land_idle | underused),
         evidence=("idle_parcels", "used_area_m2", "factory_floor_m2"),
-        inputs=("above_scale",),
+        inputs=(),
         subject_type=ENTERPRISE,
+        missing=missing,
     )
 
 

@@ -27,15 +27,16 @@ FIGURES = ("investment", "output", "tax")
 def idle_factory(ctx: Context) -> Judgement:
     """Completed ≥ 2 years before the cut-off and not producing (建而未投), or producing with
     used area < 1/3 (投而未尽); or vacant ≥ 2 years after relocation, bankruptcy or halt. Key
-    when ≥ 2,000 m²."""
+    when ≥ 2,000 m². Production and vacancy are judged on the cut-off date."""
     p = ctx.parameters
     cutoff = ibis.literal(p.date("ankang.building1.cutoff"))
     b = ctx.facts["buildings"]
     aged = years_after(b.completed_date, p.whole("ankang.building1.idle_years")) <= cutoff
-    vacant = b.vacant_since.notnull()
-    never = aged & b.production_start_date.isnull()
+    vacant = b.vacant_since.notnull() & (b.vacant_since <= cutoff)
+    producing = b.production_start_date.notnull() & (b.production_start_date <= cutoff)
+    never = aged & ~producing
     partly = (
-        b.production_start_date.notnull()
+        producing
         & ~vacant
         & aged
         & below_share(b.used_area_m2, b.floor_area_m2, p.number("ankang.building1.used_share"))

@@ -1,14 +1,19 @@
-"""Benchmark: identification end to end from the records database, at three sizes.
+"""Benchmark: identification and evaluation end to end from the records database, at three
+sizes.
 
 For each size (2,000, 20,000 and 200,000 enterprises by default) the demo data set is generated,
-imported into SQLite and PostgreSQL, and ``ankang-2024`` is run as of 2025-12-31 the way
-``mujun identify`` runs it: read every table the rules need from the database into DuckDB, run
-every rule, store the run and its findings. Each phase runs in a process of its own (wall time
-and peak resident memory from ``wait4``). Prints one line per phase and a Markdown table.
+imported into SQLite and PostgreSQL; then ``ankang-2024`` is run as of 2025-12-31 the way
+``mujun identify`` runs it (read every table the rules need into DuckDB, run every rule, store
+the run and its findings), and ``huangyan-2022`` evaluates 2025 the way ``mujun evaluate`` does
+(read the tables and the year's electricity, score and grade every enterprise). Each phase runs
+in a process of its own (wall time and peak resident memory from ``wait4``). Prints one line
+per phase and a Markdown table.
 
     python bench/identify_province.py [--sizes 2000,20000,200000] [--profile ankang-2024]
+        [--evaluation-profile huangyan-2022] [--year 2025]
 
-Targets (issue 3): at 200,000 enterprises ≤ 60 s end to end on each database, ≤ 4 GB peak.
+Targets: at 200,000 enterprises, identify ≤ 60 s and ≤ 4 GB (issue 3), evaluate ≤ 30 s and
+≤ 3 GB (issue 4), end to end on each database.
 """
 
 import argparse
@@ -36,6 +41,17 @@ print(f"run #{kept.run_id}: {result.findings.num_rows:,} findings, "
       f"{result.unjudged.num_rows:,} subjects not judged")
 """
 
+EVALUATE = """
+import sys
+from mujun.analytics.facts import load_facts
+from mujun.evaluation.engine import evaluate
+from mujun.policy.profiles import load_profile
+from mujun.records.database import open_engine
+facts = load_facts(open_engine(sys.argv[1]), monthly=("electricity_kwh",))
+result = evaluate(facts=facts, profile=load_profile(sys.argv[2]), year=int(sys.argv[3]))
+print(f"{result.results.num_rows:,} enterprises graded, {result.excluded.num_rows:,} not in scope")
+"""
+
 READ = """
 import sys
 from mujun.analytics.facts import load_facts
@@ -50,6 +66,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="2000,20000,200000")
     parser.add_argument("--profile", default="ankang-2024")
     parser.add_argument("--as-of", default="2025-12-31")
+    parser.add_argument("--evaluation-profile", default="huangyan-2022")
+    parser.add_argument("--year", default="2025")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--work", type=Path, default=HERE / "out" / "identify")
@@ -84,6 +102,10 @@ def main() -> None:
                 f"{size}: identify on {name}", IDENTIFY, url, args.profile, args.as_of
             )
             measures.append((size, name, identify))
+            evaluation = run_phase(
+                f"{size}: evaluate on {name}", EVALUATE, url, args.evaluation_profile, args.year
+            )
+            measures.append((size, name, evaluation))
     print("\n| enterprises | database | phase | wall time | peak memory | detail |")
     print("|---|---|---|---|---|---|")
     for size, name, m in measures:

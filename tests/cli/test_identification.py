@@ -50,7 +50,10 @@ def test_profiles_list_every_rule_with_its_source() -> None:
         "tonglu-2022",
         "yancheng-2021",
         "yuzhou-2021",
+        "huangyan-2021",
+        "huangyan-2022",
     }
+    assert profiles["huangyan-2022"]["evaluation"]["cohorts"][0]["id"] == "above_scale"
     implemented = {rule["id"] for p in profiles.values() for rule in p["rules"]}
     assert implemented == RULE_IDS
     assert all(rule["source"] for p in profiles.values() for rule in p["rules"])
@@ -191,6 +194,13 @@ def test_a_date_before_the_profile_is_in_force_fails_clearly(db: str) -> None:
         "--db", db, "identify", "--profile", "ankang-2024", "--as-of", "2025-13-01"
     )
     assert code == 1 and "2025-13-01" in err
+
+
+def test_an_evaluation_profile_has_nothing_to_identify(db: str) -> None:
+    code, _, err = mujun(
+        "--db", db, "identify", "--profile", "huangyan-2022", "--as-of", "2025-12-31"
+    )
+    assert code == 1 and "mujun evaluate" in err
 
 
 def test_diff_of_an_unknown_run_fails(db: str) -> None:

@@ -11,7 +11,7 @@ from mujun.demo import DEMO_AS_OF, SCENARIOS, Case, generate
 from mujun.identification.engine import Identification, identify
 from mujun.policy.profiles import all_profiles, load_profile
 
-PROFILES = [profile.id for profile in all_profiles()]
+PROFILES = [profile.id for profile in all_profiles() if profile.rules]
 CASES = [
     (profile.id, case)
     for profile in all_profiles()

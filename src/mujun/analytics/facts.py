@@ -1,15 +1,16 @@
 """The records, loaded into an in-process DuckDB as Ibis tables, with a fingerprint of what
 was read.
 
-Every table of the interchange format that the rules read is copied once from the records
-database (SQLite or PostgreSQL) through Arrow, without geometries and without the monthly
-metrics (no identification rule reads them). The fingerprint hashes every row read, so a run
-can say exactly which data it judged and two runs can tell whether their data were the same.
+Every table of the interchange format is copied once from the records database (SQLite or
+PostgreSQL) through Arrow, without geometries. Of the monthly metrics, the largest table, only
+the columns a caller asks for are read (identification reads none; the evaluation reads the
+electricity). The fingerprint hashes every row read, so a run can say exactly which data it
+judged and two runs can tell whether their data were the same.
 """
 
 import hashlib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
@@ -23,7 +24,8 @@ from mujun.records.bulk import arrow_schema
 from mujun.records.snapshot import read_snapshot
 
 SKIPPED_COLUMNS = frozenset({"geometry_wkt"})
-SKIPPED_MODELS = (MonthlyMetric,)
+MONTHLY = table_of(MonthlyMetric)
+MONTHLY_KEY = ("credit_code", "month")
 MEMORY_LIMIT = "3GB"
 
 
@@ -35,6 +37,7 @@ class Facts:
     tables: Mapping[str, ir.Table]
     fingerprint: str
     rows: Mapping[str, int]
+    kept: dict[str, ir.Table] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> ir.Table:
         return self.tables[name]
@@ -44,36 +47,61 @@ class Facts:
         self.backend.con.execute(f'DROP TABLE IF EXISTS "{name}"')
         return self.backend.create_table(name, expression, temp=True)
 
+    def derived(self, name: str, build: Callable[[], ir.Table]) -> ir.Table:
+        """A table that depends on the facts alone (no parameter), computed on first use and
+        kept for as long as the facts are."""
+        if name not in self.kept:
+            self.kept[name] = self.keep(name, build())
+        return self.kept[name]
+
     def close(self) -> None:
         self.backend.disconnect()
 
 
-def load_facts(engine: Engine, *, on_progress: Progress = silent) -> Facts:
-    """Read the records database into a fresh in-process DuckDB."""
-    return _facts(read_snapshot(engine, [(t, _columns(t)) for t in _TABLES]), on_progress)
+def load_facts(
+    engine: Engine, *, monthly: Sequence[str] = (), on_progress: Progress = silent
+) -> Facts:
+    """Read the records database into a fresh in-process DuckDB, with the ``monthly`` columns
+    of the monthly metrics (besides their key) if any are asked for."""
+    wanted = _wanted(monthly)
+    return _facts(read_snapshot(engine, wanted), len(wanted), on_progress)
 
 
-def facts_from_arrow(tables: Mapping[str, pa.Table]) -> Facts:
+def facts_from_arrow(tables: Mapping[str, pa.Table], *, monthly: Sequence[str] = ()) -> Facts:
     """Facts from tables in memory (rule cases, tests); a table not given is empty, a column
     not given is unknown."""
-    return _facts((table.name, _conformed(table, tables.get(table.name))) for table in _TABLES)
+    wanted = _wanted(monthly)
+    return _facts(
+        (
+            (table.name, _conformed(table, columns, tables.get(table.name)))
+            for table, columns in wanted
+        ),
+        len(wanted),
+    )
 
 
-_TABLES: tuple[Table, ...] = tuple(table_of(m) for m in DATA_MODELS if m not in SKIPPED_MODELS)
+def _wanted(monthly: Sequence[str]) -> list[tuple[Table, list[str]]]:
+    tables = [table_of(m) for m in DATA_MODELS]
+    wanted = [(t, _columns(t)) for t in tables if t is not MONTHLY]
+    if monthly:
+        wanted.append((MONTHLY, [*MONTHLY_KEY, *monthly]))
+    return wanted
 
 
 def _columns(table: Table) -> list[str]:
     return [c.name for c in table.columns if c.name not in SKIPPED_COLUMNS]
 
 
-def _facts(sources: Iterable[tuple[str, pa.Table]], on_progress: Progress = silent) -> Facts:
+def _facts(
+    sources: Iterable[tuple[str, pa.Table]], expected: int, on_progress: Progress = silent
+) -> Facts:
     backend = ibis.duckdb.connect()
     backend.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     backend.con.execute("SET enable_progress_bar = false")
     digest = hashlib.sha256()
     rows: dict[str, int] = {}
     for index, (name, data) in enumerate(sources):
-        on_progress(f"read {name}", index / len(_TABLES))
+        on_progress(f"read {name}", index / expected)
         backend.con.register("incoming", data)
         backend.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming')
         backend.con.unregister("incoming")
@@ -87,8 +115,8 @@ def _facts(sources: Iterable[tuple[str, pa.Table]], on_progress: Progress = sile
     return Facts(backend=backend, tables=tables, fingerprint=digest.hexdigest(), rows=rows)
 
 
-def _conformed(table: Table, data: pa.Table | None) -> pa.Table:
-    schema = arrow_schema(table, _columns(table))
+def _conformed(table: Table, columns: Sequence[str], data: pa.Table | None) -> pa.Table:
+    schema = arrow_schema(table, columns)
     if data is None:
         return schema.empty_table()
     arrays = [

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mujun.cli import demo, identification, interchange
+from mujun.cli import demo, evaluation, identification, interchange, profiles
 from mujun.cli.context import Settings, default_language, stderr
 
 
@@ -53,7 +53,9 @@ def main_options(
 
 interchange.register(app)
 demo.register(app)
+profiles.register(app)
 identification.register(app)
+evaluation.register(app)
 
 
 def main() -> None:

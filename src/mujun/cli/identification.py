@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import pyarrow as pa
 import typer
 
-from mujun.cli.context import Settings, fail, settings, stdout
+from mujun.cli.context import Settings, assignment, fail, settings, stdout
+from mujun.cli.profiles import category_label, named_profile
 from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table, progress_bar
-from mujun.identification.engine import rule_parameters
 from mujun.identification.evidence import evidence_label, format_evidence
 from mujun.identification.listing import (
     findings_headers,
@@ -26,117 +26,18 @@ from mujun.identification.runs import (
     list_runs,
 )
 from mujun.identification.service import KeptRun, identify_and_keep
-from mujun.policy.parameters import Parameter, ParameterError, format_value
-from mujun.policy.profiles import Profile, ProfileError, all_profiles, load_profile
+from mujun.policy.parameters import ParameterError
+from mujun.policy.profiles import ProfileError
 from mujun.records.changes import current_actor
-
-profiles_app = typer.Typer(
-    help="The policy profiles: their rules, parameters and sources (政策配置).",
-    invoke_without_command=True,
-    no_args_is_help=False,
-)
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(profiles_app, name="profiles")
     app.command("identify")(identify_command)
     app.command("runs")(runs_command)
     app.command("diff")(diff_command)
 
 
 # -- profiles ---------------------------------------------------------------------------------
-
-
-@profiles_app.callback()
-def profiles_command(ctx: typer.Context, output: FormatOption = OutputFormat.TABLE) -> None:
-    """List the profiles, their rules and their sources."""
-    if ctx.invoked_subcommand is not None:
-        return
-    s = settings(ctx)
-    profiles = all_profiles()
-    if output is OutputFormat.JSON:
-        print_json({"profiles": [_profile_document(p) for p in profiles]})
-        return
-    for profile in profiles:
-        extends = s.say(f"（继承 {profile.extends}）", f" (extends {profile.extends})")
-        print_table(
-            f"{profile.id} v{profile.version}  {_title(s, profile)}"
-            + (extends if profile.extends else "")
-            + "\n"
-            + s.say(f"文件：{profile.document}", f"Document: {profile.document}"),
-            [s.say("规则", "rule"), s.say("类别", "category"), s.say("内容", "rule text")],
-            [
-                (rule.id, _category(s, rule.category), s.say(rule.title_zh, rule.title_en))
-                for rule in sorted(profile.rules.values(), key=lambda r: r.id)
-            ],
-        )
-    stdout.print(
-        s.say(
-            "mujun profiles show <配置> 查看参数与条款。",
-            "mujun profiles show <profile> for its parameters and clauses.",
-        ),
-        markup=False,
-    )
-
-
-@profiles_app.command("show")
-def profiles_show(
-    ctx: typer.Context,
-    profile_id: Annotated[str, typer.Argument(help="A profile id, e.g. ankang-2024.")],
-    output: FormatOption = OutputFormat.TABLE,
-) -> None:
-    """Show one profile in full: every rule and every dated parameter with its source."""
-    s = settings(ctx)
-    profile = _profile(s, profile_id)
-    if output is OutputFormat.JSON:
-        print_json(_profile_document(profile))
-        return
-    stdout.print(f"{profile.id} v{profile.version}  {_title(s, profile)}", markup=False)
-    stdout.print(s.say(f"文件：{profile.document}", f"Document: {profile.document}"), markup=False)
-    _print_rules(s, profile)
-    print_table(
-        s.say("参数", "Parameters"),
-        [
-            s.say("参数", "parameter"),
-            s.say("含义", "meaning"),
-            s.say("单位", "unit"),
-            s.say("取值（自生效日起）", "values (from the date on)"),
-            s.say("依据", "source"),
-        ],
-        [
-            (
-                p.name,
-                s.say(p.label_zh, p.label_en),
-                s.say(p.unit.label_zh, p.unit.value),
-                _values(p),
-                p.source + (f"\n{p.note}" if p.note else ""),
-            )
-            for p in sorted(profile.parameters.values(), key=lambda p: p.name)
-        ],
-    )
-
-
-def _print_rules(s: Settings, profile: Profile) -> None:
-    print_table(
-        s.say("规则", "Rules"),
-        [
-            s.say("规则", "rule"),
-            s.say("类别", "category"),
-            s.say("对象", "subjects"),
-            s.say("内容", "rule text"),
-            s.say("依据", "source"),
-        ],
-        [
-            (
-                rule.id,
-                _category(s, rule.category),
-                "、".join(s.say(t.label_zh, t.value) for t in rule.subjects),
-                s.say(rule.title_zh, rule.title_en) + (f"\n{rule.note}" if rule.note else ""),
-                rule.source,
-            )
-            for rule in sorted(profile.rules.values(), key=lambda r: r.id)
-        ],
-    )
 
 
 # -- identify ---------------------------------------------------------------------------------
@@ -167,10 +68,17 @@ def identify_command(
     """Run a profile's identification rules on the data as of a date, and keep the run (认定)."""
     s = settings(ctx)
     day = _date(s, as_of)
-    profile = _profile(s, profile_id)
+    profile = named_profile(s, profile_id)
+    if not profile.rules:
+        fail(
+            s.say(
+                f"{profile_id} 没有认定规则（它是综合评价配置：用 mujun evaluate）",
+                f"{profile_id} has no identification rules (it is an evaluation: mujun evaluate)",
+            )
+        )
     if what_if:
         try:
-            profile = profile.with_overrides(dict(_assignment(s, item) for item in what_if))
+            profile = profile.with_overrides(dict(assignment(s, item) for item in what_if))
         except ProfileError as error:
             fail(str(error))
     if out is not None and out.suffix.lower() not in {".xlsx", ".csv"}:
@@ -233,7 +141,7 @@ def _print_identification(s: Settings, kept: KeptRun, limit: int) -> None:
         [
             (
                 rule.id,
-                _category(s, rule.category),
+                category_label(s, rule.category),
                 tallies[rule.id].found,
                 tallies[rule.id].key,
                 tallies[rule.id].unjudged,
@@ -461,74 +369,8 @@ def _difference_document(difference: RunDifference) -> dict[str, Any]:
 # -- shared -----------------------------------------------------------------------------------
 
 
-def _profile(s: Settings, profile_id: str) -> Profile:
-    try:
-        return load_profile(profile_id)
-    except ProfileError as error:
-        fail(s.say(f"配置错误：{error}", str(error)))
-
-
 def _date(s: Settings, text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
         fail(s.say(f"日期应为 YYYY-MM-DD：{text}", f"Not a date (YYYY-MM-DD): {text}"))
-
-
-def _assignment(s: Settings, text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name.strip():
-        fail(s.say(f"--set 应为 参数=值：{text}", f"--set takes PARAMETER=VALUE: {text}"))
-    return name.strip(), value.strip()
-
-
-def _title(s: Settings, profile: Profile) -> str:
-    return s.say(profile.title_zh, profile.title_en)
-
-
-def _category(s: Settings, category: Any) -> str:
-    return str(s.say(category.label_zh, category.value))
-
-
-def _values(parameter: Parameter) -> str:
-    return "\n".join(
-        f"{since.isoformat() if since != dt.date.min else '—'}: "
-        f"{format_value(parameter.unit, value)}"
-        for since, value in parameter.values
-    )
-
-
-def _profile_document(profile: Profile) -> dict[str, Any]:
-    return {
-        "id": profile.id,
-        "version": profile.version,
-        "title": profile.title_zh,
-        "title_en": profile.title_en,
-        "document": profile.document,
-        "extends": profile.extends,
-        "rules": [
-            {
-                "id": rule.id,
-                "category": rule.category.value,
-                "subjects": [t.value for t in rule.subjects],
-                "title": rule.title_zh,
-                "title_en": rule.title_en,
-                "source": rule.source,
-                "note": rule.note,
-                "parameters": list(rule_parameters(rule.id)),
-            }
-            for rule in sorted(profile.rules.values(), key=lambda r: r.id)
-        ],
-        "parameters": [
-            {
-                "name": p.name,
-                "label": p.label_zh,
-                "label_en": p.label_en,
-                "unit": p.unit.value,
-                "source": p.source,
-                "note": p.note,
-                "values": {since.isoformat(): format_value(p.unit, v) for since, v in p.values},
-            }
-            for p in sorted(profile.parameters.values(), key=lambda p: p.name)
-        ],
-    }

@@ -27,7 +27,7 @@ little memory.
 
 import csv
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
@@ -39,19 +39,17 @@ import pyarrow.compute as pc
 
 from mujun.identification.evidence import evidence_label, format_evidence
 from mujun.interchange.problems import Language
-from mujun.interchange.workbooks.styles import (
-    FALSE_ZH,
-    SHEET_ROWS,
-    TRUE_ZH,
-    Formats,
-    display_width,
-    freeze_header,
-    streaming_workbook,
+from mujun.interchange.workbooks.lists import (
+    MAX_LISTED,
+    Cell,
+    ListStyles,
+    list_columns,
+    write_cell,
+    write_titled_table,
 )
+from mujun.interchange.workbooks.styles import FALSE_ZH, TRUE_ZH, streaming_workbook
 from mujun.policy.profiles import Category, Profile, Rule, SubjectType, all_profiles
 from mujun.units import m2_to_mu
-
-Cell = str | int | float | None
 
 LIST_HEADERS: Mapping[Language, tuple[str, ...]] = {
     "zh": ("序号", "宗地号/企业名称", "面积(亩)", "类别", "认定依据", "关键数据"),
@@ -114,7 +112,7 @@ _UNJUDGED_HEADERS: Mapping[Language, tuple[str, ...]] = {
     "zh": ("编号", "类别", "认定标准", "缺少的数据", "涉及对象数"),
     "en": ("Rule", "Category", "Criterion", "Missing figures", "Subjects"),
 }
-# Each column's style (see _Column) and the widest it gets, in characters.
+# Each column's style (see ListColumn) and the widest it gets, in characters.
 _LIST_LAYOUT = (
     ("whole", 6),
     ("wrap", 36),
@@ -149,10 +147,7 @@ _HEADINGS: Mapping[Language, Mapping[str, str]] = {
     "zh": {"list": "认定清单", "summary": "认定汇总", "unjudged": "无法判定情况"},
     "en": {"list": "Findings", "summary": "Summary of findings", "unjudged": "Subjects not judged"},
 }
-_FOOTER = {"zh": "&C第 &P 页，共 &N 页", "en": "&CPage &P of &N"}
-_TITLE_HEIGHT = 30
 _BATCH_ROWS = 1000
-_MAX_LISTED = SHEET_ROWS - 2  # below the title and header rows
 
 
 def findings_headers(lang: Language = "zh") -> list[str]:
@@ -225,20 +220,20 @@ def write_findings_workbook(
     """Write the findings as a workbook: 认定清单, 汇总 and 无法判定 (see the module's
     docstring); nothing appears at ``path`` if writing fails. More findings than a sheet holds
     raise ValueError before anything is written."""
-    if findings.num_rows > _MAX_LISTED:
+    if findings.num_rows > MAX_LISTED:
         raise ValueError(
-            f"{findings.num_rows:,} findings are more than the {_MAX_LISTED:,} a sheet lists; "
+            f"{findings.num_rows:,} findings are more than the {MAX_LISTED:,} a sheet lists; "
             "write them as CSV instead"
         )
     list_sheet, summary_sheet, unjudged_sheet = SHEETS[lang]
     with streaming_workbook(path) as (book, formats):
-        styles = _Styles(book, formats)
+        styles = ListStyles(book, formats)
         sheet = book.add_worksheet(list_sheet)
-        last = _write_table(
+        last = write_titled_table(
             sheet,
             styles,
             title=_title(profile, as_of, "list", lang),
-            columns=_columns(LIST_HEADERS[lang], _LIST_LAYOUT),
+            columns=list_columns(LIST_HEADERS[lang], _LIST_LAYOUT),
             rows=(listed.cells() for listed in _listed(findings, profile, lang)),
             lang=lang,
         )
@@ -251,11 +246,11 @@ def write_findings_workbook(
             findings=findings,
             lang=lang,
         )
-        _write_table(
+        write_titled_table(
             book.add_worksheet(unjudged_sheet),
             styles,
             title=_title(profile, as_of, "unjudged", lang),
-            columns=_columns(_UNJUDGED_HEADERS[lang], _UNJUDGED_LAYOUT),
+            columns=list_columns(_UNJUDGED_HEADERS[lang], _UNJUDGED_LAYOUT),
             rows=_unjudged_rows(profile, unjudged_summary, lang),
             lang=lang,
         )
@@ -363,103 +358,6 @@ def _title(profile: Profile, as_of: date, what: str, lang: Language) -> str:
     return f"{heading} under {profile.title_en} (as of {as_of.isoformat()})"
 
 
-# Writing a sheet.
-
-
-@dataclass(frozen=True)
-class _Column:
-    header: str
-    style: str
-    """``text``, ``wrap`` (wrapped text), ``whole`` or ``decimal`` (two decimals)."""
-    widest: int
-    """The widest the column gets, in characters; longer text wraps or runs over."""
-
-
-class _Styles:
-    """The formats of the list's cells."""
-
-    def __init__(self, book: Any, formats: Formats) -> None:
-        self.title = book.add_format(
-            {
-                "bold": True,
-                "font_size": 14,
-                "align": "center",
-                "valign": "vcenter",
-                "text_wrap": True,
-            }
-        )
-        self.header = formats.get("header", "wrap")
-        self.note = formats.get("wrap")
-        self.cell = {
-            "text": formats.get("top"),
-            "wrap": formats.get("wrap"),
-            "whole": formats.get("whole", "top"),
-            "decimal": book.add_format({"num_format": "#,##0.00", "valign": "top"}),
-        }
-
-
-def _columns(headers: Sequence[str], layout: Sequence[tuple[str, int]]) -> list[_Column]:
-    return [
-        _Column(header, style, widest)
-        for header, (style, widest) in zip(headers, layout, strict=True)
-    ]
-
-
-def _write_table(
-    sheet: Any,
-    styles: _Styles,
-    *,
-    title: str,
-    columns: Sequence[_Column],
-    rows: Iterable[Sequence[Cell]],
-    lang: Language,
-) -> int:
-    """A titled table on ``sheet``: the title merged across row 1, headers in row 2, ``rows``
-    below; columns fitted to their text, print layout set. Returns the (0-based) last row
-    written."""
-    sheet.set_row(0, _TITLE_HEIGHT)
-    sheet.merge_range(0, 0, 0, len(columns) - 1, title, styles.title)
-    widths = [display_width(column.header) + 2 for column in columns]
-    for col, column in enumerate(columns):
-        sheet.write_string(1, col, column.header, styles.header)
-    last = 1
-    for last, row in enumerate(rows, start=2):
-        for col, (column, value) in enumerate(zip(columns, row, strict=True)):
-            _write_cell(sheet, last, col, value, styles.cell[column.style])
-            widths[col] = _wider(widths[col], value, column.widest)
-    for col, width in enumerate(widths):
-        sheet.set_column(col, col, width)
-    freeze_header(sheet, rows=2)
-    sheet.set_footer(_FOOTER[lang])
-    return last
-
-
-def _write_cell(sheet: Any, row: int, col: int, value: Cell, style: Any) -> None:
-    if isinstance(value, str):
-        sheet.write_string(row, col, value, style)
-    elif value is not None:
-        sheet.write_number(row, col, value, style)
-
-
-def _wider(width: int, value: Cell, widest: int) -> int:
-    """The column's width once it shows ``value`` too, at most ``widest``."""
-    if value is None or width >= widest:
-        return width
-    text = value if isinstance(value, str) else f"{value:,.2f}"
-    for line in text.split("\n"):
-        # a character takes one or two columns: a short line cannot widen the column
-        if 2 * len(line) + 2 > width:
-            width = min(widest, max(width, _line_width(line, widest) + 2))
-    return width
-
-
-def _line_width(line: str, widest: int) -> int:
-    """Columns ``line`` takes, measured only when that may be under ``widest``."""
-    if line.isascii() or len(line) >= widest:
-        return len(line)
-    return display_width(line)
-
-
 # 汇总 and 无法判定.
 
 
@@ -495,7 +393,7 @@ def _tallies(findings: pa.Table) -> dict[str, _Tally]:
 
 def _write_summary(
     sheet: Any,
-    styles: _Styles,
+    styles: ListStyles,
     *,
     profile: Profile,
     as_of: date,
@@ -508,8 +406,8 @@ def _write_summary(
     documents = _document_titles(profile, lang)
     rules = sorted(profile.rules.values(), key=_rule_order)
     rows = [_summary_row(rule, tallies.get(rule.id, _Tally()), documents, lang) for rule in rules]
-    columns = _columns(_SUMMARY_HEADERS[lang], _SUMMARY_LAYOUT)
-    last = _write_table(
+    columns = list_columns(_SUMMARY_HEADERS[lang], _SUMMARY_LAYOUT)
+    last = write_titled_table(
         sheet,
         styles,
         title=_title(profile, as_of, "summary", lang),
@@ -525,7 +423,7 @@ def _write_summary(
         if value is None:
             sheet.write_blank(last + 1, col, None, styles.header)
         else:
-            _write_cell(sheet, last + 1, col, value, styles.header)
+            write_cell(sheet, last + 1, col, value, styles.header)
     sheet.merge_range(last + 2, 0, last + 2, len(columns) - 1, _summary_note(lang), styles.note)
 
 

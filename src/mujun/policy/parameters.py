@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any
@@ -29,10 +30,21 @@ class Unit(StrEnum):
     DATE = "date"
     CODES = "codes"
     CHOICE = "choice"
+    POINTS = "points"
+    WAN_YUAN_PER_MU = "10k_yuan/mu"
+    WAN_YUAN_PER_TCE = "10k_yuan/tce"
+    WAN_YUAN_PER_TONNE = "10k_yuan/t"
+    WAN_YUAN_PER_PERSON = "10k_yuan/person"
+    YUAN_PER_KWH = "yuan/kwh"
 
     @property
     def label_zh(self) -> str:
         return _UNIT_ZH[self]
+
+    @property
+    def in_yuan(self) -> int:
+        """How many yuan one unit of money in this unit is (万元 units are 10,000)."""
+        return 10_000 if self.value.startswith("10k_yuan") else 1
 
 
 _UNIT_ZH = {
@@ -46,6 +58,12 @@ _UNIT_ZH = {
     Unit.DATE: "日期",
     Unit.CODES: "代码",
     Unit.CHOICE: "选项",
+    Unit.POINTS: "分",
+    Unit.WAN_YUAN_PER_MU: "万元/亩",
+    Unit.WAN_YUAN_PER_TCE: "万元/吨标煤",
+    Unit.WAN_YUAN_PER_TONNE: "万元/吨",
+    Unit.WAN_YUAN_PER_PERSON: "万元/人",
+    Unit.YUAN_PER_KWH: "元/千瓦时",
 }
 _NUMERIC = {
     Unit.YUAN_PER_MU,
@@ -55,6 +73,12 @@ _NUMERIC = {
     Unit.SHARE,
     Unit.YEARS,
     Unit.MONTHS,
+    Unit.POINTS,
+    Unit.WAN_YUAN_PER_MU,
+    Unit.WAN_YUAN_PER_TCE,
+    Unit.WAN_YUAN_PER_TONNE,
+    Unit.WAN_YUAN_PER_PERSON,
+    Unit.YUAN_PER_KWH,
 }
 _FRACTION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:/\s*(\d+(?:\.\d+)?)|(%))?\s*$")
 
@@ -106,13 +130,24 @@ def format_value(unit: Unit, value: Value) -> str:
         case Fraction() if unit is Unit.SHARE and (value * 100).denominator == 1:
             return f"{value * 100}%"
         case Fraction():
-            return str(value)
+            return _decimal(value)
         case dt.date():
             return value.isoformat()
         case tuple():
             return ",".join(value)
         case _:
             return value
+
+
+def _decimal(value: Fraction) -> str:
+    """24.097 rather than 24097/1000 where the decimal ends; 1/3 stays a fraction."""
+    rest = value.denominator
+    for factor in (2, 5):
+        while rest % factor == 0:
+            rest //= factor
+    if rest != 1:
+        return str(value)
+    return format((Decimal(value.numerator) / Decimal(value.denominator)).normalize(), "f")
 
 
 @dataclass(frozen=True)

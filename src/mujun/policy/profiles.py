@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from mujun.policy.evaluation import EvaluationSpec
 from mujun.policy.parameters import Parameter, ParameterError, ParameterValues
 
 
@@ -94,6 +95,8 @@ class Profile:
     rules: Mapping[str, Rule]
     parameters: Mapping[str, Parameter]
     overrides: Mapping[str, str]
+    evaluation: EvaluationSpec | None = None
+    """The per-mu comprehensive evaluation, where the profile defines one."""
 
     def values(self, as_of: dt.date) -> ParameterValues:
         """The parameters as of a run's date."""
@@ -157,6 +160,9 @@ def _profile(profile_id: str, document: Mapping[str, Any], base: Profile | None)
             raise ProfileError(f"omits {omitted!r}, which it does not inherit")
     for rule_id, entry in (document.get("rules") or {}).items():
         rules[rule_id] = _rule(rule_id, entry)
+    evaluation = base.evaluation if base else None
+    if document.get("evaluation"):
+        evaluation = EvaluationSpec.from_document(document["evaluation"])
     return Profile(
         id=profile_id,
         version=int(document["version"]),
@@ -167,6 +173,7 @@ def _profile(profile_id: str, document: Mapping[str, Any], base: Profile | None)
         rules=rules,
         parameters=parameters,
         overrides={},
+        evaluation=evaluation,
     )
 
 

@@ -1,0 +1,258 @@
+"""Scoring and grading a cohort, relationally: one column per indicator, window aggregates over
+the cohort, no Python loop over enterprises.
+
+Benchmark ratio: points = weight × value / benchmark (a negative value scores 0; with a cap, at
+most cap × weight). A relative benchmark is ``factor ×`` the cohort's aggregate value (Σ
+numerator / Σ denominator) in the reference year. Min–max: points = weight × (20 + 80 × (x −
+min) / (max − min)) / 100 over the cohort (all at 100 % when every value is the same). A
+missing value takes the cohort's average points on that indicator, or zero. The total is the
+sum of points less the lessor deduction. (Where no member of the cohort has an indicator,
+its average is taken as 0.)
+
+Grades by rank: sizes are share × N rounded half up; A from the top, D from the bottom, C just
+above D, B the rest; the rank is the competition rank (equal scores share the best position),
+so equal scores across a boundary all take the better grade.
+"""
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from mujun.analytics.facts import Facts
+from mujun.evaluation.enterprises import enterprise_year, out_of_scope
+from mujun.evaluation.indicators import INDICATORS, Indicator
+from mujun.policy.evaluation import (
+    GRADES,
+    LESSOR_POINTS,
+    METHOD,
+    MISSING_INDICATOR,
+    NEW_LAND_YEARS,
+    REFERENCE_YEARS_BACK,
+    Cohort,
+)
+from mujun.policy.parameters import ParameterValues
+from mujun.policy.profiles import Profile, ProfileError
+from mujun.progress import Progress, silent
+
+RESULTS_SCHEMA = pa.schema(
+    [
+        ("cohort", pa.string()),
+        ("rank", pa.int64()),
+        ("credit_code", pa.string()),
+        ("name", pa.string()),
+        ("score", pa.float64()),
+        ("grade", pa.string()),
+        ("cohort_size", pa.int64()),
+        ("land_mu", pa.float64()),
+        ("deduction_points", pa.float64()),
+        ("county_code", pa.string()),
+        ("park_code", pa.string()),
+        ("industry_code", pa.string()),
+        ("indicators", pa.string()),
+        ("points", pa.string()),
+    ]
+)
+"""One row per evaluated enterprise. ``indicators``: a JSON object of its indicator values in
+base units (``tax_per_mu_yuan`` …; null where missing); ``points``: per indicator its value,
+benchmark (base units), weight, points and whether the points were imputed."""
+
+EXCLUDED_SCHEMA = pa.schema(
+    [("credit_code", pa.string()), ("name", pa.string()), ("reason", pa.string())]
+)
+
+
+class EvaluationError(ValueError):
+    """An evaluation that cannot be made from the data (a relative benchmark without figures)."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    profile: Profile
+    year: int
+    fingerprint: str
+    parameters: Mapping[str, str]
+    results: pa.Table
+    excluded: pa.Table
+
+
+def evaluate(
+    *, facts: Facts, profile: Profile, year: int, on_progress: Progress = silent
+) -> Evaluation:
+    """Evaluate every enterprise in scope for ``year`` under ``profile``."""
+    spec = profile.evaluation
+    if spec is None:
+        raise ProfileError(f"{profile.id} defines no comprehensive evaluation")
+    values = profile.values(dt.date(year, 12, 31))
+    parameters = values.in_force()
+    t = enterprise_year(facts, year)
+    reason = out_of_scope(t, year_end=values.as_of, new_land_years=values.whole(NEW_LAND_YEARS))
+    t = facts.keep(
+        "evaluation_year",
+        t.mutate(out_of_scope=reason.fill_null(_cohort_scope(t, spec.cohorts, values))),
+    )
+    results = []
+    for index, cohort in enumerate(spec.cohorts):
+        on_progress(cohort.id, index / len(spec.cohorts))
+        graded = _graded(facts, t, cohort, values, year).to_pyarrow().cast(RESULTS_SCHEMA)
+        results.append(graded.sort_by([("rank", "ascending"), ("credit_code", "ascending")]))
+    on_progress("graded", 1.0)
+    excluded = t.filter(t.out_of_scope.notnull()).select(
+        "credit_code", "name", reason="out_of_scope"
+    )
+    return Evaluation(
+        profile=profile,
+        year=year,
+        fingerprint=facts.fingerprint,
+        parameters=parameters,
+        results=pa.concat_tables(results),
+        excluded=excluded.to_pyarrow().cast(EXCLUDED_SCHEMA).sort_by("credit_code"),
+    )
+
+
+def _graded(facts: Facts, t: ir.Table, cohort: Cohort, p: ParameterValues, year: int) -> ir.Table:
+    members = t.filter(t.out_of_scope.isnull() & (t.above_scale == cohort.above_scale))
+    method = p.text(METHOD)
+    whole = ibis.window()
+    scored = members
+    details: dict[str, ir.Value] = {}
+    figures: dict[str, ir.Value] = {}
+    total: ir.NumericValue = ibis.literal(0.0)
+    for key in cohort.indicators:
+        indicator = INDICATORS[key]
+        weight = float(p.number(cohort.parameter(key, "weight")))
+        value = indicator.value(scored)
+        if method == "min_max":
+            points = _min_max(value, weight, whole)
+            benchmark: ir.Value = ibis.null("float64")
+        else:
+            benchmark = _benchmark(facts, cohort, indicator, p, year)
+            points = _benchmark_ratio(value, benchmark, weight, _cap(cohort, key, p))
+        scored = scored.mutate(**{f"{key}_value": value, f"{key}_raw": points})
+        raw = scored[f"{key}_raw"]
+        average = raw.mean().over(whole).fill_null(0.0)
+        imputed = ibis.literal(0.0) if p.text(MISSING_INDICATOR) == "zero" else average
+        scored = scored.mutate(**{f"{key}_points": raw.fill_null(imputed)})
+        total = total + scored[f"{key}_points"]
+        figures[indicator.figure] = scored[f"{key}_value"]
+        details[key] = ibis.struct(
+            {
+                "value": scored[f"{key}_value"],
+                "benchmark": benchmark,
+                "weight": ibis.literal(weight),
+                "points": scored[f"{key}_points"],
+                "imputed": raw.isnull(),
+            }
+        )
+    extra = (scored.tenants - 1).clip(lower=0)
+    deduction = extra * float(p.number(LESSOR_POINTS))
+    scored = scored.mutate(
+        score=total - deduction,
+        deduction_points=deduction,
+        indicators=ibis.struct(figures).cast("json").cast("string"),
+        points=ibis.struct(details).cast("json").cast("string"),
+    )
+    ranked = scored.mutate(
+        rank=ibis.rank().over(order_by=ibis.desc(scored.score)) + 1,
+        cohort_size=scored.count().over(whole),
+    )
+    return ranked.select(
+        cohort=ibis.literal(cohort.id),
+        rank=ranked["rank"],
+        credit_code=ranked.credit_code,
+        name=ranked.name,
+        score=ranked.score,
+        grade=_grade(ranked["rank"], ranked.cohort_size, cohort, p),
+        cohort_size=ranked.cohort_size,
+        land_mu=ranked.land_mu,
+        deduction_points=ranked.deduction_points,
+        county_code=ranked.county_code,
+        park_code=ranked.park_code,
+        industry_code=ranked.industry_code,
+        indicators=ranked.indicators,
+        points=ranked.points,
+    )
+
+
+def _cohort_scope(t: ir.Table, cohorts: tuple[Cohort, ...], p: ParameterValues) -> ir.StringValue:
+    """Why an otherwise evaluable enterprise is outside every cohort: no cohort of its scale,
+    or less land than its cohort's minimum."""
+    reasons = []
+    for cohort in cohorts:
+        if cohort.min_land in p.parameters:
+            small = t.land_mu < float(p.number(cohort.min_land))
+            reasons.append(((t.above_scale == cohort.above_scale) & small, "below_min_land"))
+    scales = [cohort.above_scale for cohort in cohorts]
+    return ibis.cases(
+        *reasons, (~t.above_scale.isin(scales), "no_cohort"), else_=ibis.null("string")
+    )
+
+
+def _benchmark_ratio(
+    value: ir.FloatingValue, benchmark: ir.Value, weight: float, cap: Fraction | None
+) -> ir.FloatingValue:
+    points = weight * value.clip(lower=0) / benchmark
+    if cap is not None:
+        points = points.clip(upper=float(cap) * weight)
+    return points
+
+
+def _min_max(value: ir.FloatingValue, weight: float, whole: ir.Value) -> ir.FloatingValue:
+    low, high = value.min().over(whole), value.max().over(whole)
+    spread = ibis.ifelse(high > low, (value - low) / (high - low), 1.0)
+    return weight * (20 + 80 * spread) / 100
+
+
+def _cap(cohort: Cohort, key: str, p: ParameterValues) -> Fraction | None:
+    name = cohort.parameter(key, "cap")
+    return p.number(name) if name in p.parameters else None
+
+
+def _benchmark(
+    facts: Facts, cohort: Cohort, indicator: Indicator, p: ParameterValues, year: int
+) -> ir.Value:
+    """The benchmark in base units: absolute (the notice's value, converted), or relative."""
+    absolute = cohort.parameter(indicator.key, "benchmark")
+    if absolute in p.parameters:
+        unit = p.parameters[absolute].unit
+        return ibis.literal(float(p.number(absolute) * unit.in_yuan))
+    factor_name = cohort.parameter(indicator.key, "benchmark_factor")
+    if factor_name not in p.parameters:
+        raise ProfileError(f"{cohort.id}.{indicator.key} has neither benchmark nor factor")
+    reference_year = year - p.whole(REFERENCE_YEARS_BACK)
+    reference = facts.derived(
+        f"evaluation_year_{reference_year}", lambda: enterprise_year(facts, reference_year)
+    )
+    peers = reference.filter(
+        (reference.above_scale == cohort.above_scale)
+        & reference[indicator.numerator].notnull()
+        & (reference[indicator.denominator] > 0)
+    )
+    aggregate = peers[indicator.numerator].sum() / peers[indicator.denominator].sum()
+    value = facts.backend.to_pyarrow(aggregate).as_py()
+    if value is None or not value > 0:
+        raise EvaluationError(
+            f"{cohort.id}.{indicator.key}: no {reference_year} figures to set its benchmark"
+        )
+    return ibis.literal(float(value) * float(p.number(factor_name)))
+
+
+def _grade(
+    rank: ir.IntegerValue, size: ir.IntegerValue, cohort: Cohort, p: ParameterValues
+) -> ir.StringValue:
+    counts = {grade: _rounded_half_up(size, p.number(cohort.share(grade))) for grade in GRADES}
+    return ibis.cases(
+        (rank <= counts["A"], "A"),
+        (rank <= size - counts["C"] - counts["D"], "B"),
+        (rank <= size - counts["D"], "C"),
+        else_="D",
+    )
+
+
+def _rounded_half_up(size: ir.IntegerValue, share: Fraction) -> ir.IntegerValue:
+    """share × size rounded half up, in integers: ⌊(2·p·size + q) / 2q⌋ for p/q."""
+    return (size * (2 * share.numerator) + share.denominator) // (2 * share.denominator)

@@ -1,0 +1,94 @@
+"""mujun evaluate as a user or a program drives it."""
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from mujun.cli.app import app
+
+runner = CliRunner()
+
+
+def mujun(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("evaluate")
+    url = f"sqlite:///{folder / 'records.db'}"
+    code, out, _ = mujun("--db", url, "demo", "--enterprises", "200", "--out", str(folder / "d"))
+    assert code == 0, out
+    yield url
+
+
+def test_evaluate_json_follows_the_contract(db: str) -> None:
+    code, out, _ = mujun(
+        "--db", db, "evaluate", "--profile", "huangyan-2022", "--year", "2025", "--format", "json"
+    )
+    assert code == 0
+    document = json.loads(out)
+    assert (document["profile"], document["year"]) == ("huangyan-2022", 2025)
+    results = document["results"]
+    assert results
+    for result in results:
+        assert result["grade"] in {"A", "B", "C", "D"}
+        assert isinstance(result["score"], float) and result["rank"] >= 1
+        assert result["indicators"]["tax_per_mu_yuan"] is None or isinstance(
+            result["indicators"]["tax_per_mu_yuan"], float
+        )
+        recomputed = sum(p["points"] for p in result["points"].values())
+        assert recomputed - result["deduction_points"] == pytest.approx(result["score"])
+    best = {r["cohort"]: r for r in results if r["rank"] == 1}
+    assert set(best) == {"above_scale", "below_scale"}
+    assert {e["reason"] for e in document["excluded"]} <= {
+        "deregistered",
+        "no_land",
+        "no_figures",
+        "scale_unknown",
+        "new_land",
+    }
+
+
+def test_evaluate_as_a_table_and_as_files(db: str, tmp_path: Path) -> None:
+    base = ("--db", db, "evaluate", "--profile", "huangyan-2022", "--year", "2025")
+    code, out, _ = mujun(*base, "--limit", "3")
+    assert code == 0 and "等级分布" in out and "规上工业企业" in out
+    code, _, _ = mujun(*base, "--out", str(tmp_path / "notice.xlsx"))
+    assert code == 0
+    book = openpyxl.load_workbook(tmp_path / "notice.xlsx", read_only=True)
+    assert "规上工业企业" in book.sheetnames
+    code, _, _ = mujun(*base, "--out", str(tmp_path / "notice.csv"))
+    assert code == 0
+    with (tmp_path / "notice.csv").open(encoding="utf-8-sig") as f:
+        assert len(list(csv.reader(f))) > 1
+
+
+def test_what_if_shares_move_the_grades(db: str) -> None:
+    base = ("--db", db, "evaluate", "--profile", "huangyan-2022", "--year", "2025")
+    code, out, _ = mujun(*base, "--set", "above_scale.share.D=20%", "--format", "json")
+    assert code == 0
+    document = json.loads(out)
+    assert document["overrides"] == {"above_scale.share.D": "20%"}
+    above = [r for r in document["results"] if r["cohort"] == "above_scale"]
+    assert sum(r["grade"] == "D" for r in above) >= round(len(above) * 0.2) - 1
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--profile", "ankang-2024", "--year", "2025"), "ankang-2024"),
+        (("--profile", "huangyan-2022", "--year", "2019"), "2019"),
+        (("--profile", "huangyan-2022", "--year", "2025", "--set", "x=1"), "x"),
+    ],
+)
+def test_bad_requests_fail_in_one_line(db: str, args: tuple[str, ...], says: str) -> None:
+    code, _, err = mujun("--db", db, "evaluate", *args)
+    assert code == 1
+    assert says in err and len(err.strip().splitlines()) == 1

@@ -26,6 +26,9 @@ from mujun.identification.listing import (
 )
 from mujun.policy.profiles import Profile, all_profiles, load_profile
 
+ELECTRICITY = ("electricity_kwh",)
+
+
 AS_OF = dt.date(2025, 12, 31)
 CREDIT_CODE = "91330191MA077YLN62"
 
@@ -282,7 +285,7 @@ def test_unknown_key_is_its_own_label(key: str) -> None:
 
 @pytest.fixture(scope="module")
 def demo_runs() -> Iterator[list[Identification]]:
-    facts = facts_from_arrow(generate(enterprises=300, seed=1))
+    facts = facts_from_arrow(generate(enterprises=300, seed=1), monthly=ELECTRICITY)
     yield [identify(facts=facts, profile=p, as_of=AS_OF) for p in all_profiles() if p.rules]
     facts.close()
 

@@ -2,14 +2,20 @@
 shipped profile that applies its rule; and every profile yields every category it defines."""
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 
 import pytest
 
 from mujun.analytics.facts import Facts, facts_from_arrow
+from mujun.analytics.land import holdings
 from mujun.demo import DEMO_AS_OF, SCENARIOS, Case, generate
+from mujun.evaluation.engine import evaluate
 from mujun.identification.engine import Identification, identify
 from mujun.policy.profiles import all_profiles, load_profile
+
+ELECTRICITY = ("electricity_kwh",)
+
 
 PROFILES = [profile.id for profile in all_profiles() if profile.rules]
 CASES = [
@@ -23,7 +29,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def demo_facts() -> Iterator[Facts]:
-    facts = facts_from_arrow(generate(enterprises=300, seed=3))
+    facts = facts_from_arrow(generate(enterprises=300, seed=3), monthly=ELECTRICITY)
     yield facts
     facts.close()
 
@@ -67,3 +73,26 @@ def test_every_category_found(demo_facts: Facts, profile_id: str) -> None:
     run = _run(demo_facts, profile_id, DEMO_AS_OF)
     defined = {rule.category.value for rule in profile.rules.values()}
     assert set(run.findings["category"].to_pylist()) == defined
+
+
+def test_tonglu_other_reads_grade_d_from_the_evaluation(demo_facts: Facts) -> None:
+    """Every parcel held by an enterprise graded D (huangyan-2022, year 2025) is other
+    low-efficiency land, and says so; no parcel is found for a better grade alone. (An
+    enterprise graded D that holds no parcel, its land all leased in, flags nothing.)"""
+    run = _run(demo_facts, "tonglu-2022", DEMO_AS_OF)
+    grades = {
+        r["credit_code"]: r["grade"]
+        for r in evaluate(
+            facts=demo_facts, profile=load_profile("huangyan-2022"), year=DEMO_AS_OF.year
+        ).results.to_pylist()
+    }
+    other = [f for f in run.findings.to_pylist() if f["criterion"] == "tonglu/other"]
+    evidence = [json.loads(f["evidence"]) for f in other]
+    graded_d = {e["credit_code"] for e in evidence if e["grade"] == "D"}
+    holders = set(holdings(demo_facts).to_pyarrow()["credit_code"].to_pylist())
+    assert graded_d == {code for code, grade in grades.items() if grade == "D"} & holders
+    assert graded_d
+    for e in evidence:
+        assert e["grade"] == grades.get(e["credit_code"])
+        assert e["grade"] == "D" or e["compliance_kinds"]
+        assert (e["evaluation"], e["evaluation_year"]) == ("huangyan-2022", DEMO_AS_OF.year)

@@ -52,7 +52,7 @@ import yaml
 from sqlalchemy import Table
 
 from mujun.analytics.facts import facts_from_arrow
-from mujun.identification.engine import identify
+from mujun.identification.engine import identify, monthly_columns
 from mujun.identification.judgement import FORMULAS
 from mujun.policy.profiles import all_profiles, load_profile
 from mujun.records import DATA_MODELS, table_of
@@ -331,7 +331,7 @@ def check(case: RuleCase) -> None:
     if case.overrides:
         profile = profile.with_overrides(case.overrides)
     profile = dataclasses.replace(profile, rules={case.rule: profile.rules[case.rule]})
-    facts = facts_from_arrow(arrow_tables(case.data))
+    facts = facts_from_arrow(arrow_tables(case.data), monthly=monthly_columns(profile))
     try:
         run = identify(facts=facts, profile=profile, as_of=case.as_of)
     finally:

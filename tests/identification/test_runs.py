@@ -22,13 +22,16 @@ from mujun.identification.runs import (
 )
 from mujun.policy.profiles import load_profile
 
+ELECTRICITY = ("electricity_kwh",)
+
+
 NOW = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
 AS_OF = dt.date(2022, 12, 31)
 
 
 @pytest.fixture(scope="module")
 def facts() -> Iterator[Facts]:
-    facts = facts_from_arrow(generate(enterprises=200, seed=5))
+    facts = facts_from_arrow(generate(enterprises=200, seed=5), monthly=ELECTRICITY)
     yield facts
     facts.close()
 

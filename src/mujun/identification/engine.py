@@ -132,6 +132,11 @@ def rule_parameters(rule_id: str) -> tuple[str, ...]:
     return FORMULAS[rule_id].parameters
 
 
+def monthly_columns(profile: Profile) -> tuple[str, ...]:
+    """The columns of the monthly metrics that ``profile``'s rules read."""
+    return tuple(sorted({c for rule in profile.rules for c in FORMULAS[rule].monthly}))
+
+
 def identify(
     *, facts: Facts, profile: Profile, as_of: dt.date, on_progress: Progress = silent
 ) -> Identification:

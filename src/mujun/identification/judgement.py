@@ -81,18 +81,23 @@ class FormulaEntry:
     rule_id: str
     parameters: tuple[str, ...]
     compute: Formula
+    monthly: tuple[str, ...] = ()
+    """Columns of the monthly metrics the formula reads (most read none)."""
 
 
 FORMULAS: dict[str, FormulaEntry] = {}
 
 
-def formula(rule_id: str, *, parameters: tuple[str, ...] = ()) -> Callable[[Formula], Formula]:
-    """Register the formula of ``rule_id``, which reads ``parameters``."""
+def formula(
+    rule_id: str, *, parameters: tuple[str, ...] = (), monthly: tuple[str, ...] = ()
+) -> Callable[[Formula], Formula]:
+    """Register the formula of ``rule_id``, which reads ``parameters`` (and the ``monthly``
+    columns of the monthly metrics)."""
 
     def register(compute: Formula) -> Formula:
         if rule_id in FORMULAS:
             raise ValueError(f"two formulas for {rule_id}")
-        FORMULAS[rule_id] = FormulaEntry(rule_id, parameters, compute)
+        FORMULAS[rule_id] = FormulaEntry(rule_id, parameters, compute, monthly)
         return compute
 
     return register

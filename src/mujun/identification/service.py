@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from mujun.analytics.facts import load_facts
-from mujun.identification.engine import Identification, identify
+from mujun.identification.engine import Identification, identify, monthly_columns
 from mujun.identification.runs import RunDifference, diff_runs, same_run, save_run
 from mujun.policy.profiles import Profile, load_profile
 from mujun.progress import Progress, phase, silent
@@ -32,7 +32,9 @@ def identify_and_keep(
     on_progress: Progress = silent,
 ) -> KeptRun:
     started = dt.datetime.now(dt.UTC)
-    facts = load_facts(engine, on_progress=phase(on_progress, 0, 2))
+    facts = load_facts(
+        engine, monthly=monthly_columns(profile), on_progress=phase(on_progress, 0, 2)
+    )
     try:
         result = identify(
             facts=facts, profile=profile, as_of=as_of, on_progress=phase(on_progress, 1, 2)

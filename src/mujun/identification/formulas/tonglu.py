@@ -1,10 +1,12 @@
 """Tonglu 2022–2024 (001_f1c6b6ea725b01e9.txt §三): the four kinds of plot to rectify."""
 
 import ibis
+import ibis.expr.types as ir
 
 from mujun.analytics.land import area_mu, at_least_mu, per_mu, per_mu_below
-from mujun.analytics.logic import every, recent_years
+from mujun.analytics.logic import every, recent_years, the_year
 from mujun.analytics.tables import attach
+from mujun.evaluation.engine import evaluate
 from mujun.identification.formulas.idle import CONSEQUENCE_EVIDENCE, idle_parcels
 from mujun.identification.formulas.subjects import (
     NO_KEY,
@@ -20,7 +22,9 @@ from mujun.identification.judgement import (
     missing_among,
     names_of_missing,
 )
-from mujun.policy.profiles import SubjectType
+from mujun.policy.profiles import SubjectType, load_profile
+
+ELECTRICITY = ("electricity_kwh",)
 
 PARCEL = SubjectType.PARCEL
 
@@ -109,13 +113,40 @@ def non_industrial(ctx: Context) -> Judgement:
     )
 
 
-@formula("tonglu/other", parameters=("tonglu.other.kinds",))
+@formula(
+    "tonglu/other",
+    parameters=("tonglu.other.kinds", "tonglu.other.grades", "tonglu.other.evaluation"),
+    monthly=ELECTRICITY,
+)
 def other(ctx: Context) -> Judgement:
-    """Prohibited or to-be-eliminated industry (an open compliance problem of those kinds)."""
-    t = with_compliance(ctx, ctx.parameters.codes("tonglu.other.kinds"))
+    """Prohibited or to-be-eliminated industry (an open compliance problem of those kinds), or
+    graded D in the comprehensive evaluation of the year (an enterprise not evaluated is not
+    graded)."""
+    p = ctx.parameters
+    t = attach(with_compliance(ctx, p.codes("tonglu.other.kinds")), grades(ctx), "credit_code")
+    graded_low = t.grade.isin(p.codes("tonglu.other.grades")).fill_null(False)
     return Judgement(
-        table=on_held_parcels(t, ctx),
-        evidence=("credit_code", "compliance_kinds", "compliance_since"),
+        table=on_held_parcels(t.mutate(fires=t.fires | graded_low), ctx),
+        evidence=(
+            "credit_code",
+            "compliance_kinds",
+            "compliance_since",
+            "evaluation",
+            "evaluation_year",
+            "grade",
+            "score",
+        ),
         inputs=(),
         subject_type=PARCEL,
+    )
+
+
+def grades(ctx: Context) -> ir.Table:
+    """``credit_code, evaluation, evaluation_year, grade, score`` of the year's comprehensive
+    evaluation under the profile the parameter ``tonglu.other.evaluation`` names."""
+    profile = load_profile(ctx.parameters.text("tonglu.other.evaluation"))
+    year = the_year(ctx.as_of)
+    graded = evaluate(facts=ctx.facts, profile=profile, year=year).results
+    return ibis.memtable(graded.select(["credit_code", "grade", "score"])).mutate(
+        evaluation=ibis.literal(profile.id), evaluation_year=ibis.literal(year)
     )

@@ -92,3 +92,54 @@ def test_bad_requests_fail_in_one_line(db: str, args: tuple[str, ...], says: str
     code, _, err = mujun("--db", db, "evaluate", *args)
     assert code == 1
     assert says in err and len(err.strip().splitlines()) == 1
+
+
+def test_rankings_by_county_park_and_industry(db: str) -> None:
+    base = ("--db", db, "rankings", "--profile", "huangyan-2022", "--year", "2025")
+    for by in ("county", "park", "industry"):
+        code, out, _ = mujun(*base, "--by", by, "--format", "json")
+        assert code == 0
+        document = json.loads(out)
+        groups = document["groups"]
+        assert groups and document["by"] == by
+        taxes = [g["tax_per_mu_yuan"] for g in groups if g["tax_per_mu_yuan"] is not None]
+        assert taxes == sorted(taxes, reverse=True)
+        assert all(
+            g["grade_a"] + g["grade_b"] + g["grade_c"] + g["grade_d"] == g["enterprises"]
+            for g in groups
+        )
+        order = "ABCD"
+        assert all(
+            order.index(f["grade"]) > order.index(f["grade_before"]) for f in document["fallen"]
+        )
+    code, out, _ = mujun(*base)
+    assert code == 0 and "等级下降的企业" in out and "亩均税收" in out
+
+
+def test_an_enterprise_portrait(db: str) -> None:
+    code, out, _ = mujun(
+        "--db", db, "evaluate", "--profile", "huangyan-2022", "--year", "2025", "--format", "json"
+    )
+    graded = json.loads(out)["results"][3]
+    base = ("--db", db, "enterprise", graded["credit_code"], "--profile", "huangyan-2022")
+    code, out, _ = mujun(*base, "--year", "2025", "--format", "json")
+    assert code == 0
+    portrait = json.loads(out)
+    assert portrait["result"]["grade"] == graded["grade"]
+    assert portrait["result"]["score"] == pytest.approx(graded["score"])
+    assert [h["year"] for h in portrait["history"]][-1] == 2025
+    assert 0 <= portrait["percentile"] <= 100
+    assert portrait["land"] and portrait["policy"]["zh"]
+    code, out, _ = mujun(*base, "--year", "2025")
+    assert code == 0 and "历年等级" in out and "差别化政策" in out
+    code, _, err = mujun(
+        "--db",
+        db,
+        "enterprise",
+        "91000000000000000X",
+        "--profile",
+        "huangyan-2022",
+        "--year",
+        "2025",
+    )
+    assert code == 1 and "91000000000000000X" in err

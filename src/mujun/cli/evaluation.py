@@ -1,5 +1,6 @@
 """The evaluate command: per-mu comprehensive evaluation of a year (亩均效益综合评价)."""
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,22 +12,28 @@ from mujun.cli.context import Settings, assignment, fail, settings, stdout
 from mujun.cli.profiles import named_profile
 from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table, progress_bar
 from mujun.evaluation.engine import Evaluation, EvaluationError, evaluate
+from mujun.evaluation.indicators import INDICATORS
 from mujun.evaluation.listing import (
     evaluation_headers,
     evaluation_rows,
     write_evaluation_csv,
     write_evaluation_workbook,
 )
+from mujun.evaluation.portrait import EnterpriseNotFoundError, Portrait, portrait
+from mujun.evaluation.rankings import Grouping, rankings
 from mujun.policy.evaluation import GRADES
 from mujun.policy.parameters import ParameterError
 from mujun.policy.profiles import Profile, ProfileError
 from mujun.progress import phase
+from mujun.units import m2_to_mu
 
 ELECTRICITY = ("electricity_kwh",)
 
 
 def register(app: typer.Typer) -> None:
     app.command("evaluate")(evaluate_command)
+    app.command("rankings")(rankings_command)
+    app.command("enterprise")(enterprise_command)
 
 
 def evaluate_command(
@@ -156,3 +163,233 @@ def _document(result: Evaluation) -> dict[str, Any]:
         ],
         "excluded": result.excluded.to_pylist(),
     }
+
+
+def rankings_command(
+    ctx: typer.Context,
+    profile_id: Annotated[str, typer.Option("--profile", help="The evaluation profile.")],
+    year: Annotated[int, typer.Option("--year", help="The year ranked (against the year before).")],
+    by: Annotated[Grouping, typer.Option(help="Rank counties, parks or industries.")] = "county",
+    limit: Annotated[int, typer.Option(help="Enterprises shown whose grade fell.")] = 20,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Rank counties, parks or industries by per-mu figures, with grades and their change from
+    the year before, and list the enterprises whose grade fell (排名与趋势)."""
+    s = settings(ctx)
+    profile = _evaluation_profile(s, profile_id, [])
+    with progress_bar(output is OutputFormat.TABLE) as progress:
+        facts = load_facts(s.engine(), monthly=ELECTRICITY, on_progress=phase(progress, 0, 2))
+        try:
+            current, previous = (
+                evaluate(facts=facts, profile=profile, year=y) for y in (year, year - 1)
+            )
+            ranked = rankings(facts=facts, current=current, previous=previous, by=by)
+        except (ParameterError, EvaluationError) as error:
+            fail(
+                s.say(
+                    f"{profile.id} 不适用于 {year - 1}–{year} 年度：{error}",
+                    f"{profile.id} does not apply to {year - 1}–{year}: {error}",
+                )
+            )
+        finally:
+            facts.close()
+    if output is OutputFormat.JSON:
+        print_json(
+            {
+                "profile": profile.id,
+                "year": year,
+                "by": by,
+                "groups": ranked.groups.to_pylist(),
+                "fallen": ranked.fallen.to_pylist(),
+            }
+        )
+        return
+    print_table(
+        s.say(
+            f"{year}年度排名（按{_BY_ZH[by]}，与{year - 1}年度比较）",
+            f"{year} ranking by {by}, against {year - 1}",
+        ),
+        [
+            s.say("名次", "No."),
+            s.say("单位", "group"),
+            s.say("参评企业", "enterprises"),
+            s.say("用地(亩)", "land (mu)"),
+            s.say("亩均税收(万元)", "tax/mu (10k yuan)"),
+            s.say("同比(%)", "change (%)"),
+            "A",
+            "B",
+            "C",
+            "D",
+            s.say("A类占比变化(百分点)", "A share change (points)"),
+        ],
+        [
+            (
+                number,
+                " ".join(x for x in (g["group"], g["group_name"]) if x) or "—",
+                g["enterprises"],
+                f"{g['land_mu']:,.2f}",
+                _money(g["tax_per_mu_yuan"], 10_000),
+                _signed(g["tax_change_percent"]),
+                g["grade_a"],
+                g["grade_b"],
+                g["grade_c"],
+                g["grade_d"],
+                _signed(g["share_a_change_points"]),
+            )
+            for number, g in enumerate(ranked.groups.to_pylist(), start=1)
+        ],
+    )
+    fallen = ranked.fallen
+    shown = min(limit, fallen.num_rows)
+    print_table(
+        s.say(
+            f"等级下降的企业（{fallen.num_rows} 家，前 {shown} 家）",
+            f"Enterprises whose grade fell ({fallen.num_rows}; first {shown})",
+        ),
+        [
+            s.say("企业名称", "name"),
+            s.say("统一社会信用代码", "credit code"),
+            s.say("上年等级", "last year"),
+            s.say("本年等级", "this year"),
+            s.say("上年得分", "last score"),
+            s.say("本年得分", "score"),
+        ],
+        [
+            (
+                r["name"],
+                r["credit_code"],
+                r["grade_before"],
+                r["grade"],
+                f"{r['score_before']:.2f}",
+                f"{r['score']:.2f}",
+            )
+            for r in fallen.slice(0, limit).to_pylist()
+        ],
+    )
+
+
+_BY_ZH = {"county": "区县", "park": "园区", "industry": "行业"}
+
+
+def _money(value: float | None, unit: int) -> str:
+    return "—" if value is None else f"{value / unit:,.2f}"
+
+
+def _signed(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.2f}"
+
+
+def enterprise_command(
+    ctx: typer.Context,
+    credit_code: Annotated[str, typer.Argument(help="统一社会信用代码")],
+    profile_id: Annotated[str, typer.Option("--profile", help="The evaluation profile.")],
+    year: Annotated[int, typer.Option("--year", help="The year shown.")],
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """An enterprise's portrait: land, indicators and points, grades over the years, standing
+    in its cohort, park and industry, and the policy it faces (企业画像)."""
+    s = settings(ctx)
+    profile = _evaluation_profile(s, profile_id, [])
+    with progress_bar(output is OutputFormat.TABLE) as progress:
+        facts = load_facts(s.engine(), monthly=ELECTRICITY, on_progress=progress)
+        try:
+            found = portrait(facts=facts, profile=profile, credit_code=credit_code, year=year)
+        except EnterpriseNotFoundError:
+            fail(s.say(f"没有企业 {credit_code}", f"No enterprise {credit_code}"))
+        finally:
+            facts.close()
+    if output is OutputFormat.JSON:
+        print_json(dataclasses.asdict(found))
+        return
+    _print_portrait(s, found)
+
+
+def _print_portrait(s: Settings, p: Portrait) -> None:
+    e = p.enterprise
+    scale = s.say("规上", "above scale") if e["above_scale"] else s.say("规下", "below scale")
+    stdout.print(
+        f"{e['name']}  {e['credit_code']}  {e['industry_code'] or ''}  {scale}  "
+        f"{e['jurisdiction_code'] or ''} {e['park_code'] or ''}",
+        markup=False,
+    )
+    print_table(
+        s.say("用地", "Land"),
+        [s.say("宗地号", "parcel"), s.say("方式", "kind"), s.say("面积(亩)", "area (mu)")],
+        [(r["parcel_id"], r["kind"], f"{m2_to_mu(r['area_m2']):,.2f}") for r in p.land],
+    )
+    if p.result is None:
+        stdout.print(
+            s.say(
+                f"{p.year}年度未参评：{p.excluded_reason}",
+                f"Not evaluated in {p.year}: {p.excluded_reason}",
+            ),
+            markup=False,
+        )
+    else:
+        r = p.result
+        average = s.say("（平均分）", " (average)")
+        print_table(
+            s.say(f"{p.year}年度评分", f"Score of {p.year}"),
+            [
+                s.say("指标", "indicator"),
+                s.say("指标值", "value"),
+                s.say("基准值", "benchmark"),
+                s.say("权重", "weight"),
+                s.say("得分", "points"),
+            ],
+            [
+                (
+                    s.say(INDICATORS[key].label_zh, INDICATORS[key].label_en),
+                    "—" if d["value"] is None else f"{d['value']:,.4f}",
+                    "—" if d["benchmark"] is None else f"{d['benchmark']:,.4f}",
+                    f"{d['weight']:g}",
+                    f"{d['points']:.2f}" + (average if d["imputed"] else ""),
+                )
+                for key, d in r["points"].items()
+            ],
+        )
+        percentile = "—" if p.percentile is None else f"{p.percentile:.1f}%"
+        rank = f"{r['rank']}/{r['cohort_size']}"
+        stdout.print(
+            s.say(
+                f"综合得分 {r['score']:.2f}，等级 {r['grade']}，名次 {rank}，"
+                f"高于同类 {percentile} 的企业",
+                f"Score {r['score']:.2f}, grade {r['grade']}, rank {rank},"
+                f" above {percentile} of its cohort",
+            ),
+            markup=False,
+        )
+    own = None if p.result is None else p.result["indicators"].get("tax_per_mu_yuan")
+    print_table(
+        s.say("亩均税收对比（万元/亩）", "Tax per mu compared (10k yuan)"),
+        [s.say("对象", "of"), s.say("亩均税收", "tax per mu")],
+        [
+            (s.say("本企业", "this enterprise"), _money(own, 10_000)),
+            *(
+                (
+                    f"{label} {standing.group}（{standing.enterprises}）",
+                    _money(standing.tax_per_mu_yuan, 10_000),
+                )
+                for label, standing in (
+                    (s.say("园区", "park"), p.park),
+                    (s.say("行业", "industry"), p.industry),
+                )
+                if standing is not None
+            ),
+        ],
+    )
+    print_table(
+        s.say("历年等级", "Grades over the years"),
+        [
+            s.say("年度", "year"),
+            s.say("等级", "grade"),
+            s.say("得分", "score"),
+            s.say("名次", "rank"),
+        ],
+        [
+            (h["year"], h["grade"], f"{h['score']:.2f}", f"{h['rank']}/{h['cohort_size']}")
+            for h in p.history
+        ],
+    )
+    if p.policy is not None:
+        stdout.print(s.say(f"差别化政策：{p.policy.zh}", f"Policy: {p.policy.en}"), markup=False)

@@ -24,7 +24,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from mujun.analytics.facts import Facts
-from mujun.evaluation.enterprises import enterprise_year, out_of_scope
+from mujun.evaluation.enterprises import enterprise_year, out_of_scope, year_kept
 from mujun.evaluation.indicators import INDICATORS, Indicator
 from mujun.policy.evaluation import (
     GRADES,
@@ -224,9 +224,7 @@ def _benchmark(
     if factor_name not in p.parameters:
         raise ProfileError(f"{cohort.id}.{indicator.key} has neither benchmark nor factor")
     reference_year = year - p.whole(REFERENCE_YEARS_BACK)
-    reference = facts.derived(
-        f"evaluation_year_{reference_year}", lambda: enterprise_year(facts, reference_year)
-    )
+    reference = year_kept(facts, reference_year)
     peers = reference.filter(
         (reference.above_scale == cohort.above_scale)
         & reference[indicator.numerator].notnull()

@@ -41,6 +41,11 @@ def enterprise_year(facts: Facts, year: int) -> ir.Table:
     return t.mutate(land_mu=t.land_m2 / float(M2_PER_MU), tenants=t.tenants.fill_null(0))
 
 
+def year_kept(facts: Facts, year: int) -> ir.Table:
+    """:func:`enterprise_year`, computed once per facts and year and kept."""
+    return facts.derived(f"enterprise_year_{year}", lambda: enterprise_year(facts, year))
+
+
 def electricity(facts: Facts, year: int) -> ir.Table:
     monthly = facts["monthly_metrics"]
     of_year = monthly.filter(monthly.month.startswith(f"{year}-"))

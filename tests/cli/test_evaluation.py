@@ -53,6 +53,9 @@ def test_evaluate_json_follows_the_contract(db: str) -> None:
         "no_figures",
         "scale_unknown",
         "new_land",
+        "new_enterprise",
+        "below_min_land",
+        "no_cohort",
     }
 
 

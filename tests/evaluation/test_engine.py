@@ -34,6 +34,7 @@ def enterprise(
     supplied: dt.date = dt.date(2010, 1, 1),
     figures: Mapping[str, Any] | None = None,
     status: str = "operating",
+    registered: dt.date | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """One enterprise on one parcel of its own, with its 2025 figures and electricity."""
     rows: dict[str, list[dict[str, Any]]] = {
@@ -43,6 +44,7 @@ def enterprise(
                 "name": f"企业{code}",
                 "above_scale": above,
                 "status": status,
+                "registered_date": registered,
                 "jurisdiction_code": "330100",
             }
         ],
@@ -242,10 +244,17 @@ def test_scope_no_land_new_land_deregistered_and_no_figures() -> None:
         enterprise("E3", tax=1e6, kwh=1e6, supplied=dt.date(2023, 6, 1)),
         enterprise("E4", tax=1e6, kwh=1e6, supplied=dt.date(2022, 12, 31)),
         enterprise("E5", tax=1e6, kwh=1e6, status="deregistered"),
+        enterprise("E6", tax=1e6, kwh=1e6, registered=dt.date(2024, 1, 1)),
+        enterprise("E7", tax=1e6, kwh=1e6, registered=dt.date(2023, 12, 31)),
     )
     reasons = {r["credit_code"]: r["reason"] for r in evaluation.excluded.to_pylist()}
-    assert reasons == {"E2": "no_land", "E3": "new_land", "E5": "deregistered"}
-    assert {r["credit_code"] for r in evaluation.results.to_pylist()} == {"E1", "E4"}
+    assert reasons == {
+        "E2": "no_land",
+        "E3": "new_land",
+        "E5": "deregistered",
+        "E6": "new_enterprise",  # registered within 2 years of 2025-12-31
+    }
+    assert {r["credit_code"] for r in evaluation.results.to_pylist()} == {"E1", "E4", "E7"}
 
 
 def test_a_cohort_minimum_of_land_is_a_reason_not_a_disappearance() -> None:

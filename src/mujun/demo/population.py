@@ -159,6 +159,15 @@ def division_digits(codes: tuple[str, ...] | list[str]) -> npt.NDArray[np.int64]
 # -- enterprises ----------------------------------------------------------------------------
 
 
+def registration_days(n: int, seed: int) -> Ints:
+    """Registration dates (day numbers) from 1990 to the as-of date, most long ago; 2 % are
+    unknown (-1). A stream of their own, so the rest of the population does not move."""
+    rng = rng_for(seed, "registration")
+    years_ago = np.minimum(rng.gamma(2.0, 6.0, n), 35.0)
+    days = (AS_OF_DAY - np.rint(years_ago * 365.25)).astype(np.int64)
+    return np.where(rng.random(n) < 0.02, -1, days)
+
+
 def draw_enterprises(geo: Geography, n: int, seed: int) -> Enterprises:
     """Enterprises spread over the counties (80 % in a park), 30 % above scale, mostly
     operating, in the manufacturing classes of :data:`~mujun.demo.vocabulary.INDUSTRIES`."""
@@ -204,6 +213,7 @@ def draw_enterprises(geo: Geography, n: int, seed: int) -> Enterprises:
     name = join(place, trade, word, suffix)
 
     park_codes = pa.array([*geo.park_code, None], type=pa.string())
+    registered = registration_days(n, seed)
     table = assemble(
         "enterprises",
         {
@@ -214,6 +224,7 @@ def draw_enterprises(geo: Geography, n: int, seed: int) -> Enterprises:
             "status": pick(STATUS.tolist(), status),
             "jurisdiction_code": pick(list(geo.town_code), town),
             "park_code": park_codes.take(pa.array(np.where(park < 0, len(geo.park_code), park))),
+            "registered_date": dates(registered, registered >= 0),
         },
         n,
     )

@@ -31,6 +31,7 @@ from mujun.policy.evaluation import (
     LESSOR_POINTS,
     METHOD,
     MISSING_INDICATOR,
+    NEW_ENTERPRISE_YEARS,
     NEW_LAND_YEARS,
     REFERENCE_YEARS_BACK,
     Cohort,
@@ -90,7 +91,12 @@ def evaluate(
     values = profile.values(dt.date(year, 12, 31))
     parameters = values.in_force()
     t = enterprise_year(facts, year)
-    reason = out_of_scope(t, year_end=values.as_of, new_land_years=values.whole(NEW_LAND_YEARS))
+    reason = out_of_scope(
+        t,
+        year_end=values.as_of,
+        new_enterprise_years=values.whole(NEW_ENTERPRISE_YEARS),
+        new_land_years=values.whole(NEW_LAND_YEARS),
+    )
     t = facts.keep(
         "evaluation_year",
         t.mutate(out_of_scope=reason.fill_null(_cohort_scope(t, spec.cohorts, values))),

@@ -27,6 +27,7 @@ def enterprise_year(facts: Facts, year: int) -> ir.Table:
         "industry_code",
         "park_code",
         "jurisdiction_code",
+        "registered_date",
     )
     land = enterprise_land(facts)
     annual = facts["annual_metrics"]
@@ -85,16 +86,20 @@ def tenants(facts: Facts) -> ir.Table:
     return pairs.group_by(credit_code=pairs.lessor).aggregate(tenants=pairs.tenant.nunique())
 
 
-def out_of_scope(t: ir.Table, *, year_end: dt.date, new_land_years: int) -> ir.StringValue:
+def out_of_scope(
+    t: ir.Table, *, year_end: dt.date, new_enterprise_years: int, new_land_years: int
+) -> ir.StringValue:
     """Why an enterprise is not evaluated, or null: deregistered, no land, no figures for the
-    year, scale unknown, or all its land supplied within ``new_land_years``. (The cohort's own
-    scope, its minimum land, is the engine's.)"""
-    new_since = ibis.literal(year_end) - ibis.interval(years=new_land_years)
+    year, scale unknown, registered within ``new_enterprise_years`` of the year's end, or all
+    its land supplied within ``new_land_years``. (An unknown registration date exempts
+    nothing. The cohort's own scope, its minimum land, is the engine's.)"""
+    end = ibis.literal(year_end)
     return ibis.cases(
         (t.status == "deregistered", "deregistered"),
         (t.land_m2.isnull() | (t.land_m2 <= 0), "no_land"),
         (t.has_figures.isnull(), "no_figures"),
         (t.above_scale.isnull(), "scale_unknown"),
-        (t.first_supplied > new_since, "new_land"),
+        (t.registered_date > end - ibis.interval(years=new_enterprise_years), "new_enterprise"),
+        (t.first_supplied > end - ibis.interval(years=new_land_years), "new_land"),
         else_=ibis.null("string"),
     )

@@ -92,6 +92,7 @@ REASONS: Mapping[str, Mapping[Language, str]] = {
     "no_land": {"zh": "无用地", "en": "No land"},
     "no_figures": {"zh": "当年无数据", "en": "No figures for the year"},
     "scale_unknown": {"zh": "规模未知", "en": "Scale unknown"},
+    "new_enterprise": {"zh": "新注册未满年限", "en": "Registered too recently"},
     "new_land": {"zh": "新供地未满年限", "en": "Land supplied too recently"},
     "below_min_land": {"zh": "用地面积不足参评标准", "en": "Less land than the cohort's minimum"},
     "no_cohort": {"zh": "无对应参评类别", "en": "No cohort of its scale"},

@@ -264,6 +264,11 @@ _FIGURES: dict[str, Figure] = {
     "deadline": Figure("整改期限", "Rectification deadline"),
     "legal_kinds": Figure("涉诉涉债情形", "Legal events", codes=_LEGAL_KINDS),
     "legal_since": Figure("涉诉涉债发生日期", "Legal event since"),
+    # the comprehensive evaluation a rule reads
+    "evaluation": Figure("综合评价配置", "Evaluation"),
+    "evaluation_year": Figure("评价年度", "Year evaluated"),
+    "grade": Figure("综合评价等级", "Grade"),
+    "score": Figure("综合评价得分", "Score"),
 }
 
 _YEARLY = re.compile(r"^(?P<name>.+)_(?P<year>\d{4})$")

@@ -8,8 +8,10 @@ of them:
 - ``evaluation.method``: ``benchmark_ratio`` or ``min_max``;
 - ``evaluation.missing_indicator``: ``cohort_average`` (the cohort's average points on that
   indicator, 黄岩's rule) or ``zero``;
-- ``evaluation.exempt_new_land_years``: enterprises all of whose land was supplied within this
-  many years of the year's end are not evaluated (江山);
+- ``evaluation.exempt_new_enterprise_years``: enterprises registered within this many years
+  of the year's end are not evaluated (江山);
+- ``evaluation.exempt_new_land_years``: nor are enterprises all of whose land was supplied
+  within this many years (江山);
 - ``evaluation.lessor_points_per_extra_tenant``: points off per tenant beyond the first (温岭);
 - ``evaluation.reference_years_back``: the year a relative benchmark is taken from;
 - ``<cohort>.<indicator>.weight``; ``<cohort>.<indicator>.benchmark`` (absolute, in the
@@ -26,6 +28,7 @@ from typing import Any
 GRADES = ("A", "B", "C", "D")
 METHOD = "evaluation.method"
 MISSING_INDICATOR = "evaluation.missing_indicator"
+NEW_ENTERPRISE_YEARS = "evaluation.exempt_new_enterprise_years"
 NEW_LAND_YEARS = "evaluation.exempt_new_land_years"
 LESSOR_POINTS = "evaluation.lessor_points_per_extra_tenant"
 REFERENCE_YEARS_BACK = "evaluation.reference_years_back"

@@ -1,5 +1,7 @@
 """Enterprises, identified by their unified social credit code (统一社会信用代码)."""
 
+import datetime as dt
+
 from sqlalchemy.orm import Mapped
 
 from mujun.records.base import Base
@@ -23,3 +25,6 @@ class Enterprise(Base):
         "所在区划代码", V.TEXT, references="jurisdictions"
     )
     park_code: Mapped[str | None] = attribute("所在园区代码", V.TEXT, references="jurisdictions")
+    registered_date: Mapped[dt.date | None] = attribute(
+        "成立日期", V.DATE, help_zh="营业执照登记的成立日期"
+    )

@@ -46,8 +46,10 @@ import sys
 from mujun.analytics.facts import load_facts
 from mujun.evaluation.engine import evaluate
 from mujun.policy.profiles import load_profile
-from mujun.records.database import open_engine
-facts = load_facts(open_engine(sys.argv[1]), monthly=("electricity_kwh",))
+from mujun.records.database import open_engine, upgrade
+engine = open_engine(sys.argv[1])
+upgrade(engine)
+facts = load_facts(engine, monthly=("electricity_kwh",))
 result = evaluate(facts=facts, profile=load_profile(sys.argv[2]), year=int(sys.argv[3]))
 print(f"{result.results.num_rows:,} enterprises graded, {result.excluded.num_rows:,} not in scope")
 """
@@ -55,8 +57,10 @@ print(f"{result.results.num_rows:,} enterprises graded, {result.excluded.num_row
 READ = """
 import sys
 from mujun.analytics.facts import load_facts
-from mujun.records.database import open_engine
-facts = load_facts(open_engine(sys.argv[1]))
+from mujun.records.database import open_engine, upgrade
+engine = open_engine(sys.argv[1])
+upgrade(engine)
+facts = load_facts(engine)
 print(f"{sum(facts.rows.values()):,} rows read")
 """
 

@@ -2,12 +2,14 @@
 
 import dataclasses
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from mujun.analytics.facts import load_facts
+from mujun.analytics.facts import Facts, load_facts
 from mujun.cli.context import Settings, assignment, fail, settings, stdout
 from mujun.cli.profiles import named_profile
 from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table, progress_bar
@@ -24,7 +26,7 @@ from mujun.evaluation.rankings import Grouping, rankings
 from mujun.policy.evaluation import GRADES
 from mujun.policy.parameters import ParameterError
 from mujun.policy.profiles import Profile, ProfileError
-from mujun.progress import phase
+from mujun.progress import Progress, phase
 from mujun.units import m2_to_mu
 
 ELECTRICITY = ("electricity_kwh",)
@@ -56,21 +58,8 @@ def evaluate_command(
     profile = _evaluation_profile(s, profile_id, what_if or [])
     if out is not None and out.suffix.lower() not in {".xlsx", ".csv"}:
         fail(s.say(f"--out 须为 .xlsx 或 .csv：{out}", f"--out must end in .xlsx or .csv: {out}"))
-    with progress_bar(output is OutputFormat.TABLE) as progress:
-        facts = load_facts(s.engine(), monthly=ELECTRICITY, on_progress=phase(progress, 0, 2))
-        try:
-            result = evaluate(
-                facts=facts, profile=profile, year=year, on_progress=phase(progress, 1, 2)
-            )
-        except (ParameterError, EvaluationError) as error:
-            fail(
-                s.say(
-                    f"{profile.id} 不适用于 {year} 年度：{error}",
-                    f"{profile.id} does not apply to {year}: {error}",
-                )
-            )
-        finally:
-            facts.close()
+    with evaluation_facts(s, profile, output) as (facts, progress):
+        result = evaluate(facts=facts, profile=profile, year=year, on_progress=progress)
     if out is not None:
         if out.suffix.lower() == ".xlsx":
             write_evaluation_workbook(out, result, s.lang)
@@ -82,6 +71,27 @@ def evaluate_command(
     _print(s, result, limit)
     if out is not None:
         stdout.print(s.say(f"结果已写入 {out}", f"Results written to {out}"), markup=False)
+
+
+@contextmanager
+def evaluation_facts(
+    s: Settings, profile: Profile, output: OutputFormat
+) -> Iterator[tuple[Facts, Progress]]:
+    """The records with the electricity the evaluation reads, closed afterwards; the progress
+    of the evaluation to report to; a year the profile does not cover ends the command."""
+    with progress_bar(output is OutputFormat.TABLE) as progress:
+        facts = load_facts(s.engine(), monthly=ELECTRICITY, on_progress=phase(progress, 0, 2))
+        try:
+            yield facts, phase(progress, 1, 2)
+        except (ParameterError, EvaluationError) as error:
+            fail(
+                s.say(
+                    f"{profile.id} 不适用于所选年度：{error}",
+                    f"{profile.id} does not apply to the year: {error}",
+                )
+            )
+        finally:
+            facts.close()
 
 
 def _evaluation_profile(s: Settings, profile_id: str, what_if: list[str]) -> Profile:
@@ -177,22 +187,11 @@ def rankings_command(
     the year before, and list the enterprises whose grade fell (排名与趋势)."""
     s = settings(ctx)
     profile = _evaluation_profile(s, profile_id, [])
-    with progress_bar(output is OutputFormat.TABLE) as progress:
-        facts = load_facts(s.engine(), monthly=ELECTRICITY, on_progress=phase(progress, 0, 2))
-        try:
-            current, previous = (
-                evaluate(facts=facts, profile=profile, year=y) for y in (year, year - 1)
-            )
-            ranked = rankings(facts=facts, current=current, previous=previous, by=by)
-        except (ParameterError, EvaluationError) as error:
-            fail(
-                s.say(
-                    f"{profile.id} 不适用于 {year - 1}–{year} 年度：{error}",
-                    f"{profile.id} does not apply to {year - 1}–{year}: {error}",
-                )
-            )
-        finally:
-            facts.close()
+    with evaluation_facts(s, profile, output) as (facts, _):
+        current, previous = (
+            evaluate(facts=facts, profile=profile, year=y) for y in (year, year - 1)
+        )
+        ranked = rankings(facts=facts, current=current, previous=previous, by=by)
     if output is OutputFormat.JSON:
         print_json(
             {
@@ -290,14 +289,11 @@ def enterprise_command(
     in its cohort, park and industry, and the policy it faces (企业画像)."""
     s = settings(ctx)
     profile = _evaluation_profile(s, profile_id, [])
-    with progress_bar(output is OutputFormat.TABLE) as progress:
-        facts = load_facts(s.engine(), monthly=ELECTRICITY, on_progress=progress)
+    with evaluation_facts(s, profile, output) as (facts, _):
         try:
             found = portrait(facts=facts, profile=profile, credit_code=credit_code, year=year)
         except EnterpriseNotFoundError:
             fail(s.say(f"没有企业 {credit_code}", f"No enterprise {credit_code}"))
-        finally:
-            facts.close()
     if output is OutputFormat.JSON:
         print_json(dataclasses.asdict(found))
         return

@@ -158,6 +158,31 @@ def test_missing_electricity_takes_the_cohort_average_and_zero_when_asked() -> N
     assert points(run(*members, profile=zero), "E3")["tax_per_kwh"]["points"] == 0
 
 
+def test_an_above_scale_enterprise_without_emission_data_gets_the_average() -> None:
+    """黄岩's rule: no emission figure → the cohort's average points on that indicator."""
+    figures: dict[str, Any] = {
+        "value_added_yuan": 40_000_000.0,
+        "energy_tce": 1_000.0,
+        "employees": 200,
+        "rd_expense_yuan": 1_000_000.0,
+        "revenue_yuan": 100_000_000.0,
+    }
+    members = (
+        enterprise("E1", tax=3e6, above=True, figures=figures | {"emission_equiv": 4.0}),
+        enterprise("E2", tax=3e6, above=True, figures=figures | {"emission_equiv": 8.0}),
+        enterprise("E3", tax=3e6, above=True, figures=figures),
+    )
+    evaluation = run(*members)
+    emission = {c: points(evaluation, c)["value_added_per_emission"] for c in ("E1", "E2", "E3")}
+    benchmark = 49_298_100.0  # 4929.81 万元/吨
+    assert emission["E1"]["points"] == pytest.approx(10 * 10_000_000 / benchmark)
+    assert emission["E2"]["points"] == pytest.approx(10 * 5_000_000 / benchmark)
+    assert emission["E3"]["imputed"] is True and emission["E3"]["value"] is None
+    assert emission["E3"]["points"] == pytest.approx(
+        (emission["E1"]["points"] + emission["E2"]["points"]) / 2
+    )
+
+
 def test_eleven_months_of_electricity_are_not_a_year() -> None:
     rows = enterprise("E1", tax=1e6, kwh=1.2e6)
     rows["monthly_metrics"] = rows["monthly_metrics"][:11]

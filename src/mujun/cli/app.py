@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mujun.cli import demo, evaluation, identification, interchange, profiles
+from mujun.cli import demo, evaluation, identification, interchange, profiles, web
 from mujun.cli.context import Settings, default_language, stderr
 
 
@@ -56,6 +56,7 @@ demo.register(app)
 profiles.register(app)
 identification.register(app)
 evaluation.register(app)
+web.register(app)
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """The records layer: SQLAlchemy models of every table of the interchange format."""
 
+from mujun.records.accounts import Account, AuditEntry, WebSession
 from mujun.records.base import Base, table_of
 from mujun.records.buildings import Building
 from mujun.records.changes import Change, DataImport
@@ -28,7 +29,9 @@ DATA_MODELS: tuple[type[Base], ...] = (
 
 __all__ = [
     "DATA_MODELS",
+    "Account",
     "AnnualMetric",
+    "AuditEntry",
     "Base",
     "Building",
     "Change",
@@ -46,5 +49,6 @@ __all__ = [
     "MonthlyMetric",
     "Parcel",
     "UnjudgedSubject",
+    "WebSession",
     "table_of",
 ]

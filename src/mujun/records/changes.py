@@ -17,6 +17,8 @@ from mujun.records.base import Base
 from mujun.records.vocabulary import ChangeAction
 
 KEY_SEPARATOR = "|"
+SECRET = "(not logged)"
+"""What the change log shows for a column marked ``info={"secret": True}`` (password hashes)."""
 
 
 class DataImport(Base):
@@ -51,6 +53,9 @@ class Change(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
+UNLOGGED_TABLES = frozenset({"change_log", "imports", "audit_log", "web_sessions"})
+
+
 def current_actor() -> str:
     """Who is making changes: ``MUJUN_ACTOR`` if set, else the operating-system user."""
     return os.environ.get("MUJUN_ACTOR") or getpass.getuser()
@@ -69,6 +74,9 @@ def _snapshot(obj: Base, *, committed: bool) -> dict[str, Any]:
     state = inspect(obj)
     values: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
+        if attr.columns[0].info.get("secret"):
+            values[attr.key] = SECRET
+            continue
         if committed:
             history = state.attrs[attr.key].load_history()
             value = (history.deleted or history.unchanged or [None])[0]
@@ -124,4 +132,5 @@ def log_orm_changes(session: Session, _context: Any, _instances: Any) -> None:
 
 
 def _is_logged(obj: object) -> bool:
-    return isinstance(obj, Base) and not isinstance(obj, Change | DataImport)
+    """Every record but the logs themselves and the sessions of the web application."""
+    return isinstance(obj, Base) and obj.__tablename__ not in UNLOGGED_TABLES

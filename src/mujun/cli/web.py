@@ -1,0 +1,96 @@
+"""Commands of the web application: serve it, and manage its accounts."""
+
+from typing import Annotated
+
+import typer
+import uvicorn
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mujun.cli.context import fail, settings, stdout
+from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table
+from mujun.records.accounts import Account
+from mujun.web.accounts import create_account
+from mujun.web.app import create_app
+from mujun.web.permissions import Role
+
+accounts_app = typer.Typer(help="Accounts of the web application (账号).", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve_command)
+    app.add_typer(accounts_app, name="accounts")
+
+
+def serve_command(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web application (default http://127.0.0.1:8000)."""
+    s = settings(ctx)
+    stdout.print(s.say(f"访问 http://{host}:{port}/", f"Open http://{host}:{port}/"), markup=False)
+    uvicorn.run(create_app(s.engine()), host=host, port=port, log_level="warning")
+
+
+@accounts_app.command("add")
+def add_account(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The sign-in name.")],
+    role: Annotated[Role, typer.Option(help="What the account may do.")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, envvar="MUJUN_PASSWORD", help="≥ 8 chars")
+    ],
+    county: Annotated[str | None, typer.Option(help="The county it works on.")] = None,
+    name: Annotated[str | None, typer.Option(help="The name shown.")] = None,
+) -> None:
+    """Add a local account."""
+    s = settings(ctx)
+    with Session(s.engine()) as session:
+        if session.scalars(select(Account).where(Account.username == username)).first():
+            fail(s.say(f"账号 {username} 已存在", f"account {username} exists"))
+        try:
+            create_account(
+                session,
+                username=username,
+                password=password,
+                role=role,
+                display_name=name,
+                county_code=county,
+            )
+        except ValueError as error:
+            fail(str(error))
+        session.commit()
+    stdout.print(s.say(f"已添加账号 {username}", f"Account {username} added"), markup=False)
+
+
+@accounts_app.command("list")
+def list_accounts(ctx: typer.Context, output: FormatOption = OutputFormat.TABLE) -> None:
+    """List the accounts."""
+    s = settings(ctx)
+    with Session(s.engine()) as session:
+        accounts = session.scalars(select(Account).order_by(Account.username)).all()
+        rows = [
+            {
+                "username": a.username,
+                "name": a.display_name,
+                "role": a.role,
+                "county": a.county_code,
+                "locked_until": a.locked_until,
+            }
+            for a in accounts
+        ]
+    if output is OutputFormat.JSON:
+        print_json({"accounts": rows})
+        return
+    print_table(
+        s.say("账号", "Accounts"),
+        [
+            s.say("用户名", "user"),
+            s.say("姓名", "name"),
+            s.say("角色", "role"),
+            s.say("区县", "county"),
+            s.say("锁定至", "locked until"),
+        ],
+        [tuple(r.values()) for r in rows],
+    )

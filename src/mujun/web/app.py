@@ -1,0 +1,50 @@
+"""The application: routers, and what a refusal or a missing sign-in looks like."""
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from mujun.web import audit, pages, parcels, session
+from mujun.web.permissions import RefusedError
+
+
+def create_app(engine: Engine) -> FastAPI:
+    app = FastAPI(
+        title="mujun 亩均",
+        description="找出、评价、盯住、处置闲置和低效工业用地 · idle and low-efficiency land",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    for router in (session.router, parcels.router, pages.router):
+        app.include_router(router)
+
+    @app.exception_handler(RefusedError)
+    def refused(request: Request, error: RefusedError) -> Response:
+        """A request outside one's rights: 403, and a line in the audit log."""
+        account = getattr(request.state, "account", None)
+        with Session(engine) as db:
+            audit.record(
+                db,
+                account=account,
+                username="" if account is None else account.username,
+                action=request.method,
+                target=str(request.url.path),
+                outcome="refused",
+                detail=error.en,
+            )
+            db.commit()
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": f"{error.zh} / {error.en}"}, status_code=403)
+        return pages.render(request, "refused.html", status_code=403, reason=error.zh)
+
+    @app.exception_handler(HTTPException)
+    def unauthorised_page(request: Request, error: HTTPException) -> Response:
+        """A page asked for without signing in goes to the sign-in page."""
+        if error.status_code == 401 and not request.url.path.startswith("/api/"):
+            return RedirectResponse("/login", status_code=303)
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+    return app

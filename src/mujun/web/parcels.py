@@ -1,0 +1,96 @@
+"""Parcels in the API: a scoped, paginated list and one parcel's summary."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from mujun.records import Enterprise, Parcel
+from mujun.units import m2_to_mu
+from mujun.web.dependencies import Current, Database, gate
+from mujun.web.geography import codes_in, county_of_each
+from mujun.web.permissions import Action
+
+router = APIRouter(prefix="/api/parcels", tags=["parcels"])
+Reader = Annotated[Current, Depends(gate(Action.READ))]
+
+
+class ParcelSummary(BaseModel):
+    parcel_id: str
+    area_m2: float
+    area_mu: float
+    county_code: str | None
+    jurisdiction_code: str | None
+    park_code: str | None
+    land_use: str | None
+    actual_use: str | None
+    holder_credit_code: str | None
+    holder_name: str | None
+
+
+class ParcelPage(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    items: list[ParcelSummary]
+
+
+@router.get("", response_model=ParcelPage, summary="宗地清单 / parcels")
+def list_parcels(
+    current: Reader,
+    db: Database,
+    county: Annotated[str | None, Query(max_length=32, description="区县代码")] = None,
+    q: Annotated[str | None, Query(max_length=64, description="宗地号开头")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ParcelPage:
+    """Parcels in the account's area, by parcel id; a county outside it is refused."""
+    if county is not None:
+        current.scope.require(county, f"区县 {county}")
+    counties = current.scope.counties if county is None else frozenset({county})
+    query = select(Parcel, Enterprise.name).outerjoin(
+        Enterprise, Enterprise.credit_code == Parcel.holder_credit_code
+    )
+    if counties is not None:
+        query = query.where(Parcel.jurisdiction_code.in_(codes_in(db, counties)))
+    if q:
+        query = query.where(Parcel.parcel_id.startswith(q, autoescape=True))
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.execute(
+        query.order_by(Parcel.parcel_id).offset((page - 1) * page_size).limit(page_size)
+    ).all()
+    county_of = county_of_each(db)
+    items = [_summary(parcel, name, county_of) for parcel, name in rows]
+    return ParcelPage(total=total, page=page, page_size=page_size, items=items)
+
+
+@router.get("/{parcel_id}", response_model=ParcelSummary, summary="宗地概况 / one parcel")
+def get_parcel(parcel_id: str, current: Reader, db: Database) -> ParcelSummary:
+    """One parcel; refused (403) if it lies outside the account's area."""
+    row = db.execute(
+        select(Parcel, Enterprise.name)
+        .outerjoin(Enterprise, Enterprise.credit_code == Parcel.holder_credit_code)
+        .where(Parcel.parcel_id == parcel_id)
+    ).first()
+    if row is None:
+        raise HTTPException(status_code=404, detail=f"没有宗地 {parcel_id} / no parcel {parcel_id}")
+    summary = _summary(row[0], row[1], county_of_each(db))
+    current.scope.require(summary.county_code, f"宗地 {parcel_id}")
+    return summary
+
+
+def _summary(parcel: Parcel, holder_name: str | None, county_of: dict[str, Any]) -> ParcelSummary:
+    code = parcel.jurisdiction_code
+    return ParcelSummary(
+        parcel_id=parcel.parcel_id,
+        area_m2=parcel.area_m2,
+        area_mu=round(m2_to_mu(parcel.area_m2), 2),
+        county_code=None if code is None else county_of.get(code),
+        jurisdiction_code=code,
+        park_code=parcel.park_code,
+        land_use=parcel.land_use,
+        actual_use=parcel.actual_use,
+        holder_credit_code=parcel.holder_credit_code,
+        holder_name=holder_name,
+    )

@@ -1,0 +1,90 @@
+"""The one permission gate every page and API call passes through (after NetBox's
+``restrict``).
+
+A role says what an account may do; a scope says where: the counties it may read or work on.
+:func:`restrict` answers both for an account and an action, or refuses. A request for a record
+outside the scope is refused, never silently filtered into a wrong answer, and the refusal is
+written to the audit log by the caller (:mod:`mujun.web.audit`).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from mujun.records.accounts import Account
+
+
+class Role(StrEnum):
+    ADMINISTRATOR = "administrator"
+    CITY_ANALYST = "city_analyst"
+    COUNTY_OFFICER = "county_officer"
+    DATA_PROVIDER = "data_provider"
+    VIEWER = "viewer"
+
+    @property
+    def label_zh(self) -> str:
+        return _ROLE_ZH[self]
+
+
+_ROLE_ZH = {
+    Role.ADMINISTRATOR: "系统管理员",
+    Role.CITY_ANALYST: "市级分析员",
+    Role.COUNTY_OFFICER: "县区工作人员",
+    Role.DATA_PROVIDER: "部门数据报送员",
+    Role.VIEWER: "查阅人员",
+}
+
+
+class Action(StrEnum):
+    READ = "read"
+    """See records, findings, grades, counts, charts, exports and map tiles."""
+    ADMINISTER = "administer"
+    """Manage accounts."""
+
+
+ALLOWED: Mapping[Role, frozenset[Action]] = {
+    Role.ADMINISTRATOR: frozenset(Action),
+    Role.CITY_ANALYST: frozenset({Action.READ}),
+    Role.COUNTY_OFFICER: frozenset({Action.READ}),
+    Role.DATA_PROVIDER: frozenset(),
+    Role.VIEWER: frozenset({Action.READ}),
+}
+"""What each role may do. A data provider's imports come with the import page."""
+
+
+class RefusedError(Exception):
+    """A request outside the account's rights; the message says why, in Chinese and English."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh = zh
+        self.en = en
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an action may reach: every county (``counties`` None) or the ones listed."""
+
+    counties: frozenset[str] | None
+
+    def admits(self, county_code: str | None) -> bool:
+        return self.counties is None or county_code in self.counties
+
+    def require(self, county_code: str | None, what: str) -> None:
+        """Refuse ``what`` unless it lies in the scope."""
+        if not self.admits(county_code):
+            raise RefusedError(
+                f"无权查看 {what}（不在本账号辖区内）", f"{what} is outside your area"
+            )
+
+
+def restrict(account: Account, action: Action) -> Scope:
+    """The scope within which ``account`` may do ``action``, or refuse."""
+    role = Role(account.role)
+    if action not in ALLOWED[role]:
+        raise RefusedError(
+            f"{role.label_zh}无权执行此操作（{action}）", f"a {role} may not {action}"
+        )
+    if role is Role.COUNTY_OFFICER or (role is Role.VIEWER and account.county_code):
+        return Scope(frozenset({account.county_code or ""}))
+    return Scope(None)

@@ -29,6 +29,9 @@ ROUTES = [
     ("GET", "/api/parcels/{parcel}"),
     ("GET", "/api/parcels?county={county}"),
     ("GET", "/?county={county}"),
+    ("GET", "/api/findings?county={county}"),
+    ("GET", "/findings?county={county}"),
+    ("GET", "/api/cockpit?county={county}"),
 ]
 
 

@@ -1,12 +1,22 @@
-"""The application: routers, and what a refusal or a missing sign-in looks like."""
+"""The application: routers, the front-end libraries, and what a refusal or a missing
+sign-in looks like."""
+
+from importlib import resources
+from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from mujun.web import audit, pages, parcels, session
+from mujun.web import audit, findings, pages, parcels, session
 from mujun.web.permissions import RefusedError
+
+ASSETS = Path(str(resources.files("mujun.web") / "assets" / "node_modules"))
+VENDOR = {"echarts": "echarts/dist"}
+"""The front-end libraries (from the npm registry, ``assets/package-lock.json``) and the folder
+of each that is served: the application works with no network."""
 
 
 def create_app(engine: Engine) -> FastAPI:
@@ -18,8 +28,10 @@ def create_app(engine: Engine) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine
-    for router in (session.router, parcels.router, pages.router):
+    for router in (session.router, parcels.router, findings.router, pages.router):
         app.include_router(router)
+    for prefix, folder in VENDOR.items():
+        app.mount(f"/assets/{prefix}", StaticFiles(directory=ASSETS / folder, check_dir=False))
 
     @app.exception_handler(RefusedError)
     def refused(request: Request, error: RefusedError) -> Response:

@@ -1,5 +1,6 @@
 """Server-rendered pages (Jinja2), in Simplified Chinese."""
 
+import json
 from importlib import resources
 from typing import Annotated, Any
 
@@ -7,16 +8,33 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from mujun.identification.evidence import format_evidence
+from mujun.policy.profiles import Category
+from mujun.units import m2_to_mu
 from mujun.web.dependencies import Current, Database, gate
+from mujun.web.findings import cockpit, list_findings
 from mujun.web.parcels import list_parcels
 from mujun.web.permissions import Action, Role
 
+PAGE = 50
 TEMPLATES = Jinja2Templates(directory=str(resources.files("mujun.web") / "templates"))
 router = APIRouter(include_in_schema=False)
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def _page(request: Request, template: str, current: Current, **context: Any) -> HTMLResponse:
+    """A page with the header every signed-in page has."""
+    return render(
+        request,
+        template,
+        account=current.account,
+        role_zh=Role(current.account.role).label_zh,
+        csrf_token=current.session.csrf_token,
+        **context,
+    )
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -29,16 +47,64 @@ def parcels_page(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     """宗地清单: the parcels of the account's area, fifty a page."""
-    listed = list_parcels(current, db, county=county, q=q, page=page, page_size=50)
-    pages = max(1, -(-listed.total // listed.page_size))
-    return render(
+    listed = list_parcels(current, db, county=county, q=q, page=page, page_size=PAGE)
+    return _page(
         request,
         "parcels.html",
-        account=current.account,
-        role_zh=Role(current.account.role).label_zh,
-        csrf_token=current.session.csrf_token,
+        current,
         listed=listed,
-        pages=pages,
+        pages=_pages(listed.total),
         county=county or "",
         q=q or "",
     )
+
+
+@router.get("/cockpit", response_class=HTMLResponse)
+def cockpit_page(
+    request: Request,
+    current: Annotated[Current, Depends(gate(Action.READ))],
+    db: Database,
+    run: Annotated[int | None, Query(ge=1)] = None,
+) -> HTMLResponse:
+    """驾驶舱: industrial land, and the latest run's findings by category and county, as
+    charts (ECharts) that click through to the findings behind each bar."""
+    return _page(request, "cockpit.html", current, figures=cockpit(current, db, run=run))
+
+
+@router.get("/findings", response_class=HTMLResponse)
+def findings_page(
+    request: Request,
+    current: Annotated[Current, Depends(gate(Action.READ))],
+    db: Database,
+    run: Annotated[int | None, Query(ge=1)] = None,
+    category: Annotated[Category | None, Query()] = None,
+    county: Annotated[str | None, Query(max_length=32)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    """认定结果: a run's findings, fifty a page, with their figures in words."""
+    listed = list_findings(
+        current, db, run=run, category=category, county=county, page=page, page_size=PAGE
+    )
+    rows = [
+        {
+            **item.model_dump(),
+            "area_mu": "" if item.area_m2 is None else f"{m2_to_mu(item.area_m2):,.2f}",
+            "figures": format_evidence(json.loads(item.evidence)),
+        }
+        for item in listed.items
+    ]
+    return _page(
+        request,
+        "findings.html",
+        current,
+        listed=listed,
+        rows=rows,
+        pages=_pages(listed.total),
+        categories=[(c.value, c.label_zh) for c in Category],
+        category="" if category is None else category.value,
+        county=county or "",
+    )
+
+
+def _pages(total: int) -> int:
+    return max(1, -(-total // PAGE))

@@ -1,0 +1,114 @@
+"""The cockpit and the findings of a kept run: scoped, filtered, charted."""
+
+import datetime as dt
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from mujun.records import Finding, IdentificationRun
+from tests.web.conftest import COUNTY_A, COUNTY_B, PARCEL_A, PARCEL_B, sign_in
+
+NOW = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def run(city: Engine) -> int:
+    """A run with an idle parcel in each county and an abnormal enterprise in county A."""
+    with Session(city) as session:
+        kept = IdentificationRun(
+            profile="ankang-2024",
+            profile_version=1,
+            as_of=dt.date(2025, 12, 31),
+            parameters={},
+            overrides={},
+            fingerprint="f" * 64,
+            started_at=NOW,
+            finished_at=NOW,
+            actor="test",
+            finding_count=3,
+            unjudged=[],
+        )
+        session.add(kept)
+        session.flush()
+        rows = [
+            ("idle/not-started", "idle_land", "parcel", PARCEL_A, 20_000.0, COUNTY_A),
+            ("idle/not-started", "idle_land", "parcel", PARCEL_B, 40_000.0, COUNTY_B),
+            (
+                "ankang/abnormal/1",
+                "abnormal_enterprise",
+                "enterprise",
+                "91330122MA0000000X",
+                30_000.0,
+                COUNTY_A,
+            ),
+        ]
+        for criterion, category, kind, subject, area, county in rows:
+            session.add(
+                Finding(
+                    run_id=kept.id,
+                    criterion=criterion,
+                    category=category,
+                    subject_type=kind,
+                    subject_id=subject,
+                    subject_name=None,
+                    area_m2=area,
+                    county_code=county,
+                    key=False,
+                    evidence='{"idle_days": 400}',
+                    source="003_62d23dbf9dc3e358.txt §二(一)1",
+                )
+            )
+        session.commit()
+        return kept.id
+
+
+def test_the_cockpit_counts_land_and_findings_of_ones_area(
+    app_client: TestClient, run: int
+) -> None:
+    sign_in(app_client, "analyst")
+    figures = app_client.get("/api/cockpit").json()
+    assert (figures["run"], figures["parcels"]) == (run, 6)
+    assert figures["industrial_mu"] == pytest.approx(360.0)  # 2 × (20,000 + 40,000 + 60,000) m²
+    by_category = {t["code"]: t for t in figures["categories"]}
+    assert by_category["idle_land"]["findings"] == 2
+    assert by_category["idle_land"]["mu"] == pytest.approx(90.0)  # 60,000 m²
+    assert by_category["abnormal_enterprise"]["mu"] == 0  # enterprises count no land
+    assert {t["code"] for t in figures["counties"]} == {COUNTY_A, COUNTY_B}
+
+    sign_in(app_client, "officer")
+    mine = app_client.get("/api/cockpit").json()
+    assert mine["parcels"] == 3
+    assert {t["code"] for t in mine["counties"]} == {COUNTY_A}
+    assert app_client.get("/api/cockpit", params={"county": COUNTY_B}).status_code == 403
+
+
+def test_findings_are_filtered_and_scoped(app_client: TestClient, run: int) -> None:
+    sign_in(app_client, "analyst")
+    idle = app_client.get("/api/findings", params={"category": "idle_land"}).json()
+    assert idle["total"] == 2 and idle["run"] == run
+    assert app_client.get("/api/findings", params={"run": 999}).status_code == 404
+    assert app_client.get("/api/findings", params={"category": "nonsense"}).status_code == 422
+    sign_in(app_client, "officer")
+    mine = app_client.get("/api/findings").json()
+    assert {f["county_code"] for f in mine["items"]} == {COUNTY_A} and mine["total"] == 2
+
+
+def test_the_cockpit_page_charts_with_local_echarts(app_client: TestClient, run: int) -> None:
+    sign_in(app_client, "analyst")
+    page = app_client.get("/cockpit")
+    assert page.status_code == 200 and "驾驶舱" in page.text
+    assert '<script src="/assets/echarts/echarts.min.js">' in page.text
+    assert f"/findings?run={run}&category=idle_land" in page.text
+    script = app_client.get("/assets/echarts/echarts.min.js")
+    assert script.status_code == 200 and len(script.content) > 100_000
+    listed = app_client.get("/findings", params={"category": "idle_land"})
+    assert listed.status_code == 200 and PARCEL_A in listed.text and "闲置天数" in listed.text
+
+
+def test_without_runs_the_cockpit_says_what_to_do(app_client: TestClient) -> None:
+    sign_in(app_client, "viewer")
+    page = app_client.get("/cockpit")
+    assert page.status_code == 200 and "还没有认定批次" in page.text
+    assert app_client.get("/api/findings").json()["total"] == 0

@@ -112,3 +112,22 @@ def test_without_runs_the_cockpit_says_what_to_do(app_client: TestClient) -> Non
     page = app_client.get("/cockpit")
     assert page.status_code == 200 and "还没有认定批次" in page.text
     assert app_client.get("/api/findings").json()["total"] == 0
+
+
+def test_the_parcel_file_shows_everything_known(
+    app_client: TestClient, city: Engine, run: int
+) -> None:
+    sign_in(app_client, "officer")
+    file = app_client.get(f"/api/parcels/{PARCEL_A}/file").json()
+    titles = [s["title"] for s in file["sections"]]
+    assert titles[0] == "宗地" and file["county_code"] == COUNTY_A
+    parcel = file["sections"][0]
+    row = dict(zip(parcel["headers"], parcel["rows"][0], strict=True))
+    assert row["规划用途"] == "工业" and row["面积(平方米)"] == "20,000.00"
+    assert [f["criterion"] for f in file["findings"]] == ["idle/not-started"]
+    assert file["history"] and file["history"][0]["table"] == "宗地"
+    page = app_client.get(f"/parcels/{PARCEL_A}")
+    assert page.status_code == 200 and "一地一档" in page.text and "闲置天数" in page.text
+    assert app_client.get(f"/parcels/{PARCEL_B}").status_code == 403
+    assert app_client.get(f"/api/parcels/{PARCEL_B}/file").status_code == 403
+    assert app_client.get("/api/parcels/NOPE/file").status_code == 404

@@ -32,6 +32,8 @@ ROUTES = [
     ("GET", "/api/findings?county={county}"),
     ("GET", "/findings?county={county}"),
     ("GET", "/api/cockpit?county={county}"),
+    ("GET", "/api/parcels/{parcel}/file"),
+    ("GET", "/parcels/{parcel}"),
 ]
 
 

@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from mujun.web import audit, findings, pages, parcels, session
+from mujun.web import audit, findings, pages, parcel_file, parcels, session
 from mujun.web.permissions import RefusedError
 
 ASSETS = Path(str(resources.files("mujun.web") / "assets" / "node_modules"))
@@ -28,7 +28,13 @@ def create_app(engine: Engine) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine
-    for router in (session.router, parcels.router, findings.router, pages.router):
+    for router in (
+        session.router,
+        parcels.router,
+        parcel_file.router,
+        findings.router,
+        pages.router,
+    ):
         app.include_router(router)
     for prefix, folder in VENDOR.items():
         app.mount(f"/assets/{prefix}", StaticFiles(directory=ASSETS / folder, check_dir=False))

@@ -13,6 +13,7 @@ from mujun.policy.profiles import Category
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import Current, Database, gate
 from mujun.web.findings import cockpit, list_findings
+from mujun.web.parcel_file import get_parcel_file
 from mujun.web.parcels import list_parcels
 from mujun.web.permissions import Action, Role
 
@@ -104,6 +105,19 @@ def findings_page(
         category="" if category is None else category.value,
         county=county or "",
     )
+
+
+@router.get("/parcels/{parcel_id}", response_class=HTMLResponse)
+def parcel_file_page(
+    request: Request,
+    parcel_id: str,
+    current: Annotated[Current, Depends(gate(Action.READ))],
+    db: Database,
+) -> HTMLResponse:
+    """一地一档: one parcel's file."""
+    file = get_parcel_file(parcel_id, current, db)
+    findings = [{**f, "figures": format_evidence(f["evidence"])} for f in file.findings]
+    return _page(request, "parcel_file.html", current, file=file, findings=findings)
 
 
 def _pages(total: int) -> int:

@@ -1,5 +1,6 @@
 """A small two-county city with one account of each role, on SQLite and PostgreSQL."""
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -7,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from mujun.records import Account, Jurisdiction, Parcel
+from mujun.records import Account, Finding, IdentificationRun, Jurisdiction, Parcel
 from mujun.web.accounts import HASHER
 from mujun.web.app import create_app
 from mujun.web.permissions import Role
@@ -16,6 +17,16 @@ PASSWORD = "correct horse battery"
 HASHED = HASHER.hash(PASSWORD)  # once: argon2 is slow on purpose
 COUNTY_A, COUNTY_B = "330122", "330127"
 PARCEL_A, PARCEL_B = "330122001001GB00001", "330127001001GB00001"
+WEST = {COUNTY_A: 119.60, COUNTY_B: 119.00}
+"""County A's parcels lie east of 119.6°, county B's between 119.0° and 119.1°."""
+
+
+def square(west: float, south: float, side: float = 0.001) -> str:
+    east, north = west + side, south + side
+    ring = ((west, south), (east, south), (east, north), (west, north), (west, south))
+    return "POLYGON ((" + ", ".join(f"{x} {y}" for x, y in ring) + "))"
+
+
 ACCOUNTS = {
     "admin": (Role.ADMINISTRATOR, None),
     "analyst": (Role.CITY_ANALYST, None),
@@ -45,6 +56,7 @@ def city(engine: Engine) -> Engine:
                         area_m2=20_000.0 * i,
                         jurisdiction_code=town,
                         land_use="industrial",
+                        geometry_wkt=square(WEST[county] + 0.01 * i, 29.8),
                     )
                 )
         for username, (role, county) in ACCOUNTS.items():
@@ -74,3 +86,57 @@ def sign_in(client: TestClient, username: str) -> str:
     assert response.status_code == 200, response.text
     token: str = response.json()["csrf_token"]
     return token
+
+
+NOW = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def run(city: Engine) -> int:
+    """A run with an idle parcel in each county and an abnormal enterprise in county A."""
+    with Session(city) as session:
+        kept = IdentificationRun(
+            profile="ankang-2024",
+            profile_version=1,
+            as_of=dt.date(2025, 12, 31),
+            parameters={},
+            overrides={},
+            fingerprint="f" * 64,
+            started_at=NOW,
+            finished_at=NOW,
+            actor="test",
+            finding_count=3,
+            unjudged=[],
+        )
+        session.add(kept)
+        session.flush()
+        rows = [
+            ("idle/not-started", "idle_land", "parcel", PARCEL_A, 20_000.0, COUNTY_A),
+            ("idle/not-started", "idle_land", "parcel", PARCEL_B, 40_000.0, COUNTY_B),
+            (
+                "ankang/abnormal/1",
+                "abnormal_enterprise",
+                "enterprise",
+                "91330122MA0000000X",
+                30_000.0,
+                COUNTY_A,
+            ),
+        ]
+        for criterion, category, kind, subject, area, county in rows:
+            session.add(
+                Finding(
+                    run_id=kept.id,
+                    criterion=criterion,
+                    category=category,
+                    subject_type=kind,
+                    subject_id=subject,
+                    subject_name=None,
+                    area_m2=area,
+                    county_code=county,
+                    key=False,
+                    evidence='{"idle_days": 400}',
+                    source="003_62d23dbf9dc3e358.txt §二(一)1",
+                )
+            )
+        session.commit()
+        return kept.id

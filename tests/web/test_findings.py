@@ -1,67 +1,10 @@
 """The cockpit and the findings of a kept run: scoped, filtered, charted."""
 
-import datetime as dt
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
-from mujun.records import Finding, IdentificationRun
 from tests.web.conftest import COUNTY_A, COUNTY_B, PARCEL_A, PARCEL_B, sign_in
-
-NOW = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def run(city: Engine) -> int:
-    """A run with an idle parcel in each county and an abnormal enterprise in county A."""
-    with Session(city) as session:
-        kept = IdentificationRun(
-            profile="ankang-2024",
-            profile_version=1,
-            as_of=dt.date(2025, 12, 31),
-            parameters={},
-            overrides={},
-            fingerprint="f" * 64,
-            started_at=NOW,
-            finished_at=NOW,
-            actor="test",
-            finding_count=3,
-            unjudged=[],
-        )
-        session.add(kept)
-        session.flush()
-        rows = [
-            ("idle/not-started", "idle_land", "parcel", PARCEL_A, 20_000.0, COUNTY_A),
-            ("idle/not-started", "idle_land", "parcel", PARCEL_B, 40_000.0, COUNTY_B),
-            (
-                "ankang/abnormal/1",
-                "abnormal_enterprise",
-                "enterprise",
-                "91330122MA0000000X",
-                30_000.0,
-                COUNTY_A,
-            ),
-        ]
-        for criterion, category, kind, subject, area, county in rows:
-            session.add(
-                Finding(
-                    run_id=kept.id,
-                    criterion=criterion,
-                    category=category,
-                    subject_type=kind,
-                    subject_id=subject,
-                    subject_name=None,
-                    area_m2=area,
-                    county_code=county,
-                    key=False,
-                    evidence='{"idle_days": 400}',
-                    source="003_62d23dbf9dc3e358.txt §二(一)1",
-                )
-            )
-        session.commit()
-        return kept.id
 
 
 def test_the_cockpit_counts_land_and_findings_of_ones_area(

@@ -10,11 +10,11 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from mujun.web import audit, findings, pages, parcel_file, parcels, session
+from mujun.web import audit, findings, pages, parcel_file, parcel_map, parcels, session
 from mujun.web.permissions import RefusedError
 
 ASSETS = Path(str(resources.files("mujun.web") / "assets" / "node_modules"))
-VENDOR = {"echarts": "echarts/dist"}
+VENDOR = {"echarts": "echarts/dist", "maplibre": "maplibre-gl/dist"}
 """The front-end libraries (from the npm registry, ``assets/package-lock.json``) and the folder
 of each that is served: the application works with no network."""
 
@@ -33,6 +33,7 @@ def create_app(engine: Engine) -> FastAPI:
         parcels.router,
         parcel_file.router,
         findings.router,
+        parcel_map.router,
         pages.router,
     ):
         app.include_router(router)

@@ -1,6 +1,7 @@
 """Server-rendered pages (Jinja2), in Simplified Chinese."""
 
 import json
+import os
 from importlib import resources
 from typing import Annotated, Any
 
@@ -18,6 +19,8 @@ from mujun.web.parcels import list_parcels
 from mujun.web.permissions import Action, Role
 
 PAGE = 50
+BASEMAP = "MUJUN_BASEMAP_URL"
+"""An optional raster tile URL (``https://…/{z}/{x}/{y}.png``) drawn under the parcels."""
 TEMPLATES = Jinja2Templates(directory=str(resources.files("mujun.web") / "templates"))
 router = APIRouter(include_in_schema=False)
 
@@ -118,6 +121,15 @@ def parcel_file_page(
     file = get_parcel_file(parcel_id, current, db)
     findings = [{**f, "figures": format_evidence(f["evidence"])} for f in file.findings]
     return _page(request, "parcel_file.html", current, file=file, findings=findings)
+
+
+@router.get("/map", response_class=HTMLResponse)
+def map_page(
+    request: Request, current: Annotated[Current, Depends(gate(Action.READ))]
+) -> HTMLResponse:
+    """挂图作战: parcels coloured by category (MapLibre); works offline, with a base map only
+    when MUJUN_BASEMAP_URL gives a tile URL."""
+    return _page(request, "map.html", current, basemap=os.environ.get(BASEMAP) or None)
 
 
 def _pages(total: int) -> int:

@@ -1,0 +1,63 @@
+"""The map: parcels of one's area within the view, coloured, found by id, offline."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import PARCEL_A, PARCEL_B, sign_in
+
+EVERYWHERE = "118.9,29.7,119.7,29.9"
+Feature = dict[str, Any]
+
+
+def features(client: TestClient, bbox: str = EVERYWHERE, zoom: float = 14) -> list[Feature]:
+    response = client.get("/api/map/parcels", params={"bbox": bbox, "zoom": zoom})
+    assert response.status_code == 200, response.text
+    found: list[Feature] = response.json()["features"]
+    return found
+
+
+def test_the_view_holds_the_parcels_of_ones_area(app_client: TestClient) -> None:
+    sign_in(app_client, "analyst")
+    assert len(features(app_client)) == 6
+    assert len(features(app_client, bbox="119.55,29.7,119.7,29.9")) == 3  # county A only
+    assert features(app_client, bbox="100,20,100.1,20.1") == []
+    sign_in(app_client, "officer")
+    mine = features(app_client)
+    assert {f["properties"]["county_code"] for f in mine} == {"330122"} and len(mine) == 3
+    bbox = app_client.get("/api/map/extent").json()["bbox"]
+    assert bbox[0] >= 119.6
+
+
+def test_a_parcel_is_found_by_id_within_ones_area(app_client: TestClient) -> None:
+    sign_in(app_client, "officer")
+    found = app_client.get(f"/api/map/parcels/{PARCEL_A}").json()
+    assert found["bbox"][0] == pytest.approx(119.61)
+    assert app_client.get(f"/api/map/parcels/{PARCEL_B}").status_code == 403
+    assert app_client.get("/api/map/parcels/NOPE").status_code == 404
+
+
+@pytest.mark.parametrize("bbox", ["1,2,3", "a,b,c,d", "10,10,5,20", "0,0,200,10"])
+def test_a_bad_box_is_a_clear_error(app_client: TestClient, bbox: str) -> None:
+    sign_in(app_client, "analyst")
+    response = app_client.get("/api/map/parcels", params={"bbox": bbox})
+    assert response.status_code == 422 and "bbox" in response.json()["detail"]
+
+
+def test_parcels_are_coloured_by_the_latest_run(app_client: TestClient, run: int) -> None:
+    sign_in(app_client, "analyst")
+    colours = {
+        f["properties"]["parcel_id"]: f["properties"]["category"] for f in features(app_client)
+    }
+    assert colours[PARCEL_A] == "idle_land" and colours[PARCEL_B] == "idle_land"
+    assert sorted(colours.values()).count("none") == 4
+
+
+def test_the_map_page_uses_local_maplibre(app_client: TestClient) -> None:
+    sign_in(app_client, "viewer")
+    page = app_client.get("/map")
+    assert page.status_code == 200 and "挂图作战" in page.text
+    assert '<script src="/assets/maplibre/maplibre-gl.js">' in page.text
+    assert app_client.get("/assets/maplibre/maplibre-gl.js").status_code == 200
+    assert app_client.get("/assets/maplibre/maplibre-gl.css").status_code == 200

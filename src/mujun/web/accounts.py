@@ -69,21 +69,23 @@ def sign_in(session: Session, username: str, password: str) -> SignedIn:
     """Check the password; on the fifth failure in a row, lock the account for a while."""
     now = dt.datetime.now(dt.UTC)
     account = session.scalars(select(Account).where(Account.username == username)).first()
-    refused = SignInError("用户名或密码错误", "wrong user name or password")
-    if account is None:
-        audit.record(
-            session, account=None, username=username, action="sign_in", target="", outcome="failed"
-        )
-        raise refused
-    if account.locked_until is not None and _aware(account.locked_until) > now:
+
+    def noted(outcome: str) -> None:
         audit.record(
             session,
             account=account,
             username=username,
             action="sign_in",
             target="",
-            outcome="locked",
+            outcome=outcome,
         )
+
+    refused = SignInError("用户名或密码错误", "wrong user name or password")
+    if account is None:
+        noted("failed")
+        raise refused
+    if account.locked_until is not None and _aware(account.locked_until) > now:
+        noted("locked")
         raise SignInError(
             "账号因多次密码错误已暂时锁定，请稍后再试",
             "account locked after repeated failures; try again later",
@@ -95,14 +97,7 @@ def sign_in(session: Session, username: str, password: str) -> SignedIn:
         if account.failed_logins >= LOCK_AFTER_FAILURES:
             account.locked_until = now + LOCK_FOR
             account.failed_logins = 0
-        audit.record(
-            session,
-            account=account,
-            username=username,
-            action="sign_in",
-            target="",
-            outcome="failed",
-        )
+        noted("failed")
         raise refused from None
     account.failed_logins = 0
     account.locked_until = None
@@ -116,14 +111,7 @@ def sign_in(session: Session, username: str, password: str) -> SignedIn:
             expires_at=now + SESSION_LASTS,
         )
     )
-    audit.record(
-        session,
-        account=account,
-        username=username,
-        action="sign_in",
-        target="",
-        outcome="signed_in",
-    )
+    noted("signed_in")
     return SignedIn(account=account, token=token, csrf_token=csrf)
 
 

@@ -21,7 +21,7 @@ from mujun.evaluation.listing import (
     write_evaluation_csv,
     write_evaluation_workbook,
 )
-from mujun.evaluation.portrait import EnterpriseNotFoundError, Portrait, portrait
+from mujun.evaluation.portrait import EnterpriseNotFoundError, Portrait, latest_year, portrait
 from mujun.evaluation.rankings import Grouping, rankings
 from mujun.policy.evaluation import GRADES
 from mujun.policy.parameters import ParameterError
@@ -281,8 +281,16 @@ def _signed(value: float | None) -> str:
 def enterprise_command(
     ctx: typer.Context,
     credit_code: Annotated[str, typer.Argument(help="统一社会信用代码")],
-    profile_id: Annotated[str, typer.Option("--profile", help="The evaluation profile.")],
-    year: Annotated[int, typer.Option("--year", help="The year shown.")],
+    profile_id: Annotated[
+        str,
+        typer.Option(
+            "--profile", envvar="MUJUN_EVALUATION_PROFILE", help="The evaluation profile."
+        ),
+    ] = "huangyan-2022",
+    year: Annotated[
+        int | None,
+        typer.Option("--year", help="The year shown (default: the latest with figures)."),
+    ] = None,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """An enterprise's portrait: land, indicators and points, grades over the years, standing
@@ -290,8 +298,11 @@ def enterprise_command(
     s = settings(ctx)
     profile = _evaluation_profile(s, profile_id, [])
     with evaluation_facts(s, profile, output) as (facts, _):
+        shown = year if year is not None else latest_year(facts)
+        if shown is None:
+            fail(s.say("没有年度数据", "No annual figures"))
         try:
-            found = portrait(facts=facts, profile=profile, credit_code=credit_code, year=year)
+            found = portrait(facts=facts, profile=profile, credit_code=credit_code, year=shown)
         except EnterpriseNotFoundError:
             fail(s.say(f"没有企业 {credit_code}", f"No enterprise {credit_code}"))
     if output is OutputFormat.JSON:

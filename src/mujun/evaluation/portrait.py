@@ -52,6 +52,12 @@ class Portrait:
     policy: Policy | None
 
 
+def latest_year(facts: Facts) -> int | None:
+    """The latest year with annual figures."""
+    latest = facts.backend.to_pyarrow(facts["annual_metrics"].year.max()).as_py()
+    return None if latest is None else int(latest)
+
+
 def portrait(*, facts: Facts, profile: Profile, credit_code: str, year: int) -> Portrait:
     enterprise = _enterprise(facts, credit_code)
     evaluations = _evaluations(facts, profile, year)

@@ -3,9 +3,12 @@
 import json
 from pathlib import Path
 
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from mujun.cli.app import app
+from mujun.records.database import open_engine
+from mujun.web.accounts import sign_in
 
 runner = CliRunner()
 
@@ -34,3 +37,18 @@ def test_accounts_add_and_list(tmp_path: Path) -> None:
         env={"MUJUN_PASSWORD": "a long password"},
     )
     assert officer_without_county.exit_code == 1 and "county" in officer_without_county.stderr
+
+
+def test_demo_accounts_are_added_once_and_can_sign_in(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'records.db'}"
+    for _ in range(2):
+        result = runner.invoke(app, ["--db", db, "accounts", "demo"])
+        assert result.exit_code == 0 and "mujun-demo" in result.stdout
+    listed = json.loads(
+        runner.invoke(app, ["--db", db, "accounts", "list", "--format", "json"]).stdout
+    )
+    roles = {a["username"]: (a["role"], a["county"]) for a in listed["accounts"]}
+    assert roles["tonglu"] == ("county_officer", "330122") and len(roles) == 4
+    engine = open_engine(db)
+    with Session(engine) as session:
+        assert sign_in(session, "tonglu", "mujun-demo").account.role == "county_officer"

@@ -64,6 +64,43 @@ def add_account(
     stdout.print(s.say(f"已添加账号 {username}", f"Account {username} added"), markup=False)
 
 
+DEMO_PASSWORD = "mujun-demo"
+DEMO_ACCOUNTS = (
+    ("admin", Role.ADMINISTRATOR, None, "系统管理员"),
+    ("city", Role.CITY_ANALYST, None, "市级分析员"),
+    ("tonglu", Role.COUNTY_OFFICER, "330122", "桐庐县工作人员"),
+    ("viewer", Role.VIEWER, None, "查阅人员"),
+)
+"""The demo city's accounts (:mod:`mujun.demo`'s Tonglu is 330122); for the demo only."""
+
+
+@accounts_app.command("demo")
+def demo_accounts(ctx: typer.Context) -> None:
+    """Add the demo city's accounts (those not there yet) and show how to sign in."""
+    s = settings(ctx)
+    with Session(s.engine()) as session:
+        taken = set(session.scalars(select(Account.username)))
+        for username, role, county, name in DEMO_ACCOUNTS:
+            if username not in taken:
+                create_account(
+                    session,
+                    username=username,
+                    password=DEMO_PASSWORD,
+                    role=role,
+                    display_name=name,
+                    county_code=county,
+                )
+        session.commit()
+    print_table(
+        s.say(f"演示账号（密码均为 {DEMO_PASSWORD}）", f"Demo accounts (password {DEMO_PASSWORD})"),
+        [s.say("用户名", "user"), s.say("角色", "role"), s.say("区县", "county")],
+        [
+            (u, s.say(r.label_zh, r.value), c or s.say("全部", "all"))
+            for u, r, c, _ in DEMO_ACCOUNTS
+        ],
+    )
+
+
 @accounts_app.command("list")
 def list_accounts(ctx: typer.Context, output: FormatOption = OutputFormat.TABLE) -> None:
     """List the accounts."""

@@ -203,6 +203,25 @@ def test_an_evaluation_profile_has_nothing_to_identify(db: str) -> None:
     assert code == 1 and "mujun evaluate" in err
 
 
+def test_a_run_can_be_deleted(db: str) -> None:
+    code, out, _ = mujun(
+        "--db",
+        db,
+        "identify",
+        "--profile",
+        "yuzhou-2021",
+        "--as-of",
+        "2025-12-31",
+        "--format",
+        "json",
+    )
+    run = json.loads(out)["run"]
+    code, out, _ = mujun("--db", db, "runs", "--delete", str(run), "--format", "json")
+    assert code == 0 and run not in {r["run"] for r in json.loads(out)["runs"]}
+    code, _, err = mujun("--db", db, "runs", "--delete", str(run))
+    assert code == 1 and str(run) in err
+
+
 def test_diff_of_an_unknown_run_fails(db: str) -> None:
     code, _, err = mujun("--db", db, "diff", "9999", "9998")
     assert code == 1 and "9999" in err

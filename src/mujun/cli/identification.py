@@ -21,6 +21,7 @@ from mujun.identification.listing import (
 from mujun.identification.runs import (
     RunDifference,
     RunNotFoundError,
+    delete_run,
     diff_runs,
     get_run,
     list_runs,
@@ -214,10 +215,18 @@ def _findings_document(findings: pa.Table) -> list[dict[str, Any]]:
 def runs_command(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option(help="How many of the latest runs.")] = 50,
+    delete: Annotated[
+        int | None, typer.Option(help="Delete this run and its findings first.")
+    ] = None,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """List the kept identification runs, the latest first (认定批次)."""
     s = settings(ctx)
+    if delete is not None:
+        try:
+            delete_run(s.engine(), delete)
+        except RunNotFoundError as error:
+            fail(s.say(f"没有认定批次 {error.run_id}", str(error)))
     runs = list_runs(s.engine(), limit=limit)
     documents: list[dict[str, Any]] = [
         {

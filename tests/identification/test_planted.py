@@ -96,3 +96,20 @@ def test_tonglu_other_reads_grade_d_from_the_evaluation(demo_facts: Facts) -> No
         assert e["grade"] == grades.get(e["credit_code"])
         assert e["grade"] == "D" or e["compliance_kinds"]
         assert (e["evaluation"], e["evaluation_year"]) == ("huangyan-2022", DEMO_AS_OF.year)
+
+
+def test_what_counts_as_the_same_industry_is_a_parameter(demo_facts: Facts) -> None:
+    """rules.md: the GB/T 4754 division by default (C34); a profile may compare classes."""
+    published = _run(demo_facts, "ankang-2024", DEMO_AS_OF)
+    by_class = identify(
+        facts=demo_facts,
+        profile=load_profile("ankang-2024").with_overrides({"per_mu.same_industry": "class"}),
+        as_of=DEMO_AS_OF,
+    )
+    for run, length in ((published, 3), (by_class, 5)):
+        codes = {
+            json.loads(f["evidence"])["industry_division"]
+            for f in run.findings.to_pylist()
+            if f["criterion"] == "ankang/low/5"
+        } - {None}
+        assert codes and {len(code) for code in codes} == {length}

@@ -75,9 +75,18 @@ def counties(facts: Facts) -> ir.Table:
     return walk.select("code", "county_code")
 
 
+INDUSTRY_LEVELS = {"section": 1, "division": 3, "group": 4, "class": 5}
+"""GB/T 4754 levels by the length of their code: C, C34, C348, C3489."""
+
+
+def industry_at(industry_code: ir.StringValue, level: str) -> ir.StringValue:
+    """The industry code cut to a GB/T 4754 level (``division``: C34 for C3489)."""
+    return industry_code.substr(0, INDUSTRY_LEVELS[level])
+
+
 def division(industry_code: ir.StringValue) -> ir.StringValue:
     """The GB/T 4754 division: the letter and first two digits (C34 for C3489)."""
-    return industry_code.substr(0, 3)
+    return industry_at(industry_code, "division")
 
 
 def per_mu(amount: ir.NumericValue, land_m2: ir.NumericValue) -> ir.FloatingValue:

@@ -132,7 +132,7 @@ _FIGURES: dict[str, Figure] = {
     "county_name": Figure("所在县（市、区）", "County"),
     "park_code": Figure("所在园区代码", "Park code"),
     "industry_code": Figure("行业代码", "Industry code"),
-    "industry_division": Figure("行业大类", "Industry division"),
+    "industry_division": Figure("同行业代码", "Same-industry code"),
     "year": Figure("年度", "Year"),
     "above_scale": Figure("规上企业", "Above scale"),
     # land and its supply

@@ -5,13 +5,20 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from mujun.analytics.land import AverageMethod, enterprise_land, holdings
+from mujun.analytics.land import AverageMethod, enterprise_land, holdings, industry_at
 from mujun.analytics.logic import open_on, recent_years
 from mujun.analytics.tables import attach
 from mujun.identification.judgement import Context
 
 NO_KEY = ibis.null("boolean")
 AVERAGE = "per_mu.average"
+SAME_INDUSTRY = "per_mu.same_industry"
+
+
+def same_industry(ctx: Context, industry_code: ir.StringValue) -> ir.StringValue:
+    """The code two enterprises share when they are "in the same industry" (rules.md: the
+    GB/T 4754 division by default; a parameter)."""
+    return industry_at(industry_code, ctx.parameters.text(SAME_INDUSTRY))
 
 
 def average_method(ctx: Context) -> AverageMethod:

@@ -3,10 +3,16 @@
 import ibis
 import ibis.expr.types as ir
 
-from mujun.analytics.land import below_average, division, group_averages
+from mujun.analytics.land import below_average, group_averages
 from mujun.analytics.logic import below_share, the_year, years_after
 from mujun.analytics.tables import attach
-from mujun.identification.formulas.subjects import AVERAGE, NO_KEY, average_method
+from mujun.identification.formulas.subjects import (
+    AVERAGE,
+    NO_KEY,
+    SAME_INDUSTRY,
+    average_method,
+    same_industry,
+)
 from mujun.identification.judgement import Context, Judgement, formula
 from mujun.policy.profiles import SubjectType
 
@@ -105,14 +111,14 @@ def _factory_intensities(ctx: Context) -> ir.Table:
     share = t.floor_area_m2 / t.owner_floor_m2
     return t.mutate(
         year=ibis.literal(year),
-        industry_division=division(t.industry_code),
+        industry_division=same_industry(ctx, t.industry_code),
         investment_amount=t.investment_yuan,
         output_amount=t.output_yuan * share,
         tax_amount=t.tax_yuan * share,
     )
 
 
-@formula("ankang/building/2", parameters=("ankang.building2.share", AVERAGE))
+@formula("ankang/building/2", parameters=("ankang.building2.share", AVERAGE, SAME_INDUSTRY))
 def low_efficiency_factory(ctx: Context) -> Judgement:
     """Investment, output or tax per m² of floor < 50 % of the park's same-industry average."""
     share = ctx.parameters.number("ankang.building2.share")

@@ -9,7 +9,6 @@ from mujun.analytics.land import (
     at_least_mu,
     below_average,
     counties,
-    division,
     group_averages,
     per_mu,
 )
@@ -24,12 +23,14 @@ from mujun.identification.formulas.idle import idle_parcels
 from mujun.identification.formulas.subjects import (
     AVERAGE,
     NO_KEY,
+    SAME_INDUSTRY,
     average_method,
     enterprise_years,
     land_contract,
     land_of_enterprises,
     latest_construction,
     on_held_parcels,
+    same_industry,
     with_compliance,
 )
 from mujun.identification.judgement import Context, Judgement, formula
@@ -139,7 +140,7 @@ def _low_5_enterprises(ctx: Context) -> ir.Table:
     tax = annual.filter(annual.year == year).select("credit_code", "tax_yuan")
     t = attach(attach(e, land_of_enterprises(ctx), "credit_code"), tax, "credit_code")
     t = attach_by(t, counties(ctx.facts), "jurisdiction_code", "code")
-    t = t.mutate(industry_division=division(t.industry_code))
+    t = t.mutate(industry_division=same_industry(ctx, t.industry_code))
     cohort = t.filter(t.above_scale == True)  # noqa: E712 (an Ibis expression)
     method = average_method(ctx)
     averages = {"park": ["park_code", "industry_division"], "county": ["county_code"]}
@@ -179,7 +180,13 @@ def _low_5_enterprises(ctx: Context) -> ir.Table:
 
 @formula(
     "ankang/low/5",
-    parameters=("ankang.low5.share", "ankang.low5.key_share", "ankang.low5.key_area_mu", AVERAGE),
+    parameters=(
+        "ankang.low5.share",
+        "ankang.low5.key_share",
+        "ankang.low5.key_area_mu",
+        AVERAGE,
+        SAME_INDUSTRY,
+    ),
 )
 def low_5(ctx: Context) -> Judgement:
     """Per-mu tax of the year < 50 % of the park's same-industry above-scale average; key when

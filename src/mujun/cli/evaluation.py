@@ -10,8 +10,8 @@ from typing import Annotated, Any
 import typer
 
 from mujun.analytics.facts import Facts, load_facts
-from mujun.cli.context import Settings, assignment, fail, settings, stdout
-from mujun.cli.profiles import named_profile
+from mujun.cli.context import Settings, fail, settings, stdout
+from mujun.cli.profiles import list_file, named_profile, what_if_profile
 from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table, progress_bar
 from mujun.evaluation.engine import Evaluation, EvaluationError, evaluate
 from mujun.evaluation.indicators import INDICATORS
@@ -25,7 +25,7 @@ from mujun.evaluation.portrait import EnterpriseNotFoundError, Portrait, latest_
 from mujun.evaluation.rankings import Grouping, rankings
 from mujun.policy.evaluation import GRADES
 from mujun.policy.parameters import ParameterError
-from mujun.policy.profiles import Profile, ProfileError
+from mujun.policy.profiles import Profile
 from mujun.progress import Progress, phase
 from mujun.units import m2_to_mu
 
@@ -56,8 +56,7 @@ def evaluate_command(
     """Grade enterprises A/B/C/D by the per-mu comprehensive evaluation of a year (综合评价)."""
     s = settings(ctx)
     profile = _evaluation_profile(s, profile_id, what_if or [])
-    if out is not None and out.suffix.lower() not in {".xlsx", ".csv"}:
-        fail(s.say(f"--out 须为 .xlsx 或 .csv：{out}", f"--out must end in .xlsx or .csv: {out}"))
+    out = list_file(s, out)
     with evaluation_facts(s, profile, output) as (facts, progress):
         result = evaluate(facts=facts, profile=profile, year=year, on_progress=progress)
     if out is not None:
@@ -95,12 +94,7 @@ def evaluation_facts(
 
 
 def _evaluation_profile(s: Settings, profile_id: str, what_if: list[str]) -> Profile:
-    profile = named_profile(s, profile_id)
-    try:
-        if what_if:
-            profile = profile.with_overrides(dict(assignment(s, item) for item in what_if))
-    except ProfileError as error:
-        fail(str(error))
+    profile = what_if_profile(s, named_profile(s, profile_id), what_if)
     if profile.evaluation is None:
         fail(
             s.say(

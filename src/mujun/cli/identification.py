@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import pyarrow as pa
 import typer
 
-from mujun.cli.context import Settings, assignment, fail, settings, stdout
-from mujun.cli.profiles import category_label, named_profile
+from mujun.cli.context import Settings, fail, settings, stdout
+from mujun.cli.profiles import category_label, list_file, named_profile, what_if_profile
 from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table, progress_bar
 from mujun.identification.evidence import evidence_label, format_evidence
 from mujun.identification.listing import (
@@ -28,7 +28,6 @@ from mujun.identification.runs import (
 )
 from mujun.identification.service import KeptRun, identify_and_keep
 from mujun.policy.parameters import ParameterError
-from mujun.policy.profiles import ProfileError
 from mujun.records.changes import current_actor
 
 
@@ -77,13 +76,8 @@ def identify_command(
                 f"{profile_id} has no identification rules (it is an evaluation: mujun evaluate)",
             )
         )
-    if what_if:
-        try:
-            profile = profile.with_overrides(dict(assignment(s, item) for item in what_if))
-        except ProfileError as error:
-            fail(str(error))
-    if out is not None and out.suffix.lower() not in {".xlsx", ".csv"}:
-        fail(s.say(f"--out 须为 .xlsx 或 .csv：{out}", f"--out must end in .xlsx or .csv: {out}"))
+    profile = what_if_profile(s, profile, what_if or [])
+    out = list_file(s, out)
     try:
         profile.values(day).in_force()
     except ParameterError as error:

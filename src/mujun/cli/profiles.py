@@ -2,11 +2,12 @@
 sources (政策配置)."""
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from mujun.cli.context import Settings, fail, settings, stdout
+from mujun.cli.context import Settings, assignment, fail, settings, stdout
 from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table
 from mujun.evaluation.indicators import INDICATORS
 from mujun.identification.engine import rule_parameters
@@ -225,3 +226,20 @@ def named_profile(s: Settings, profile_id: str) -> Profile:
         return load_profile(profile_id)
     except ProfileError as error:
         fail(s.say(f"配置错误：{error}", str(error)))
+
+
+def what_if_profile(s: Settings, profile: Profile, what_if: list[str]) -> Profile:
+    """``profile`` with the ``--set NAME=VALUE`` parameters of one run, or fail."""
+    if not what_if:
+        return profile
+    try:
+        return profile.with_overrides(dict(assignment(s, item) for item in what_if))
+    except ProfileError as error:
+        fail(str(error))
+
+
+def list_file(s: Settings, out: Path | None) -> Path | None:
+    """``--out``: an .xlsx or .csv file, or fail before any work is done."""
+    if out is not None and out.suffix.lower() not in {".xlsx", ".csv"}:
+        fail(s.say(f"--out 须为 .xlsx 或 .csv：{out}", f"--out must end in .xlsx or .csv: {out}"))
+    return out

@@ -16,7 +16,12 @@ from mujun.web.app import create_app
 from mujun.web.dependencies import signed_in
 from tests.web.conftest import ACCOUNTS, COUNTY_A, COUNTY_B, PARCEL_A, PARCEL_B, sign_in
 
-PUBLIC = {("POST", "/api/session"), ("GET", "/login"), ("POST", "/login")}
+PUBLIC = {
+    ("POST", "/api/session"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/language/{lang}"),
+}
 # (method, path, expected status for [in scope, out of scope]) per role.
 READS = {
     "admin": (200, 200),

@@ -10,7 +10,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from mujun.web import audit, findings, pages, parcel_file, parcel_map, parcels, session
+from mujun.web import audit, findings, language, pages, parcel_file, parcel_map, parcels, session
+from mujun.web.language import in_language
 from mujun.web.permissions import RefusedError
 
 ASSETS = Path(str(resources.files("mujun.web") / "assets" / "node_modules"))
@@ -30,6 +31,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.state.engine = engine
     for router in (
         session.router,
+        language.router,
         parcels.router,
         parcel_file.router,
         findings.router,
@@ -57,7 +59,12 @@ def create_app(engine: Engine) -> FastAPI:
             db.commit()
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": f"{error.zh} / {error.en}"}, status_code=403)
-        return pages.render(request, "refused.html", status_code=403, reason=error.zh)
+        return pages.render(
+            request,
+            "refused.html",
+            status_code=403,
+            reason=in_language(request, error.zh, error.en),
+        )
 
     @app.exception_handler(HTTPException)
     def unauthorised_page(request: Request, error: HTTPException) -> Response:

@@ -14,6 +14,7 @@ from mujun.policy.profiles import Category
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import Current, Database, gate
 from mujun.web.findings import cockpit, list_findings
+from mujun.web.language import in_language, template_globals
 from mujun.web.parcel_file import get_parcel_file
 from mujun.web.parcels import list_parcels
 from mujun.web.permissions import Action, Role
@@ -22,6 +23,7 @@ PAGE = 50
 BASEMAP = "MUJUN_BASEMAP_URL"
 """An optional raster tile URL (``https://…/{z}/{x}/{y}.png``) drawn under the parcels."""
 TEMPLATES = Jinja2Templates(directory=str(resources.files("mujun.web") / "templates"))
+TEMPLATES.env.globals.update(template_globals())
 router = APIRouter(include_in_schema=False)
 
 
@@ -31,11 +33,12 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
 def _page(request: Request, template: str, current: Current, **context: Any) -> HTMLResponse:
     """A page with the header every signed-in page has."""
+    role = Role(current.account.role)
     return render(
         request,
         template,
         account=current.account,
-        role_zh=Role(current.account.role).label_zh,
+        role_label=in_language(request, role.label_zh, role.label_en),
         csrf_token=current.session.csrf_token,
         **context,
     )

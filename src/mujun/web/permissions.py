@@ -25,6 +25,10 @@ class Role(StrEnum):
     def label_zh(self) -> str:
         return _ROLE_ZH[self]
 
+    @property
+    def label_en(self) -> str:
+        return self.value.replace("_", " ")
+
 
 _ROLE_ZH = {
     Role.ADMINISTRATOR: "系统管理员",

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from mujun.records.accounts import Account, WebSession
 from mujun.web.accounts import SESSION_LASTS, SignInError, sign_in, sign_out
 from mujun.web.dependencies import SESSION_COOKIE, Database, signed_in
+from mujun.web.language import in_language
 from mujun.web.pages import render
 from mujun.web.permissions import Role
 
@@ -77,7 +78,9 @@ def login_form(
         done = sign_in(db, username, password)
     except SignInError as error:
         db.commit()
-        return render(request, "login.html", status_code=401, error=error.zh)
+        return render(
+            request, "login.html", status_code=401, error=in_language(request, error.zh, error.en)
+        )
     redirect = RedirectResponse("/", status_code=303)
     _set_cookie(redirect, done.token)
     return redirect

@@ -5,6 +5,8 @@ from mujun.records.base import Base, table_of
 from mujun.records.buildings import Building
 from mujun.records.changes import Change, DataImport
 from mujun.records.enterprises import Enterprise
+from mujun.records.evaluations import EvaluationRun, ExcludedEnterprise, Grade
+from mujun.records.jobs import Job
 from mujun.records.jurisdictions import Jurisdiction
 from mujun.records.land import Construction, LandApproval, LandContract, LandOccupancy, Parcel
 from mujun.records.metrics import AnnualMetric, MonthlyMetric
@@ -39,8 +41,12 @@ __all__ = [
     "Construction",
     "DataImport",
     "Enterprise",
+    "EvaluationRun",
+    "ExcludedEnterprise",
     "Finding",
+    "Grade",
     "IdentificationRun",
+    "Job",
     "Jurisdiction",
     "LandApproval",
     "LandContract",

@@ -53,7 +53,7 @@ class Change(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
-UNLOGGED_TABLES = frozenset({"change_log", "imports", "audit_log", "web_sessions"})
+UNLOGGED_TABLES = frozenset({"change_log", "imports", "audit_log", "web_sessions", "jobs"})
 
 
 def current_actor() -> str:

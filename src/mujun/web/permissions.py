@@ -42,18 +42,23 @@ _ROLE_ZH = {
 class Action(StrEnum):
     READ = "read"
     """See records, findings, grades, counts, charts, exports and map tiles."""
+    RUN = "run"
+    """Start identification and evaluation runs."""
+    IMPORT = "import"
+    """Import data: an administrator every table, a data provider its department's."""
     ADMINISTER = "administer"
     """Manage accounts."""
 
 
 ALLOWED: Mapping[Role, frozenset[Action]] = {
     Role.ADMINISTRATOR: frozenset(Action),
-    Role.CITY_ANALYST: frozenset({Action.READ}),
+    Role.CITY_ANALYST: frozenset({Action.READ, Action.RUN}),
     Role.COUNTY_OFFICER: frozenset({Action.READ}),
-    Role.DATA_PROVIDER: frozenset(),
+    Role.DATA_PROVIDER: frozenset({Action.IMPORT}),
     Role.VIEWER: frozenset({Action.READ}),
 }
-"""What each role may do. A data provider's imports come with the import page."""
+"""What each role may do. Runs are computed over the whole city, so a county officer reads
+them but does not start them."""
 
 
 class RefusedError(Exception):

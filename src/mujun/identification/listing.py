@@ -132,16 +132,6 @@ _SUMMARY_LAYOUT = (
     ("decimal", 14),
 )
 _UNJUDGED_LAYOUT = (("text", 14), ("text", 22), ("wrap", 36), ("wrap", 50), ("whole", 10))
-_CATEGORY_EN = {
-    Category.IDLE_LAND: "Idle land",
-    Category.LOW_EFFICIENCY_LAND: "Low-efficiency land",
-    Category.NON_INDUSTRIAL_USE: "Industrial land in non-industrial use",
-    Category.IDLE_BUILDING: "Idle factory or building",
-    Category.LOW_EFFICIENCY_BUILDING: "Low-efficiency factory",
-    Category.ABNORMAL_ENTERPRISE: "Abnormal above-scale enterprise",
-    Category.APPROVED_NOT_SUPPLIED: "Approved, not supplied",
-    Category.SUPERVISED_RESOURCE: "Resource supervision database",
-}
 _CATEGORY_ORDER = pa.array([category.value for category in Category])
 _HEADINGS: Mapping[Language, Mapping[str, str]] = {
     "zh": {"list": "认定清单", "summary": "认定汇总", "unjudged": "无法判定情况"},
@@ -315,7 +305,7 @@ def _figures(finding: Mapping[str, Any]) -> dict[str, Any]:
 
 def _category(category: Category, key: bool, lang: Language) -> str:
     """The category's label, marked when the finding is 重点."""
-    label: str = category.label_zh if lang == "zh" else _CATEGORY_EN[category]
+    label: str = category.label_zh if lang == "zh" else category.label_en
     marker = ("（重点）" if lang == "zh" else " (key)") if key else ""
     return label + marker
 

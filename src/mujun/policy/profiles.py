@@ -37,6 +37,10 @@ class Category(StrEnum):
     def label_zh(self) -> str:
         return _CATEGORY_ZH[self]
 
+    @property
+    def label_en(self) -> str:
+        return _CATEGORY_EN[self]
+
 
 _CATEGORY_ZH = {
     Category.IDLE_LAND: "闲置土地",
@@ -47,6 +51,16 @@ _CATEGORY_ZH = {
     Category.ABNORMAL_ENTERPRISE: "非正常规上企业",
     Category.APPROVED_NOT_SUPPLIED: "批而未供",
     Category.SUPERVISED_RESOURCE: "资源监管库",
+}
+_CATEGORY_EN = {
+    Category.IDLE_LAND: "Idle land",
+    Category.LOW_EFFICIENCY_LAND: "Low-efficiency land",
+    Category.NON_INDUSTRIAL_USE: "Industrial land in non-industrial use",
+    Category.IDLE_BUILDING: "Idle factory or building",
+    Category.LOW_EFFICIENCY_BUILDING: "Low-efficiency factory",
+    Category.ABNORMAL_ENTERPRISE: "Abnormal above-scale enterprise",
+    Category.APPROVED_NOT_SUPPLIED: "Approved, not supplied",
+    Category.SUPERVISED_RESOURCE: "Resource supervision database",
 }
 
 

@@ -13,6 +13,7 @@ from mujun.records import Finding, IdentificationRun, Jurisdiction, Parcel
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import Current, Database, gate
 from mujun.web.geography import codes_in
+from mujun.web.listing import Column, SortParam, sorted_by
 from mujun.web.permissions import Action, Scope
 
 router = APIRouter(prefix="/api", tags=["findings"])
@@ -33,6 +34,20 @@ class FindingRow(BaseModel):
     key: bool
     evidence: str
     source: str
+
+
+FINDING_COLUMNS = (
+    Column("criterion", "规则", "Rule", Finding.criterion),
+    Column("category", "类别", "Category", Finding.category),
+    Column("subject_id", "对象", "Subject", Finding.subject_id),
+    Column("subject_name", "名称", "Name", Finding.subject_name),
+    Column("county_code", "区县", "County", Finding.county_code),
+    Column("area_mu", "面积(亩)", "Area (mu)", Finding.area_m2, number="{:,.2f}"),
+    Column("key", "重点", "Key", Finding.key),
+    Column("figures", "关键数据", "Key figures"),
+    Column("source", "依据", "Basis"),
+)
+"""The columns of the findings list, on screen and in its export."""
 
 
 class FindingPage(BaseModel):
@@ -83,8 +98,10 @@ def list_findings(
     county: Annotated[str | None, Query(max_length=32)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    sort: SortParam = None,
 ) -> FindingPage:
-    """A run's findings in the account's area; a county outside it is refused."""
+    """A run's findings in the account's area; a county outside it is refused. Sorted by
+    ``sort`` (a key of :data:`FINDING_COLUMNS`), then by rule and subject."""
     if county is not None:
         current.scope.require(county, f"区县 {county}")
     kept = chosen_run(db, run)
@@ -95,7 +112,8 @@ def list_findings(
         query = query.where(Finding.category == category.value)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(
-        query.order_by(Finding.criterion, Finding.subject_type, Finding.subject_id)
+        sorted_by(query, FINDING_COLUMNS, sort)
+        .order_by(Finding.criterion, Finding.subject_type, Finding.subject_id)
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()

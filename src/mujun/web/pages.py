@@ -6,17 +6,18 @@ from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from mujun.identification.evidence import format_evidence
 from mujun.policy.profiles import Category
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import Current, Database, gate
-from mujun.web.findings import cockpit, list_findings
+from mujun.web.findings import FINDING_COLUMNS, cockpit, list_findings
 from mujun.web.language import in_language, template_globals
+from mujun.web.listing import ExportParam, SortParam, export_response
 from mujun.web.parcel_file import get_parcel_file
-from mujun.web.parcels import list_parcels
+from mujun.web.parcels import PARCEL_COLUMNS, list_parcels
 from mujun.web.permissions import Action, Role
 
 PAGE = 50
@@ -52,14 +53,24 @@ def parcels_page(
     county: Annotated[str | None, Query(max_length=32)] = None,
     q: Annotated[str | None, Query(max_length=64)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> HTMLResponse:
-    """宗地清单: the parcels of the account's area, fifty a page."""
-    listed = list_parcels(current, db, county=county, q=q, page=page, page_size=PAGE)
+    sort: SortParam = None,
+    export: ExportParam = None,
+) -> Response:
+    """宗地清单: the parcels of the account's area, fifty a page, sortable; the page on screen
+    as .xlsx with ``export=xlsx``."""
+    listed = list_parcels(current, db, county=county, q=q, page=page, page_size=PAGE, sort=sort)
+    rows = [item.model_dump() for item in listed.items]
+    if export:
+        title = in_language(request, "宗地清单", "Parcels")
+        return export_response(request, _titled(request, title, page), PARCEL_COLUMNS, rows)
     return _page(
         request,
         "parcels.html",
         current,
         listed=listed,
+        rows=rows,
+        columns=PARCEL_COLUMNS,
+        sort=sort or "",
         pages=_pages(listed.total),
         county=county or "",
         q=q or "",
@@ -87,27 +98,48 @@ def findings_page(
     category: Annotated[Category | None, Query()] = None,
     county: Annotated[str | None, Query(max_length=32)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> HTMLResponse:
-    """认定结果: a run's findings, fifty a page, with their figures in words."""
+    sort: SortParam = None,
+    export: ExportParam = None,
+) -> Response:
+    """认定结果: a run's findings, fifty a page, sortable, with their figures in words; the
+    page on screen as .xlsx with ``export=xlsx``."""
     listed = list_findings(
-        current, db, run=run, category=category, county=county, page=page, page_size=PAGE
+        current,
+        db,
+        run=run,
+        category=category,
+        county=county,
+        page=page,
+        page_size=PAGE,
+        sort=sort,
     )
     rows = [
         {
             **item.model_dump(),
-            "area_mu": "" if item.area_m2 is None else f"{m2_to_mu(item.area_m2):,.2f}",
+            "category": in_language(
+                request, Category(item.category).label_zh, Category(item.category).label_en
+            ),
+            "area_mu": None if item.area_m2 is None else m2_to_mu(item.area_m2),
+            "key": in_language(request, "是", "yes") if item.key else "",
             "figures": format_evidence(json.loads(item.evidence)),
         }
         for item in listed.items
     ]
+    if export:
+        title = in_language(
+            request, f"认定结果（批次 {listed.run}）", f"Findings (run {listed.run})"
+        )
+        return export_response(request, _titled(request, title, page), FINDING_COLUMNS, rows)
     return _page(
         request,
         "findings.html",
         current,
         listed=listed,
         rows=rows,
+        columns=FINDING_COLUMNS,
+        sort=sort or "",
         pages=_pages(listed.total),
-        categories=[(c.value, c.label_zh) for c in Category],
+        categories=[(c.value, in_language(request, c.label_zh, c.label_en)) for c in Category],
         category="" if category is None else category.value,
         county=county or "",
     )
@@ -133,6 +165,10 @@ def map_page(
     """挂图作战: parcels coloured by category (MapLibre); works offline, with a base map only
     when MUJUN_BASEMAP_URL gives a tile URL."""
     return _page(request, "map.html", current, basemap=os.environ.get(BASEMAP) or None)
+
+
+def _titled(request: Request, title: str, page: int) -> str:
+    return title + in_language(request, f"（第 {page} 页）", f" (page {page})")
 
 
 def _pages(total: int) -> int:

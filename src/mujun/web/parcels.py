@@ -10,6 +10,7 @@ from mujun.records import Enterprise, Parcel
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import Current, Database, gate
 from mujun.web.geography import codes_in, county_of_each
+from mujun.web.listing import Column, SortParam, sorted_by
 from mujun.web.permissions import Action
 
 router = APIRouter(prefix="/api/parcels", tags=["parcels"])
@@ -29,6 +30,18 @@ class ParcelSummary(BaseModel):
     holder_name: str | None
 
 
+PARCEL_COLUMNS = (
+    Column("parcel_id", "宗地号", "Parcel", Parcel.parcel_id),
+    Column("area_mu", "面积(亩)", "Area (mu)", Parcel.area_m2, number="{:,.2f}"),
+    Column("county_code", "区县", "County"),
+    Column("park_code", "园区", "Park", Parcel.park_code),
+    Column("land_use", "规划用途", "Planned use", Parcel.land_use),
+    Column("actual_use", "实际用途", "Actual use", Parcel.actual_use),
+    Column("holder_name", "使用权人", "Holder", Enterprise.name),
+)
+"""The columns of the parcel list, on screen and in its export."""
+
+
 class ParcelPage(BaseModel):
     total: int
     page: int
@@ -44,8 +57,10 @@ def list_parcels(
     q: Annotated[str | None, Query(max_length=64, description="宗地号开头")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    sort: SortParam = None,
 ) -> ParcelPage:
-    """Parcels in the account's area, by parcel id; a county outside it is refused."""
+    """Parcels in the account's area, sorted by ``sort`` (a key of :data:`PARCEL_COLUMNS`),
+    then by parcel id; a county outside the area is refused."""
     if county is not None:
         current.scope.require(county, f"区县 {county}")
     counties = current.scope.counties if county is None else frozenset({county})
@@ -58,7 +73,10 @@ def list_parcels(
         query = query.where(Parcel.parcel_id.startswith(q, autoescape=True))
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.execute(
-        query.order_by(Parcel.parcel_id).offset((page - 1) * page_size).limit(page_size)
+        sorted_by(query, PARCEL_COLUMNS, sort)
+        .order_by(Parcel.parcel_id)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
     ).all()
     county_of = county_of_each(db)
     items = [_summary(parcel, name, county_of) for parcel, name in rows]

@@ -1,0 +1,120 @@
+"""What every list page shares: its columns, sorting by a column header, and the .xlsx export
+of exactly the rows on screen.
+
+A list declares its :class:`Column` s once; the same declaration names the sort keys a request
+may ask for (``?sort=area_mu`` ascending, ``?sort=-area_mu`` descending), the headers of the
+table on screen (``listing.html``'s macros) and the headers and number formats of the export
+(``?export=xlsx``: the same filters, sort and page, as a titled bureau list).
+"""
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import quote
+
+from fastapi import HTTPException, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import Select, SQLColumnExpression
+from xlsxwriter import Workbook
+
+from mujun.interchange.workbooks.lists import Cell, ListColumn, ListStyles, write_titled_table
+from mujun.interchange.workbooks.styles import Formats
+from mujun.web.language import language_of
+
+SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+SortParam = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        pattern=r"^-?[a-z_]+$",
+        description="排序列；前加 - 为降序 / column to sort by, - for descending",
+    ),
+]
+ExportParam = Annotated[
+    Literal["xlsx"] | None,
+    Query(description="xlsx：导出本页所见 / the rows on screen as a workbook"),
+]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a list: its key in each row, its header in both languages, the SQL it
+    sorts by (None: not sortable) and, for a number, its format (``"{:,.2f}"``)."""
+
+    key: str
+    zh: str
+    en: str
+    order_by: SQLColumnExpression[Any] | None = None
+    number: str | None = None
+
+    def header(self, request: Request) -> str:
+        return self.zh if language_of(request) == "zh" else self.en
+
+    def shown(self, row: Mapping[str, Any]) -> str:
+        """The cell as the page shows it."""
+        value = row.get(self.key)
+        if value is None:
+            return ""
+        return self.number.format(value) if self.number else str(value)
+
+
+def sorted_by(query: SelectT, columns: Sequence[Column], sort: str | None) -> SelectT:
+    """``query`` ordered by the column ``sort`` names (``-`` first: descending), nulls last;
+    unchanged without one. A key that is not a sortable column is refused (422)."""
+    if sort is None:
+        return query
+    key = sort.removeprefix("-")
+    column = next((c for c in columns if c.key == key and c.order_by is not None), None)
+    if column is None or column.order_by is None:
+        sortable = ", ".join(c.key for c in columns if c.order_by is not None)
+        raise HTTPException(
+            status_code=422,
+            detail=f"不能按 {key} 排序，可用：{sortable} / cannot sort by {key}; use {sortable}",
+        )
+    direction = column.order_by.desc() if sort.startswith("-") else column.order_by.asc()
+    return query.order_by(direction.nulls_last())
+
+
+def export_response(
+    request: Request,
+    title: str,
+    columns: Sequence[Column],
+    rows: Sequence[Mapping[str, Any]],
+) -> Response:
+    """The rows on screen as a workbook: ``title`` over them, the columns' headers in the
+    request's language, numbers as numbers. The file is named after the title."""
+    lang = language_of(request)
+    buffer = io.BytesIO()
+    book = Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet(title[:31])
+    write_titled_table(
+        sheet,
+        ListStyles(book, Formats(book)),
+        title=title,
+        columns=[_list_column(column, column.header(request)) for column in columns],
+        rows=([_cell(column, row) for column in columns] for row in rows),
+        lang=lang,
+    )
+    book.close()
+    name = quote(f"{title}.xlsx")
+    return Response(
+        buffer.getvalue(),
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+    )
+
+
+def _list_column(column: Column, header: str) -> ListColumn:
+    if column.number is None:
+        return ListColumn(header, "text", 40)
+    return ListColumn(header, "decimal" if "." in column.number else "whole", 16)
+
+
+def _cell(column: Column, row: Mapping[str, Any]) -> Cell:
+    value = row.get(column.key)
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return str(value)

@@ -4,8 +4,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
-from tests.web.conftest import PARCEL_A, PARCEL_B, sign_in
+from mujun.records import Enterprise, EvaluationRun, Grade, Parcel
+from tests.web.conftest import NOW, PARCEL_A, PARCEL_B, sign_in
 
 EVERYWHERE = "118.9,29.7,119.7,29.9"
 Feature = dict[str, Any]
@@ -61,3 +64,72 @@ def test_the_map_page_uses_local_maplibre(app_client: TestClient) -> None:
     assert '<script src="/assets/maplibre/maplibre-gl.js">' in page.text
     assert app_client.get("/assets/maplibre/maplibre-gl.js").status_code == 200
     assert app_client.get("/assets/maplibre/maplibre-gl.css").status_code == 200
+
+
+def test_parcels_are_found_by_id_or_holder_name_within_ones_area(
+    app_client: TestClient, city: Engine
+) -> None:
+    with Session(city) as session:
+        for parcel_id, code, name in (
+            (PARCEL_A, "91330122MA0000000X", "桐庐精密机械有限公司"),
+            (PARCEL_B, "91330127MA0000000X", "淳安精密机械有限公司"),
+        ):
+            session.add(Enterprise(credit_code=code, name=name))
+            session.flush()
+            session.get_one(Parcel, parcel_id).holder_credit_code = code
+        session.commit()
+    sign_in(app_client, "analyst")
+    by_name = app_client.get("/api/map/search", params={"q": "精密机械"}).json()
+    assert [hit["parcel_id"] for hit in by_name] == [PARCEL_A, PARCEL_B]
+    assert by_name[0]["holder_name"] == "桐庐精密机械有限公司"
+    assert by_name[0]["bbox"][0] == pytest.approx(119.61)
+    by_id = app_client.get("/api/map/search", params={"q": PARCEL_B[:12]}).json()
+    assert {hit["parcel_id"] for hit in by_id} == {PARCEL_B[:-1] + str(i) for i in (1, 2, 3)}
+    sign_in(app_client, "officer")
+    mine = app_client.get("/api/map/search", params={"q": "精密机械"}).json()
+    assert [hit["parcel_id"] for hit in mine] == [PARCEL_A]
+    assert app_client.get("/api/map/search", params={"q": ""}).status_code == 422
+
+
+def test_parcels_are_coloured_by_their_holders_latest_grade(
+    app_client: TestClient, city: Engine
+) -> None:
+    code = "91330122MA0000000X"
+    with Session(city) as session:
+        session.add(Enterprise(credit_code=code, name="桐庐精密机械有限公司"))
+        session.flush()
+        session.get_one(Parcel, PARCEL_A).holder_credit_code = code
+        for year, grade in ((2024, "A"), (2025, "D")):
+            kept = EvaluationRun(
+                profile="huangyan-2022",
+                profile_version=1,
+                year=year,
+                parameters={},
+                overrides={},
+                fingerprint="f" * 64,
+                started_at=NOW,
+                finished_at=NOW,
+                actor="test",
+                graded_count=1,
+                excluded_count=0,
+            )
+            session.add(kept)
+            session.flush()
+            session.add(
+                Grade(
+                    run_id=kept.id,
+                    credit_code=code,
+                    cohort="above_scale",
+                    rank=1,
+                    cohort_size=1,
+                    score=50.0,
+                    grade=grade,
+                    deduction_points=0.0,
+                    indicators="{}",
+                    points="{}",
+                )
+            )
+        session.commit()
+    sign_in(app_client, "analyst")
+    grades = {f["properties"]["parcel_id"]: f["properties"]["grade"] for f in features(app_client)}
+    assert grades[PARCEL_A] == "D" and grades[PARCEL_B] == "none"

@@ -4,7 +4,9 @@ The first map request builds an index of every parcel's shape (Shapely's STRtree
 records; each request then takes the parcels within the view's bounding box and the account's
 area, simplified to the view's zoom, at most :data:`MOST_FEATURES` of them. The index is kept
 until the data change (another database, a new import or change, another parcel count).
-Parcels are coloured by the category the latest identification run found them in.
+Parcels are coloured by the category the latest identification run found them in, or by
+the grade their holder took in the latest kept evaluation. A search by parcel id or enterprise
+name lists the matching parcels of the account's area, to fly the map to one.
 """
 
 import json
@@ -15,18 +17,20 @@ from typing import Annotated, Any
 import numpy as np
 import shapely
 from fastapi import APIRouter, Depends, HTTPException, Query
-from sqlalchemy import case, func, select
+from pydantic import BaseModel
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from mujun.records import Change, DataImport, Finding, Parcel
+from mujun.records import Change, DataImport, Enterprise, EvaluationRun, Finding, Grade, Parcel
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import Current, Database, gate
 from mujun.web.findings import latest_run
-from mujun.web.geography import county_of_each
+from mujun.web.geography import codes_in, county_of_each
 from mujun.web.permissions import Action
 
 router = APIRouter(prefix="/api/map", tags=["map"])
 MOST_FEATURES = 5_000
+MOST_HITS = 20
 CATEGORY_ORDER = ("non_industrial_use", "idle_land", "low_efficiency_land")
 """Where a parcel is found in several land categories, the first of these colours it."""
 
@@ -35,10 +39,13 @@ CATEGORY_ORDER = ("non_industrial_use", "idle_land", "low_efficiency_land")
 class ParcelIndex:
     version: tuple[str, int | None, int | None, int]
     parcel_ids: np.ndarray[Any, Any]
+    holders: np.ndarray[Any, Any]
     counties: np.ndarray[Any, Any]
     areas_m2: np.ndarray[Any, Any]
     shapes: np.ndarray[Any, Any]
     tree: shapely.STRtree
+    position: dict[str, int]
+    """Where each parcel id is in the arrays."""
 
 
 _INDEX: dict[str, ParcelIndex] = {}
@@ -58,7 +65,13 @@ def parcel_index(db: Session) -> ParcelIndex:
         if cached is not None and cached.version == version:
             return cached
         rows = db.execute(
-            select(Parcel.parcel_id, Parcel.jurisdiction_code, Parcel.area_m2, Parcel.geometry_wkt)
+            select(
+                Parcel.parcel_id,
+                Parcel.holder_credit_code,
+                Parcel.jurisdiction_code,
+                Parcel.area_m2,
+                Parcel.geometry_wkt,
+            )
             .where(Parcel.geometry_wkt.is_not(None))
             .order_by(Parcel.parcel_id)
         ).all()
@@ -67,12 +80,14 @@ def parcel_index(db: Session) -> ParcelIndex:
         index = ParcelIndex(
             version=version,
             parcel_ids=np.array([r.parcel_id for r in rows], dtype=object),
+            holders=np.array([r.holder_credit_code for r in rows], dtype=object),
             counties=np.array(
                 [county_of.get(r.jurisdiction_code or "") for r in rows], dtype=object
             ),
             areas_m2=np.array([r.area_m2 for r in rows], dtype=float),
             shapes=shapes,
             tree=shapely.STRtree(shapes),
+            position={r.parcel_id: i for i, r in enumerate(rows)},
         )
         _INDEX["parcels"] = index
         return index
@@ -94,6 +109,7 @@ def parcels_in_view(
     tolerance = 360 / (256 * 2**zoom) / 2  # about half a screen pixel, in degrees
     shapes = shapely.simplify(index.shapes[hits], tolerance, preserve_topology=True)
     categories = _categories(db, [str(p) for p in index.parcel_ids[hits]])
+    grades = _grades(db, {str(h) for h in index.holders[hits] if h is not None})
     features = [
         {
             "type": "Feature",
@@ -103,10 +119,17 @@ def parcels_in_view(
                 "county_code": county,
                 "area_mu": round(m2_to_mu(float(area)), 2),
                 "category": categories.get(parcel_id, "none"),
+                "holder": holder,
+                "grade": grades.get(holder, "none"),
             },
         }
-        for parcel_id, county, area, shape in zip(
-            index.parcel_ids[hits], index.counties[hits], index.areas_m2[hits], shapes, strict=True
+        for parcel_id, holder, county, area, shape in zip(
+            index.parcel_ids[hits],
+            index.holders[hits],
+            index.counties[hits],
+            index.areas_m2[hits],
+            shapes,
+            strict=True,
         )
     ]
     return {"type": "FeatureCollection", "features": features, "truncated": truncated}
@@ -146,6 +169,65 @@ def _categories(db: Session, parcel_ids: list[str]) -> dict[str, str]:
     return {parcel_id: CATEGORY_ORDER[best] for parcel_id, best in found}
 
 
+def _grades(db: Session, credit_codes: set[str]) -> dict[str, str]:
+    """Each enterprise's grade in the latest kept evaluation run."""
+    run = db.scalar(select(func.max(EvaluationRun.id)))
+    if run is None or not credit_codes:
+        return {}
+    found = db.execute(
+        select(Grade.credit_code, Grade.grade).where(
+            Grade.run_id == run, Grade.credit_code.in_(credit_codes)
+        )
+    )
+    return {code: grade for code, grade in found}
+
+
+class SearchHit(BaseModel):
+    parcel_id: str
+    holder_name: str | None
+    area_mu: float
+    bbox: list[float]
+
+
+@router.get("/search", summary="查找宗地 / find parcels by id or enterprise name")
+def search(
+    current: Annotated[Current, Depends(gate(Action.READ))],
+    db: Database,
+    q: Annotated[str, Query(min_length=1, max_length=64, description="宗地号开头或企业名称")],
+) -> list[SearchHit]:
+    """The first :data:`MOST_HITS` parcels of the account's area whose id begins with ``q``
+    or whose holder's name contains it, with where each lies."""
+    query = (
+        select(Parcel.parcel_id, Enterprise.name)
+        .outerjoin(Enterprise, Enterprise.credit_code == Parcel.holder_credit_code)
+        .where(
+            Parcel.geometry_wkt.is_not(None),
+            or_(
+                Parcel.parcel_id.startswith(q, autoescape=True),
+                Enterprise.name.contains(q, autoescape=True),
+            ),
+        )
+        .order_by(Parcel.parcel_id)
+        .limit(MOST_HITS)
+    )
+    if current.scope.counties is not None:
+        query = query.where(Parcel.jurisdiction_code.in_(codes_in(db, current.scope.counties)))
+    index = parcel_index(db)
+    hits = []
+    for parcel_id, name in db.execute(query):
+        at = index.position.get(parcel_id)
+        if at is not None:
+            hits.append(
+                SearchHit(
+                    parcel_id=parcel_id,
+                    holder_name=name,
+                    area_mu=round(m2_to_mu(float(index.areas_m2[at])), 2),
+                    bbox=[float(v) for v in shapely.bounds(index.shapes[at])],
+                )
+            )
+    return hits
+
+
 @router.get("/extent", summary="可见范围 / the extent of one's parcels")
 def extent(
     current: Annotated[Current, Depends(gate(Action.READ))], db: Database
@@ -164,14 +246,11 @@ def parcel_bounds(
 ) -> dict[str, Any]:
     """One parcel's bounding box, to fly the map to it; refused outside one's area."""
     index = parcel_index(db)
-    where = np.flatnonzero(index.parcel_ids == parcel_id)
-    if len(where) == 0:
+    at = index.position.get(parcel_id)
+    if at is None:
         raise HTTPException(status_code=404, detail=f"没有宗地 {parcel_id} / no parcel {parcel_id}")
-    current.scope.require(index.counties[where[0]], f"宗地 {parcel_id}")
-    return {
-        "parcel_id": parcel_id,
-        "bbox": [float(v) for v in shapely.bounds(index.shapes[where[0]])],
-    }
+    current.scope.require(index.counties[at], f"宗地 {parcel_id}")
+    return {"parcel_id": parcel_id, "bbox": [float(v) for v in shapely.bounds(index.shapes[at])]}
 
 
 def _in_scope(

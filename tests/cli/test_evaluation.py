@@ -10,6 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from mujun.cli.app import app
+from mujun.evaluation.runs import get_evaluation
+from mujun.records.database import open_engine
 
 runner = CliRunner()
 
@@ -57,6 +59,21 @@ def test_evaluate_json_follows_the_contract(db: str) -> None:
         "below_min_land",
         "no_cohort",
     }
+
+
+def test_evaluate_keeps_its_run(db: str) -> None:
+    base = ("--db", db, "evaluate", "--profile", "huangyan-2022", "--year", "2025")
+    code, out, _ = mujun(*base, "--format", "json")
+    assert code == 0
+    document = json.loads(out)
+    run = get_evaluation(open_engine(db), document["run"])
+    assert (run.profile, run.year) == ("huangyan-2022", 2025)
+    assert run.graded_count == len(document["results"])
+    assert run.excluded_count == len(document["excluded"])
+    code, out, _ = mujun(*base, "--limit", "1")
+    assert code == 0 and f"评价批次 #{document['run'] + 1}" in out
+    code, out, _ = mujun("--lang", "en", *base, "--limit", "1")
+    assert code == 0 and f"Kept as evaluation run #{document['run'] + 2}" in out
 
 
 def test_evaluate_as_a_table_and_as_files(db: str, tmp_path: Path) -> None:

@@ -37,6 +37,12 @@ def test_accounts_add_and_list(tmp_path: Path) -> None:
         env={"MUJUN_PASSWORD": "a long password"},
     )
     assert officer_without_county.exit_code == 1 and "county" in officer_without_county.stderr
+    provider = ["--db", db, "accounts", "add", "qian", "--role", "data_provider"]
+    for department, code in ((None, 1), ("weather", 1), ("power", 0)):
+        chosen = [] if department is None else ["--department", department]
+        added = runner.invoke(app, provider + chosen, env={"MUJUN_PASSWORD": "a long password"})
+        assert added.exit_code == code, added.stderr
+        assert code == 0 or "tax, power" in added.stderr.replace("\n", "")
 
 
 def test_demo_accounts_are_added_once_and_can_sign_in(tmp_path: Path) -> None:
@@ -48,7 +54,8 @@ def test_demo_accounts_are_added_once_and_can_sign_in(tmp_path: Path) -> None:
         runner.invoke(app, ["--db", db, "accounts", "list", "--format", "json"]).stdout
     )
     roles = {a["username"]: (a["role"], a["county"]) for a in listed["accounts"]}
-    assert roles["tonglu"] == ("county_officer", "330122") and len(roles) == 4
+    assert roles["tonglu"] == ("county_officer", "330122") and len(roles) == 5
+    assert {a["username"]: a["department"] for a in listed["accounts"]}["tax"] == "tax"
     engine = open_engine(db)
     with Session(engine) as session:
         assert sign_in(session, "tonglu", "mujun-demo").account.role == "county_officer"

@@ -2,7 +2,6 @@
 refused, and every refusal in the audit log. A route that does not pass the gate fails
 test_every_route_passes_the_gate."""
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from mujun.records import AuditEntry
-from mujun.web.app import create_app
+from mujun.records import AuditEntry, Enterprise
+from mujun.web.app import ROUTERS, create_app
 from mujun.web.dependencies import signed_in
 from tests.web.conftest import ACCOUNTS, COUNTY_A, COUNTY_B, PARCEL_A, PARCEL_B, sign_in
 
@@ -22,6 +21,8 @@ PUBLIC = {
     ("POST", "/login"),
     ("GET", "/language/{lang}"),
 }
+OWN_SESSION = {("GET", "/api/session"), ("DELETE", "/api/session"), ("POST", "/logout")}
+"""Routes about the caller's own session: signed in, but no record is reached."""
 # (method, path, expected status for [in scope, out of scope]) per role.
 READS = {
     "admin": (200, 200),
@@ -37,13 +38,31 @@ ROUTES = [
     ("GET", "/api/findings?county={county}"),
     ("GET", "/findings?county={county}"),
     ("GET", "/api/cockpit?county={county}"),
+    ("GET", "/cockpit?county={county}"),
+    ("GET", "/api/grades?county={county}"),
+    ("GET", "/grades?county={county}"),
     ("GET", "/api/parcels/{parcel}/file"),
     ("GET", "/parcels/{parcel}"),
+    ("GET", "/api/enterprises?county={county}"),
+    ("GET", "/enterprises?county={county}"),
+    ("GET", "/api/enterprises/{enterprise}/file"),
+    ("GET", "/enterprises/{enterprise}"),
 ]
+ENTERPRISES = {COUNTY_A: "91330122MA0000000X", COUNTY_B: "91330127MA0000000Y"}
+
+
+@pytest.fixture
+def enterprise_in_each_county(city: Engine) -> None:
+    """An enterprise registered in each county, for the ``{enterprise}`` routes."""
+    with Session(city) as session:
+        for county, code in ENTERPRISES.items():
+            session.add(Enterprise(credit_code=code, name=code, jurisdiction_code=county))
+        session.commit()
 
 
 @pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("username", sorted(ACCOUNTS))
+@pytest.mark.usefixtures("enterprise_in_each_county")
 def test_scope_matrix(
     app_client: TestClient, city: Engine, username: str, route: tuple[str, str]
 ) -> None:
@@ -52,7 +71,8 @@ def test_scope_matrix(
     for (parcel, county), expected in zip(
         ((PARCEL_A, COUNTY_A), (PARCEL_B, COUNTY_B)), READS[username], strict=True
     ):
-        response = app_client.request(method, path.format(parcel=parcel, county=county))
+        url = path.format(parcel=parcel, county=county, enterprise=ENTERPRISES[county])
+        response = app_client.request(method, url)
         assert response.status_code == expected, (username, path, county, response.text)
     with Session(city) as session:
         refusals = session.scalars(
@@ -86,19 +106,29 @@ def test_without_signing_in_the_api_answers_401(app_client: TestClient) -> None:
     assert app_client.get("/api/parcels").status_code == 401
 
 
-def _depends_on(call: Callable[..., Any], dependant: Any) -> bool:
+def _gated(dependant: Any) -> bool:
+    """Whether a route depends, directly or through another dependency, on the gate."""
     return any(
-        d.call is call or getattr(d.call, "gated_action", None) is not None or _depends_on(call, d)
+        getattr(d.call, "gated_action", None) is not None or _gated(d)
         for d in dependant.dependencies
     )
 
 
+def _signed_in(dependant: Any) -> bool:
+    return any(d.call is signed_in or _signed_in(d) for d in dependant.dependencies)
+
+
 def test_every_route_passes_the_gate(city: Engine) -> None:
-    app = create_app(city)
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
+    routes = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+    assert len(routes) >= 39, "the walk must see the routes it checks"
+    for route in routes:
         for method in route.methods:
-            if (method, route.path) in PUBLIC:
-                continue
-            assert _depends_on(signed_in, route.dependant), f"{method} {route.path} skips the gate"
+            key = (method, route.path)
+            if key in PUBLIC:
+                assert not _signed_in(route.dependant), f"{key} is public: why sign in?"
+            elif key in OWN_SESSION:
+                assert _signed_in(route.dependant), f"{key} needs a session"
+            else:
+                assert _gated(route.dependant), f"{method} {route.path} skips the gate"
+    served = create_app(city)
+    assert not [r for r in served.routes if isinstance(r, APIRoute)], "routes outside ROUTERS"

@@ -47,11 +47,3 @@ def fail(reason: str, code: int = 1) -> NoReturn:
     """End the command: a one-line reason on stderr and a non-zero exit."""
     stderr.print(reason.replace("\n", " "), markup=False, highlight=False)
     raise typer.Exit(code)
-
-
-def assignment(settings: Settings, text: str) -> tuple[str, str]:
-    """``NAME=VALUE`` (a what-if ``--set``) as its two parts, or fail."""
-    name, sep, value = text.partition("=")
-    if not sep or not name.strip():
-        fail(settings.say(f"--set 应为 参数=值：{text}", f"--set takes PARAMETER=VALUE: {text}"))
-    return name.strip(), value.strip()

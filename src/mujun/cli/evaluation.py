@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mujun.analytics.facts import Facts, load_facts
+from mujun.analytics.facts import Facts
 from mujun.cli.context import Settings, fail, settings, stdout
 from mujun.cli.profiles import list_file, named_profile, what_if_profile
 from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table, progress_bar
@@ -23,13 +23,12 @@ from mujun.evaluation.listing import (
 )
 from mujun.evaluation.portrait import EnterpriseNotFoundError, Portrait, latest_year, portrait
 from mujun.evaluation.rankings import Grouping, rankings
+from mujun.evaluation.service import KeptEvaluation, evaluate_and_keep, load_evaluation_facts
 from mujun.policy.evaluation import GRADES
 from mujun.policy.parameters import ParameterError
 from mujun.policy.profiles import Profile
-from mujun.progress import Progress, phase
+from mujun.records.changes import current_actor
 from mujun.units import m2_to_mu
-
-ELECTRICITY = ("electricity_kwh",)
 
 
 def register(app: typer.Typer) -> None:
@@ -53,44 +52,61 @@ def evaluate_command(
     limit: Annotated[int, typer.Option(help="Enterprises shown per cohort.")] = 20,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """Grade enterprises A/B/C/D by the per-mu comprehensive evaluation of a year (综合评价)."""
+    """Grade enterprises A/B/C/D by the per-mu comprehensive evaluation of a year, and keep the
+    run (综合评价)."""
     s = settings(ctx)
     profile = _evaluation_profile(s, profile_id, what_if or [])
     out = list_file(s, out)
-    with evaluation_facts(s, profile, output) as (facts, progress):
-        result = evaluate(facts=facts, profile=profile, year=year, on_progress=progress)
+    with progress_bar(output is OutputFormat.TABLE) as progress, _year_applies(s, profile):
+        kept = evaluate_and_keep(
+            engine=s.engine(),
+            profile=profile,
+            year=year,
+            actor=current_actor(),
+            on_progress=progress,
+        )
+    result = kept.evaluation
     if out is not None:
         if out.suffix.lower() == ".xlsx":
             write_evaluation_workbook(out, result, s.lang)
         else:
             write_evaluation_csv(out, result, s.lang)
     if output is OutputFormat.JSON:
-        print_json(_document(result))
+        print_json(_document(kept))
         return
     _print(s, result, limit)
+    stdout.print(
+        s.say(f"本次评价已保存为评价批次 #{kept.run_id}", f"Kept as evaluation run #{kept.run_id}"),
+        markup=False,
+    )
     if out is not None:
         stdout.print(s.say(f"结果已写入 {out}", f"Results written to {out}"), markup=False)
 
 
 @contextmanager
-def evaluation_facts(
-    s: Settings, profile: Profile, output: OutputFormat
-) -> Iterator[tuple[Facts, Progress]]:
-    """The records with the electricity the evaluation reads, closed afterwards; the progress
-    of the evaluation to report to; a year the profile does not cover ends the command."""
-    with progress_bar(output is OutputFormat.TABLE) as progress:
-        facts = load_facts(s.engine(), monthly=ELECTRICITY, on_progress=phase(progress, 0, 2))
+def evaluation_facts(s: Settings, profile: Profile, output: OutputFormat) -> Iterator[Facts]:
+    """The records with the electricity the evaluation reads, closed afterwards; a year the
+    profile does not cover ends the command."""
+    with progress_bar(output is OutputFormat.TABLE) as progress, _year_applies(s, profile):
+        facts = load_evaluation_facts(s.engine(), progress)
         try:
-            yield facts, phase(progress, 1, 2)
-        except (ParameterError, EvaluationError) as error:
-            fail(
-                s.say(
-                    f"{profile.id} 不适用于所选年度：{error}",
-                    f"{profile.id} does not apply to the year: {error}",
-                )
-            )
+            yield facts
         finally:
             facts.close()
+
+
+@contextmanager
+def _year_applies(s: Settings, profile: Profile) -> Iterator[None]:
+    """End the command in one line if the profile does not cover the year evaluated."""
+    try:
+        yield
+    except (ParameterError, EvaluationError) as error:
+        fail(
+            s.say(
+                f"{profile.id} 不适用于所选年度：{error}",
+                f"{profile.id} does not apply to the year: {error}",
+            )
+        )
 
 
 def _evaluation_profile(s: Settings, profile_id: str, what_if: list[str]) -> Profile:
@@ -142,7 +158,8 @@ def _print(s: Settings, result: Evaluation, limit: int) -> None:
         )
 
 
-def _document(result: Evaluation) -> dict[str, Any]:
+def _document(kept: KeptEvaluation) -> dict[str, Any]:
+    result = kept.evaluation
     return {
         "profile": result.profile.id,
         "year": result.year,
@@ -166,6 +183,7 @@ def _document(result: Evaluation) -> dict[str, Any]:
             for r in result.results.to_pylist()
         ],
         "excluded": result.excluded.to_pylist(),
+        "run": kept.run_id,
     }
 
 
@@ -181,7 +199,7 @@ def rankings_command(
     the year before, and list the enterprises whose grade fell (排名与趋势)."""
     s = settings(ctx)
     profile = _evaluation_profile(s, profile_id, [])
-    with evaluation_facts(s, profile, output) as (facts, _):
+    with evaluation_facts(s, profile, output) as facts:
         current, previous = (
             evaluate(facts=facts, profile=profile, year=y) for y in (year, year - 1)
         )
@@ -291,7 +309,7 @@ def enterprise_command(
     in its cohort, park and industry, and the policy it faces (企业画像)."""
     s = settings(ctx)
     profile = _evaluation_profile(s, profile_id, [])
-    with evaluation_facts(s, profile, output) as (facts, _):
+    with evaluation_facts(s, profile, output) as facts:
         shown = year if year is not None else latest_year(facts)
         if shown is None:
             fail(s.say("没有年度数据", "No annual figures"))

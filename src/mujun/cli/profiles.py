@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from mujun.cli.context import Settings, assignment, fail, settings, stdout
+from mujun.cli.context import Settings, fail, settings, stdout
 from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table
 from mujun.evaluation.indicators import INDICATORS
 from mujun.identification.engine import rule_parameters
 from mujun.policy.evaluation import EvaluationSpec
 from mujun.policy.parameters import Parameter, format_value
-from mujun.policy.profiles import Category, Profile, ProfileError, all_profiles, load_profile
+from mujun.policy.profiles import Category, Profile, all_profiles
+from mujun.policy.what_if import RequestedProfileError, shipped_profile, with_what_if
 
 
 def register(app: typer.Typer) -> None:
@@ -223,19 +224,17 @@ def _profile_document(profile: Profile) -> dict[str, Any]:
 def named_profile(s: Settings, profile_id: str) -> Profile:
     """The shipped profile ``profile_id``, or fail naming the ones there are."""
     try:
-        return load_profile(profile_id)
-    except ProfileError as error:
-        fail(s.say(f"配置错误：{error}", str(error)))
+        return shipped_profile(profile_id)
+    except RequestedProfileError as error:
+        fail(s.say(error.zh, error.en))
 
 
 def what_if_profile(s: Settings, profile: Profile, what_if: list[str]) -> Profile:
     """``profile`` with the ``--set NAME=VALUE`` parameters of one run, or fail."""
-    if not what_if:
-        return profile
     try:
-        return profile.with_overrides(dict(assignment(s, item) for item in what_if))
-    except ProfileError as error:
-        fail(str(error))
+        return with_what_if(profile, what_if)
+    except RequestedProfileError as error:
+        fail(s.say(error.zh, error.en))
 
 
 def list_file(s: Settings, out: Path | None) -> Path | None:

@@ -42,6 +42,10 @@ def add_account(
         str, typer.Option(prompt=True, hide_input=True, envvar="MUJUN_PASSWORD", help="≥ 8 chars")
     ],
     county: Annotated[str | None, typer.Option(help="The county it works on.")] = None,
+    department: Annotated[
+        str | None,
+        typer.Option(help="A data provider's department (tax, power, natural_resources, …)."),
+    ] = None,
     name: Annotated[str | None, typer.Option(help="The name shown.")] = None,
 ) -> None:
     """Add a local account."""
@@ -57,6 +61,7 @@ def add_account(
                 role=role,
                 display_name=name,
                 county_code=county,
+                department=department,
             )
         except ValueError as error:
             fail(str(error))
@@ -66,12 +71,14 @@ def add_account(
 
 DEMO_PASSWORD = "mujun-demo"
 DEMO_ACCOUNTS = (
-    ("admin", Role.ADMINISTRATOR, None, "系统管理员"),
-    ("city", Role.CITY_ANALYST, None, "市级分析员"),
-    ("tonglu", Role.COUNTY_OFFICER, "330122", "桐庐县工作人员"),
-    ("viewer", Role.VIEWER, None, "查阅人员"),
+    ("admin", Role.ADMINISTRATOR, None, None, "系统管理员"),
+    ("city", Role.CITY_ANALYST, None, None, "市级分析员"),
+    ("tonglu", Role.COUNTY_OFFICER, "330122", None, "桐庐县工作人员"),
+    ("tax", Role.DATA_PROVIDER, None, "tax", "税务局数据报送员"),
+    ("viewer", Role.VIEWER, None, None, "查阅人员"),
 )
-"""The demo city's accounts (:mod:`mujun.demo`'s Tonglu is 330122); for the demo only."""
+"""The demo city's accounts (:mod:`mujun.demo`'s Tonglu is 330122; ``tax`` reports the tax
+bureau's data); for the demo only."""
 
 
 @accounts_app.command("demo")
@@ -80,7 +87,7 @@ def demo_accounts(ctx: typer.Context) -> None:
     s = settings(ctx)
     with Session(s.engine()) as session:
         taken = set(session.scalars(select(Account.username)))
-        for username, role, county, name in DEMO_ACCOUNTS:
+        for username, role, county, department, name in DEMO_ACCOUNTS:
             if username not in taken:
                 create_account(
                     session,
@@ -89,14 +96,15 @@ def demo_accounts(ctx: typer.Context) -> None:
                     role=role,
                     display_name=name,
                     county_code=county,
+                    department=department,
                 )
         session.commit()
     print_table(
         s.say(f"演示账号（密码均为 {DEMO_PASSWORD}）", f"Demo accounts (password {DEMO_PASSWORD})"),
-        [s.say("用户名", "user"), s.say("角色", "role"), s.say("区县", "county")],
+        [s.say("用户名", "user"), s.say("角色", "role"), s.say("范围", "scope")],
         [
-            (u, s.say(r.label_zh, r.value), c or s.say("全部", "all"))
-            for u, r, c, _ in DEMO_ACCOUNTS
+            (u, s.say(r.label_zh, r.value), c or d or s.say("全部", "all"))
+            for u, r, c, d, _ in DEMO_ACCOUNTS
         ],
     )
 
@@ -113,6 +121,7 @@ def list_accounts(ctx: typer.Context, output: FormatOption = OutputFormat.TABLE)
                 "name": a.display_name,
                 "role": a.role,
                 "county": a.county_code,
+                "department": a.department,
                 "locked_until": a.locked_until,
             }
             for a in accounts
@@ -127,6 +136,7 @@ def list_accounts(ctx: typer.Context, output: FormatOption = OutputFormat.TABLE)
             s.say("姓名", "name"),
             s.say("角色", "role"),
             s.say("区县", "county"),
+            s.say("部门", "department"),
             s.say("锁定至", "locked until"),
         ],
         [tuple(r.values()) for r in rows],

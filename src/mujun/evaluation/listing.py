@@ -439,12 +439,13 @@ def _shown(evaluation: Evaluation, cohort: Cohort, indicator: Indicator, lang: L
     label = indicator.label_zh if lang == "zh" else indicator.label_en
     benchmark = evaluation.profile.parameters.get(cohort.parameter(indicator.key, "benchmark"))
     if benchmark is None or not indicator.unit_zh:
-        return _Shown(indicator.key, label, _unit(indicator.unit_zh, lang), 1)
+        return _Shown(indicator.key, label, unit_in(indicator.unit_zh, lang), 1)
     unit = benchmark.unit
-    return _Shown(indicator.key, label, _unit(unit.label_zh, lang), unit.in_yuan)
+    return _Shown(indicator.key, label, unit_in(unit.label_zh, lang), unit.in_yuan)
 
 
-def _unit(label_zh: str, lang: Language) -> str:
+def unit_in(label_zh: str, lang: Language) -> str:
+    """A unit (written in Chinese, as the notices write it) in ``lang``."""
     return label_zh if lang == "zh" else _UNITS_EN.get(label_zh, label_zh)
 
 

@@ -5,12 +5,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pyarrow as pa
-from sqlalchemy import Engine, delete, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select
 
 from mujun.identification.engine import FINDINGS_SCHEMA, UNJUDGED_SCHEMA, Identification
-from mujun.records import Finding, IdentificationRun, UnjudgedSubject, table_of
-from mujun.records.bulk import BATCH_ROWS, insert_rows
+from mujun.records import Finding, IdentificationRun, UnjudgedSubject
+from mujun.records.kept import forget_run, keep_run, kept_run, produced_rows, recent_runs
 
 SUBJECT_KEY = ["criterion", "subject_type", "subject_id"]
 
@@ -47,43 +46,33 @@ def save_run(
 ) -> int:
     """Store a run and its findings in one transaction; return the run's id."""
     profile = identification.profile
-    with engine.begin() as conn:
-        run_id: int = conn.execute(
-            insert(IdentificationRun)
-            .values(
-                profile=profile.id,
-                profile_version=profile.version,
-                as_of=identification.as_of,
-                parameters=dict(identification.parameters),
-                overrides=dict(profile.overrides),
-                fingerprint=identification.fingerprint,
-                started_at=started_at,
-                finished_at=dt.datetime.now(dt.UTC),
-                actor=actor,
-                finding_count=identification.findings.num_rows,
-                unjudged=identification.unjudged_summary(),
-            )
-            .returning(IdentificationRun.id)
-        ).scalar_one()
-        for model, rows in (
-            (Finding, identification.findings),
-            (UnjudgedSubject, identification.unjudged),
-        ):
-            numbered = rows.add_column(0, "run_id", pa.repeat(run_id, rows.num_rows))
-            insert_rows(conn, table_of(model), numbered.to_batches(BATCH_ROWS))
-    return run_id
+    return keep_run(
+        engine,
+        IdentificationRun,
+        {
+            "profile": profile.id,
+            "profile_version": profile.version,
+            "as_of": identification.as_of,
+            "parameters": dict(identification.parameters),
+            "overrides": dict(profile.overrides),
+            "fingerprint": identification.fingerprint,
+            "started_at": started_at,
+            "finished_at": dt.datetime.now(dt.UTC),
+            "actor": actor,
+            "finding_count": identification.findings.num_rows,
+            "unjudged": identification.unjudged_summary(),
+        },
+        [(Finding, identification.findings), (UnjudgedSubject, identification.unjudged)],
+    )
 
 
 def list_runs(engine: Engine, *, limit: int = 50) -> list[IdentificationRun]:
     """The most recent runs first."""
-    with Session(engine, expire_on_commit=False) as session:
-        query = select(IdentificationRun).order_by(IdentificationRun.id.desc()).limit(limit)
-        return list(session.scalars(query))
+    return recent_runs(engine, IdentificationRun, limit=limit)
 
 
 def get_run(engine: Engine, run_id: int) -> IdentificationRun:
-    with Session(engine, expire_on_commit=False) as session:
-        run = session.get(IdentificationRun, run_id)
+    run = kept_run(engine, IdentificationRun, run_id)
     if run is None:
         raise RunNotFoundError(run_id)
     return run
@@ -92,21 +81,11 @@ def get_run(engine: Engine, run_id: int) -> IdentificationRun:
 def run_findings(engine: Engine, run_id: int) -> pa.Table:
     """A stored run's findings, in the order a run gives them."""
     get_run(engine, run_id)
-    columns = [Finding.__table__.c[name] for name in FINDINGS_SCHEMA.names]
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(*columns)
-            .where(Finding.run_id == run_id)
-            .order_by(Finding.criterion, Finding.subject_type, Finding.subject_id)
-        ).all()
-    return pa.Table.from_pylist([dict(row._mapping) for row in rows], schema=FINDINGS_SCHEMA)
+    return produced_rows(engine, Finding, run_id, FINDINGS_SCHEMA, SUBJECT_KEY)
 
 
 def run_unjudged(engine: Engine, run_id: int) -> pa.Table:
-    columns = [UnjudgedSubject.__table__.c[name] for name in UNJUDGED_SCHEMA.names]
-    with engine.connect() as conn:
-        rows = conn.execute(select(*columns).where(UnjudgedSubject.run_id == run_id)).all()
-    return pa.Table.from_pylist([dict(row._mapping) for row in rows], schema=UNJUDGED_SCHEMA)
+    return produced_rows(engine, UnjudgedSubject, run_id, UNJUDGED_SCHEMA)
 
 
 def same_run(
@@ -128,10 +107,7 @@ def same_run(
 
 def delete_run(engine: Engine, run_id: int) -> None:
     get_run(engine, run_id)
-    with engine.begin() as conn:
-        for model in (Finding, UnjudgedSubject):
-            conn.execute(delete(model).where(model.run_id == run_id))
-        conn.execute(delete(IdentificationRun).where(IdentificationRun.id == run_id))
+    forget_run(engine, IdentificationRun, (Finding, UnjudgedSubject), run_id)
 
 
 def diff_runs(engine: Engine, a: int, b: int) -> RunDifference:

@@ -55,6 +55,8 @@ class ImportOutcome:
     problems: list[Problem] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     changes: dict[str, TableChanges] = field(default_factory=dict)
+    supplied: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Each table of the data set, with the interchange columns its file or sheet has."""
     import_id: int | None = None
     marked_copy: Path | None = None
 
@@ -75,11 +77,13 @@ def import_data_set(
     reason: str | None = None,
     marked_copy: Path | None = None,
     on_progress: Progress = silent,
+    commit: bool = True,
 ) -> ImportOutcome:
     """Import the data set at ``path`` (a folder of CSV files or one workbook).
 
     When the data set has problems nothing is written, and with ``marked_copy`` the workbook
-    with the bad cells marked is written there.
+    with the bad cells marked is written there. With ``commit`` False the data set is only
+    checked and compared: ``changes`` says what importing it would do, and nothing is written.
     """
     outcome = ImportOutcome(source=path)
     expected = len(schema.tables())
@@ -93,6 +97,7 @@ def import_data_set(
 
         read = read_data_set(path, db, workdir=Path(workdir), on_progress=reading)
         outcome.notices = list(read.notices)
+        outcome.supplied = {raw.spec.name: tuple(raw.column_index) for raw in read.tables}
         with engine.connect() as conn, conn.begin() as transaction:
             checked, problems = check_data_set(
                 db,
@@ -110,7 +115,7 @@ def import_data_set(
             for done, table in enumerate(checked):
                 comparing(table.raw.label, done / len(checked))
                 outcome.changes[table.spec.name] = _compare(db, conn, table)
-            if not outcome.rows_changed:
+            if not outcome.rows_changed or not commit:
                 transaction.rollback()
                 return outcome
             outcome.import_id = _write(

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mujun.records.accounts import Account, WebSession
-from mujun.web import audit
+from mujun.web import audit, duties
 from mujun.web.permissions import Role
 
 HASHER = PasswordHasher()
@@ -49,6 +49,9 @@ def create_account(
 ) -> Account:
     if role is Role.COUNTY_OFFICER and not county_code:
         raise ValueError("a county officer needs a county")
+    if role is Role.DATA_PROVIDER and duties.department(department) is None:
+        codes = ", ".join(d.code for d in duties.DEPARTMENTS)
+        raise ValueError(f"a data provider needs a department: one of {codes}")
     if len(password) < 8:
         raise ValueError("a password needs at least 8 characters")
     account = Account(

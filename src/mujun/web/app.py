@@ -4,13 +4,28 @@ sign-in looks like."""
 from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from mujun.web import audit, findings, language, pages, parcel_file, parcel_map, parcels, session
+from mujun.web import (
+    audit,
+    cockpit,
+    enterprises,
+    findings,
+    grades,
+    imports,
+    jobs,
+    language,
+    pages,
+    parcel_file,
+    parcel_map,
+    parcels,
+    runs,
+    session,
+)
 from mujun.web.language import in_language
 from mujun.web.permissions import RefusedError
 
@@ -18,6 +33,23 @@ ASSETS = Path(str(resources.files("mujun.web") / "assets" / "node_modules"))
 VENDOR = {"echarts": "echarts/dist", "maplibre": "maplibre-gl/dist"}
 """The front-end libraries (from the npm registry, ``assets/package-lock.json``) and the folder
 of each that is served: the application works with no network."""
+
+ROUTERS: tuple[APIRouter, ...] = (
+    session.router,
+    language.router,
+    parcels.router,
+    parcel_file.router,
+    enterprises.router,
+    findings.router,
+    cockpit.router,
+    grades.router,
+    runs.router,
+    parcel_map.router,
+    imports.router,
+    pages.router,
+)
+"""Every route of the application, by domain; each passes the permission gate (a test walks
+them)."""
 
 
 def create_app(engine: Engine) -> FastAPI:
@@ -27,17 +59,10 @@ def create_app(engine: Engine) -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=jobs.lifespan,
     )
     app.state.engine = engine
-    for router in (
-        session.router,
-        language.router,
-        parcels.router,
-        parcel_file.router,
-        findings.router,
-        parcel_map.router,
-        pages.router,
-    ):
+    for router in ROUTERS:
         app.include_router(router)
     for prefix, folder in VENDOR.items():
         app.mount(f"/assets/{prefix}", StaticFiles(directory=ASSETS / folder, check_dir=False))

@@ -11,14 +11,15 @@ from fastapi.templating import Jinja2Templates
 
 from mujun.identification.evidence import format_evidence
 from mujun.policy.profiles import Category
+from mujun.records.accounts import Account
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import Current, Database, gate
-from mujun.web.findings import FINDING_COLUMNS, cockpit, list_findings
+from mujun.web.findings import FINDING_COLUMNS, list_findings
 from mujun.web.language import in_language, template_globals
 from mujun.web.listing import ExportParam, SortParam, export_response
 from mujun.web.parcel_file import get_parcel_file
 from mujun.web.parcels import PARCEL_COLUMNS, list_parcels
-from mujun.web.permissions import Action, Role
+from mujun.web.permissions import ALLOWED, Action, Role
 
 PAGE = 50
 BASEMAP = "MUJUN_BASEMAP_URL"
@@ -32,13 +33,17 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
 
 
-def _page(request: Request, template: str, current: Current, **context: Any) -> HTMLResponse:
-    """A page with the header every signed-in page has."""
+def signed_in_page(
+    request: Request, template: str, current: Current, **context: Any
+) -> HTMLResponse:
+    """A page with the header every signed-in page has: its links are those the account's role
+    may follow."""
     role = Role(current.account.role)
     return render(
         request,
         template,
         account=current.account,
+        allowed=ALLOWED[role],
         role_label=in_language(request, role.label_zh, role.label_en),
         csrf_token=current.session.csrf_token,
         **context,
@@ -62,8 +67,8 @@ def parcels_page(
     rows = [item.model_dump() for item in listed.items]
     if export:
         title = in_language(request, "宗地清单", "Parcels")
-        return export_response(request, _titled(request, title, page), PARCEL_COLUMNS, rows)
-    return _page(
+        return export_response(request, export_title(request, title, page), PARCEL_COLUMNS, rows)
+    return signed_in_page(
         request,
         "parcels.html",
         current,
@@ -71,22 +76,10 @@ def parcels_page(
         rows=rows,
         columns=PARCEL_COLUMNS,
         sort=sort or "",
-        pages=_pages(listed.total),
+        pages=page_count(listed.total),
         county=county or "",
         q=q or "",
     )
-
-
-@router.get("/cockpit", response_class=HTMLResponse)
-def cockpit_page(
-    request: Request,
-    current: Annotated[Current, Depends(gate(Action.READ))],
-    db: Database,
-    run: Annotated[int | None, Query(ge=1)] = None,
-) -> HTMLResponse:
-    """驾驶舱: industrial land, and the latest run's findings by category and county, as
-    charts (ECharts) that click through to the findings behind each bar."""
-    return _page(request, "cockpit.html", current, figures=cockpit(current, db, run=run))
 
 
 @router.get("/findings", response_class=HTMLResponse)
@@ -129,8 +122,8 @@ def findings_page(
         title = in_language(
             request, f"认定结果（批次 {listed.run}）", f"Findings (run {listed.run})"
         )
-        return export_response(request, _titled(request, title, page), FINDING_COLUMNS, rows)
-    return _page(
+        return export_response(request, export_title(request, title, page), FINDING_COLUMNS, rows)
+    return signed_in_page(
         request,
         "findings.html",
         current,
@@ -138,7 +131,7 @@ def findings_page(
         rows=rows,
         columns=FINDING_COLUMNS,
         sort=sort or "",
-        pages=_pages(listed.total),
+        pages=page_count(listed.total),
         categories=[(c.value, in_language(request, c.label_zh, c.label_en)) for c in Category],
         category="" if category is None else category.value,
         county=county or "",
@@ -155,7 +148,7 @@ def parcel_file_page(
     """一地一档: one parcel's file."""
     file = get_parcel_file(parcel_id, current, db)
     findings = [{**f, "figures": format_evidence(f["evidence"])} for f in file.findings]
-    return _page(request, "parcel_file.html", current, file=file, findings=findings)
+    return signed_in_page(request, "parcel_file.html", current, file=file, findings=findings)
 
 
 @router.get("/map", response_class=HTMLResponse)
@@ -164,12 +157,20 @@ def map_page(
 ) -> HTMLResponse:
     """挂图作战: parcels coloured by category (MapLibre); works offline, with a base map only
     when MUJUN_BASEMAP_URL gives a tile URL."""
-    return _page(request, "map.html", current, basemap=os.environ.get(BASEMAP) or None)
+    return signed_in_page(request, "map.html", current, basemap=os.environ.get(BASEMAP) or None)
 
 
-def _titled(request: Request, title: str, page: int) -> str:
+def home(account: Account) -> str:
+    """Where an account lands when it signs in: the parcels, or for a data provider, who reads
+    nothing, the import page."""
+    return "/" if Action.READ in ALLOWED[Role(account.role)] else "/imports"
+
+
+def export_title(request: Request, title: str, page: int) -> str:
+    """The title of a list's export: the list's, and which page of it."""
     return title + in_language(request, f"（第 {page} 页）", f" (page {page})")
 
 
-def _pages(total: int) -> int:
+def page_count(total: int) -> int:
+    """Pages of :data:`PAGE` rows that ``total`` rows fill (one, when there are none)."""
     return max(1, -(-total // PAGE))

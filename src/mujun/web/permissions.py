@@ -1,17 +1,20 @@
 """The one permission gate every page and API call passes through (after NetBox's
 ``restrict``).
 
-A role says what an account may do; a scope says where: the counties it may read or work on.
+A role says what an account may do; a scope says where: the counties it may read or work on,
+and for an import the tables and columns its department supplies (:mod:`mujun.web.duties`).
 :func:`restrict` answers both for an account and an action, or refuses. A request for a record
 outside the scope is refused, never silently filtered into a wrong answer, and the refusal is
 written to the audit log by the caller (:mod:`mujun.web.audit`).
 """
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from mujun.records.accounts import Account
+from mujun.web import duties
+from mujun.web.duties import Department
 
 
 class Role(StrEnum):
@@ -72,9 +75,11 @@ class RefusedError(Exception):
 
 @dataclass(frozen=True)
 class Scope:
-    """Where an action may reach: every county (``counties`` None) or the ones listed."""
+    """Where an action may reach: every county (``counties`` None) or the ones listed; for an
+    import, also the tables and columns it may bring (``imports``; None: none at all)."""
 
     counties: frozenset[str] | None
+    imports: Department | None = None
 
     def admits(self, county_code: str | None) -> bool:
         return self.counties is None or county_code in self.counties
@@ -86,6 +91,22 @@ class Scope:
                 f"无权查看 {what}（不在本账号辖区内）", f"{what} is outside your area"
             )
 
+    def require_import(self, supplied: Mapping[str, Collection[str]]) -> None:
+        """Refuse a data set (its tables, each with the columns it has) holding any table or
+        column outside ``imports``, naming every one: refused whole, never trimmed."""
+        if self.imports is None:
+            raise RefusedError("无权导入数据", "you may not import data")
+        refusals = duties.refused(self.imports, supplied)
+        if refusals:
+            raise RefusedError(
+                f"{self.imports.label_zh}无权导入："
+                + "、".join(r.label_zh for r in refusals)
+                + "。本次上传未导入任何数据，请删去这些表或列后重新上传。",
+                f"the {self.imports.label_en} may not import "
+                + ", ".join(r.label_en for r in refusals)
+                + "; nothing was imported: remove them and upload again",
+            )
+
 
 def restrict(account: Account, action: Action) -> Scope:
     """The scope within which ``account`` may do ``action``, or refuse."""
@@ -94,6 +115,22 @@ def restrict(account: Account, action: Action) -> Scope:
         raise RefusedError(
             f"{role.label_zh}无权执行此操作（{action}）", f"a {role} may not {action}"
         )
+    if action is Action.IMPORT:
+        return Scope(None, imports=_imports_of(account, role))
     if role is Role.COUNTY_OFFICER or (role is Role.VIEWER and account.county_code):
         return Scope(frozenset({account.county_code or ""}))
     return Scope(None)
+
+
+def _imports_of(account: Account, role: Role) -> Department:
+    """Every table for an administrator; for a data provider its department's duties, refused
+    when the account names no known department."""
+    if role is Role.ADMINISTRATOR:
+        return duties.EVERY_TABLE
+    found = duties.department(account.department)
+    if found is None:
+        raise RefusedError(
+            f"账号未设置有效的报送部门（{account.department or '空'}），无权导入数据",
+            f"the account names no known department ({account.department}): it may not import",
+        )
+    return found

@@ -10,7 +10,7 @@ from mujun.records.accounts import Account, WebSession
 from mujun.web.accounts import SESSION_LASTS, SignInError, sign_in, sign_out
 from mujun.web.dependencies import SESSION_COOKIE, Database, signed_in
 from mujun.web.language import in_language
-from mujun.web.pages import render
+from mujun.web.pages import home, render
 from mujun.web.permissions import Role
 
 router = APIRouter(tags=["session"])
@@ -81,7 +81,7 @@ def login_form(
         return render(
             request, "login.html", status_code=401, error=in_language(request, error.zh, error.en)
         )
-    redirect = RedirectResponse("/", status_code=303)
+    redirect = RedirectResponse(home(done.account), status_code=303)
     _set_cookie(redirect, done.token)
     return redirect
 

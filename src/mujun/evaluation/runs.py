@@ -1,0 +1,87 @@
+"""Kept evaluation runs: an evaluation stored with every enterprise's grade and every enterprise
+left out, so that the cockpit, the grade lists and an enterprise's page read the grades a
+county published instead of recomputing them."""
+
+import datetime as dt
+
+import pyarrow as pa
+from sqlalchemy import Engine, Text, case, cast
+
+from mujun.evaluation.engine import EXCLUDED_SCHEMA, RESULTS_SCHEMA, Evaluation
+from mujun.records import EvaluationRun, ExcludedEnterprise, Grade
+from mujun.records.kept import forget_run, keep_run, kept_run, produced_rows, recent_runs
+
+PRODUCED = (Grade, ExcludedEnterprise)
+
+PUBLISHED = cast(EvaluationRun.overrides, Text) == "{}"
+"""A run of a profile as published: no what-if values (stored as the JSON ``{}``)."""
+OF_RECORD_IN_A_YEAR = (case((PUBLISHED, 0), else_=1), EvaluationRun.id.desc())
+"""A year's runs, its run of record first: published runs before what-ifs, the most recent
+first."""
+OF_RECORD = (EvaluationRun.year.desc(), *OF_RECORD_IN_A_YEAR)
+"""Runs, the run of record of the latest year evaluated first."""
+
+
+class EvaluationNotFoundError(LookupError):
+    """No evaluation run has the id asked for."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(f"no evaluation run {run_id}")
+        self.run_id = run_id
+
+
+def save_evaluation(
+    engine: Engine, evaluation: Evaluation, *, started_at: dt.datetime, actor: str
+) -> int:
+    """Store an evaluation with its grades and exclusions in one transaction; return the run's
+    id."""
+    profile = evaluation.profile
+    return keep_run(
+        engine,
+        EvaluationRun,
+        {
+            "profile": profile.id,
+            "profile_version": profile.version,
+            "year": evaluation.year,
+            "parameters": dict(evaluation.parameters),
+            "overrides": dict(profile.overrides),
+            "fingerprint": evaluation.fingerprint,
+            "started_at": started_at,
+            "finished_at": dt.datetime.now(dt.UTC),
+            "actor": actor,
+            "graded_count": evaluation.results.num_rows,
+            "excluded_count": evaluation.excluded.num_rows,
+        },
+        [(Grade, evaluation.results), (ExcludedEnterprise, evaluation.excluded)],
+    )
+
+
+def list_evaluations(engine: Engine, *, limit: int = 50) -> list[EvaluationRun]:
+    """The most recent runs first."""
+    return recent_runs(engine, EvaluationRun, limit=limit)
+
+
+def get_evaluation(engine: Engine, run_id: int) -> EvaluationRun:
+    run = kept_run(engine, EvaluationRun, run_id)
+    if run is None:
+        raise EvaluationNotFoundError(run_id)
+    return run
+
+
+def evaluation_grades(engine: Engine, run_id: int) -> pa.Table:
+    """A kept run's grades as the evaluation gave them (:data:`RESULTS_SCHEMA`), by cohort,
+    rank and credit code."""
+    get_evaluation(engine, run_id)
+    order = ("cohort", "rank", "credit_code")
+    return produced_rows(engine, Grade, run_id, RESULTS_SCHEMA, order)
+
+
+def evaluation_excluded(engine: Engine, run_id: int) -> pa.Table:
+    """The enterprises a kept run left out, by credit code (:data:`EXCLUDED_SCHEMA`)."""
+    get_evaluation(engine, run_id)
+    return produced_rows(engine, ExcludedEnterprise, run_id, EXCLUDED_SCHEMA, ["credit_code"])
+
+
+def delete_evaluation(engine: Engine, run_id: int) -> None:
+    get_evaluation(engine, run_id)
+    forget_run(engine, EvaluationRun, PRODUCED, run_id)

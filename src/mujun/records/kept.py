@@ -1,0 +1,74 @@
+"""Keeping a run, whatever it ran (an identification, an evaluation): the run's row and the rows
+it produced, written in one transaction through the database's bulk path, listed, read back and
+forgotten together."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+import pyarrow as pa
+from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.orm import Session
+
+from mujun.records.base import Base, table_of
+from mujun.records.bulk import BATCH_ROWS, insert_rows
+from mujun.records.evaluations import EvaluationRun
+from mujun.records.runs import IdentificationRun
+
+Run = TypeVar("Run", IdentificationRun, EvaluationRun)
+
+
+def keep_run(
+    engine: Engine,
+    model: type[Run],
+    values: Mapping[str, Any],
+    produced: Sequence[tuple[type[Base], pa.Table]],
+) -> int:
+    """Store a run of ``model`` with ``values``, and each table of ``produced`` (columns named
+    as its model's, less ``run_id``) under it; return the run's id."""
+    with engine.begin() as conn:
+        run_id: int = conn.execute(insert(model).values(**values).returning(model.id)).scalar_one()
+        for rows_model, rows in produced:
+            numbered = rows.add_column(0, "run_id", pa.repeat(run_id, rows.num_rows))
+            insert_rows(conn, table_of(rows_model), numbered.to_batches(BATCH_ROWS))
+    return run_id
+
+
+def recent_runs(engine: Engine, model: type[Run], *, limit: int) -> list[Run]:
+    """The most recent runs first."""
+    with Session(engine, expire_on_commit=False) as session:
+        return list(session.scalars(select(model).order_by(model.id.desc()).limit(limit)))
+
+
+def kept_run(engine: Engine, model: type[Run], run_id: int) -> Run | None:
+    with Session(engine, expire_on_commit=False) as session:
+        return session.get(model, run_id)
+
+
+def produced_rows(
+    engine: Engine,
+    model: type[Base],
+    run_id: int,
+    schema: pa.Schema,
+    order_by: Sequence[str] = (),
+) -> pa.Table:
+    """The ``schema`` columns of the rows of ``model`` a run produced, in ``order_by``."""
+    table = table_of(model)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(*(table.c[name] for name in schema.names))
+            .where(table.c.run_id == run_id)
+            .order_by(*(table.c[name] for name in order_by))
+        ).all()
+    return pa.Table.from_pylist([dict(row._mapping) for row in rows], schema=schema)
+
+
+def forget_run(
+    engine: Engine, model: type[Run], produced: Sequence[type[Base]], run_id: int
+) -> None:
+    """Delete a run and the rows it produced (those first: their foreign keys cascade only
+    where the connection enforces foreign keys)."""
+    with engine.begin() as conn:
+        for rows_model in produced:
+            table = table_of(rows_model)
+            conn.execute(delete(table).where(table.c.run_id == run_id))
+        conn.execute(delete(model).where(model.id == run_id))

@@ -1,0 +1,331 @@
+"""驾驶舱: one's area at a glance, in the API and as a page of charts that click through to the
+lists behind them. Industrial land; the latest identification run's findings and their land by
+category and county; and the grades of record (:mod:`mujun.web.grades`): how many of each
+grade per cohort, per-mu tax over the years, and the parks with the best and the worst per-mu
+tax.
+
+Per-mu tax is Σ tax / Σ land of graded enterprises (never a mean of their ratios), read from
+the kept evaluation runs rather than recomputed from the records: the enterprises counted and
+their land are then the evaluation's own (in scope that year; land as rules.md defines it, as
+it stood when the year was evaluated, where the records keep only today's land), so the trend,
+the park table and the grade list agree with each other and with the notice; and a page view
+costs one aggregate query instead of reading the records into DuckDB. An enterprise's tax is
+its kept per-mu tax × its land; an enterprise without a tax figure is left out, its land too
+(rules.md, "Per-mu figures"). A year counts with its run of record; a year no run was kept for
+does not appear.
+"""
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+from sqlalchemy import JSON, ColumnElement, cast, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from mujun.evaluation.runs import OF_RECORD_IN_A_YEAR
+from mujun.policy.evaluation import GRADES
+from mujun.policy.profiles import Category
+from mujun.records import EvaluationRun, Finding, Grade, IdentificationRun, Jurisdiction, Parcel
+from mujun.units import m2_to_mu
+from mujun.web.dependencies import Current, Database, gate
+from mujun.web.findings import chosen_run
+from mujun.web.geography import codes_in
+from mujun.web.grades import cohort_titles, run_of_record
+from mujun.web.language import in_language
+from mujun.web.pages import signed_in_page
+from mujun.web.permissions import Action, Scope
+from mujun.web.scoping import in_area
+
+router = APIRouter(tags=["cockpit"])
+Reader = Annotated[Current, Depends(gate(Action.READ))]
+TREND_YEARS = 5
+PARKS_SHOWN = 5
+LAND_CATEGORIES = frozenset(
+    {Category.IDLE_LAND, Category.LOW_EFFICIENCY_LAND, Category.NON_INDUSTRIAL_USE}
+)
+"""The categories whose findings count land (buildings and enterprises count none)."""
+
+
+class Tally(BaseModel):
+    code: str
+    label: str
+    findings: int
+    mu: float
+    """Land in mu (parcels of land categories; buildings and enterprises count no land)."""
+
+
+class CohortGrades(BaseModel):
+    cohort: str
+    label: str
+    counts: dict[str, int]
+    """Enterprises graded A, B, C and D."""
+
+
+class TaxYear(BaseModel):
+    year: int
+    run: int
+    """The year's run of record."""
+    enterprises: int
+    """Graded enterprises with a tax figure: those the ratio counts."""
+    land_mu: float
+    tax_per_mu_yuan: float
+
+
+class ParkTax(BaseModel):
+    code: str
+    name: str
+    enterprises: int
+    """Graded enterprises of the park with a tax figure: those the ratio counts."""
+    land_mu: float
+    tax_per_mu_yuan: float
+
+
+class GradeFigures(BaseModel):
+    run: int
+    """The run of record."""
+    profile: str
+    year: int
+    cohorts: list[CohortGrades]
+    trend: list[TaxYear]
+    """Per-mu tax of the last years with grades, oldest first."""
+    top_parks: list[ParkTax]
+    """The parks with the highest per-mu tax, best first."""
+    bottom_parks: list[ParkTax]
+    """The parks with the lowest per-mu tax (none of the top ones), worst first."""
+
+
+class Cockpit(BaseModel):
+    run: int | None
+    profile: str | None
+    as_of: str | None
+    parcels: int
+    industrial_mu: float
+    categories: list[Tally]
+    counties: list[Tally]
+    grades: GradeFigures | None
+    """None until an evaluation run is kept."""
+
+
+@router.get("/api/cockpit", response_model=Cockpit, summary="驾驶舱 / cockpit figures")
+def cockpit(
+    request: Request,
+    current: Reader,
+    db: Database,
+    run: Annotated[int | None, Query(ge=1, description="认定批次；默认最新")] = None,
+    county: Annotated[str | None, Query(max_length=32)] = None,
+) -> Cockpit:
+    """Industrial land, a run's findings and their land by category and county, and the
+    grades of record, in the account's area (or in ``county``: refused outside it); labels in
+    the request's language."""
+    parcels, industrial_mu = _land(db, current.scope, county)
+    kept = chosen_run(db, run)
+    categories, counties = (
+        ([], []) if kept is None else _tallies(request, db, kept, current.scope, county)
+    )
+    record = run_of_record(db)
+    grades = None if record is None else _grade_figures(request, db, record, current.scope, county)
+    return Cockpit(
+        run=None if kept is None else kept.id,
+        profile=None if kept is None else kept.profile,
+        as_of=None if kept is None else kept.as_of.isoformat(),
+        parcels=parcels,
+        industrial_mu=industrial_mu,
+        categories=categories,
+        counties=counties,
+        grades=grades,
+    )
+
+
+@router.get("/cockpit", response_class=HTMLResponse, include_in_schema=False)
+def cockpit_page(
+    request: Request,
+    current: Reader,
+    db: Database,
+    run: Annotated[int | None, Query(ge=1)] = None,
+    county: Annotated[str | None, Query(max_length=32)] = None,
+) -> HTMLResponse:
+    """驾驶舱: the cockpit's figures as charts (ECharts) that click through to the findings and
+    grades behind each bar, point and park."""
+    figures = cockpit(request, current, db, run=run, county=county)
+    return signed_in_page(request, "cockpit.html", current, figures=figures, county=county or "")
+
+
+def _land(db: Session, scope: Scope, county: str | None) -> tuple[int, float]:
+    query = select(func.count(), func.coalesce(func.sum(Parcel.area_m2), 0.0)).where(
+        Parcel.land_use == "industrial"
+    )
+    if county is not None:
+        scope.require(county, f"区县 {county}")
+    counties = scope.counties if county is None else frozenset({county})
+    if counties is not None:
+        query = query.where(Parcel.jurisdiction_code.in_(codes_in(db, counties)))
+    count, m2 = db.execute(query).one()
+    return int(count), round(m2_to_mu(float(m2)), 2)
+
+
+def _tallies(
+    request: Request, db: Session, kept: IdentificationRun, scope: Scope, county: str | None
+) -> tuple[list[Tally], list[Tally]]:
+    """The run's findings and their land by category (in the categories' order) and by
+    county."""
+    found = in_area(
+        select(Finding).where(Finding.run_id == kept.id), Finding.county_code, scope, county
+    ).subquery()
+    land = func.sum(found.c.area_m2).filter(
+        found.c.category.in_([c.value for c in LAND_CATEGORIES])
+    )
+    by_category = db.execute(
+        select(found.c.category, func.count(), land).group_by(found.c.category)
+    ).all()
+    by_county = db.execute(
+        select(found.c.county_code, func.count(), land).group_by(found.c.county_code)
+    ).all()
+    order = [category.value for category in Category]
+    names = _names(db)
+    categories = [
+        _tally(code, in_language(request, Category(code).label_zh, Category(code).label_en), n, m2)
+        for code, n, m2 in sorted(by_category, key=lambda r: order.index(r[0]))
+    ]
+    counties = [
+        _tally(code or "", names.get(code or "", code or "—"), n, m2)
+        for code, n, m2 in sorted(by_county, key=lambda r: r[0] or "")
+    ]
+    return categories, counties
+
+
+def _tally(code: str, label: str, count: int, m2: float | None) -> Tally:
+    return Tally(code=code, label=label, findings=count, mu=round(m2_to_mu(m2 or 0.0), 2))
+
+
+def _names(db: Session) -> dict[str, str]:
+    return {code: name for code, name in db.execute(select(Jurisdiction.code, Jurisdiction.name))}
+
+
+# The grades of record.
+
+
+def _grade_figures(
+    request: Request, db: Session, record: EvaluationRun, scope: Scope, county: str | None
+) -> GradeFigures:
+    parks = _parks_by_tax(db, record, scope, county)
+    return GradeFigures(
+        run=record.id,
+        profile=record.profile,
+        year=record.year,
+        cohorts=_distribution(request, db, record, scope, county),
+        trend=_trend(db, scope, county),
+        top_parks=parks[:PARKS_SHOWN],
+        bottom_parks=parks[PARKS_SHOWN:][-PARKS_SHOWN:][::-1],
+    )
+
+
+def _distribution(
+    request: Request, db: Session, record: EvaluationRun, scope: Scope, county: str | None
+) -> list[CohortGrades]:
+    """How many enterprises of each cohort took each grade, cohorts in the profile's order."""
+    graded = in_area(
+        select(Grade.cohort, Grade.grade, func.count())
+        .where(Grade.run_id == record.id)
+        .group_by(Grade.cohort, Grade.grade),
+        Grade.county_code,
+        scope,
+        county,
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for cohort, grade, count in db.execute(graded):
+        counts.setdefault(cohort, dict.fromkeys(GRADES, 0))[grade] = count
+    titles = cohort_titles(record.profile)
+    order = [*titles, *sorted(set(counts) - set(titles))]
+    return [
+        CohortGrades(
+            cohort=cohort,
+            label=in_language(request, *titles.get(cohort, (cohort, cohort))),
+            counts=counts[cohort],
+        )
+        for cohort in order
+        if cohort in counts
+    ]
+
+
+def _taxed(db: Session) -> tuple[ColumnElement[float], ColumnElement[bool]]:
+    """A graded enterprise's tax in yuan (its kept per-mu tax × its land), and whether it has
+    one and land to count."""
+    document = (
+        cast(Grade.indicators, JSON)  # text to JSON: PostgreSQL casts
+        if db.get_bind().dialect.name == "postgresql"
+        else type_coerce(Grade.indicators, JSON)  # SQLite reads JSON from text as it is
+    )
+    per_mu = document["tax_per_mu_yuan"].as_float()
+    return per_mu * Grade.land_mu, per_mu.is_not(None) & (Grade.land_mu > 0)
+
+
+def _trend(db: Session, scope: Scope, county: str | None) -> list[TaxYear]:
+    """Per-mu tax of each of the last :data:`TREND_YEARS` years whose run of record graded an
+    enterprise of the area with a tax figure, oldest first."""
+    record = select(
+        EvaluationRun.id,
+        EvaluationRun.year,
+        func.row_number()
+        .over(
+            partition_by=EvaluationRun.year,
+            order_by=OF_RECORD_IN_A_YEAR,
+        )
+        .label("nth"),
+    ).subquery("of_record")
+    tax, taxed = _taxed(db)
+    graded = in_area(
+        select(record.c.year, record.c.id, func.count(), func.sum(Grade.land_mu), func.sum(tax))
+        .join(Grade, Grade.run_id == record.c.id)
+        .where(record.c.nth == 1, taxed),
+        Grade.county_code,
+        scope,
+        county,
+    )
+    per_year = (
+        graded.group_by(record.c.year, record.c.id)
+        .order_by(record.c.year.desc())
+        .limit(TREND_YEARS)
+    )
+    return [
+        TaxYear(
+            year=year,
+            run=run,
+            enterprises=count,
+            land_mu=round(land, 2),
+            tax_per_mu_yuan=round(yuan / land, 2),
+        )
+        for year, run, count, land, yuan in reversed(db.execute(per_year).all())
+    ]
+
+
+def _parks_by_tax(
+    db: Session, record: EvaluationRun, scope: Scope, county: str | None
+) -> list[ParkTax]:
+    """The parks of the run of record's graded enterprises, highest per-mu tax first."""
+    tax, taxed = _taxed(db)
+    graded = in_area(
+        select(Grade.park_code, func.count(), func.sum(Grade.land_mu), func.sum(tax)).where(
+            Grade.run_id == record.id, Grade.park_code.is_not(None), taxed
+        ),
+        Grade.county_code,
+        scope,
+        county,
+    )
+    names = _names(db)
+    return sorted(
+        (_park(row, names) for row in db.execute(graded.group_by(Grade.park_code))),
+        key=lambda p: (-p.tax_per_mu_yuan, p.code),
+    )
+
+
+def _park(row: Sequence[Any], names: dict[str, str]) -> ParkTax:
+    code, count, land, yuan = row
+    return ParkTax(
+        code=code,
+        name=names.get(code, code),
+        enterprises=count,
+        land_mu=round(land, 2),
+        tax_per_mu_yuan=round(yuan / land, 2),
+    )

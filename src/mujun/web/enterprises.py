@@ -1,0 +1,602 @@
+"""企业画像: the enterprises of the account's area in a list, and everything known about one.
+
+Where an enterprise is (its counties): the county of its registered jurisdiction (所在区划, where
+the identification and evaluation runs place it) and the county of every parcel it holds
+(使用权人), occupies (用地情况: owned, leased in or leased out) or owns a building on (产权人).
+An enterprise registered in one county that uses land in another is the business of both. An
+account reads an enterprise when one of its counties is in the account's scope: the list shows
+those, and the file of any other is refused (403, and a line in the audit log), never silently
+emptied. An enterprise in no county (no registration, no land) is read by city-wide accounts
+alone. The file of an enterprise one may read is whole, its land in other counties included
+(the files of those parcels stay refused).
+
+Its land in mu follows the evaluation's rule (:func:`mujun.analytics.land.enterprise_land`):
+held plus leased in less leased out, from its occupancy rows; without any, the parcels it holds.
+Its latest grade is of the latest kept evaluation run (by year, then run) of a profile as
+published: a what-if run (with overrides) is shown in its file but is no grade of record.
+"""
+
+import json
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union,
+)
+from sqlalchemy.orm import Session
+
+from mujun.evaluation.indicators import INDICATORS
+from mujun.evaluation.listing import unit_in
+from mujun.evaluation.runs import PUBLISHED
+from mujun.identification.evidence import format_evidence
+from mujun.interchange.schema import table
+from mujun.policy.profiles import Category
+from mujun.records import (
+    Building,
+    Enterprise,
+    EvaluationRun,
+    Grade,
+    LandOccupancy,
+    MonthlyMetric,
+    Parcel,
+)
+from mujun.records.vocabulary import ActualUse, Coded, EnterpriseStatus, LandUse, OccupancyKind
+from mujun.units import m2_to_mu
+from mujun.web.dependencies import Current, Database, gate
+from mujun.web.geography import codes_in, county_of_each
+from mujun.web.language import in_language, language_of
+from mujun.web.listing import Column, ExportParam, SortParam, export_response, sorted_by
+from mujun.web.pages import PAGE, export_title, page_count, signed_in_page
+from mujun.web.permissions import Action
+from mujun.web.record_file import Section, annual_figures, findings_about, history_of, section
+
+router = APIRouter(tags=["enterprises"])
+Reader = Annotated[Current, Depends(gate(Action.READ))]
+CHART_FIGURES = ("tax_yuan", "revenue_yuan", "value_added_yuan", "output_yuan", "profit_yuan")
+MONTHS_CHARTED = 24
+
+REGISTERED, HOLDER, BUILDING_OWNER = "registered", "holder", "building_owner"
+RELATIONS: dict[str, tuple[str, str]] = {
+    HOLDER: ("使用权人", "holder"),
+    **{kind.value: (kind.label_zh, kind.value.replace("_", " ")) for kind in OccupancyKind},
+    BUILDING_OWNER: ("厂房楼宇产权人", "owns a building on it"),
+}
+"""How an enterprise is on a parcel, in Chinese and English."""
+
+PLACES = union(
+    select(
+        Enterprise.credit_code,
+        literal(REGISTERED).label("relation"),
+        cast(null(), String).label("parcel_id"),
+        Enterprise.jurisdiction_code,
+    ),
+    select(
+        Parcel.holder_credit_code, literal(HOLDER), Parcel.parcel_id, Parcel.jurisdiction_code
+    ).where(Parcel.holder_credit_code.is_not(None)),
+    select(
+        LandOccupancy.credit_code,
+        LandOccupancy.kind,
+        LandOccupancy.parcel_id,
+        Parcel.jurisdiction_code,
+    ).join(Parcel, Parcel.parcel_id == LandOccupancy.parcel_id),
+    select(
+        Building.owner_credit_code,
+        literal(BUILDING_OWNER),
+        Building.parcel_id,
+        Parcel.jurisdiction_code,
+    )
+    .join(Parcel, Parcel.parcel_id == Building.parcel_id)
+    .where(Building.owner_credit_code.is_not(None)),
+).subquery("places")
+"""``credit_code, relation, parcel_id, jurisdiction_code``: where each enterprise is (see the
+module's docstring); ``parcel_id`` is null for where it is registered."""
+
+_OCCUPIED = (
+    select(
+        LandOccupancy.credit_code,
+        func.sum(
+            case(
+                (LandOccupancy.kind == OccupancyKind.LEASED_OUT.value, -LandOccupancy.area_m2),
+                else_=LandOccupancy.area_m2,
+            )
+        ).label("m2"),
+    )
+    .group_by(LandOccupancy.credit_code)
+    .subquery("occupied")
+)
+_HELD = (
+    select(Parcel.holder_credit_code.label("credit_code"), func.sum(Parcel.area_m2).label("m2"))
+    .where(Parcel.holder_credit_code.is_not(None))
+    .group_by(Parcel.holder_credit_code)
+    .subquery("held")
+)
+LAND_M2 = func.coalesce(_OCCUPIED.c.m2, _HELD.c.m2)
+"""An enterprise's land in m² (see the module's docstring); null without any."""
+
+_RANKED = (
+    select(
+        Grade.credit_code,
+        Grade.grade,
+        EvaluationRun.year,
+        func.row_number()
+        .over(
+            partition_by=Grade.credit_code,
+            order_by=(EvaluationRun.year.desc(), EvaluationRun.id.desc()),
+        )
+        .label("nth"),
+    )
+    .join(EvaluationRun, EvaluationRun.id == Grade.run_id)
+    .where(PUBLISHED)
+    .subquery("ranked")
+)
+LATEST = (
+    select(_RANKED.c.credit_code, _RANKED.c.grade, _RANKED.c.year)
+    .where(_RANKED.c.nth == 1)
+    .subquery("latest")
+)
+"""``credit_code, grade, year``: each enterprise's latest grade of record."""
+
+LISTED = (
+    select(Enterprise, LAND_M2.label("land_m2"), LATEST.c.grade, LATEST.c.year)
+    .outerjoin(_OCCUPIED, _OCCUPIED.c.credit_code == Enterprise.credit_code)
+    .outerjoin(_HELD, _HELD.c.credit_code == Enterprise.credit_code)
+    .outerjoin(LATEST, LATEST.c.credit_code == Enterprise.credit_code)
+)
+"""Every enterprise with its land and latest grade."""
+
+ENTERPRISE_COLUMNS = (
+    Column("credit_code", "统一社会信用代码", "Credit code", Enterprise.credit_code),
+    Column("name", "企业名称", "Name", Enterprise.name),
+    Column("county_code", "区县", "County"),
+    Column("park_code", "园区", "Park", Enterprise.park_code),
+    Column("industry_code", "行业代码", "Industry", Enterprise.industry_code),
+    Column("above_scale", "规上", "Above scale", Enterprise.above_scale),
+    Column("status", "经营状态", "Status", Enterprise.status),
+    Column("land_mu", "用地(亩)", "Land (mu)", LAND_M2, number="{:,.2f}"),
+    Column("grade", "最新等级", "Latest grade", LATEST.c.grade),
+    Column("grade_year", "评价年度", "Year graded", LATEST.c.year),
+)
+"""The columns of the enterprise list, on screen and in its export."""
+
+
+class EnterpriseSummary(BaseModel):
+    credit_code: str
+    name: str
+    county_code: str | None
+    """The county of its registered jurisdiction."""
+    park_code: str | None
+    industry_code: str | None
+    above_scale: bool | None
+    status: str | None
+    land_mu: float | None
+    grade: str | None
+    grade_year: int | None
+
+
+class EnterprisePage(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    items: list[EnterpriseSummary]
+
+
+class LandRow(BaseModel):
+    """A parcel the enterprise is on, and how (:data:`RELATIONS`)."""
+
+    parcel_id: str
+    county_code: str | None
+    relations: list[str]
+    area_mu: float
+    land_use: str | None
+    actual_use: str | None
+
+
+class GradeRow(BaseModel):
+    run: int
+    year: int
+    profile: str
+    what_if: bool
+    cohort: str
+    score: float
+    grade: str
+    rank: int
+    cohort_size: int
+    land_mu: float | None
+
+
+class IndicatorPoints(BaseModel):
+    key: str
+    label_zh: str
+    label_en: str
+    unit_zh: str
+    unit_en: str
+    value: float | None
+    benchmark: float | None
+    weight: float | None
+    points: float | None
+    imputed: bool
+
+
+class EnterpriseFile(BaseModel):
+    credit_code: str
+    name: str
+    county_code: str | None
+    """The county of its registered jurisdiction."""
+    counties: list[str]
+    """Every county it is in (see the module's docstring)."""
+    land_mu: float | None
+    grade: str | None
+    grade_year: int | None
+    land: list[LandRow]
+    sections: list[Section]
+    years: list[int]
+    """Its figures by year, for the chart: ``figures[name][i]`` is of ``years[i]``."""
+    figures: dict[str, list[float | None]]
+    months: list[str]
+    """The 24 months up to its latest on record; ``electricity_kwh[i]`` is of ``months[i]``."""
+    electricity_kwh: list[float | None]
+    findings: list[dict[str, Any]]
+    grades: list[GradeRow]
+    """Its grades in every kept evaluation run, the latest first."""
+    points: list[IndicatorPoints]
+    """Per indicator, its points in the latest grade of record."""
+    history: list[dict[str, Any]]
+
+
+@router.get("/api/enterprises", response_model=EnterprisePage, summary="企业清单 / enterprises")
+def list_enterprises(
+    current: Reader,
+    db: Database,
+    county: Annotated[str | None, Query(max_length=32, description="区县代码")] = None,
+    park: Annotated[str | None, Query(max_length=32, description="园区代码")] = None,
+    industry: Annotated[
+        str | None, Query(max_length=8, description="行业代码开头（GB/T 4754，如 C34）")
+    ] = None,
+    q: Annotated[
+        str | None, Query(max_length=64, description="企业名称中的字，或信用代码开头")
+    ] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    sort: SortParam = None,
+) -> EnterprisePage:
+    """Enterprises in the account's area (or in ``county``: refused outside the area), of a
+    park, of an industry (its code's beginning), named like ``q``; sorted by ``sort`` (a key of
+    :data:`ENTERPRISE_COLUMNS`), then by credit code."""
+    if county is not None:
+        current.scope.require(county, f"区县 {county}")
+    counties = current.scope.counties if county is None else frozenset({county})
+    query = LISTED
+    if counties is not None:
+        query = query.where(_in(db, counties))
+    if park:
+        query = query.where(Enterprise.park_code == park)
+    if industry:
+        query = query.where(Enterprise.industry_code.startswith(industry, autoescape=True))
+    if q:
+        query = query.where(_named_like(q))
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.execute(
+        sorted_by(query, ENTERPRISE_COLUMNS, sort)
+        .order_by(Enterprise.credit_code)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    county_of = county_of_each(db)
+    items = [_summary(*row, county_of=county_of) for row in rows]
+    return EnterprisePage(total=total, page=page, page_size=page_size, items=items)
+
+
+def _in(db: Session, counties: frozenset[str]) -> ColumnElement[bool]:
+    """The enterprise is in one of ``counties``."""
+    there = select(PLACES.c.credit_code).where(
+        PLACES.c.jurisdiction_code.in_(codes_in(db, counties))
+    )
+    return Enterprise.credit_code.in_(there)
+
+
+def _named_like(q: str) -> ColumnElement[bool]:
+    return or_(
+        Enterprise.name.contains(q, autoescape=True),
+        Enterprise.credit_code.startswith(q.upper(), autoescape=True),
+    )
+
+
+def _summary(
+    enterprise: Enterprise,
+    land_m2: float | None,
+    grade: str | None,
+    grade_year: int | None,
+    *,
+    county_of: dict[str, str | None],
+) -> EnterpriseSummary:
+    return EnterpriseSummary(
+        credit_code=enterprise.credit_code,
+        name=enterprise.name,
+        county_code=county_of.get(enterprise.jurisdiction_code or ""),
+        park_code=enterprise.park_code,
+        industry_code=enterprise.industry_code,
+        above_scale=enterprise.above_scale,
+        status=enterprise.status,
+        land_mu=None if land_m2 is None else round(m2_to_mu(land_m2), 2),
+        grade=grade,
+        grade_year=grade_year,
+    )
+
+
+@router.get(
+    "/api/enterprises/{credit_code}/file",
+    response_model=EnterpriseFile,
+    summary="企业画像 / enterprise file",
+)
+def get_enterprise_file(credit_code: str, current: Reader, db: Database) -> EnterpriseFile:
+    """Everything about one enterprise: registration, land, contracts, construction, buildings,
+    figures by year and month, legal events, compliance, the latest run's findings about it and
+    its land, its grades and its change history. 404 for an unknown credit code; refused (403)
+    unless it is in the account's area (see the module's docstring)."""
+    row = db.execute(LISTED.where(Enterprise.credit_code == credit_code)).first()
+    if row is None:
+        raise HTTPException(
+            status_code=404, detail=f"没有企业 {credit_code} / no enterprise {credit_code}"
+        )
+    county_of = county_of_each(db)
+    summary = _summary(*row, county_of=county_of)
+    places = db.execute(select(PLACES).where(PLACES.c.credit_code == credit_code)).all()
+    counties = sorted({c for p in places if (c := county_of.get(p.jurisdiction_code or ""))})
+    admitted = next((c for c in counties if current.scope.admits(c)), None)
+    current.scope.require(admitted, f"企业 {credit_code}")
+    land = _land(db, places, county_of)
+    parcel_ids = [p.parcel_id for p in land]
+    buildings = _buildings(db, credit_code, parcel_ids)
+    years, figures = annual_figures(db, credit_code, CHART_FIGURES)
+    months, electricity = _electricity(db, credit_code)
+    grades, points = _grades(db, credit_code)
+    return EnterpriseFile(
+        credit_code=credit_code,
+        name=summary.name,
+        county_code=summary.county_code,
+        counties=counties,
+        land_mu=summary.land_mu,
+        grade=summary.grade,
+        grade_year=summary.grade_year,
+        land=land,
+        sections=_sections(db, credit_code, parcel_ids, buildings),
+        years=years,
+        figures=figures,
+        months=months,
+        electricity_kwh=electricity,
+        findings=findings_about(
+            db, {"enterprise": [credit_code], "parcel": parcel_ids, "building": buildings}
+        ),
+        grades=grades,
+        points=points,
+        history=history_of(db, "enterprises", credit_code),
+    )
+
+
+def _land(db: Session, places: Sequence[Any], county_of: dict[str, str | None]) -> list[LandRow]:
+    """The parcels among ``places``, each with every way the enterprise is on it."""
+    relations: dict[str, list[str]] = {}
+    for place in places:
+        if place.parcel_id is not None:
+            relations.setdefault(place.parcel_id, []).append(place.relation)
+    parcels = db.scalars(
+        select(Parcel).where(Parcel.parcel_id.in_(sorted(relations))).order_by(Parcel.parcel_id)
+    ).all()
+    return [
+        LandRow(
+            parcel_id=p.parcel_id,
+            county_code=county_of.get(p.jurisdiction_code or ""),
+            relations=sorted(relations[p.parcel_id], key=list(RELATIONS).index),
+            area_mu=round(m2_to_mu(p.area_m2), 2),
+            land_use=p.land_use,
+            actual_use=p.actual_use,
+        )
+        for p in parcels
+    ]
+
+
+def _buildings(db: Session, credit_code: str, parcel_ids: list[str]) -> list[str]:
+    """The buildings standing on its land, and those it owns."""
+    return list(
+        db.scalars(
+            select(Building.building_id)
+            .where(
+                or_(Building.parcel_id.in_(parcel_ids), Building.owner_credit_code == credit_code)
+            )
+            .order_by(Building.building_id)
+        )
+    )
+
+
+def _sections(
+    db: Session, credit_code: str, parcel_ids: list[str], buildings: list[str]
+) -> list[Section]:
+    """Its records, each table as the interchange format names its columns; construction is
+    of the parcels it is on."""
+
+    def of_enterprise(name: str) -> Section:
+        return section(db, name, table(name).table.c.credit_code == credit_code)
+
+    return [
+        of_enterprise("enterprises"),
+        of_enterprise("land_occupancy"),
+        of_enterprise("land_contracts"),
+        section(db, "construction", table("construction").table.c.parcel_id.in_(parcel_ids)),
+        section(db, "buildings", table("buildings").table.c.building_id.in_(buildings)),
+        of_enterprise("annual_metrics"),
+        of_enterprise("legal_events"),
+        of_enterprise("compliance"),
+    ]
+
+
+def _electricity(db: Session, credit_code: str) -> tuple[list[str], list[float | None]]:
+    """Its electricity in each of the :data:`MONTHS_CHARTED` months up to its latest month on
+    record (None for a month without a figure); nothing without any."""
+    latest = db.scalar(
+        select(func.max(MonthlyMetric.month)).where(MonthlyMetric.credit_code == credit_code)
+    )
+    if latest is None:
+        return [], []
+    end = int(latest[:4]) * 12 + int(latest[5:7]) - 1
+    months = [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(end - MONTHS_CHARTED + 1, end + 1)]
+    rows = db.execute(
+        select(MonthlyMetric.month, MonthlyMetric.electricity_kwh).where(
+            MonthlyMetric.credit_code == credit_code, MonthlyMetric.month.in_(months)
+        )
+    )
+    found = {month: kwh for month, kwh in rows}
+    return months, [found.get(month) for month in months]
+
+
+def _grades(db: Session, credit_code: str) -> tuple[list[GradeRow], list[IndicatorPoints]]:
+    """Its grades in every kept run (latest year, then latest run, first) and the points of
+    the latest grade of record."""
+    rows = db.execute(
+        select(Grade, EvaluationRun.year, EvaluationRun.profile, PUBLISHED.label("published"))
+        .join(EvaluationRun, EvaluationRun.id == Grade.run_id)
+        .where(Grade.credit_code == credit_code)
+        .order_by(EvaluationRun.year.desc(), EvaluationRun.id.desc())
+    ).all()
+    grades = [
+        GradeRow(
+            run=g.run_id,
+            year=year,
+            profile=profile,
+            what_if=not published,
+            cohort=g.cohort,
+            score=g.score,
+            grade=g.grade,
+            rank=g.rank,
+            cohort_size=g.cohort_size,
+            land_mu=g.land_mu,
+        )
+        for g, year, profile, published in rows
+    ]
+    of_record = next((g for g, _, _, published in rows if published), None)
+    return grades, [] if of_record is None else _points(of_record.points)
+
+
+def _points(points_json: str) -> list[IndicatorPoints]:
+    """A grade's points per indicator, labelled (an indicator no longer defined by its key)."""
+    points: dict[str, dict[str, Any]] = json.loads(points_json)
+    shown = []
+    for key, detail in points.items():
+        indicator = INDICATORS.get(key)
+        shown.append(
+            IndicatorPoints(
+                key=key,
+                label_zh=indicator.label_zh if indicator else key,
+                label_en=indicator.label_en if indicator else key,
+                unit_zh=indicator.unit_zh if indicator else "",
+                unit_en=unit_in(indicator.unit_zh, "en") if indicator else "",
+                value=detail.get("value"),
+                benchmark=detail.get("benchmark"),
+                weight=detail.get("weight"),
+                points=detail.get("points"),
+                imputed=bool(detail.get("imputed")),
+            )
+        )
+    return shown
+
+
+@router.get("/enterprises", response_class=HTMLResponse, include_in_schema=False)
+def enterprises_page(
+    request: Request,
+    current: Reader,
+    db: Database,
+    county: Annotated[str | None, Query(max_length=32)] = None,
+    park: Annotated[str | None, Query(max_length=32)] = None,
+    industry: Annotated[str | None, Query(max_length=8)] = None,
+    q: Annotated[str | None, Query(max_length=64)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    sort: SortParam = None,
+    export: ExportParam = None,
+) -> Response:
+    """企业清单: the enterprises of the account's area, fifty a page, sortable; the page on
+    screen as .xlsx with ``export=xlsx``."""
+    listed = list_enterprises(
+        current,
+        db,
+        county=county,
+        park=park,
+        industry=industry,
+        q=q,
+        page=page,
+        page_size=PAGE,
+        sort=sort,
+    )
+    rows = [_shown_summary(request, item) for item in listed.items]
+    if export:
+        title = export_title(request, in_language(request, "企业清单", "Enterprises"), page)
+        return export_response(request, title, ENTERPRISE_COLUMNS, rows)
+    return signed_in_page(
+        request,
+        "enterprises.html",
+        current,
+        listed=listed,
+        rows=rows,
+        columns=ENTERPRISE_COLUMNS,
+        sort=sort or "",
+        pages=page_count(listed.total),
+        filters={"county": county, "park": park, "industry": industry, "q": q},
+    )
+
+
+def _shown_summary(request: Request, item: EnterpriseSummary) -> dict[str, Any]:
+    """A row of the list as the page shows it: yes or no, a status by its name."""
+    yes_no = {True: in_language(request, "是", "yes"), False: in_language(request, "否", "no")}
+    statuses = _labels(request, EnterpriseStatus)
+    return {
+        **item.model_dump(),
+        "above_scale": None if item.above_scale is None else yes_no[item.above_scale],
+        "status": None if item.status is None else statuses.get(item.status, item.status),
+    }
+
+
+def _labels(request: Request, vocabulary: type[Coded]) -> dict[str, str]:
+    """A vocabulary's codes by their name in the request's language (in English, the code)."""
+    return {
+        code.value: in_language(request, code.label_zh, code.value.replace("_", " "))
+        for code in vocabulary
+    }
+
+
+@router.get("/enterprises/{credit_code}", response_class=HTMLResponse, include_in_schema=False)
+def enterprise_file_page(
+    request: Request, credit_code: str, current: Reader, db: Database
+) -> HTMLResponse:
+    """企业画像: one enterprise's file."""
+    file = get_enterprise_file(credit_code, current, db)
+    lang = language_of(request)
+    findings = [
+        {
+            **f,
+            "category": in_language(
+                request, Category(f["category"]).label_zh, Category(f["category"]).label_en
+            ),
+            "figures": format_evidence(f["evidence"], lang),
+        }
+        for f in file.findings
+    ]
+    return signed_in_page(
+        request,
+        "enterprise_file.html",
+        current,
+        file=file,
+        findings=findings,
+        land_uses=_labels(request, LandUse),
+        actual_uses=_labels(request, ActualUse),
+        relations={key: in_language(request, zh, en) for key, (zh, en) in RELATIONS.items()},
+    )

@@ -1,0 +1,252 @@
+"""综合评价结果: the grades of a kept evaluation run, in the API and as a page (scoped, filtered,
+sortable, paginated, exported as shown).
+
+Without a run asked for, the grades shown are those of record: the latest year evaluated, its
+most recent run of a profile as published (a what-if only where no published run exists).
+"""
+
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from mujun.evaluation.runs import OF_RECORD
+from mujun.policy.profiles import ProfileError, load_profile
+from mujun.records import EvaluationRun, Grade
+from mujun.web.dependencies import Current, Database, gate
+from mujun.web.geography import county_of_each
+from mujun.web.language import in_language
+from mujun.web.listing import Column, ExportParam, SortParam, export_response, sorted_by
+from mujun.web.pages import PAGE, export_title, page_count, signed_in_page
+from mujun.web.permissions import Action
+from mujun.web.scoping import in_area
+
+router = APIRouter(tags=["grades"])
+Reader = Annotated[Current, Depends(gate(Action.READ))]
+GradeLetter = Literal["A", "B", "C", "D"]
+TEN_THOUSAND = 10_000
+
+
+class GradeRow(BaseModel):
+    credit_code: str
+    name: str | None
+    cohort: str
+    rank: int
+    cohort_size: int
+    score: float
+    grade: str
+    land_mu: float | None
+    tax_per_mu_yuan: float | None
+    county_code: str | None
+    park_code: str | None
+    industry_code: str | None
+
+
+class GradePage(BaseModel):
+    run: int | None
+    """The run listed; None when no evaluation has been kept."""
+    profile: str | None
+    year: int | None
+    overrides: dict[str, str]
+    """The run's what-if values (empty for a profile as published)."""
+    total: int
+    page: int
+    page_size: int
+    items: list[GradeRow]
+
+
+GRADE_COLUMNS = (
+    Column("cohort", "企业类别", "Cohort", Grade.cohort),
+    Column("rank", "名次", "Rank", Grade.rank, number="{:d}"),
+    Column("credit_code", "统一社会信用代码", "Credit code", Grade.credit_code),
+    Column("name", "企业名称", "Enterprise", Grade.name),
+    Column("score", "综合得分", "Score", Grade.score, number="{:.2f}"),
+    Column("grade", "等级", "Grade", Grade.grade),
+    Column("tax_per_mu", "亩均税收(万元/亩)", "Tax per mu (10k yuan)", number="{:,.2f}"),
+    Column("land_mu", "用地(亩)", "Land (mu)", Grade.land_mu, number="{:,.2f}"),
+    Column("county_code", "区县", "County", Grade.county_code),
+    Column("park_code", "园区", "Park", Grade.park_code),
+    Column("industry_code", "行业代码", "Industry", Grade.industry_code),
+)
+"""The columns of the grade list, on screen and in its export."""
+
+
+def run_of_record(db: Session) -> EvaluationRun | None:
+    return db.scalars(select(EvaluationRun).order_by(*OF_RECORD)).first()
+
+
+def chosen_evaluation(db: Session, run: int | None) -> EvaluationRun | None:
+    """Run ``run`` (404 if there is none), or without one the run of record."""
+    if run is None:
+        return run_of_record(db)
+    found = db.get(EvaluationRun, run)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"没有评价批次 {run} / no evaluation run {run}")
+    return found
+
+
+def cohort_titles(profile_id: str) -> dict[str, tuple[str, str]]:
+    """Each cohort's title in Chinese and English, as the profile names it (none for a profile
+    no longer shipped: its cohorts go by their ids)."""
+    try:
+        spec = load_profile(profile_id).evaluation
+    except ProfileError:
+        return {}
+    return {} if spec is None else {c.id: (c.title_zh, c.title_en) for c in spec.cohorts}
+
+
+@router.get("/api/grades", response_model=GradePage, summary="综合评价结果 / grades of a run")
+def list_grades(
+    current: Reader,
+    db: Database,
+    run: Annotated[int | None, Query(ge=1, description="评价批次；默认为现行结果")] = None,
+    county: Annotated[str | None, Query(max_length=32, description="区县代码")] = None,
+    park: Annotated[str | None, Query(max_length=32, description="园区代码")] = None,
+    grade: Annotated[GradeLetter | None, Query(description="等级")] = None,
+    cohort: Annotated[str | None, Query(max_length=32, description="企业类别")] = None,
+    q: Annotated[
+        str | None, Query(max_length=64, description="企业名称中的字，或信用代码开头")
+    ] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    sort: SortParam = None,
+) -> GradePage:
+    """A run's grades in the account's area (or in ``county``, or ``park``: refused outside
+    the area), of a grade, of a cohort, of enterprises named like ``q``; sorted by ``sort`` (a
+    key of :data:`GRADE_COLUMNS`), then by cohort, rank and credit code."""
+    kept = chosen_evaluation(db, run)
+    query = in_area(select(Grade), Grade.county_code, current.scope, county)
+    if park:
+        current.scope.require(county_of_each(db).get(park), f"园区 {park}")
+        query = query.where(Grade.park_code == park)
+    if kept is None:
+        return GradePage(
+            run=None,
+            profile=None,
+            year=None,
+            overrides={},
+            total=0,
+            page=page,
+            page_size=page_size,
+            items=[],
+        )
+    query = query.where(Grade.run_id == kept.id)
+    if grade:
+        query = query.where(Grade.grade == grade)
+    if cohort:
+        query = query.where(Grade.cohort == cohort)
+    if q:
+        query = query.where(
+            or_(
+                Grade.name.contains(q, autoescape=True),
+                Grade.credit_code.startswith(q.upper(), autoescape=True),
+            )
+        )
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(
+        sorted_by(query, GRADE_COLUMNS, sort)
+        .order_by(Grade.cohort, Grade.rank, Grade.credit_code)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    return GradePage(
+        run=kept.id,
+        profile=kept.profile,
+        year=kept.year,
+        overrides=kept.overrides,
+        total=total,
+        page=page,
+        page_size=page_size,
+        items=[_row(row) for row in rows],
+    )
+
+
+def _row(grade: Grade) -> GradeRow:
+    indicators = json.loads(grade.indicators)
+    return GradeRow(
+        credit_code=grade.credit_code,
+        name=grade.name,
+        cohort=grade.cohort,
+        rank=grade.rank,
+        cohort_size=grade.cohort_size,
+        score=grade.score,
+        grade=grade.grade,
+        land_mu=grade.land_mu,
+        tax_per_mu_yuan=indicators.get("tax_per_mu_yuan"),
+        county_code=grade.county_code,
+        park_code=grade.park_code,
+        industry_code=grade.industry_code,
+    )
+
+
+@router.get("/grades", include_in_schema=False)
+def grades_page(
+    request: Request,
+    current: Reader,
+    db: Database,
+    run: Annotated[int | None, Query(ge=1)] = None,
+    county: Annotated[str | None, Query(max_length=32)] = None,
+    park: Annotated[str | None, Query(max_length=32)] = None,
+    grade: Annotated[GradeLetter | None, Query()] = None,
+    cohort: Annotated[str | None, Query(max_length=32)] = None,
+    q: Annotated[str | None, Query(max_length=64)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    sort: SortParam = None,
+    export: ExportParam = None,
+) -> Response:
+    """综合评价结果: a run's grades, fifty a page, sortable, each enterprise linked to its
+    file; the page on screen as .xlsx with ``export=xlsx``."""
+    listed = list_grades(
+        current,
+        db,
+        run=run,
+        county=county,
+        park=park,
+        grade=grade,
+        cohort=cohort,
+        q=q,
+        page=page,
+        page_size=PAGE,
+        sort=sort,
+    )
+    titles = {} if listed.profile is None else cohort_titles(listed.profile)
+    rows = [
+        {
+            **item.model_dump(),
+            "cohort": in_language(request, *titles.get(item.cohort, (item.cohort, item.cohort))),
+            "tax_per_mu": None
+            if item.tax_per_mu_yuan is None
+            else item.tax_per_mu_yuan / TEN_THOUSAND,
+        }
+        for item in listed.items
+    ]
+    if export:
+        return export_response(request, _title(request, listed), GRADE_COLUMNS, rows)
+    return signed_in_page(
+        request,
+        "grades.html",
+        current,
+        listed=listed,
+        rows=rows,
+        columns=GRADE_COLUMNS,
+        sort=sort or "",
+        pages=page_count(listed.total),
+        cohorts=[(code, in_language(request, *title)) for code, title in titles.items()],
+        filters={"county": county, "park": park, "grade": grade, "cohort": cohort, "q": q},
+    )
+
+
+def _title(request: Request, listed: GradePage) -> str:
+    """The export's title: the run listed and the page."""
+    title = in_language(request, "综合评价结果", "Grades")
+    if listed.run is not None:
+        title += in_language(
+            request,
+            f"（{listed.profile}，{listed.year}年度，批次 {listed.run}）",
+            f" ({listed.profile}, {listed.year}, run {listed.run})",
+        )
+    return export_title(request, title, listed.page)

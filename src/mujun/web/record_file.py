@@ -1,0 +1,141 @@
+"""What a record's file is made of, for a parcel's (一地一档) and an enterprise's (企业画像):
+tables of records as the interchange format names their columns (in Chinese), an enterprise's
+figures over the years, the latest identification run's findings about the record, and the
+record's change history."""
+
+import datetime as dt
+import json
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from mujun.interchange.schema import ColumnSpec, TableSpec, table
+from mujun.records import AnnualMetric, Change, Finding
+from mujun.records.changes import KEY_SEPARATOR
+from mujun.web.findings import latest_run
+
+FILE_PAGES = {"parcels": "/parcels/", "enterprises": "/enterprises/"}
+"""The tables whose records have a file page, and the path of a record's file less its key."""
+HISTORY_LIMIT = 200
+
+
+class Section(BaseModel):
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    links: list[str | None]
+    """Per column, where a value of it has its file (``/parcels/``, to which the value is
+    appended): set for a column that names a parcel or an enterprise, by key or reference."""
+
+
+def section(db: Session, name: str, where: ColumnElement[bool]) -> Section:
+    """The rows of interchange table ``name`` that ``where`` selects, in the order of its key."""
+    spec = table(name)
+    key = [spec.table.c[column] for column in spec.key]
+    rows = db.execute(select(spec.table).where(where).order_by(*key)).mappings().all()
+    return Section(
+        title=spec.label_zh,
+        headers=[column.label_zh for column in spec.columns],
+        rows=[[shown(column, row[column.name]) for column in spec.columns] for row in rows],
+        links=[_file_page(spec, column) for column in spec.columns],
+    )
+
+
+def _file_page(spec: TableSpec, column: ColumnSpec) -> str | None:
+    names = column.field.references or (spec.name if spec.key == (column.name,) else None)
+    return None if names is None else FILE_PAGES.get(names)
+
+
+def shown(column: ColumnSpec, value: Any) -> str:
+    """A value as a bureau reads it: codes by their Chinese name, 是/否, numbers grouped."""
+    if value is None:
+        return ""
+    if column.field.choices is not None:
+        try:
+            return str(column.field.choices(value).label_zh)
+        except ValueError:
+            return str(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def annual_figures(
+    db: Session, credit_code: str | None, names: Sequence[str]
+) -> tuple[list[int], dict[str, list[float | None]]]:
+    """An enterprise's years on record and, per figure of ``names``, its value in each of them
+    (``figures[name][i]`` is of ``years[i]``); nothing without an enterprise."""
+    if credit_code is None:
+        return [], {}
+    rows = db.scalars(
+        select(AnnualMetric)
+        .where(AnnualMetric.credit_code == credit_code)
+        .order_by(AnnualMetric.year)
+    ).all()
+    return [r.year for r in rows], {name: [getattr(r, name) for r in rows] for name in names}
+
+
+def findings_about(db: Session, subjects: Mapping[str, Collection[str]]) -> list[dict[str, Any]]:
+    """The latest run's findings about the subjects, given as ids by subject type
+    (``{"parcel": [...]}``), with their evidence (the figures compared) and source (the clause
+    of the policy applied)."""
+    run = latest_run(db)
+    wanted = [
+        and_(Finding.subject_type == kind, Finding.subject_id.in_(sorted(ids)))
+        for kind, ids in subjects.items()
+        if ids
+    ]
+    if run is None or not wanted:
+        return []
+    found = db.scalars(
+        select(Finding)
+        .where(Finding.run_id == run.id, or_(*wanted))
+        .order_by(Finding.subject_type, Finding.subject_id, Finding.criterion)
+    ).all()
+    return [
+        {
+            "run": run.id,
+            "criterion": f.criterion,
+            "category": f.category,
+            "subject_type": f.subject_type,
+            "subject_id": f.subject_id,
+            "key": f.key,
+            "evidence": json.loads(f.evidence),
+            "source": f.source,
+        }
+        for f in found
+    ]
+
+
+def history_of(db: Session, table_name: str, key: str) -> list[dict[str, Any]]:
+    """Changes of the record of ``table_name`` keyed ``key`` and of every record whose key
+    begins with it (a parcel's construction; an enterprise's figures, occupancy, legal events
+    and compliance), newest first, at most :data:`HISTORY_LIMIT`."""
+    changes = db.scalars(
+        select(Change)
+        .where(
+            or_(
+                (Change.table_name == table_name) & (Change.object_key == key),
+                Change.object_key.startswith(f"{key}{KEY_SEPARATOR}", autoescape=True),
+            )
+        )
+        .order_by(Change.id.desc())
+        .limit(HISTORY_LIMIT)
+    ).all()
+    return [
+        {
+            "at": c.changed_at.isoformat(timespec="seconds"),
+            "actor": c.actor,
+            "table": table(c.table_name).label_zh,
+            "action": c.action,
+            "reason": c.reason or "",
+        }
+        for c in changes
+    ]

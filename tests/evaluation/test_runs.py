@@ -1,0 +1,139 @@
+"""Evaluation runs are kept with their grades and exclusions, read back exactly, listed and
+deleted; evaluating the same records again grades every enterprise the same."""
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from sqlalchemy import Engine, func, select
+
+from mujun.analytics.facts import Facts, facts_from_arrow
+from mujun.demo import generate
+from mujun.evaluation.engine import evaluate
+from mujun.evaluation.runs import (
+    EvaluationNotFoundError,
+    delete_evaluation,
+    evaluation_excluded,
+    evaluation_grades,
+    get_evaluation,
+    list_evaluations,
+    save_evaluation,
+)
+from mujun.evaluation.service import ELECTRICITY, evaluate_and_keep
+from mujun.interchange.exporter import write_csv_folder
+from mujun.interchange.importer import import_data_set
+from mujun.policy.parameters import ParameterError
+from mujun.policy.profiles import load_profile
+from mujun.records import EvaluationRun, ExcludedEnterprise, Grade
+
+NOW = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
+YEAR = 2025
+PROFILE = "huangyan-2022"
+
+
+@pytest.fixture(scope="module")
+def city() -> dict[str, pa.Table]:
+    return generate(enterprises=120, seed=7)
+
+
+@pytest.fixture(scope="module")
+def facts(city: dict[str, pa.Table]) -> Iterator[Facts]:
+    facts = facts_from_arrow(city, monthly=ELECTRICITY)
+    yield facts
+    facts.close()
+
+
+@pytest.fixture
+def records(engine: Engine, city: dict[str, pa.Table], tmp_path: Path) -> Engine:
+    """The demo city imported into the records database."""
+    write_csv_folder(tmp_path / "city", city)
+    outcome = import_data_set(engine=engine, path=tmp_path / "city", actor="test")
+    assert outcome.committed
+    return engine
+
+
+def _ordered(table: pa.Table) -> pa.Table:
+    return table.sort_by([(name, "ascending") for name in ("cohort", "rank", "credit_code")])
+
+
+def test_a_kept_evaluation_reads_back_as_it_was(engine: Engine, facts: Facts) -> None:
+    result = evaluate(facts=facts, profile=load_profile(PROFILE), year=YEAR)
+    run_id = save_evaluation(engine, result, started_at=NOW, actor="tester")
+    run = get_evaluation(engine, run_id)
+    assert (run.profile, run.profile_version, run.year, run.actor) == (PROFILE, 1, YEAR, "tester")
+    assert run.parameters == dict(result.parameters) and run.overrides == {}
+    assert run.fingerprint == facts.fingerprint
+    assert (run.graded_count, run.excluded_count) == (
+        result.results.num_rows,
+        result.excluded.num_rows,
+    )
+    assert run.graded_count > 0 and run.excluded_count > 0
+    assert evaluation_grades(engine, run_id).equals(_ordered(result.results))
+    assert evaluation_excluded(engine, run_id).equals(result.excluded)
+    assert [r.id for r in list_evaluations(engine)] == [run_id]
+
+
+def test_a_what_if_is_kept_with_its_overrides(engine: Engine, facts: Facts) -> None:
+    what_if = load_profile(PROFILE).with_overrides({"above_scale.share.D": "20%"})
+    run_id = save_evaluation(
+        engine, evaluate(facts=facts, profile=what_if, year=YEAR), started_at=NOW, actor="a"
+    )
+    assert get_evaluation(engine, run_id).overrides == {"above_scale.share.D": "20%"}
+
+
+def test_runs_are_listed_newest_first_and_deleted_with_their_grades(
+    engine: Engine, facts: Facts
+) -> None:
+    result = evaluate(facts=facts, profile=load_profile(PROFILE), year=YEAR)
+    first, second, third = (
+        save_evaluation(engine, result, started_at=NOW, actor="a") for _ in range(3)
+    )
+    assert [r.id for r in list_evaluations(engine)] == [third, second, first]
+    assert [r.id for r in list_evaluations(engine, limit=1)] == [third]
+    delete_evaluation(engine, second)
+    assert [r.id for r in list_evaluations(engine)] == [third, first]
+    with pytest.raises(EvaluationNotFoundError):
+        get_evaluation(engine, second)
+    with pytest.raises(EvaluationNotFoundError):
+        delete_evaluation(engine, second)
+    with engine.connect() as conn:
+        for model in (Grade, ExcludedEnterprise):
+            kept = conn.execute(
+                select(model.run_id, func.count()).group_by(model.run_id).order_by(model.run_id)
+            ).all()
+            count = result.results if model is Grade else result.excluded
+            assert [tuple(row) for row in kept] == [
+                (first, count.num_rows),
+                (third, count.num_rows),
+            ]
+
+
+def test_evaluating_the_records_again_grades_the_same(records: Engine) -> None:
+    profile = load_profile(PROFILE)
+    first, second = (
+        evaluate_and_keep(engine=records, profile=profile, year=YEAR, actor="a") for _ in range(2)
+    )
+    assert second.run_id == first.run_id + 1
+    grades = evaluation_grades(records, first.run_id)
+    assert grades.equals(evaluation_grades(records, second.run_id))
+    assert grades.equals(_ordered(first.evaluation.results))
+    a, b = (get_evaluation(records, kept.run_id) for kept in (first, second))
+    assert a.fingerprint == b.fingerprint
+    per_kwh = [
+        json.loads(indicators)["tax_per_kwh_yuan"]
+        for cohort, indicators in zip(
+            grades["cohort"].to_pylist(), grades["indicators"].to_pylist(), strict=True
+        )
+        if cohort == "below_scale"
+    ]
+    assert any(value is not None for value in per_kwh), "the monthly electricity was read"
+
+
+def test_a_year_the_profile_does_not_cover_keeps_nothing(records: Engine) -> None:
+    with pytest.raises(ParameterError, match="2019"):
+        evaluate_and_keep(engine=records, profile=load_profile(PROFILE), year=2019, actor="a")
+    with records.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(EvaluationRun)).scalar_one() == 0

@@ -1,5 +1,6 @@
 """The map: parcels of one's area within the view, coloured, found by id, offline."""
 
+import time
 from typing import Any
 
 import pytest
@@ -8,6 +9,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from mujun.records import Enterprise, EvaluationRun, Grade, Parcel
+from mujun.web import parcel_map
+from mujun.web.app import create_app
 from tests.web.conftest import NOW, PARCEL_A, PARCEL_B, sign_in
 
 EVERYWHERE = "118.9,29.7,119.7,29.9"
@@ -133,3 +136,12 @@ def test_parcels_are_coloured_by_their_holders_latest_grade(
     sign_in(app_client, "analyst")
     grades = {f["properties"]["parcel_id"]: f["properties"]["grade"] for f in features(app_client)}
     assert grades[PARCEL_A] == "D" and grades[PARCEL_B] == "none"
+
+
+def test_the_index_is_built_when_the_application_starts(city: Engine) -> None:
+    parcel_map._INDEX.clear()
+    with TestClient(create_app(city)):
+        deadline = time.monotonic() + 30
+        while "parcels" not in parcel_map._INDEX and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(parcel_map._INDEX["parcels"].parcel_ids) == 6

@@ -132,3 +132,10 @@ def test_every_route_passes_the_gate(city: Engine) -> None:
                 assert _gated(route.dependant), f"{method} {route.path} skips the gate"
     served = create_app(city)
     assert not [r for r in served.routes if isinstance(r, APIRoute)], "routes outside ROUTERS"
+
+
+@pytest.mark.parametrize("path", ["/api/parcels?q=%00", "/api/enterprises?q=a%00b", "/%00"])
+def test_a_nul_character_is_refused_not_a_database_error(app_client: TestClient, path: str) -> None:
+    sign_in(app_client, "analyst")
+    response = app_client.get(path)
+    assert response.status_code == 422 and "NUL" in response.json()["detail"]

@@ -1,8 +1,12 @@
 """The application: routers, the front-end libraries, and what a refusal or a missing
 sign-in looks like."""
 
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -52,6 +56,17 @@ ROUTERS: tuple[APIRouter, ...] = (
 them)."""
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the application serves: the jobs' worker, and the map's parcel index built in the
+    background at once, so that the first map request need not wait for it."""
+    threading.Thread(
+        target=parcel_map.build_index, args=(app.state.engine,), name="map-index", daemon=True
+    ).start()
+    async with jobs.lifespan(app):
+        yield
+
+
 def create_app(engine: Engine) -> FastAPI:
     app = FastAPI(
         title="mujun 亩均",
@@ -59,13 +74,24 @@ def create_app(engine: Engine) -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
-        lifespan=jobs.lifespan,
+        lifespan=lifespan,
     )
     app.state.engine = engine
     for router in ROUTERS:
         app.include_router(router)
     for prefix, folder in VENDOR.items():
         app.mount(f"/assets/{prefix}", StaticFiles(directory=ASSETS / folder, check_dir=False))
+
+    @app.middleware("http")
+    async def refuse_nul(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """A NUL character in the path or query is refused (422): PostgreSQL's text cannot
+        hold one, so it would otherwise fail in the database."""
+        if "\x00" in unquote_plus(f"{request.url.path}?{request.url.query}"):
+            detail = "请求中含有空字符（NUL） / the request holds a NUL character"
+            return JSONResponse({"detail": detail}, status_code=422)
+        return await call_next(request)
 
     @app.exception_handler(RefusedError)
     def refused(request: Request, error: RefusedError) -> Response:

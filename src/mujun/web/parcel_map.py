@@ -1,7 +1,8 @@
 """挂图作战: parcels for the map, only those the view needs.
 
-The first map request builds an index of every parcel's shape (Shapely's STRtree) from the
-records; each request then takes the parcels within the view's bounding box and the account's
+An index of every parcel's shape (Shapely's STRtree) is built from the records when the
+application starts, in the background (or by the first map request, if that comes first); each
+request then takes the parcels within the view's bounding box and the account's
 area, simplified to the view's zoom, at most :data:`MOST_FEATURES` of them. The index is kept
 until the data change (another database, a new import or change, another parcel count).
 Parcels are coloured by the category the latest identification run found them in, or by
@@ -10,6 +11,7 @@ name lists the matching parcels of the account's area, to fly the map to one.
 """
 
 import json
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -18,7 +20,7 @@ import numpy as np
 import shapely
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Engine, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from mujun.records import Change, DataImport, Enterprise, EvaluationRun, Finding, Grade, Parcel
@@ -29,6 +31,7 @@ from mujun.web.geography import codes_in, county_of_each
 from mujun.web.permissions import Action
 
 router = APIRouter(prefix="/api/map", tags=["map"])
+logger = logging.getLogger(__name__)
 MOST_FEATURES = 5_000
 MOST_HITS = 20
 CATEGORY_ORDER = ("non_industrial_use", "idle_land", "low_efficiency_land")
@@ -50,6 +53,16 @@ class ParcelIndex:
 
 _INDEX: dict[str, ParcelIndex] = {}
 _LOCK = threading.Lock()
+
+
+def build_index(engine: Engine) -> None:
+    """Build the index ahead of the first map request (when the application starts); a
+    failure is logged, and the first request tries again."""
+    try:
+        with Session(engine) as db:
+            parcel_index(db)
+    except Exception:
+        logger.exception("building the map's parcel index failed")
 
 
 def parcel_index(db: Session) -> ParcelIndex:

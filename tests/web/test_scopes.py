@@ -139,3 +139,22 @@ def test_a_nul_character_is_refused_not_a_database_error(app_client: TestClient,
     sign_in(app_client, "analyst")
     response = app_client.get(path)
     assert response.status_code == 422 and "NUL" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/cockpit?run={big}",
+        "/api/findings?run={big}",
+        "/api/grades?run={big}",
+        "/api/jobs/{big}",
+        "/api/runs/diff?a={big}&b=1",
+        "/cockpit?run={big}",
+        "/findings?run={big}",
+    ],
+)
+def test_an_id_beyond_any_record_is_invalid_not_a_database_error(
+    app_client: TestClient, path: str
+) -> None:
+    sign_in(app_client, "analyst")
+    assert app_client.get(path.format(big=2**63)).status_code == 422

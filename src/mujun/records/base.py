@@ -1,5 +1,7 @@
 """The declarative base every records model derives from."""
 
+import datetime as dt
+
 from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
@@ -21,3 +23,8 @@ def table_of(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
+
+
+def aware(moment: dt.datetime) -> dt.datetime:
+    """A stored moment in UTC: SQLite hands back naive UTC times, PostgreSQL aware ones."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mujun.records.accounts import Account, WebSession
+from mujun.records.base import aware
 from mujun.web import audit, duties
 from mujun.web.permissions import Role
 
@@ -87,7 +88,7 @@ def sign_in(session: Session, username: str, password: str) -> SignedIn:
     if account is None:
         noted("failed")
         raise refused
-    if account.locked_until is not None and _aware(account.locked_until) > now:
+    if account.locked_until is not None and aware(account.locked_until) > now:
         noted("locked")
         raise SignInError(
             "账号因多次密码错误已暂时锁定，请稍后再试",
@@ -121,7 +122,7 @@ def sign_in(session: Session, username: str, password: str) -> SignedIn:
 def session_of(session: Session, token: str) -> tuple[Account, WebSession] | None:
     """The account and session a token belongs to, if it has not expired."""
     found = session.get(WebSession, _hashed(token))
-    if found is None or _aware(found.expires_at) <= dt.datetime.now(dt.UTC):
+    if found is None or aware(found.expires_at) <= dt.datetime.now(dt.UTC):
         return None
     account = session.get(Account, found.account_id)
     return None if account is None else (account, found)
@@ -133,8 +134,3 @@ def sign_out(session: Session, token: str) -> None:
 
 def _hashed(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive UTC times; PostgreSQL aware ones."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -29,7 +29,7 @@ from mujun.policy.evaluation import GRADES
 from mujun.policy.profiles import Category
 from mujun.records import EvaluationRun, Finding, Grade, IdentificationRun, Jurisdiction, Parcel
 from mujun.units import m2_to_mu
-from mujun.web.dependencies import Current, Database, gate
+from mujun.web.dependencies import MAX_ID, Current, Database, gate
 from mujun.web.findings import chosen_run
 from mujun.web.geography import codes_in
 from mujun.web.grades import cohort_titles, run_of_record
@@ -113,7 +113,7 @@ def cockpit(
     request: Request,
     current: Reader,
     db: Database,
-    run: Annotated[int | None, Query(ge=1, description="认定批次；默认最新")] = None,
+    run: Annotated[int | None, Query(ge=1, le=MAX_ID, description="认定批次；默认最新")] = None,
     county: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Cockpit:
     """Industrial land, a run's findings and their land by category and county, and the
@@ -143,7 +143,7 @@ def cockpit_page(
     request: Request,
     current: Reader,
     db: Database,
-    run: Annotated[int | None, Query(ge=1)] = None,
+    run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     county: Annotated[str | None, Query(max_length=32)] = None,
 ) -> HTMLResponse:
     """驾驶舱: the cockpit's figures as charts (ECharts) that click through to the findings and

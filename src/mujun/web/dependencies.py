@@ -14,6 +14,9 @@ from mujun.records.accounts import Account, WebSession
 from mujun.web.accounts import session_of
 from mujun.web.permissions import Action, Scope, restrict
 
+MAX_ID = 2_147_483_647
+"""The largest id a record's INTEGER key holds (on SQLite and PostgreSQL alike): a larger one
+asked for is refused as invalid (422), not looked up."""
 SESSION_COOKIE = "mujun_session"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -26,7 +29,9 @@ def database(request: Request) -> Iterator[Session]:
         session.commit()
 
 
-Database = Annotated[Session, Depends(database)]
+Database = Annotated[Session, Depends(database, scope="function")]
+"""Committed before the response is sent (``scope="function"``): a client that follows a
+redirect at once (after signing in, say) finds what the request wrote."""
 
 
 @dataclass(frozen=True)

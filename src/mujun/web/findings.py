@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from mujun.policy.profiles import Category
 from mujun.records import Finding, IdentificationRun
-from mujun.web.dependencies import Current, Database, gate
+from mujun.web.dependencies import MAX_ID, Current, Database, gate
 from mujun.web.listing import Column, SortParam, sorted_by
 from mujun.web.permissions import Action
 from mujun.web.scoping import in_area
@@ -70,7 +70,7 @@ def chosen_run(db: Session, run: int | None) -> IdentificationRun | None:
 def list_findings(
     current: Reader,
     db: Database,
-    run: Annotated[int | None, Query(ge=1, description="认定批次；默认最新")] = None,
+    run: Annotated[int | None, Query(ge=1, le=MAX_ID, description="认定批次；默认最新")] = None,
     category: Annotated[Category | None, Query()] = None,
     county: Annotated[str | None, Query(max_length=32)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,

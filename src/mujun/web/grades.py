@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from mujun.evaluation.runs import OF_RECORD
 from mujun.policy.profiles import ProfileError, load_profile
 from mujun.records import EvaluationRun, Grade
-from mujun.web.dependencies import Current, Database, gate
+from mujun.web.dependencies import MAX_ID, Current, Database, gate
 from mujun.web.geography import county_of_each
 from mujun.web.language import in_language
 from mujun.web.listing import Column, ExportParam, SortParam, export_response, sorted_by
@@ -103,7 +103,9 @@ def cohort_titles(profile_id: str) -> dict[str, tuple[str, str]]:
 def list_grades(
     current: Reader,
     db: Database,
-    run: Annotated[int | None, Query(ge=1, description="评价批次；默认为现行结果")] = None,
+    run: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="评价批次；默认为现行结果")
+    ] = None,
     county: Annotated[str | None, Query(max_length=32, description="区县代码")] = None,
     park: Annotated[str | None, Query(max_length=32, description="园区代码")] = None,
     grade: Annotated[GradeLetter | None, Query(description="等级")] = None,
@@ -188,7 +190,7 @@ def grades_page(
     request: Request,
     current: Reader,
     db: Database,
-    run: Annotated[int | None, Query(ge=1)] = None,
+    run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     county: Annotated[str | None, Query(max_length=32)] = None,
     park: Annotated[str | None, Query(max_length=32)] = None,
     grade: Annotated[GradeLetter | None, Query()] = None,

@@ -11,8 +11,9 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import Path as PathParameter
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -26,9 +27,10 @@ from mujun.policy.profiles import Profile, all_profiles
 from mujun.policy.what_if import RequestedProfileError, shipped_profile, with_what_if
 from mujun.progress import Progress
 from mujun.records import EvaluationRun, Finding, Grade, IdentificationRun, Job
+from mujun.records.base import aware
 from mujun.records.kept import Run
 from mujun.units import m2_to_mu
-from mujun.web.dependencies import Current, Database, gate
+from mujun.web.dependencies import MAX_ID, Current, Database, gate
 from mujun.web.findings import FindingRow
 from mujun.web.jobs import Work, Worker, worker_of
 from mujun.web.language import language_of
@@ -60,6 +62,10 @@ class JobRequest(BaseModel):
     )
 
 
+Moment = Annotated[dt.datetime, AfterValidator(aware)]
+"""A stored moment, in UTC whichever database it came from."""
+
+
 class JobView(BaseModel):
     id: int
     kind: str
@@ -70,8 +76,8 @@ class JobView(BaseModel):
     """``queued``, ``running``, ``finished`` or ``failed``."""
     progress: float
     stage: str | None
-    created_at: dt.datetime
-    finished_at: dt.datetime | None
+    created_at: Moment
+    finished_at: Moment | None
     run_id: int | None
     error: str | None
     run_url: str | None = None
@@ -95,7 +101,7 @@ class RunSummary(BaseModel):
     as_of: dt.date
     overrides: dict[str, str]
     actor: str
-    finished_at: dt.datetime
+    finished_at: Moment
 
 
 class ChangedFinding(FindingRow):
@@ -168,7 +174,12 @@ def list_jobs(
 
 
 @router.get("/api/jobs/{job_id}", response_model=JobView, tags=["runs"], summary="任务 / a job")
-def get_job(request: Request, job_id: int, _: Reader, db: Database) -> JobView:
+def get_job(
+    request: Request,
+    job_id: Annotated[int, PathParameter(ge=1, le=MAX_ID)],
+    _: Reader,
+    db: Database,
+) -> JobView:
     """One job: its state, progress and stage, and the run it kept or why it failed."""
     job = db.get(Job, job_id)
     if job is None:
@@ -273,8 +284,10 @@ def _date(text: str | None) -> dt.date:
 def run_difference(
     request: Request,
     current: Reader,
-    a: Annotated[int, Query(ge=1, description="较早（或按政策原文）的批次 / the earlier run")],
-    b: Annotated[int, Query(ge=1, description="较晚（或假设）的批次 / the later run")],
+    a: Annotated[
+        int, Query(ge=1, le=MAX_ID, description="较早（或按政策原文）的批次 / the earlier run")
+    ],
+    b: Annotated[int, Query(ge=1, le=MAX_ID, description="较晚（或假设）的批次 / the later run")],
     county: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = DIFF_LIMIT,
 ) -> Difference:
@@ -373,8 +386,8 @@ def runs_page(
 def run_difference_page(
     request: Request,
     current: Reader,
-    a: Annotated[int, Query(ge=1)],
-    b: Annotated[int, Query(ge=1)],
+    a: Annotated[int, Query(ge=1, le=MAX_ID)],
+    b: Annotated[int, Query(ge=1, le=MAX_ID)],
     county: Annotated[str | None, Query(max_length=32)] = None,
 ) -> HTMLResponse:
     """批次比对: the findings added, dropped and changed, the first two hundred of each, each

@@ -1,0 +1,287 @@
+"""Pages in a real browser: Debian's chromium (``/usr/bin/chromium``, which ``./dev`` installs)
+driven by Playwright, against the application served by uvicorn on a free local port.
+
+Each pytest worker serves its own SQLite records database, with the two-county city of
+``tests/web`` (an account of each role, parcels with shapes, a run with findings), once for
+the session; each test gets a fresh browser context (no cookies) and fails on any error the
+page writes to the console or throws. Without chromium the tests fail: they are never skipped.
+"""
+
+import datetime as dt
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import pytest
+import uvicorn
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Page,
+    StorageState,
+    expect,
+    sync_playwright,
+)
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from mujun.records import Account, Finding, IdentificationRun, Jurisdiction, Parcel
+from mujun.records.database import open_engine, upgrade
+from mujun.web.app import create_app
+from tests.web.conftest import (
+    ACCOUNTS,
+    COUNTY_A,
+    COUNTY_B,
+    HASHED,
+    NOW,
+    PARCEL_A,
+    PARCEL_B,
+    PASSWORD,
+    WEST,
+    square,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+WAIT_MS = 15_000
+"""How long an expectation waits for the page before it fails (not a timing assertion)."""
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    engine: Engine
+    run: int
+
+
+def populate(engine: Engine) -> int:
+    """The city of ``tests/web`` (its ``city`` and ``run`` fixtures, which are per test): two
+    counties of three parcels each, an account of each role, and a run that found an idle
+    parcel in each county and an abnormal enterprise in county A. Returns the run's id."""
+    with Session(engine) as session:
+        session.add(Jurisdiction(code="330100", name="杭州市", level="city"))
+        session.flush()
+        for county, name in ((COUNTY_A, "桐庐县"), (COUNTY_B, "淳安县")):
+            session.add(Jurisdiction(code=county, name=name, level="county", parent_code="330100"))
+            session.flush()
+            town = f"{county}001"
+            session.add(
+                Jurisdiction(code=town, name=f"{name}城关镇", level="town", parent_code=county)
+            )
+            session.flush()
+            for i in range(1, 4):
+                session.add(
+                    Parcel(
+                        parcel_id=f"{county}001001GB{i:05d}",
+                        area_m2=20_000.0 * i,
+                        jurisdiction_code=town,
+                        land_use="industrial",
+                        geometry_wkt=square(WEST[county] + 0.01 * i, 29.8),
+                    )
+                )
+        for username, (role, home) in ACCOUNTS.items():
+            session.add(
+                Account(
+                    username=username,
+                    display_name=username,
+                    password_hash=HASHED,
+                    role=role.value,
+                    county_code=home,
+                    failed_logins=0,
+                )
+            )
+        run = IdentificationRun(
+            profile="ankang-2024",
+            profile_version=1,
+            as_of=dt.date(2025, 12, 31),
+            parameters={},
+            overrides={},
+            fingerprint="f" * 64,
+            started_at=NOW,
+            finished_at=NOW,
+            actor="test",
+            finding_count=3,
+            unjudged=[],
+        )
+        session.add(run)
+        session.flush()
+        found = [
+            ("idle/not-started", "idle_land", "parcel", PARCEL_A, 20_000.0, COUNTY_A),
+            ("idle/not-started", "idle_land", "parcel", PARCEL_B, 40_000.0, COUNTY_B),
+            (
+                "ankang/abnormal/1",
+                "abnormal_enterprise",
+                "enterprise",
+                "91330122MA0000000X",
+                30_000.0,
+                COUNTY_A,
+            ),
+        ]
+        for criterion, category, kind, subject, area, county in found:
+            session.add(
+                Finding(
+                    run_id=run.id,
+                    criterion=criterion,
+                    category=category,
+                    subject_type=kind,
+                    subject_id=subject,
+                    subject_name=None,
+                    area_m2=area,
+                    county_code=county,
+                    key=False,
+                    evidence='{"idle_days": 400}',
+                    source="003_62d23dbf9dc3e358.txt §二(一)1",
+                )
+            )
+        session.commit()
+        return run.id
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The application on a free port of 127.0.0.1, in a thread of this worker."""
+    engine = open_engine(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'records.db'}")
+    upgrade(engine)
+    run = populate(engine)
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listening.bind(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(engine), log_level="warning", lifespan="on", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the application did not start serving", pytrace=False)
+        time.sleep(0.01)
+    yield Site(url=f"http://127.0.0.1:{port}", engine=engine, run=run)
+    server.should_exit = True
+    thread.join(timeout=10)
+    listening.close()
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium, headless (Playwright's own browsers are never downloaded)."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"the browser tests need Debian's chromium at {CHROMIUM}: run ./dev test, which "
+            "installs it, or apt-get install chromium fonts-noto-cjk",
+            pytrace=False,
+        )
+    expect.set_options(timeout=WAIT_MS)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox"], headless=True
+        )
+        yield launched
+        launched.close()
+
+
+NO_FAVICON = re.compile(r"status of 404 .*\(\S+/favicon\.ico\)$")
+"""The browser asks every site for an icon; the application has none (yet)."""
+
+
+@dataclass
+class BrowserErrors:
+    """What a page wrote to the console as an error, or threw; a test names those it expects
+    (a refused page's 403 is logged by the browser as a failed load)."""
+
+    seen: list[str] = field(default_factory=list)
+    expected: list[re.Pattern[str]] = field(default_factory=lambda: [NO_FAVICON])
+
+    def expect(self, pattern: str) -> None:
+        self.expected.append(re.compile(pattern))
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            where = message.location.get("url", "")
+            self.seen.append(f"console: {message.text} ({where})")
+
+    def on_page_error(self, error: Error) -> None:
+        self.seen.append(f"page error: {error.message}\n{error.stack or ''}")
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.seen if not any(p.search(e) for p in self.expected)]
+
+
+@pytest.fixture
+def browser_errors() -> BrowserErrors:
+    return BrowserErrors()
+
+
+class Browse(Protocol):
+    def __call__(self, username: str | None = None) -> Page: ...
+
+
+@pytest.fixture(scope="session")
+def signed_in_states(browser: Browser, site: Site) -> Callable[[str], StorageState]:
+    """Each account's browser state (its session cookie), signed in once through the API for
+    the whole session: the password hash is slow on purpose, and the sign-in form has tests
+    of its own."""
+    kept: dict[str, StorageState] = {}
+
+    def state(username: str) -> StorageState:
+        if username not in kept:
+            context = browser.new_context(base_url=site.url)
+            signed = context.request.post(
+                "/api/session", data={"username": username, "password": PASSWORD}
+            )
+            assert signed.ok, signed.text()
+            kept[username] = context.storage_state()
+            context.close()
+        return kept[username]
+
+    return state
+
+
+@pytest.fixture
+def browse(
+    browser: Browser,
+    site: Site,
+    browser_errors: BrowserErrors,
+    signed_in_states: Callable[[str], StorageState],
+) -> Iterator[Browse]:
+    """Open a page in a new browser context (Chinese, no cookies, or signed in as one of the
+    accounts of ``tests.web.conftest.ACCOUNTS``); the test fails on any console error or
+    uncaught exception of its pages."""
+    contexts: list[BrowserContext] = []
+
+    def open_page(username: str | None = None) -> Page:
+        context = browser.new_context(
+            base_url=site.url,
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            storage_state=None if username is None else signed_in_states(username),
+        )
+        context.set_default_timeout(WAIT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("console", browser_errors.on_console)
+        page.on("pageerror", browser_errors.on_page_error)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    unexpected = browser_errors.unexpected()
+    assert not unexpected, "the browser reported errors:\n" + "\n".join(unexpected)
+
+
+def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the sign-in form, as a person would, and wait for the page it leads to
+    (the parcels, or the sign-in page again with the reason)."""
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录").click()

@@ -1,0 +1,44 @@
+"""导入数据: a workbook with a bad row is checked, and the page says which row and why."""
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+from playwright.sync_api import expect
+
+from mujun.interchange.schema import table
+from tests.browser.conftest import Browse
+
+COLUMNS = ("parcel_id", "area_m2", "jurisdiction_code", "land_use")
+
+
+def workbook(path: Path) -> Path:
+    """宗地 with Chinese headers, a good row, and a row (the sheet's row 3) with a negative area."""
+    parcels = table("parcels")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = parcels.label_zh
+    sheet.append([parcels.column(name).label_zh for name in COLUMNS])
+    sheet.append(["330122001001GB00009", 1000, "330122001", "工业"])
+    sheet.append(["330122001001GB00010", -5, "330122001", "工业"])
+    book.save(path)
+    return path
+
+
+def test_a_workbook_with_a_bad_row_shows_the_row_and_the_reason(
+    browse: Browse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MUJUN_UPLOADS", str(tmp_path / "uploads"))  # the served app's staging
+    upload = workbook(tmp_path / "宗地台账.xlsx")
+    page = browse("admin")
+    page.goto("/imports")
+    form = page.locator("form#import-form")
+    form.locator("input[name=file]").set_input_files(upload)
+    form.locator("input[name=reason]").fill("浏览器测试：检查一个有错的工作簿")
+    form.get_by_role("button", name="检查").click()
+
+    problems = page.locator("table#import-problems tbody tr")
+    expect(problems).to_have_count(1)
+    expect(problems.first.get_by_role("cell", name="3", exact=True)).to_have_count(1)
+    expect(problems.first).to_contain_text("面积(平方米)不能为负数")

@@ -13,7 +13,7 @@ from mujun.identification.evidence import format_evidence
 from mujun.policy.profiles import Category
 from mujun.records.accounts import Account
 from mujun.units import m2_to_mu
-from mujun.web.dependencies import Current, Database, gate
+from mujun.web.dependencies import MAX_ID, Current, Database, gate
 from mujun.web.findings import FINDING_COLUMNS, list_findings
 from mujun.web.language import in_language, template_globals
 from mujun.web.listing import ExportParam, SortParam, export_response
@@ -87,7 +87,7 @@ def findings_page(
     request: Request,
     current: Annotated[Current, Depends(gate(Action.READ))],
     db: Database,
-    run: Annotated[int | None, Query(ge=1)] = None,
+    run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     category: Annotated[Category | None, Query()] = None,
     county: Annotated[str | None, Query(max_length=32)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,

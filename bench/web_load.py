@@ -34,8 +34,8 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -241,15 +241,19 @@ def _answers(port: int) -> bool:
     return True
 
 
-async def signed_in(base: str, username: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=base, timeout=30)
-    response = await client.post("/api/session", json={"username": username, "password": PASSWORD})
-    response.raise_for_status()
-    return client
+@asynccontextmanager
+async def signed_in(base: str, username: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of its own, signed in as ``username`` (a session cookie)."""
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        response = await client.post(
+            "/api/session", json={"username": username, "password": PASSWORD}
+        )
+        response.raise_for_status()
+        yield client
 
 
 async def first_map_request(base: str) -> float:
-    async with await signed_in(base, "bench-city") as client:
+    async with signed_in(base, "bench-city") as client:
         started = time.perf_counter()
         (await client.get("/api/map/extent")).raise_for_status()
         return time.perf_counter() - started
@@ -296,7 +300,7 @@ async def user(
     base: str, *, username: str, kinds: list[Request], until: float, seed: int, into: Latencies
 ) -> None:
     rng = random.Random(seed)
-    async with await signed_in(base, username) as client:
+    async with signed_in(base, username) as client:
         while time.monotonic() < until:
             kind, path = rng.choice(kinds)(rng)
             started = time.perf_counter()

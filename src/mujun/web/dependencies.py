@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from mujun.records.accounts import Account, WebSession
@@ -44,9 +45,11 @@ class Current:
 async def signed_in(request: Request, db: Database) -> tuple[Account, WebSession]:
     """The account of the session cookie (or ``Authorization: Bearer``); 401 without one. A
     state-changing request signed in by cookie must carry the session's CSRF token, in the
-    ``X-CSRF-Token`` header or a form's ``csrf_token`` field."""
+    ``X-CSRF-Token`` header or a form's ``csrf_token`` field. (Asynchronous, to read a form;
+    the database is asked in a worker thread: blocking the event loop while the connection
+    pool is exhausted would stall the requests holding the connections.)"""
     token = request.cookies.get(SESSION_COOKIE) or _bearer(request)
-    found = None if token is None else session_of(db, token)
+    found = None if token is None else await run_in_threadpool(session_of, db, token)
     if found is None:
         raise HTTPException(status_code=401, detail="请先登录 / sign in first")
     account, web_session = found

@@ -229,6 +229,7 @@ def _write(
             _write_table(
                 db, conn, table, import_id=import_id, at=started, actor=actor, reason=reason
             )
+    bulk.analyze(conn, large)
     conn.execute(
         table_of(DataImport)
         .update()

@@ -268,6 +268,15 @@ def references_checked_at_end(conn: Connection, tables: Sequence[Table]) -> Iter
         conn.execute(AddConstraint(constraint))
 
 
+def analyze(conn: Connection, tables: Sequence[Table]) -> None:
+    """Refresh PostgreSQL's statistics of tables just loaded in bulk, so that the queries
+    after a large import are planned on what the tables now hold (autovacuum would get to it
+    only later). SQLite plans without them."""
+    if conn.dialect.name == "postgresql":
+        for table in tables:
+            conn.exec_driver_sql(f"ANALYZE {_quote(conn, table.name)}")
+
+
 def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     yield first
     yield from rest

@@ -39,7 +39,17 @@ class Change(Base):
     """One mutation of one record."""
 
     __tablename__ = "change_log"
-    __table_args__ = (Index("ix_change_log_object", "table_name", "object_key"),)
+    __table_args__ = (
+        Index("ix_change_log_object", "table_name", "object_key"),
+        # A record's related records are found by the beginning of their key (a parcel's
+        # construction, an enterprise's figures): PostgreSQL answers LIKE 'key|%' from this
+        # index whatever the database's collation.
+        Index(
+            "ix_change_log_object_key_prefix",
+            "object_key",
+            postgresql_ops={"object_key": "text_pattern_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

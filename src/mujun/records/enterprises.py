@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from sqlalchemy import Index
 from sqlalchemy.orm import Mapped
 
 from mujun.records.base import Base
@@ -12,7 +13,10 @@ from mujun.records.vocabulary import EnterpriseStatus
 
 class Enterprise(Base):
     __tablename__ = "enterprises"
-    __table_args__ = {"info": {"label_zh": "企业"}}
+    __table_args__ = (
+        Index("ix_enterprises_name", "name"),  # the enterprise list, by name
+        {"info": {"label_zh": "企业"}},
+    )
 
     credit_code: Mapped[str] = attribute(
         "统一社会信用代码", V.CREDIT_CODE, key=True, help_zh="18 位，校验位按 GB 32100"

@@ -36,7 +36,10 @@ class Grade(Base):
     """One enterprise's score and grade in a run (a row of ``evaluation.engine.RESULTS_SCHEMA``)."""
 
     __tablename__ = "grades"
-    __table_args__ = (Index("ix_grades_run_county", "run_id", "county_code"),)
+    __table_args__ = (
+        Index("ix_grades_run_county", "run_id", "county_code"),
+        Index("ix_grades_credit_code", "credit_code"),  # an enterprise's grades over the years
+    )
 
     run_id: Mapped[int] = mapped_column(
         ForeignKey("evaluation_runs.id", ondelete="CASCADE"), primary_key=True

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from sqlalchemy import Index
 from sqlalchemy.orm import Mapped
 
 from mujun.records.base import Base
@@ -12,7 +13,10 @@ from mujun.records.vocabulary import ActualUse, LandUse, OccupancyKind, SupplyMe
 
 class Parcel(Base):
     __tablename__ = "parcels"
-    __table_args__ = {"info": {"label_zh": "宗地"}}
+    __table_args__ = (
+        Index("ix_parcels_area", "area_m2"),  # the parcel list, largest first
+        {"info": {"label_zh": "宗地"}},
+    )
 
     parcel_id: Mapped[str] = attribute("宗地号", V.TEXT, key=True)
     area_m2: Mapped[float] = attribute("面积(平方米)", V.NUMBER, required=True, non_negative=True)
@@ -38,7 +42,10 @@ class Parcel(Base):
 
 class LandOccupancy(Base):
     __tablename__ = "land_occupancy"
-    __table_args__ = {"info": {"label_zh": "用地情况"}}
+    __table_args__ = (
+        Index("ix_land_occupancy_parcel", "parcel_id"),  # who is on a parcel
+        {"info": {"label_zh": "用地情况"}},
+    )
 
     credit_code: Mapped[str] = attribute(
         "统一社会信用代码", V.CREDIT_CODE, key=True, references="enterprises"

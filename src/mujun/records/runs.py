@@ -48,7 +48,10 @@ class Finding(Base):
     """One finding of a run: a subject, the rule it meets, and the figures compared."""
 
     __tablename__ = "findings"
-    __table_args__ = (Index("ix_findings_run_county", "run_id", "county_code"),)
+    __table_args__ = (
+        Index("ix_findings_run_county", "run_id", "county_code"),
+        Index("ix_findings_run_subject", "run_id", "subject_type", "subject_id"),
+    )
 
     run_id: Mapped[int] = mapped_column(
         ForeignKey("identification_runs.id", ondelete="CASCADE"), primary_key=True

@@ -17,7 +17,7 @@ published: a what-if run (with overrides) is shown in its file but is no grade o
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -25,7 +25,9 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import (
     ColumnElement,
+    Select,
     String,
+    Subquery,
     case,
     cast,
     func,
@@ -103,8 +105,10 @@ PLACES = union(
 """``credit_code, relation, parcel_id, jurisdiction_code``: where each enterprise is (see the
 module's docstring); ``parcel_id`` is null for where it is registered."""
 
-_OCCUPIED = (
-    select(
+
+def _occupied(codes: Collection[str] | None) -> Subquery:
+    """``credit_code, m2``: land occupied (owned and leased in, less leased out)."""
+    query = select(
         LandOccupancy.credit_code,
         func.sum(
             case(
@@ -112,49 +116,80 @@ _OCCUPIED = (
                 else_=LandOccupancy.area_m2,
             )
         ).label("m2"),
-    )
-    .group_by(LandOccupancy.credit_code)
-    .subquery("occupied")
-)
-_HELD = (
-    select(Parcel.holder_credit_code.label("credit_code"), func.sum(Parcel.area_m2).label("m2"))
-    .where(Parcel.holder_credit_code.is_not(None))
-    .group_by(Parcel.holder_credit_code)
-    .subquery("held")
-)
-LAND_M2 = func.coalesce(_OCCUPIED.c.m2, _HELD.c.m2)
-"""An enterprise's land in m² (see the module's docstring); null without any."""
+    ).group_by(LandOccupancy.credit_code)
+    if codes is not None:
+        query = query.where(LandOccupancy.credit_code.in_(codes))
+    return query.subquery("occupied")
 
-_RANKED = (
-    select(
-        Grade.credit_code,
-        Grade.grade,
-        EvaluationRun.year,
-        func.row_number()
-        .over(
-            partition_by=Grade.credit_code,
-            order_by=(EvaluationRun.year.desc(), EvaluationRun.id.desc()),
+
+def _held(codes: Collection[str] | None) -> Subquery:
+    """``credit_code, m2``: the land of the parcels it holds."""
+    query = (
+        select(Parcel.holder_credit_code.label("credit_code"), func.sum(Parcel.area_m2).label("m2"))
+        .where(Parcel.holder_credit_code.is_not(None))
+        .group_by(Parcel.holder_credit_code)
+    )
+    if codes is not None:
+        query = query.where(Parcel.holder_credit_code.in_(codes))
+    return query.subquery("held")
+
+
+def _latest(codes: Collection[str] | None) -> Subquery:
+    """``credit_code, grade, year``: each enterprise's latest grade of record."""
+    ranked = (
+        select(
+            Grade.credit_code,
+            Grade.grade,
+            EvaluationRun.year,
+            func.row_number()
+            .over(
+                partition_by=Grade.credit_code,
+                order_by=(EvaluationRun.year.desc(), EvaluationRun.id.desc()),
+            )
+            .label("nth"),
         )
-        .label("nth"),
+        .join(EvaluationRun, EvaluationRun.id == Grade.run_id)
+        .where(PUBLISHED)
     )
-    .join(EvaluationRun, EvaluationRun.id == Grade.run_id)
-    .where(PUBLISHED)
-    .subquery("ranked")
-)
-LATEST = (
-    select(_RANKED.c.credit_code, _RANKED.c.grade, _RANKED.c.year)
-    .where(_RANKED.c.nth == 1)
-    .subquery("latest")
-)
-"""``credit_code, grade, year``: each enterprise's latest grade of record."""
+    if codes is not None:
+        ranked = ranked.where(Grade.credit_code.in_(codes))
+    inner = ranked.subquery("ranked")
+    return (
+        select(inner.c.credit_code, inner.c.grade, inner.c.year)
+        .where(inner.c.nth == 1)
+        .subquery("latest")
+    )
 
-LISTED = (
-    select(Enterprise, LAND_M2.label("land_m2"), LATEST.c.grade, LATEST.c.year)
-    .outerjoin(_OCCUPIED, _OCCUPIED.c.credit_code == Enterprise.credit_code)
-    .outerjoin(_HELD, _HELD.c.credit_code == Enterprise.credit_code)
-    .outerjoin(LATEST, LATEST.c.credit_code == Enterprise.credit_code)
-)
-"""Every enterprise with its land and latest grade."""
+
+def _land_m2(codes: Collection[str] | None) -> Subquery:
+    """``credit_code, m2``: each enterprise's land (see the module's docstring)."""
+    occupied, held = _occupied(codes), _held(codes)
+    query = (
+        select(Enterprise.credit_code, func.coalesce(occupied.c.m2, held.c.m2).label("m2"))
+        .outerjoin(occupied, occupied.c.credit_code == Enterprise.credit_code)
+        .outerjoin(held, held.c.credit_code == Enterprise.credit_code)
+    )
+    if codes is not None:
+        query = query.where(Enterprise.credit_code.in_(codes))
+    return query.subquery("land")
+
+
+def listed(codes: Collection[str]) -> Select[Any]:
+    """The enterprises of ``codes`` with their land in m² and latest grade: ``Enterprise,
+    land_m2, grade, year``; only their rows are aggregated."""
+    land, latest = _land_m2(codes), _latest(codes)
+    return (
+        select(Enterprise, land.c.m2.label("land_m2"), latest.c.grade, latest.c.year)
+        .outerjoin(land, land.c.credit_code == Enterprise.credit_code)
+        .outerjoin(latest, latest.c.credit_code == Enterprise.credit_code)
+        .where(Enterprise.credit_code.in_(codes))
+    )
+
+
+EVERY_LAND, EVERY_LATEST = _land_m2(None), _latest(None)
+SORTED_BY_AGGREGATE = {"land_mu": EVERY_LAND, "grade": EVERY_LATEST, "grade_year": EVERY_LATEST}
+"""Sort keys that need every enterprise's land or grade, and the aggregate each needs; the
+other keys page the enterprises table itself, and only the page's rows are aggregated."""
 
 ENTERPRISE_COLUMNS = (
     Column("credit_code", "统一社会信用代码", "Credit code", Enterprise.credit_code),
@@ -164,9 +199,9 @@ ENTERPRISE_COLUMNS = (
     Column("industry_code", "行业代码", "Industry", Enterprise.industry_code),
     Column("above_scale", "规上", "Above scale", Enterprise.above_scale),
     Column("status", "经营状态", "Status", Enterprise.status),
-    Column("land_mu", "用地(亩)", "Land (mu)", LAND_M2, number="{:,.2f}"),
-    Column("grade", "最新等级", "Latest grade", LATEST.c.grade),
-    Column("grade_year", "评价年度", "Year graded", LATEST.c.year),
+    Column("land_mu", "用地(亩)", "Land (mu)", EVERY_LAND.c.m2, number="{:,.2f}"),
+    Column("grade", "最新等级", "Latest grade", EVERY_LATEST.c.grade),
+    Column("grade_year", "评价年度", "Year graded", EVERY_LATEST.c.year),
 )
 """The columns of the enterprise list, on screen and in its export."""
 
@@ -277,24 +312,29 @@ def list_enterprises(
     if county is not None:
         current.scope.require(county, f"区县 {county}")
     counties = current.scope.counties if county is None else frozenset({county})
-    query = LISTED
+    wanted = []
     if counties is not None:
-        query = query.where(_in(db, counties))
+        wanted.append(_in(db, counties))
     if park:
-        query = query.where(Enterprise.park_code == park)
+        wanted.append(Enterprise.park_code == park)
     if industry:
-        query = query.where(Enterprise.industry_code.startswith(industry, autoescape=True))
+        wanted.append(Enterprise.industry_code.startswith(industry, autoescape=True))
     if q:
-        query = query.where(_named_like(q))
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.execute(
-        sorted_by(query, ENTERPRISE_COLUMNS, sort)
+        wanted.append(_named_like(q))
+    total = db.scalar(select(func.count()).select_from(Enterprise).where(*wanted)) or 0
+    codes = select(Enterprise.credit_code).where(*wanted)
+    aggregate = SORTED_BY_AGGREGATE.get((sort or "").removeprefix("-"))
+    if aggregate is not None:
+        codes = codes.outerjoin(aggregate, aggregate.c.credit_code == Enterprise.credit_code)
+    shown = db.scalars(
+        sorted_by(codes, ENTERPRISE_COLUMNS, sort)
         .order_by(Enterprise.credit_code)
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
+    rows = {row[0].credit_code: row for row in db.execute(listed(shown))}
     county_of = county_of_each(db)
-    items = [_summary(*row, county_of=county_of) for row in rows]
+    items = [_summary(*rows[code], county_of=county_of) for code in shown]
     return EnterprisePage(total=total, page=page, page_size=page_size, items=items)
 
 
@@ -345,7 +385,7 @@ def get_enterprise_file(credit_code: str, current: Reader, db: Database) -> Ente
     figures by year and month, legal events, compliance, the latest run's findings about it and
     its land, its grades and its change history. 404 for an unknown credit code; refused (403)
     unless it is in the account's area (see the module's docstring)."""
-    row = db.execute(LISTED.where(Enterprise.credit_code == credit_code)).first()
+    row = db.execute(listed([credit_code])).first()
     if row is None:
         raise HTTPException(
             status_code=404, detail=f"没有企业 {credit_code} / no enterprise {credit_code}"

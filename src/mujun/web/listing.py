@@ -62,8 +62,10 @@ class Column:
 
 
 def sorted_by(query: SelectT, columns: Sequence[Column], sort: str | None) -> SelectT:
-    """``query`` ordered by the column ``sort`` names (``-`` first: descending), nulls last;
-    unchanged without one. A key that is not a sortable column is refused (422)."""
+    """``query`` ordered by the column ``sort`` names (``-`` first: descending), a blank as if
+    greater than any value (last going up, first going down: the order of an index on the
+    column, so that a page of a long list is read from the index rather than sorted); unchanged
+    without a sort. A key that is not a sortable column is refused (422)."""
     if sort is None:
         return query
     key = sort.removeprefix("-")
@@ -74,8 +76,9 @@ def sorted_by(query: SelectT, columns: Sequence[Column], sort: str | None) -> Se
             status_code=422,
             detail=f"不能按 {key} 排序，可用：{sortable} / cannot sort by {key}; use {sortable}",
         )
-    direction = column.order_by.desc() if sort.startswith("-") else column.order_by.asc()
-    return query.order_by(direction.nulls_last())
+    if sort.startswith("-"):
+        return query.order_by(column.order_by.desc().nulls_first())
+    return query.order_by(column.order_by.asc().nulls_last())
 
 
 def export_response(

@@ -19,21 +19,24 @@ from typing import Annotated, Any
 import numpy as np
 import shapely
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import Engine, case, func, or_, select
+from sqlalchemy import Engine, case, func, select, union
 from sqlalchemy.orm import Session
 
-from mujun.records import Change, DataImport, Enterprise, EvaluationRun, Finding, Grade, Parcel
+from mujun.records import Change, DataImport, Enterprise, Finding, Grade, Parcel
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import Current, Database, gate
 from mujun.web.findings import latest_run
 from mujun.web.geography import codes_in, county_of_each
+from mujun.web.grades import run_of_record
 from mujun.web.permissions import Action
 
 router = APIRouter(prefix="/api/map", tags=["map"])
 logger = logging.getLogger(__name__)
 MOST_FEATURES = 5_000
 MOST_HITS = 20
+GEOJSON = "application/geo+json"
 CATEGORY_ORDER = ("non_industrial_use", "idle_land", "low_efficiency_land")
 """Where a parcel is found in several land categories, the first of these colours it."""
 
@@ -56,11 +59,12 @@ _LOCK = threading.Lock()
 
 
 def build_index(engine: Engine) -> None:
-    """Build the index ahead of the first map request (when the application starts); a
-    failure is logged, and the first request tries again."""
+    """Build the index, and read the colours, ahead of the first map request (when the
+    application starts); a failure is logged, and the first request tries again."""
     try:
         with Session(engine) as db:
             parcel_index(db)
+            _colours(db)
     except Exception:
         logger.exception("building the map's parcel index failed")
 
@@ -106,14 +110,23 @@ def parcel_index(db: Session) -> ParcelIndex:
         return index
 
 
-@router.get("/parcels", summary="地图上的宗地 / parcels in view (GeoJSON)")
+@router.get(
+    "/parcels",
+    summary="地图上的宗地 / parcels in view (GeoJSON)",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}, "description": "FeatureCollection"}},
+)
 def parcels_in_view(
     current: Annotated[Current, Depends(gate(Action.READ))],
     db: Database,
     bbox: Annotated[str, Query(description="minLon,minLat,maxLon,maxLat（CGCS2000）")],
     zoom: Annotated[float, Query(ge=0, le=24)] = 12,
-) -> dict[str, Any]:
-    """The parcels of the account's area within the box, simplified for the zoom."""
+) -> Response:
+    """The parcels of the account's area within the box, simplified for the zoom, as a GeoJSON
+    FeatureCollection (with ``truncated`` true when there were more than
+    :data:`MOST_FEATURES`). Each feature's properties: parcel id, county, area in mu, category
+    in the latest run, holder and the holder's grade of record. The text is put together
+    here: thousands of shapes would take longer to turn into Python objects and back."""
     box = _box(bbox)
     index = parcel_index(db)
     hits = _in_scope(index, current, index.tree.query(shapely.box(*box), predicate="intersects"))
@@ -121,13 +134,11 @@ def parcels_in_view(
     hits = np.sort(hits)[:MOST_FEATURES]
     tolerance = 360 / (256 * 2**zoom) / 2  # about half a screen pixel, in degrees
     shapes = shapely.simplify(index.shapes[hits], tolerance, preserve_topology=True)
-    categories = _categories(db, [str(p) for p in index.parcel_ids[hits]])
-    grades = _grades(db, {str(h) for h in index.holders[hits] if h is not None})
-    features = [
-        {
-            "type": "Feature",
-            "geometry": json.loads(shapely.to_geojson(shape)),
-            "properties": {
+    categories, grades = _colours(db)
+    features = ",".join(
+        _feature(
+            geometry,
+            {
                 "parcel_id": parcel_id,
                 "county_code": county,
                 "area_mu": round(m2_to_mu(float(area)), 2),
@@ -135,17 +146,25 @@ def parcels_in_view(
                 "holder": holder,
                 "grade": grades.get(holder, "none"),
             },
-        }
-        for parcel_id, holder, county, area, shape in zip(
+        )
+        for parcel_id, holder, county, area, geometry in zip(
             index.parcel_ids[hits],
             index.holders[hits],
             index.counties[hits],
             index.areas_m2[hits],
-            shapes,
+            shapely.to_geojson(shapes),
             strict=True,
         )
-    ]
-    return {"type": "FeatureCollection", "features": features, "truncated": truncated}
+    )
+    more = json.dumps(truncated)
+    body = f'{{"type":"FeatureCollection","truncated":{more},"features":[{features}]}}'
+    return Response(body, media_type=GEOJSON)
+
+
+def _feature(geometry: str, properties: dict[str, Any]) -> str:
+    """One GeoJSON feature from its geometry's GeoJSON text and its properties."""
+    shown = json.dumps(properties, ensure_ascii=False)
+    return f'{{"type":"Feature","geometry":{geometry},"properties":{shown}}}'
 
 
 def _box(text: str) -> tuple[float, float, float, float]:
@@ -161,10 +180,34 @@ def _box(text: str) -> tuple[float, float, float, float]:
     return west, south, east, north
 
 
-def _categories(db: Session, parcel_ids: list[str]) -> dict[str, str]:
-    """Each parcel's land category in the latest run (the first of :data:`CATEGORY_ORDER`)."""
-    run = latest_run(db)
-    if run is None or not parcel_ids:
+Colours = tuple[dict[str, str], dict[str, str]]
+"""Each parcel's category in the latest identification run, and each enterprise's grade of
+record."""
+_COLOURS: dict[tuple[str, ...], Colours] = {}
+
+
+def _colours(db: Session) -> Colours:
+    """The map's colours, read once per pair of runs (a province's run has some 290,000
+    findings: asking for a view's five thousand parcels each time would cost more). A run
+    never changes once kept; the key names the database and each run by id, data and time."""
+    found, graded = latest_run(db), run_of_record(db)
+    key = (
+        str(db.get_bind().engine.url),
+        *(f"{r.id} {r.fingerprint} {r.finished_at}" if r else "" for r in (found, graded)),
+    )
+    with _LOCK:
+        if key not in _COLOURS:
+            _COLOURS.clear()
+            _COLOURS[key] = (
+                _categories(db, None if found is None else found.id),
+                _grades(db, None if graded is None else graded.id),
+            )
+        return _COLOURS[key]
+
+
+def _categories(db: Session, run: int | None) -> dict[str, str]:
+    """Each parcel's land category in ``run`` (the first of :data:`CATEGORY_ORDER`)."""
+    if run is None:
         return {}
     rank = case(
         *((Finding.category == category, index) for index, category in enumerate(CATEGORY_ORDER))
@@ -172,26 +215,20 @@ def _categories(db: Session, parcel_ids: list[str]) -> dict[str, str]:
     found = db.execute(
         select(Finding.subject_id, func.min(rank))
         .where(
-            Finding.run_id == run.id,
+            Finding.run_id == run,
             Finding.subject_type == "parcel",
-            Finding.subject_id.in_(parcel_ids),
             Finding.category.in_(CATEGORY_ORDER),
         )
         .group_by(Finding.subject_id)
-    ).all()
+    )
     return {parcel_id: CATEGORY_ORDER[best] for parcel_id, best in found}
 
 
-def _grades(db: Session, credit_codes: set[str]) -> dict[str, str]:
-    """Each enterprise's grade in the latest kept evaluation run."""
-    run = db.scalar(select(func.max(EvaluationRun.id)))
-    if run is None or not credit_codes:
+def _grades(db: Session, run: int | None) -> dict[str, str]:
+    """Each enterprise's grade in evaluation run ``run``."""
+    if run is None:
         return {}
-    found = db.execute(
-        select(Grade.credit_code, Grade.grade).where(
-            Grade.run_id == run, Grade.credit_code.in_(credit_codes)
-        )
-    )
+    found = db.execute(select(Grade.credit_code, Grade.grade).where(Grade.run_id == run))
     return {code: grade for code, grade in found}
 
 
@@ -209,22 +246,22 @@ def search(
     q: Annotated[str, Query(min_length=1, max_length=64, description="宗地号开头或企业名称")],
 ) -> list[SearchHit]:
     """The first :data:`MOST_HITS` parcels of the account's area whose id begins with ``q``
-    or whose holder's name contains it, with where each lies."""
-    query = (
+    or whose holder's name contains it, with where each lies (parcels without a shape are not
+    on the map). The two ways are asked apart, each from its own index."""
+    found = (
         select(Parcel.parcel_id, Enterprise.name)
-        .outerjoin(Enterprise, Enterprise.credit_code == Parcel.holder_credit_code)
-        .where(
-            Parcel.geometry_wkt.is_not(None),
-            or_(
-                Parcel.parcel_id.startswith(q, autoescape=True),
-                Enterprise.name.contains(q, autoescape=True),
-            ),
+        .join(Enterprise, Enterprise.credit_code == Parcel.holder_credit_code, isouter=isouter)
+        .where(matches)
+        for isouter, matches in (
+            (True, Parcel.parcel_id.startswith(q, autoescape=True)),
+            (False, Enterprise.name.contains(q, autoescape=True)),
         )
-        .order_by(Parcel.parcel_id)
-        .limit(MOST_HITS)
     )
     if current.scope.counties is not None:
-        query = query.where(Parcel.jurisdiction_code.in_(codes_in(db, current.scope.counties)))
+        mine = Parcel.jurisdiction_code.in_(codes_in(db, current.scope.counties))
+        found = (query.where(mine) for query in found)
+    either = union(*found).subquery()
+    query = select(either).order_by(either.c.parcel_id).limit(MOST_HITS)
     index = parcel_index(db)
     hits = []
     for parcel_id, name in db.execute(query):

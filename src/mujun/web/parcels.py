@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from mujun.records import Enterprise, Parcel
 from mujun.units import m2_to_mu
@@ -64,8 +65,10 @@ def list_parcels(
     if county is not None:
         current.scope.require(county, f"区县 {county}")
     counties = current.scope.counties if county is None else frozenset({county})
-    query = select(Parcel, Enterprise.name).outerjoin(
-        Enterprise, Enterprise.credit_code == Parcel.holder_credit_code
+    query = (
+        select(Parcel, Enterprise.name)
+        .outerjoin(Enterprise, Enterprise.credit_code == Parcel.holder_credit_code)
+        .options(defer(Parcel.geometry_wkt))  # the list shows no shapes
     )
     if counties is not None:
         query = query.where(Parcel.jurisdiction_code.in_(codes_in(db, counties)))

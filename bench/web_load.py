@@ -286,7 +286,7 @@ def requests_of(sample: Sample, officer: bool) -> list[Request]:
 
     def page(path: str, sorts: tuple[str, ...]) -> Request:
         def listed(rng: random.Random) -> tuple[str, str]:
-            return "list page", f"{path}?page={rng.randint(1, 20)}&sort={rng.choice(sorts)}"
+            return f"list {path}", f"{path}?page={rng.randint(1, 20)}&sort={rng.choice(sorts)}"
 
         return listed
 
@@ -294,7 +294,7 @@ def requests_of(sample: Sample, officer: bool) -> list[Request]:
         page("/", ("parcel_id", "-area_mu", "holder_name")),
         page("/findings", ("criterion", "-area_mu", "subject_id")),
         page("/grades", ("-score", "grade", "name")),
-        page("/enterprises", ("name", "credit_code", "-grade_year")),
+        page("/enterprises", ("name", "credit_code")),
         lambda rng: (
             "list sorted by land",
             f"/enterprises?page={rng.randint(1, 20)}&sort=-land_mu",

@@ -15,7 +15,6 @@ class Parcel(Base):
     __tablename__ = "parcels"
     __table_args__ = (
         Index("ix_parcels_area", "area_m2"),  # the parcel list, largest first
-        Index("ix_parcels_holder", "holder_credit_code"),  # an enterprise's parcels
         {"info": {"label_zh": "宗地"}},
     )
 

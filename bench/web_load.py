@@ -296,7 +296,7 @@ def requests_of(sample: Sample, officer: bool) -> list[Request]:
         page("/grades", ("-score", "grade", "name")),
         page("/enterprises", ("name", "credit_code")),
         lambda rng: (
-            "list sorted by land",
+            "list /enterprises by land",
             f"/enterprises?page={rng.randint(1, 20)}&sort=-land_mu",
         ),
         page("/api/parcels", ("-area_mu", "parcel_id")),

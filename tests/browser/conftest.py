@@ -7,7 +7,6 @@ the session; each test gets a fresh browser context (no cookies) and fails on an
 page writes to the console or throws. Without chromium the tests fail: they are never skipped.
 """
 
-import datetime as dt
 import re
 import socket
 import threading
@@ -30,23 +29,10 @@ from playwright.sync_api import (
     sync_playwright,
 )
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
-from mujun.records import Account, Finding, IdentificationRun, Jurisdiction, Parcel
 from mujun.records.database import open_engine, upgrade
 from mujun.web.app import create_app
-from tests.web.conftest import (
-    ACCOUNTS,
-    COUNTY_A,
-    COUNTY_B,
-    HASHED,
-    NOW,
-    PARCEL_A,
-    PARCEL_B,
-    PASSWORD,
-    WEST,
-    square,
-)
+from tests.web.conftest import PASSWORD, build_city, keep_run
 
 CHROMIUM = Path("/usr/bin/chromium")
 WAIT_MS = 15_000
@@ -60,95 +46,12 @@ class Site:
     run: int
 
 
-def populate(engine: Engine) -> int:
-    """The city of ``tests/web`` (its ``city`` and ``run`` fixtures, which are per test): two
-    counties of three parcels each, an account of each role, and a run that found an idle
-    parcel in each county and an abnormal enterprise in county A. Returns the run's id."""
-    with Session(engine) as session:
-        session.add(Jurisdiction(code="330100", name="杭州市", level="city"))
-        session.flush()
-        for county, name in ((COUNTY_A, "桐庐县"), (COUNTY_B, "淳安县")):
-            session.add(Jurisdiction(code=county, name=name, level="county", parent_code="330100"))
-            session.flush()
-            town = f"{county}001"
-            session.add(
-                Jurisdiction(code=town, name=f"{name}城关镇", level="town", parent_code=county)
-            )
-            session.flush()
-            for i in range(1, 4):
-                session.add(
-                    Parcel(
-                        parcel_id=f"{county}001001GB{i:05d}",
-                        area_m2=20_000.0 * i,
-                        jurisdiction_code=town,
-                        land_use="industrial",
-                        geometry_wkt=square(WEST[county] + 0.01 * i, 29.8),
-                    )
-                )
-        for username, (role, home) in ACCOUNTS.items():
-            session.add(
-                Account(
-                    username=username,
-                    display_name=username,
-                    password_hash=HASHED,
-                    role=role.value,
-                    county_code=home,
-                    failed_logins=0,
-                )
-            )
-        run = IdentificationRun(
-            profile="ankang-2024",
-            profile_version=1,
-            as_of=dt.date(2025, 12, 31),
-            parameters={},
-            overrides={},
-            fingerprint="f" * 64,
-            started_at=NOW,
-            finished_at=NOW,
-            actor="test",
-            finding_count=3,
-            unjudged=[],
-        )
-        session.add(run)
-        session.flush()
-        found = [
-            ("idle/not-started", "idle_land", "parcel", PARCEL_A, 20_000.0, COUNTY_A),
-            ("idle/not-started", "idle_land", "parcel", PARCEL_B, 40_000.0, COUNTY_B),
-            (
-                "ankang/abnormal/1",
-                "abnormal_enterprise",
-                "enterprise",
-                "91330122MA0000000X",
-                30_000.0,
-                COUNTY_A,
-            ),
-        ]
-        for criterion, category, kind, subject, area, county in found:
-            session.add(
-                Finding(
-                    run_id=run.id,
-                    criterion=criterion,
-                    category=category,
-                    subject_type=kind,
-                    subject_id=subject,
-                    subject_name=None,
-                    area_m2=area,
-                    county_code=county,
-                    key=False,
-                    evidence='{"idle_days": 400}',
-                    source="003_62d23dbf9dc3e358.txt §二(一)1",
-                )
-            )
-        session.commit()
-        return run.id
-
-
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The application on a free port of 127.0.0.1, in a thread of this worker."""
     engine = open_engine(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'records.db'}")
     upgrade(engine)
-    run = populate(engine)
+    run = keep_run(build_city(engine))
     listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listening.bind(("127.0.0.1", 0))
     port = listening.getsockname()[1]

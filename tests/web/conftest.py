@@ -36,8 +36,9 @@ ACCOUNTS = {
 }
 
 
-@pytest.fixture
-def city(engine: Engine) -> Engine:
+def build_city(engine: Engine) -> Engine:
+    """Two counties of three parcels each (shapes east of 119.6° in A, near 119.0° in B) and
+    an account of each role (:data:`ACCOUNTS`)."""
     with Session(engine) as session:
         session.add(Jurisdiction(code="330100", name="杭州市", level="city"))
         session.flush()
@@ -75,6 +76,11 @@ def city(engine: Engine) -> Engine:
 
 
 @pytest.fixture
+def city(engine: Engine) -> Engine:
+    return build_city(engine)
+
+
+@pytest.fixture
 def app_client(city: Engine) -> Iterator[TestClient]:
     with TestClient(create_app(city)) as client:
         yield client
@@ -91,10 +97,9 @@ def sign_in(client: TestClient, username: str) -> str:
 NOW = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def run(city: Engine) -> int:
-    """A run with an idle parcel in each county and an abnormal enterprise in county A."""
-    with Session(city) as session:
+def keep_run(engine: Engine) -> int:
+    """A run with an idle parcel in each county and an abnormal enterprise in county A; its id."""
+    with Session(engine) as session:
         kept = IdentificationRun(
             profile="ankang-2024",
             profile_version=1,
@@ -140,3 +145,8 @@ def run(city: Engine) -> int:
             )
         session.commit()
         return kept.id
+
+
+@pytest.fixture
+def run(city: Engine) -> int:
+    return keep_run(city)

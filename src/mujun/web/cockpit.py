@@ -34,6 +34,7 @@ from mujun.web.findings import chosen_run
 from mujun.web.geography import codes_in
 from mujun.web.grades import cohort_titles, run_of_record
 from mujun.web.language import in_language
+from mujun.web.listing import CountyParam
 from mujun.web.pages import signed_in_page
 from mujun.web.permissions import Action, Scope
 from mujun.web.scoping import in_area
@@ -114,7 +115,7 @@ def cockpit(
     current: Reader,
     db: Database,
     run: Annotated[int | None, Query(ge=1, le=MAX_ID, description="认定批次；默认最新")] = None,
-    county: Annotated[str | None, Query(max_length=32)] = None,
+    county: CountyParam = None,
 ) -> Cockpit:
     """Industrial land, a run's findings and their land by category and county, and the
     grades of record, in the account's area (or in ``county``: refused outside it); labels in
@@ -144,7 +145,7 @@ def cockpit_page(
     current: Reader,
     db: Database,
     run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    county: Annotated[str | None, Query(max_length=32)] = None,
+    county: CountyParam = None,
 ) -> HTMLResponse:
     """驾驶舱: the cockpit's figures as charts (ECharts) that click through to the findings and
     grades behind each bar, point and park."""

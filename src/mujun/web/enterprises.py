@@ -59,7 +59,16 @@ from mujun.units import m2_to_mu
 from mujun.web.dependencies import Current, Database, gate
 from mujun.web.geography import codes_in, county_of_each
 from mujun.web.language import in_language, language_of
-from mujun.web.listing import Column, ExportParam, SortParam, export_response, sorted_by
+from mujun.web.listing import (
+    Column,
+    CountyParam,
+    ExportParam,
+    PageParam,
+    PageSizeParam,
+    SortParam,
+    export_response,
+    sorted_by,
+)
 from mujun.web.pages import PAGE, export_title, page_count, signed_in_page
 from mujun.web.permissions import Action
 from mujun.web.record_file import Section, annual_figures, findings_about, history_of, section
@@ -294,7 +303,7 @@ class EnterpriseFile(BaseModel):
 def list_enterprises(
     current: Reader,
     db: Database,
-    county: Annotated[str | None, Query(max_length=32, description="区县代码")] = None,
+    county: CountyParam = None,
     park: Annotated[str | None, Query(max_length=32, description="园区代码")] = None,
     industry: Annotated[
         str | None, Query(max_length=8, description="行业代码开头（GB/T 4754，如 C34）")
@@ -302,8 +311,8 @@ def list_enterprises(
     q: Annotated[
         str | None, Query(max_length=64, description="企业名称中的字，或信用代码开头")
     ] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageParam = 1,
+    page_size: PageSizeParam = 50,
     sort: SortParam = None,
 ) -> EnterprisePage:
     """Enterprises in the account's area (or in ``county``: refused outside the area), of a
@@ -565,11 +574,11 @@ def enterprises_page(
     request: Request,
     current: Reader,
     db: Database,
-    county: Annotated[str | None, Query(max_length=32)] = None,
+    county: CountyParam = None,
     park: Annotated[str | None, Query(max_length=32)] = None,
     industry: Annotated[str | None, Query(max_length=8)] = None,
     q: Annotated[str | None, Query(max_length=64)] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: PageParam = 1,
     sort: SortParam = None,
     export: ExportParam = None,
 ) -> Response:

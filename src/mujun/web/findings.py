@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from mujun.policy.profiles import Category
 from mujun.records import Finding, IdentificationRun
 from mujun.web.dependencies import MAX_ID, Current, Database, gate
-from mujun.web.listing import Column, SortParam, sorted_by
+from mujun.web.listing import Column, CountyParam, PageParam, PageSizeParam, SortParam, sorted_by
 from mujun.web.permissions import Action
 from mujun.web.scoping import in_area
 
@@ -72,9 +72,9 @@ def list_findings(
     db: Database,
     run: Annotated[int | None, Query(ge=1, le=MAX_ID, description="认定批次；默认最新")] = None,
     category: Annotated[Category | None, Query()] = None,
-    county: Annotated[str | None, Query(max_length=32)] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    county: CountyParam = None,
+    page: PageParam = 1,
+    page_size: PageSizeParam = 50,
     sort: SortParam = None,
 ) -> FindingPage:
     """A run's findings in the account's area; a county outside it is refused. Sorted by

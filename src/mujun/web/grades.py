@@ -20,7 +20,16 @@ from mujun.records import EvaluationRun, Grade
 from mujun.web.dependencies import MAX_ID, Current, Database, gate
 from mujun.web.geography import county_of_each
 from mujun.web.language import in_language
-from mujun.web.listing import Column, ExportParam, SortParam, export_response, sorted_by
+from mujun.web.listing import (
+    Column,
+    CountyParam,
+    ExportParam,
+    PageParam,
+    PageSizeParam,
+    SortParam,
+    export_response,
+    sorted_by,
+)
 from mujun.web.pages import PAGE, export_title, page_count, signed_in_page
 from mujun.web.permissions import Action
 from mujun.web.scoping import in_area
@@ -106,15 +115,15 @@ def list_grades(
     run: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="评价批次；默认为现行结果")
     ] = None,
-    county: Annotated[str | None, Query(max_length=32, description="区县代码")] = None,
+    county: CountyParam = None,
     park: Annotated[str | None, Query(max_length=32, description="园区代码")] = None,
     grade: Annotated[GradeLetter | None, Query(description="等级")] = None,
     cohort: Annotated[str | None, Query(max_length=32, description="企业类别")] = None,
     q: Annotated[
         str | None, Query(max_length=64, description="企业名称中的字，或信用代码开头")
     ] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageParam = 1,
+    page_size: PageSizeParam = 50,
     sort: SortParam = None,
 ) -> GradePage:
     """A run's grades in the account's area (or in ``county``, or ``park``: refused outside
@@ -191,12 +200,12 @@ def grades_page(
     current: Reader,
     db: Database,
     run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    county: Annotated[str | None, Query(max_length=32)] = None,
+    county: CountyParam = None,
     park: Annotated[str | None, Query(max_length=32)] = None,
     grade: Annotated[GradeLetter | None, Query()] = None,
     cohort: Annotated[str | None, Query(max_length=32)] = None,
     q: Annotated[str | None, Query(max_length=64)] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: PageParam = 1,
     sort: SortParam = None,
     export: ExportParam = None,
 ) -> Response:

@@ -25,6 +25,10 @@ from mujun.web.language import language_of
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+PageParam = Annotated[int, Query(ge=1, le=100_000, description="页码 / page")]
+PageSizeParam = Annotated[int, Query(ge=1, le=200, description="每页条数 / rows a page")]
+CountyParam = Annotated[str | None, Query(max_length=32, description="区县代码 / county code")]
+"""A list's county filter: a county outside the account's area is refused, not emptied."""
 SortParam = Annotated[
     str | None,
     Query(

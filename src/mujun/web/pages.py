@@ -16,7 +16,7 @@ from mujun.units import m2_to_mu
 from mujun.web.dependencies import MAX_ID, Current, Database, gate
 from mujun.web.findings import FINDING_COLUMNS, list_findings
 from mujun.web.language import in_language, template_globals
-from mujun.web.listing import ExportParam, SortParam, export_response
+from mujun.web.listing import CountyParam, ExportParam, PageParam, SortParam, export_response
 from mujun.web.parcel_file import get_parcel_file
 from mujun.web.parcels import PARCEL_COLUMNS, list_parcels
 from mujun.web.permissions import ALLOWED, Action, Role
@@ -55,9 +55,9 @@ def parcels_page(
     request: Request,
     current: Annotated[Current, Depends(gate(Action.READ))],
     db: Database,
-    county: Annotated[str | None, Query(max_length=32)] = None,
+    county: CountyParam = None,
     q: Annotated[str | None, Query(max_length=64)] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: PageParam = 1,
     sort: SortParam = None,
     export: ExportParam = None,
 ) -> Response:
@@ -89,8 +89,8 @@ def findings_page(
     db: Database,
     run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     category: Annotated[Category | None, Query()] = None,
-    county: Annotated[str | None, Query(max_length=32)] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    county: CountyParam = None,
+    page: PageParam = 1,
     sort: SortParam = None,
     export: ExportParam = None,
 ) -> Response:

@@ -11,7 +11,7 @@ from mujun.records import Enterprise, Parcel
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import Current, Database, gate
 from mujun.web.geography import codes_in, county_of_each
-from mujun.web.listing import Column, SortParam, sorted_by
+from mujun.web.listing import Column, CountyParam, PageParam, PageSizeParam, SortParam, sorted_by
 from mujun.web.permissions import Action
 
 router = APIRouter(prefix="/api/parcels", tags=["parcels"])
@@ -54,10 +54,10 @@ class ParcelPage(BaseModel):
 def list_parcels(
     current: Reader,
     db: Database,
-    county: Annotated[str | None, Query(max_length=32, description="区县代码")] = None,
+    county: CountyParam = None,
     q: Annotated[str | None, Query(max_length=64, description="宗地号开头")] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageParam = 1,
+    page_size: PageSizeParam = 50,
     sort: SortParam = None,
 ) -> ParcelPage:
     """Parcels in the account's area, sorted by ``sort`` (a key of :data:`PARCEL_COLUMNS`),

@@ -34,6 +34,7 @@ from mujun.web.dependencies import MAX_ID, Current, Database, gate
 from mujun.web.findings import FindingRow
 from mujun.web.jobs import Work, Worker, worker_of
 from mujun.web.language import language_of
+from mujun.web.listing import CountyParam, PageParam
 from mujun.web.pages import PAGE, page_count, signed_in_page
 from mujun.web.permissions import ALLOWED, Action, Role, Scope
 
@@ -156,7 +157,7 @@ def list_jobs(
     request: Request,
     _: Reader,
     db: Database,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: PageParam = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> JobPage:
     """The jobs started from the web, the latest first."""
@@ -288,7 +289,7 @@ def run_difference(
         int, Query(ge=1, le=MAX_ID, description="较早（或按政策原文）的批次 / the earlier run")
     ],
     b: Annotated[int, Query(ge=1, le=MAX_ID, description="较晚（或假设）的批次 / the later run")],
-    county: Annotated[str | None, Query(max_length=32)] = None,
+    county: CountyParam = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = DIFF_LIMIT,
 ) -> Difference:
     """The findings run ``b`` adds, drops and changes against run ``a``, in the account's area;
@@ -351,8 +352,8 @@ def runs_page(
     request: Request,
     current: Reader,
     db: Database,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    evaluations_page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: PageParam = 1,
+    evaluations_page: PageParam = 1,
 ) -> HTMLResponse:
     """认定与评价批次: the forms that start a run (for accounts that may), the latest jobs with
     their progress, and the kept identification and evaluation runs, fifty a page."""
@@ -388,7 +389,7 @@ def run_difference_page(
     current: Reader,
     a: Annotated[int, Query(ge=1, le=MAX_ID)],
     b: Annotated[int, Query(ge=1, le=MAX_ID)],
-    county: Annotated[str | None, Query(max_length=32)] = None,
+    county: CountyParam = None,
 ) -> HTMLResponse:
     """批次比对: the findings added, dropped and changed, the first two hundred of each, each
     parcel linking to its file."""

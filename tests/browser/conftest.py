@@ -90,17 +90,13 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-NO_FAVICON = re.compile(r"status of 404 .*\(\S+/favicon\.ico\)$")
-"""The browser asks every site for an icon; the application has none (yet)."""
-
-
 @dataclass
 class BrowserErrors:
     """What a page wrote to the console as an error, or threw; a test names those it expects
     (a refused page's 403 is logged by the browser as a failed load)."""
 
     seen: list[str] = field(default_factory=list)
-    expected: list[re.Pattern[str]] = field(default_factory=lambda: [NO_FAVICON])
+    expected: list[re.Pattern[str]] = field(default_factory=list)
 
     def expect(self, pattern: str) -> None:
         self.expected.append(re.compile(pattern))

@@ -46,6 +46,8 @@ def test_a_parcel_found_on_the_map_leads_to_its_file_and_back(browse: Browse, si
     popup.get_by_role("link", name="一地一档").click()
     expect(page).to_have_url(f"{site.url}/parcels/{PARCEL_A}")
     expect(page.get_by_role("heading", level=1)).to_contain_text(PARCEL_A)
+    expect(page.locator("#shape canvas")).to_be_visible()  # the parcel's own map
+    expect(page.get_by_role("cell", name="闲置土地")).to_be_visible()  # its finding, in words
 
     page.go_back()
     expect(page).to_have_url(f"{site.url}/map")

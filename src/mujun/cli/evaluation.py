@@ -16,8 +16,10 @@ from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table
 from mujun.evaluation.engine import Evaluation, EvaluationError, evaluate
 from mujun.evaluation.indicators import INDICATORS
 from mujun.evaluation.listing import (
+    REASONS,
     evaluation_headers,
     evaluation_rows,
+    reason_in,
     write_evaluation_csv,
     write_evaluation_workbook,
 )
@@ -153,7 +155,12 @@ def _print(s: Settings, result: Evaluation, limit: int) -> None:
             reasons[reason] = reasons.get(reason, 0) + 1
         stdout.print(
             s.say("未参评：", "Not evaluated: ")
-            + ", ".join(f"{reason} {count}" for reason, count in sorted(reasons.items())),
+            + s.say("，", ", ").join(
+                f"{reason_in(reason, s.lang)} {count}"
+                for reason, count in sorted(
+                    reasons.items(), key=lambda r: list(REASONS).index(r[0])
+                )
+            ),
             markup=False,
         )
 
@@ -339,8 +346,8 @@ def _print_portrait(s: Settings, p: Portrait) -> None:
     if p.result is None:
         stdout.print(
             s.say(
-                f"{p.year}年度未参评：{p.excluded_reason}",
-                f"Not evaluated in {p.year}: {p.excluded_reason}",
+                f"{p.year}年度未参评：{reason_in(p.excluded_reason or '', 'zh')}",
+                f"Not evaluated in {p.year}: {reason_in(p.excluded_reason or '', 'en')}",
             ),
             markup=False,
         )

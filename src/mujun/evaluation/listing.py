@@ -99,6 +99,12 @@ REASONS: Mapping[str, Mapping[Language, str]] = {
 }
 """Why an enterprise was not evaluated, in the order the 未参评 sheet groups them."""
 
+
+def reason_in(code: str, lang: Language) -> str:
+    """Why an enterprise was not evaluated, in words (the code itself if it has none)."""
+    return REASONS.get(code, {}).get(lang, code)
+
+
 _DISPLAY_HEADERS: Mapping[Language, tuple[str, ...]] = {
     "zh": ("企业类别", "名次", "企业名称", "统一社会信用代码", "综合得分", "等级"),
     "en": ("Cohort", "Rank", "Enterprise", "Credit code", "Score", "Grade"),

@@ -30,6 +30,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -322,12 +323,24 @@ def _source(source: str, documents: Mapping[str, str]) -> str:
     return source
 
 
+def cited_source(source: str, lang: Language) -> str:
+    """A finding's clause with the file names of the shipped documents replaced by their
+    titles: ``《安康市…》 §二(二)5``."""
+    return _source(source, _shipped_titles(lang))
+
+
+@cache
+def _shipped_titles(lang: Language) -> dict[str, str]:
+    return {p.document: _shipped_title(p, lang) for p in all_profiles()}
+
+
 def _document_titles(profile: Profile, lang: Language) -> dict[str, str]:
     """The title of every shipped profile's document (and ``profile``'s), by its file name."""
-    return {
-        p.document: f"《{p.title_zh}》" if lang == "zh" else p.title_en
-        for p in [*all_profiles(), profile]
-    }
+    return {**_shipped_titles(lang), profile.document: _shipped_title(profile, lang)}
+
+
+def _shipped_title(profile: Profile, lang: Language) -> str:
+    return f"《{profile.title_zh}》" if lang == "zh" else profile.title_en
 
 
 def _rule_order(rule: Rule) -> tuple[int, str]:

@@ -42,9 +42,7 @@ from sqlalchemy.orm import Session
 from mujun.evaluation.indicators import INDICATORS
 from mujun.evaluation.listing import unit_in
 from mujun.evaluation.runs import PUBLISHED
-from mujun.identification.evidence import format_evidence
 from mujun.interchange.schema import table
-from mujun.policy.profiles import Category
 from mujun.records import (
     Building,
     Enterprise,
@@ -57,6 +55,7 @@ from mujun.records import (
 from mujun.records.vocabulary import ActualUse, Coded, EnterpriseStatus, LandUse, OccupancyKind
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import Current, Database, gate
+from mujun.web.findings import shown_finding
 from mujun.web.geography import codes_in, county_of_each
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import (
@@ -638,16 +637,7 @@ def enterprise_file_page(
     """企业画像: one enterprise's file."""
     file = get_enterprise_file(credit_code, current, db)
     lang = language_of(request)
-    findings = [
-        {
-            **f,
-            "category": in_language(
-                request, Category(f["category"]).label_zh, Category(f["category"]).label_en
-            ),
-            "figures": format_evidence(f["evidence"], lang),
-        }
-        for f in file.findings
-    ]
+    findings = [shown_finding(f, lang) for f in file.findings]
     return signed_in_page(
         request,
         "enterprise_file.html",

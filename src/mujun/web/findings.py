@@ -1,12 +1,17 @@
 """Kept identification runs in the API: the findings of a run (scoped, filtered, paginated)."""
 
-from typing import Annotated
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mujun.identification.evidence import format_evidence
+from mujun.identification.listing import cited_source
+from mujun.interchange.problems import Language
 from mujun.policy.profiles import Category
 from mujun.records import Finding, IdentificationRun
 from mujun.web.dependencies import MAX_ID, Current, Database, gate
@@ -98,3 +103,19 @@ def list_findings(
     ).all()
     items = [FindingRow.model_validate(row, from_attributes=True) for row in rows]
     return FindingPage(run=kept.id, total=total, page=page, page_size=page_size, items=items)
+
+
+def shown_finding(finding: Mapping[str, Any], lang: Language) -> dict[str, Any]:
+    """A finding as a page shows it, in ``lang``: its category's name, 重点 as yes or blank,
+    the figures compared in words, and the clause with the documents' titles."""
+    category = Category(finding["category"])
+    evidence = finding["evidence"]
+    return {
+        **finding,
+        "category": category.label_zh if lang == "zh" else category.label_en,
+        "key": ("是" if lang == "zh" else "yes") if finding["key"] else "",
+        "figures": format_evidence(
+            json.loads(evidence) if isinstance(evidence, str) else evidence, lang
+        ),
+        "source": cited_source(finding["source"], lang),
+    }

@@ -1,6 +1,5 @@
 """Server-rendered pages (Jinja2), in Simplified Chinese."""
 
-import json
 import os
 from importlib import resources
 from typing import Annotated, Any
@@ -9,13 +8,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from mujun.identification.evidence import format_evidence
 from mujun.policy.profiles import Category
 from mujun.records.accounts import Account
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import MAX_ID, Current, Database, gate
-from mujun.web.findings import FINDING_COLUMNS, list_findings
-from mujun.web.language import in_language, template_globals
+from mujun.web.findings import FINDING_COLUMNS, list_findings, shown_finding
+from mujun.web.language import in_language, language_of, template_globals
 from mujun.web.listing import CountyParam, ExportParam, PageParam, SortParam, export_response
 from mujun.web.parcel_file import get_parcel_file
 from mujun.web.parcels import PARCEL_COLUMNS, list_parcels
@@ -106,15 +104,11 @@ def findings_page(
         page_size=PAGE,
         sort=sort,
     )
+    lang = language_of(request)
     rows = [
         {
-            **item.model_dump(),
-            "category": in_language(
-                request, Category(item.category).label_zh, Category(item.category).label_en
-            ),
+            **shown_finding(item.model_dump(), lang),
             "area_mu": None if item.area_m2 is None else m2_to_mu(item.area_m2),
-            "key": in_language(request, "是", "yes") if item.key else "",
-            "figures": format_evidence(json.loads(item.evidence)),
         }
         for item in listed.items
     ]
@@ -147,7 +141,7 @@ def parcel_file_page(
 ) -> HTMLResponse:
     """一地一档: one parcel's file."""
     file = get_parcel_file(parcel_id, current, db)
-    findings = [{**f, "figures": format_evidence(f["evidence"])} for f in file.findings]
+    findings = [shown_finding(f, language_of(request)) for f in file.findings]
     return signed_in_page(request, "parcel_file.html", current, file=file, findings=findings)
 
 

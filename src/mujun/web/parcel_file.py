@@ -2,8 +2,10 @@
 names its columns (in Chinese), the holder's figures over the years, the parcel's findings in
 the latest run, and the parcel's change history."""
 
+import json
 from typing import Annotated, Any
 
+import shapely
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
@@ -21,6 +23,8 @@ CHART_FIGURES = ("tax_yuan", "revenue_yuan")
 class ParcelFile(BaseModel):
     parcel_id: str
     county_code: str | None
+    geometry: dict[str, Any] | None
+    """Its shape as GeoJSON (CGCS2000 longitude and latitude), for the page's map."""
     sections: list[Section]
     years: list[int]
     """The holder's figures by year, for the chart: ``figures[name][i]`` is of ``years[i]``."""
@@ -55,9 +59,17 @@ def get_parcel_file(
     return ParcelFile(
         parcel_id=parcel_id,
         county_code=county,
+        geometry=_geojson(parcel.geometry_wkt),
         sections=sections,
         years=years,
         figures=figures,
         findings=findings_about(db, {"parcel": [parcel_id]}),
         history=history_of(db, "parcels", parcel_id),
     )
+
+
+def _geojson(wkt: str | None) -> dict[str, Any] | None:
+    if wkt is None:
+        return None
+    shape = shapely.from_wkt(wkt, on_invalid="ignore")
+    return None if shape is None else dict(json.loads(shapely.to_geojson(shape)))

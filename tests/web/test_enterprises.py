@@ -334,6 +334,19 @@ def test_the_list_sorts_and_pages(app_client: TestClient, enterprises: None) -> 
     assert app_client.get("/api/enterprises", params={"page_size": 500}).status_code == 422
 
 
+def test_sorting_by_land_follows_a_change_of_the_records(
+    app_client: TestClient, city: Engine, enterprises: None
+) -> None:
+    sign_in(app_client, "officer")  # county A: A and C (which leases land in A)
+    assert _codes(app_client, sort="-land_mu") == [ENTERPRISE_A, ENTERPRISE_C]
+    with Session(city) as session:
+        leased = session.get_one(LandOccupancy, (ENTERPRISE_C, PARCEL_A3, "leased_in"))
+        leased.area_m2 = 90_000.0  # now more than A's 30,000
+        session.commit()
+    assert _codes(app_client, sort="-land_mu") == [ENTERPRISE_C, ENTERPRISE_A]
+    assert _codes(app_client, sort="land_mu") == [ENTERPRISE_A, ENTERPRISE_C]
+
+
 def test_the_export_is_the_page_on_screen(app_client: TestClient, enterprises: None) -> None:
     sign_in(app_client, "analyst")
     query = {"sort": "-land_mu", "industry": "C"}

@@ -17,7 +17,9 @@ published: a what-if run (with overrides) is shown in its file but is no grade o
 """
 
 import json
+import threading
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -54,6 +56,7 @@ from mujun.records import (
 )
 from mujun.records.vocabulary import ActualUse, Coded, EnterpriseStatus, LandUse, OccupancyKind
 from mujun.units import m2_to_mu
+from mujun.web.data_version import DataVersion, data_version
 from mujun.web.dependencies import Current, Database, gate
 from mujun.web.findings import shown_finding
 from mujun.web.geography import codes_in, county_of_each
@@ -195,9 +198,66 @@ def listed(codes: Collection[str]) -> Select[Any]:
 
 
 EVERY_LAND, EVERY_LATEST = _land_m2(None), _latest(None)
-SORTED_BY_AGGREGATE = {"land_mu": EVERY_LAND, "grade": EVERY_LATEST, "grade_year": EVERY_LATEST}
-"""Sort keys that need every enterprise's land or grade, and the aggregate each needs; the
-other keys page the enterprises table itself, and only the page's rows are aggregated."""
+SORTED_BY_AGGREGATE = {"grade": EVERY_LATEST, "grade_year": EVERY_LATEST}
+"""Sort keys that need every enterprise's latest grade first; sorting by land reads
+:func:`land_ranking`, and the other keys page the enterprises table itself. Either way only
+the page's rows are then aggregated."""
+
+
+@dataclass(frozen=True)
+class LandRanking:
+    """Every enterprise's place when the list is sorted by land, either way (blanks as the
+    greatest, ties by credit code, as :func:`~mujun.web.listing.sorted_by` orders)."""
+
+    version: DataVersion
+    ascending: list[str]
+    descending: list[str]
+    place: dict[bool, dict[str, int]]
+    """Per direction (descending or not), each credit code's place."""
+
+
+_RANKING: dict[str, LandRanking] = {}
+_RANKING_LOCK = threading.Lock()
+
+
+def land_ranking(db: Session) -> LandRanking:
+    """The enterprises ranked by land, aggregated once per state of the records: sorting the
+    whole list by land would otherwise aggregate every enterprise's land for each page."""
+    version = data_version(db)
+    with _RANKING_LOCK:
+        kept = _RANKING.get("land")
+        if kept is None or kept.version != version:
+            every = db.execute(select(EVERY_LAND.c.credit_code, EVERY_LAND.c.m2))
+            land: dict[str, float | None] = {code: m2 for code, m2 in every}
+            ascending = sorted(land, key=lambda c: (land[c] is None, land[c] or 0.0, c))
+            descending = sorted(land, key=lambda c: (land[c] is not None, -(land[c] or 0.0), c))
+            kept = LandRanking(
+                version=version,
+                ascending=ascending,
+                descending=descending,
+                place={
+                    False: {code: i for i, code in enumerate(ascending)},
+                    True: {code: i for i, code in enumerate(descending)},
+                },
+            )
+            _RANKING["land"] = kept
+        return kept
+
+
+def _by_land(
+    db: Session, wanted: Sequence[ColumnElement[bool]], *, descending: bool, page: int, size: int
+) -> tuple[list[str], int]:
+    """A page of the list sorted by land, and the list's length: cut from the ranking, or
+    for a filtered list, the filtered enterprises put in the ranking's order."""
+    ranking = land_ranking(db)
+    if wanted:
+        place = ranking.place[descending]
+        found = db.scalars(select(Enterprise.credit_code).where(*wanted))
+        codes = sorted(found, key=lambda code: place.get(code, len(place)))
+    else:
+        codes = ranking.descending if descending else ranking.ascending
+    return codes[(page - 1) * size : page * size], len(codes)
+
 
 ENTERPRISE_COLUMNS = (
     Column("credit_code", "统一社会信用代码", "Credit code", Enterprise.credit_code),
@@ -329,6 +389,11 @@ def list_enterprises(
         wanted.append(Enterprise.industry_code.startswith(industry, autoescape=True))
     if q:
         wanted.append(_named_like(q))
+    if sort is not None and sort.removeprefix("-") == "land_mu":
+        by_land, ranked = _by_land(
+            db, wanted, descending=sort.startswith("-"), page=page, size=page_size
+        )
+        return _page_of(db, by_land, total=ranked, page=page, page_size=page_size)
     # Filtered, the total comes with the page: one pass over the filtered enterprises, not
     # two. Unfiltered, counting is cheap and the page is read from an index in its order.
     total = None if wanted else _count(db, wanted)
@@ -345,6 +410,13 @@ def list_enterprises(
     shown = [code for code, _ in found]
     if total is None:  # a page past the end has no row to carry the total
         total = found[0][1] if found else _count(db, wanted)
+    return _page_of(db, shown, total=total, page=page, page_size=page_size)
+
+
+def _page_of(
+    db: Session, shown: Sequence[str], *, total: int, page: int, page_size: int
+) -> EnterprisePage:
+    """The enterprises of ``shown``, in that order, with their land and latest grade."""
     rows = {row[0].credit_code: row for row in db.execute(listed(shown))}
     county_of = county_of_each(db)
     items = [_summary(*rows[code], county_of=county_of) for code in shown]

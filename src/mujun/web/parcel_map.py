@@ -24,8 +24,9 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, case, func, select, union
 from sqlalchemy.orm import Session
 
-from mujun.records import Change, DataImport, Enterprise, Finding, Grade, Parcel
+from mujun.records import Enterprise, Finding, Grade, Parcel
 from mujun.units import m2_to_mu
+from mujun.web.data_version import DataVersion, data_version
 from mujun.web.dependencies import Current, Database, gate
 from mujun.web.findings import latest_run
 from mujun.web.geography import codes_in, county_of_each
@@ -43,7 +44,7 @@ CATEGORY_ORDER = ("non_industrial_use", "idle_land", "low_efficiency_land")
 
 @dataclass(frozen=True)
 class ParcelIndex:
-    version: tuple[str, int | None, int | None, int]
+    version: DataVersion
     parcel_ids: np.ndarray[Any, Any]
     holders: np.ndarray[Any, Any]
     counties: np.ndarray[Any, Any]
@@ -71,12 +72,7 @@ def build_index(engine: Engine) -> None:
 
 def parcel_index(db: Session) -> ParcelIndex:
     """The index of the current data, built on first use and after each import."""
-    version = (
-        str(db.get_bind().engine.url),
-        db.scalar(select(func.max(DataImport.id))),
-        db.scalar(select(func.max(Change.id))),
-        db.scalar(select(func.count()).select_from(Parcel)) or 0,
-    )
+    version = data_version(db)
     with _LOCK:
         cached = _INDEX.get("parcels")
         if cached is not None and cached.version == version:

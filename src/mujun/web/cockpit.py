@@ -18,7 +18,7 @@ does not appear.
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy import JSON, ColumnElement, cast, func, select, type_coerce
@@ -29,18 +29,17 @@ from mujun.policy.evaluation import GRADES
 from mujun.policy.profiles import Category
 from mujun.records import EvaluationRun, Finding, Grade, IdentificationRun, Jurisdiction, Parcel
 from mujun.units import m2_to_mu
-from mujun.web.dependencies import MAX_ID, Current, Database, gate
+from mujun.web.dependencies import MAX_ID, Database, Reader
 from mujun.web.findings import chosen_run
 from mujun.web.geography import codes_in
 from mujun.web.grades import cohort_titles, run_of_record
 from mujun.web.language import in_language
 from mujun.web.listing import CountyParam
 from mujun.web.pages import signed_in_page
-from mujun.web.permissions import Action, Scope
+from mujun.web.permissions import Scope
 from mujun.web.scoping import in_area
 
 router = APIRouter(tags=["cockpit"])
-Reader = Annotated[Current, Depends(gate(Action.READ))]
 TREND_YEARS = 5
 PARKS_SHOWN = 5
 LAND_CATEGORIES = frozenset(

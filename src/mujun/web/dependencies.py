@@ -77,3 +77,7 @@ def gate(action: Action) -> Callable[..., Current]:
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("Authorization", "")
     return header.removeprefix("Bearer ").strip() or None if header.startswith("Bearer ") else None
+
+
+Reader = Annotated[Current, Depends(gate(Action.READ))]
+"""A route that reads: the account and the counties it may read."""

@@ -22,7 +22,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import (
@@ -57,7 +57,7 @@ from mujun.records import (
 from mujun.records.vocabulary import ActualUse, Coded, EnterpriseStatus, LandUse, OccupancyKind
 from mujun.units import m2_to_mu
 from mujun.web.data_version import DataVersion, data_version
-from mujun.web.dependencies import Current, Database, gate
+from mujun.web.dependencies import Database, Reader
 from mujun.web.findings import shown_finding
 from mujun.web.geography import codes_in, county_of_each
 from mujun.web.language import in_language, language_of
@@ -72,11 +72,9 @@ from mujun.web.listing import (
     sorted_by,
 )
 from mujun.web.pages import PAGE, export_title, page_count, signed_in_page
-from mujun.web.permissions import Action
 from mujun.web.record_file import Section, annual_figures, findings_about, history_of, section
 
 router = APIRouter(tags=["enterprises"])
-Reader = Annotated[Current, Depends(gate(Action.READ))]
 CHART_FIGURES = ("tax_yuan", "revenue_yuan", "value_added_yuan", "output_yuan", "profit_yuan")
 MONTHS_CHARTED = 24
 

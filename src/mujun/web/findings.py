@@ -4,7 +4,7 @@ import json
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,13 +14,11 @@ from mujun.identification.listing import cited_source
 from mujun.interchange.problems import Language
 from mujun.policy.profiles import Category
 from mujun.records import Finding, IdentificationRun
-from mujun.web.dependencies import MAX_ID, Current, Database, gate
+from mujun.web.dependencies import MAX_ID, Database, Reader
 from mujun.web.listing import Column, CountyParam, PageParam, PageSizeParam, SortParam, sorted_by
-from mujun.web.permissions import Action
 from mujun.web.scoping import in_area
 
 router = APIRouter(prefix="/api", tags=["findings"])
-Reader = Annotated[Current, Depends(gate(Action.READ))]
 
 
 class FindingRow(BaseModel):

@@ -8,7 +8,7 @@ most recent run of a profile as published (a what-if only where no published run
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import func, or_, select
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from mujun.evaluation.runs import OF_RECORD
 from mujun.policy.profiles import ProfileError, load_profile
 from mujun.records import EvaluationRun, Grade
-from mujun.web.dependencies import MAX_ID, Current, Database, gate
+from mujun.web.dependencies import MAX_ID, Database, Reader
 from mujun.web.geography import county_of_each
 from mujun.web.language import in_language
 from mujun.web.listing import (
@@ -31,11 +31,9 @@ from mujun.web.listing import (
     sorted_by,
 )
 from mujun.web.pages import PAGE, export_title, page_count, signed_in_page
-from mujun.web.permissions import Action
 from mujun.web.scoping import in_area
 
 router = APIRouter(tags=["grades"])
-Reader = Annotated[Current, Depends(gate(Action.READ))]
 GradeLetter = Literal["A", "B", "C", "D"]
 TEN_THOUSAND = 10_000
 

@@ -4,14 +4,14 @@ import os
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from mujun.policy.profiles import Category
 from mujun.records.accounts import Account
 from mujun.units import m2_to_mu
-from mujun.web.dependencies import MAX_ID, Current, Database, gate
+from mujun.web.dependencies import MAX_ID, Current, Database, Reader
 from mujun.web.findings import FINDING_COLUMNS, list_findings, shown_finding
 from mujun.web.language import in_language, language_of, template_globals
 from mujun.web.listing import CountyParam, ExportParam, PageParam, SortParam, export_response
@@ -51,7 +51,7 @@ def signed_in_page(
 @router.get("/", response_class=HTMLResponse)
 def parcels_page(
     request: Request,
-    current: Annotated[Current, Depends(gate(Action.READ))],
+    current: Reader,
     db: Database,
     county: CountyParam = None,
     q: Annotated[str | None, Query(max_length=64)] = None,
@@ -83,7 +83,7 @@ def parcels_page(
 @router.get("/findings", response_class=HTMLResponse)
 def findings_page(
     request: Request,
-    current: Annotated[Current, Depends(gate(Action.READ))],
+    current: Reader,
     db: Database,
     run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     category: Annotated[Category | None, Query()] = None,
@@ -136,7 +136,7 @@ def findings_page(
 def parcel_file_page(
     request: Request,
     parcel_id: str,
-    current: Annotated[Current, Depends(gate(Action.READ))],
+    current: Reader,
     db: Database,
 ) -> HTMLResponse:
     """一地一档: one parcel's file."""
@@ -146,9 +146,7 @@ def parcel_file_page(
 
 
 @router.get("/map", response_class=HTMLResponse)
-def map_page(
-    request: Request, current: Annotated[Current, Depends(gate(Action.READ))]
-) -> HTMLResponse:
+def map_page(request: Request, current: Reader) -> HTMLResponse:
     """挂图作战: parcels coloured by category (MapLibre); works offline, with a base map only
     when MUJUN_BASEMAP_URL gives a tile URL."""
     return signed_in_page(request, "map.html", current, basemap=os.environ.get(BASEMAP) or None)

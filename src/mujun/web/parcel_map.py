@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import shapely
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import Engine, case, func, select, union
@@ -27,11 +27,10 @@ from sqlalchemy.orm import Session
 from mujun.records import Enterprise, Finding, Grade, Parcel
 from mujun.units import m2_to_mu
 from mujun.web.data_version import DataVersion, data_version
-from mujun.web.dependencies import Current, Database, gate
+from mujun.web.dependencies import Current, Database, Reader
 from mujun.web.findings import latest_run
 from mujun.web.geography import codes_in, county_of_each
 from mujun.web.grades import run_of_record
-from mujun.web.permissions import Action
 
 router = APIRouter(prefix="/api/map", tags=["map"])
 logger = logging.getLogger(__name__)
@@ -113,7 +112,7 @@ def parcel_index(db: Session) -> ParcelIndex:
     responses={200: {"content": {GEOJSON: {}}, "description": "FeatureCollection"}},
 )
 def parcels_in_view(
-    current: Annotated[Current, Depends(gate(Action.READ))],
+    current: Reader,
     db: Database,
     bbox: Annotated[str, Query(description="minLon,minLat,maxLon,maxLat（CGCS2000）")],
     zoom: Annotated[float, Query(ge=0, le=24)] = 12,
@@ -237,7 +236,7 @@ class SearchHit(BaseModel):
 
 @router.get("/search", summary="查找宗地 / find parcels by id or enterprise name")
 def search(
-    current: Annotated[Current, Depends(gate(Action.READ))],
+    current: Reader,
     db: Database,
     q: Annotated[str, Query(min_length=1, max_length=64, description="宗地号开头或企业名称")],
 ) -> list[SearchHit]:
@@ -275,9 +274,7 @@ def search(
 
 
 @router.get("/extent", summary="可见范围 / the extent of one's parcels")
-def extent(
-    current: Annotated[Current, Depends(gate(Action.READ))], db: Database
-) -> dict[str, list[float] | None]:
+def extent(current: Reader, db: Database) -> dict[str, list[float] | None]:
     """The bounding box of the parcels of the account's area (None without any)."""
     index = parcel_index(db)
     mine = _in_scope(index, current, np.arange(len(index.parcel_ids)))
@@ -287,9 +284,7 @@ def extent(
 
 
 @router.get("/parcels/{parcel_id}", summary="宗地位置 / where one parcel is")
-def parcel_bounds(
-    parcel_id: str, current: Annotated[Current, Depends(gate(Action.READ))], db: Database
-) -> dict[str, Any]:
+def parcel_bounds(parcel_id: str, current: Reader, db: Database) -> dict[str, Any]:
     """One parcel's bounding box, to fly the map to it; refused outside one's area."""
     index = parcel_index(db)
     at = index.position.get(parcel_id)

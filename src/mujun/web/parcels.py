@@ -2,20 +2,18 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
 from mujun.records import Enterprise, Parcel
 from mujun.units import m2_to_mu
-from mujun.web.dependencies import Current, Database, gate
+from mujun.web.dependencies import Database, Reader
 from mujun.web.geography import codes_in, county_of_each
 from mujun.web.listing import Column, CountyParam, PageParam, PageSizeParam, SortParam, sorted_by
-from mujun.web.permissions import Action
 
 router = APIRouter(prefix="/api/parcels", tags=["parcels"])
-Reader = Annotated[Current, Depends(gate(Action.READ))]
 
 
 class ParcelSummary(BaseModel):

@@ -30,7 +30,7 @@ from mujun.records import EvaluationRun, Finding, Grade, IdentificationRun, Job
 from mujun.records.base import aware
 from mujun.records.kept import Run
 from mujun.units import m2_to_mu
-from mujun.web.dependencies import MAX_ID, Current, Database, gate
+from mujun.web.dependencies import MAX_ID, Current, Database, Reader, gate
 from mujun.web.findings import FindingRow
 from mujun.web.jobs import Work, Worker, worker_of
 from mujun.web.language import language_of
@@ -39,7 +39,6 @@ from mujun.web.pages import PAGE, page_count, signed_in_page
 from mujun.web.permissions import ALLOWED, Action, Role, Scope
 
 router = APIRouter()
-Reader = Annotated[Current, Depends(gate(Action.READ))]
 Starter = Annotated[Current, Depends(gate(Action.RUN))]
 Kind = Literal["identification", "evaluation"]
 RECENT_JOBS = 10

@@ -82,3 +82,13 @@ def test_the_language_switch_is_remembered_and_goes_back_only_within_the_site(
     assert outside.headers["location"] == "/"
     assert "宗地清单" in app_client.get("/").text
     assert app_client.get("/language/fr").status_code == 422
+
+
+def test_cells_link_to_the_pages_of_the_records_they_name(app_client: TestClient, run: int) -> None:
+    sign_in(app_client, "analyst")
+    findings = app_client.get("/findings").text
+    assert f'<a href="/parcels/{PARCEL_A}">{PARCEL_A}</a>' in findings
+    assert '<a href="/enterprises/91330122MA0000000X">' in findings  # an enterprise subject
+    parcels = app_client.get("/").text
+    assert f'<a href="/parcels/{PARCEL_A}">' in parcels
+    assert '<a href="/enterprises/' not in parcels  # no parcel of the city has a holder

@@ -2,19 +2,30 @@
 latest logged change. Whatever the web application keeps in memory (the map's parcel index,
 the enterprises ranked by land) is rebuilt when this moves."""
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+import datetime as dt
 
-from mujun.records import Change, DataImport, Parcel
+from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-DataVersion = tuple[str, int | None, int | None, int]
+from mujun.records import Change, DataImport
+
+Latest = tuple[int, dt.datetime] | None
+DataVersion = tuple[str, Latest, Latest]
 
 
 def data_version(db: Session) -> DataVersion:
-    """The database's address, the latest import's and change's ids, and the parcel count."""
+    """The database's address, and the id and time of its latest import and latest change
+    (each read from the end of its primary key). The time tells apart tables emptied and
+    written again, whose ids may start over."""
     return (
         str(db.get_bind().engine.url),
-        db.scalar(select(func.max(DataImport.id))),
-        db.scalar(select(func.max(Change.id))),
-        db.scalar(select(func.count()).select_from(Parcel)) or 0,
+        _latest(db, DataImport.id, DataImport.finished_at),
+        _latest(db, Change.id, Change.changed_at),
     )
+
+
+def _latest(
+    db: Session, key: InstrumentedAttribute[int], moment: InstrumentedAttribute[dt.datetime]
+) -> Latest:
+    row = db.execute(select(key, moment).order_by(key.desc()).limit(1)).first()
+    return None if row is None else (row[0], row[1])

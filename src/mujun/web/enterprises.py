@@ -68,10 +68,9 @@ from mujun.web.listing import (
     PageParam,
     PageSizeParam,
     SortParam,
-    export_response,
     sorted_by,
 )
-from mujun.web.pages import PAGE, export_title, page_count, signed_in_page
+from mujun.web.pages import PAGE, list_page, signed_in_page
 from mujun.web.record_file import Section, annual_figures, findings_about, history_of, section
 
 router = APIRouter(tags=["enterprises"])
@@ -257,9 +256,17 @@ def _by_land(
     return codes[(page - 1) * size : page * size], len(codes)
 
 
+ENTERPRISE_FILE = "/enterprises/{credit_code}"
+"""An enterprise's page (企业画像), filled from a row with its credit code."""
 ENTERPRISE_COLUMNS = (
-    Column("credit_code", "统一社会信用代码", "Credit code", Enterprise.credit_code),
-    Column("name", "企业名称", "Name", Enterprise.name),
+    Column(
+        "credit_code",
+        "统一社会信用代码",
+        "Credit code",
+        Enterprise.credit_code,
+        link=ENTERPRISE_FILE,
+    ),
+    Column("name", "企业名称", "Name", Enterprise.name, link=ENTERPRISE_FILE),
     Column("county_code", "区县", "County"),
     Column("park_code", "园区", "Park", Enterprise.park_code),
     Column("industry_code", "行业代码", "Industry", Enterprise.industry_code),
@@ -664,19 +671,16 @@ def enterprises_page(
         page_size=PAGE,
         sort=sort,
     )
-    rows = [_shown_summary(request, item) for item in listed.items]
-    if export:
-        title = export_title(request, in_language(request, "企业清单", "Enterprises"), page)
-        return export_response(request, title, ENTERPRISE_COLUMNS, rows)
-    return signed_in_page(
+    return list_page(
         request,
-        "enterprises.html",
         current,
+        "enterprises.html",
+        title=in_language(request, "企业清单", "Enterprises"),
         listed=listed,
-        rows=rows,
+        rows=[_shown_summary(request, item) for item in listed.items],
         columns=ENTERPRISE_COLUMNS,
-        sort=sort or "",
-        pages=page_count(listed.total),
+        sort=sort,
+        export=export,
         filters={"county": county, "park": park, "industry": industry, "q": q},
     )
 

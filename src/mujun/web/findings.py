@@ -3,6 +3,7 @@
 import json
 from collections.abc import Mapping
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from mujun.identification.evidence import format_evidence
 from mujun.identification.listing import cited_source
 from mujun.interchange.problems import Language
-from mujun.policy.profiles import Category
+from mujun.policy.profiles import Category, SubjectType
 from mujun.records import Finding, IdentificationRun
 from mujun.web.dependencies import MAX_ID, Database, Reader
 from mujun.web.listing import Column, CountyParam, PageParam, PageSizeParam, SortParam, sorted_by
@@ -37,7 +38,7 @@ class FindingRow(BaseModel):
 FINDING_COLUMNS = (
     Column("criterion", "规则", "Rule", Finding.criterion),
     Column("category", "类别", "Category", Finding.category),
-    Column("subject_id", "对象", "Subject", Finding.subject_id),
+    Column("subject_id", "对象", "Subject", Finding.subject_id, link="{file}"),
     Column("subject_name", "名称", "Name", Finding.subject_name),
     Column("county_code", "区县", "County", Finding.county_code),
     Column("area_mu", "面积(亩)", "Area (mu)", Finding.area_m2, number="{:,.2f}"),
@@ -103,13 +104,20 @@ def list_findings(
     return FindingPage(run=kept.id, total=total, page=page, page_size=page_size, items=items)
 
 
+SUBJECT_PAGES = {SubjectType.PARCEL: "/parcels/", SubjectType.ENTERPRISE: "/enterprises/"}
+"""The subjects with a page of their own, and the address of one less its id."""
+
+
 def shown_finding(finding: Mapping[str, Any], lang: Language) -> dict[str, Any]:
     """A finding as a page shows it, in ``lang``: its category's name, 重点 as yes or blank,
-    the figures compared in words, and the clause with the documents' titles."""
+    the figures compared in words, the clause with the documents' titles, and the address of
+    its subject's page (``file``, None for a subject without one)."""
     category = Category(finding["category"])
     evidence = finding["evidence"]
+    page = SUBJECT_PAGES.get(finding["subject_type"])
     return {
         **finding,
+        "file": None if page is None else page + quote(finding["subject_id"]),
         "category": category.label_zh if lang == "zh" else category.label_en,
         "key": ("是" if lang == "zh" else "yes") if finding["key"] else "",
         "figures": format_evidence(

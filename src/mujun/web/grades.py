@@ -18,6 +18,7 @@ from mujun.evaluation.runs import OF_RECORD
 from mujun.policy.profiles import ProfileError, load_profile
 from mujun.records import EvaluationRun, Grade
 from mujun.web.dependencies import MAX_ID, Database, Reader
+from mujun.web.enterprises import ENTERPRISE_FILE
 from mujun.web.geography import county_of_each
 from mujun.web.language import in_language
 from mujun.web.listing import (
@@ -27,10 +28,9 @@ from mujun.web.listing import (
     PageParam,
     PageSizeParam,
     SortParam,
-    export_response,
     sorted_by,
 )
-from mujun.web.pages import PAGE, export_title, page_count, signed_in_page
+from mujun.web.pages import PAGE, list_page
 from mujun.web.scoping import in_area
 
 router = APIRouter(tags=["grades"])
@@ -69,8 +69,10 @@ class GradePage(BaseModel):
 GRADE_COLUMNS = (
     Column("cohort", "企业类别", "Cohort", Grade.cohort),
     Column("rank", "名次", "Rank", Grade.rank, number="{:d}"),
-    Column("credit_code", "统一社会信用代码", "Credit code", Grade.credit_code),
-    Column("name", "企业名称", "Enterprise", Grade.name),
+    Column(
+        "credit_code", "统一社会信用代码", "Credit code", Grade.credit_code, link=ENTERPRISE_FILE
+    ),
+    Column("name", "企业名称", "Enterprise", Grade.name, link=ENTERPRISE_FILE),
     Column("score", "综合得分", "Score", Grade.score, number="{:.2f}"),
     Column("grade", "等级", "Grade", Grade.grade),
     Column("tax_per_mu", "亩均税收(万元/亩)", "Tax per mu (10k yuan)", number="{:,.2f}"),
@@ -233,24 +235,23 @@ def grades_page(
         }
         for item in listed.items
     ]
-    if export:
-        return export_response(request, _title(request, listed), GRADE_COLUMNS, rows)
-    return signed_in_page(
+    return list_page(
         request,
-        "grades.html",
         current,
+        "grades.html",
+        title=_title(request, listed),
         listed=listed,
         rows=rows,
         columns=GRADE_COLUMNS,
-        sort=sort or "",
-        pages=page_count(listed.total),
+        sort=sort,
+        export=export,
         cohorts=[(code, in_language(request, *title)) for code, title in titles.items()],
         filters={"county": county, "park": park, "grade": grade, "cohort": cohort, "q": q},
     )
 
 
 def _title(request: Request, listed: GradePage) -> str:
-    """The export's title: the run listed and the page."""
+    """The export's title: the run listed."""
     title = in_language(request, "综合评价结果", "Grades")
     if listed.run is not None:
         title += in_language(
@@ -258,4 +259,4 @@ def _title(request: Request, listed: GradePage) -> str:
             f"（{listed.profile}，{listed.year}年度，批次 {listed.run}）",
             f" ({listed.profile}, {listed.year}, run {listed.run})",
         )
-    return export_title(request, title, listed.page)
+    return title

@@ -10,6 +10,7 @@ table on screen (``listing.html``'s macros) and the headers and number formats o
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from string import Formatter
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
@@ -46,13 +47,16 @@ ExportParam = Annotated[
 @dataclass(frozen=True)
 class Column:
     """One column of a list: its key in each row, its header in both languages, the SQL it
-    sorts by (None: not sortable) and, for a number, its format (``"{:,.2f}"``)."""
+    sorts by (None: not sortable), for a number its format (``"{:,.2f}"``) and, for a value that
+    names a record with a page of its own, that page's address (``"/parcels/{parcel_id}"``,
+    filled from the row)."""
 
     key: str
     zh: str
     en: str
     order_by: SQLColumnExpression[Any] | None = None
     number: str | None = None
+    link: str | None = None
 
     def header(self, request: Request) -> str:
         return self.zh if language_of(request) == "zh" else self.en
@@ -63,6 +67,15 @@ class Column:
         if value is None:
             return ""
         return self.number.format(value) if self.number else str(value)
+
+    def href(self, row: Mapping[str, Any]) -> str | None:
+        """Where the cell links to, or None (no link, or a row without what it needs)."""
+        if self.link is None:
+            return None
+        names = [name for _, name, _, _ in Formatter().parse(self.link) if name]
+        if any(row.get(name) is None for name in names):
+            return None
+        return self.link.format_map({name: quote(str(row[name])) for name in names})
 
 
 def sorted_by(query: SelectT, columns: Sequence[Column], sort: str | None) -> SelectT:

@@ -1,8 +1,9 @@
 """Server-rendered pages (Jinja2), in Simplified Chinese."""
 
 import os
+from collections.abc import Mapping, Sequence
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -14,7 +15,14 @@ from mujun.units import m2_to_mu
 from mujun.web.dependencies import MAX_ID, Current, Database, Reader
 from mujun.web.findings import FINDING_COLUMNS, list_findings, shown_finding
 from mujun.web.language import in_language, language_of, template_globals
-from mujun.web.listing import CountyParam, ExportParam, PageParam, SortParam, export_response
+from mujun.web.listing import (
+    Column,
+    CountyParam,
+    ExportParam,
+    PageParam,
+    SortParam,
+    export_response,
+)
 from mujun.web.parcel_file import get_parcel_file
 from mujun.web.parcels import PARCEL_COLUMNS, list_parcels
 from mujun.web.permissions import ALLOWED, Action, Role
@@ -62,19 +70,16 @@ def parcels_page(
     """宗地清单: the parcels of the account's area, fifty a page, sortable; the page on screen
     as .xlsx with ``export=xlsx``."""
     listed = list_parcels(current, db, county=county, q=q, page=page, page_size=PAGE, sort=sort)
-    rows = [item.model_dump() for item in listed.items]
-    if export:
-        title = in_language(request, "宗地清单", "Parcels")
-        return export_response(request, export_title(request, title, page), PARCEL_COLUMNS, rows)
-    return signed_in_page(
+    return list_page(
         request,
-        "parcels.html",
         current,
+        "parcels.html",
+        title=in_language(request, "宗地清单", "Parcels"),
         listed=listed,
-        rows=rows,
+        rows=[item.model_dump() for item in listed.items],
         columns=PARCEL_COLUMNS,
-        sort=sort or "",
-        pages=page_count(listed.total),
+        sort=sort,
+        export=export,
         county=county or "",
         q=q or "",
     )
@@ -112,20 +117,18 @@ def findings_page(
         }
         for item in listed.items
     ]
-    if export:
-        title = in_language(
-            request, f"认定结果（批次 {listed.run}）", f"Findings (run {listed.run})"
-        )
-        return export_response(request, export_title(request, title, page), FINDING_COLUMNS, rows)
-    return signed_in_page(
+    return list_page(
         request,
-        "findings.html",
         current,
+        "findings.html",
+        title=in_language(
+            request, f"认定结果（批次 {listed.run}）", f"Findings (run {listed.run})"
+        ),
         listed=listed,
         rows=rows,
         columns=FINDING_COLUMNS,
-        sort=sort or "",
-        pages=page_count(listed.total),
+        sort=sort,
+        export=export,
         categories=[(c.value, in_language(request, c.label_zh, c.label_en)) for c in Category],
         category="" if category is None else category.value,
         county=county or "",
@@ -158,9 +161,42 @@ def home(account: Account) -> str:
     return "/" if Action.READ in ALLOWED[Role(account.role)] else "/imports"
 
 
-def export_title(request: Request, title: str, page: int) -> str:
-    """The title of a list's export: the list's, and which page of it."""
-    return title + in_language(request, f"（第 {page} 页）", f" (page {page})")
+class Listed(Protocol):
+    """A page of a list, as its API gives it."""
+
+    total: int
+    page: int
+
+
+def list_page(
+    request: Request,
+    current: Current,
+    template: str,
+    *,
+    title: str,
+    listed: Listed,
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[Column],
+    sort: str | None,
+    export: str | None,
+    **context: Any,
+) -> Response:
+    """A list's page: its rows under sortable headers, with pages; or, with ``export``, the
+    rows on screen as a workbook titled ``title`` and the page's number."""
+    if export:
+        page = in_language(request, f"（第 {listed.page} 页）", f" (page {listed.page})")
+        return export_response(request, title + page, columns, rows)
+    return signed_in_page(
+        request,
+        template,
+        current,
+        listed=listed,
+        rows=rows,
+        columns=columns,
+        sort=sort or "",
+        pages=page_count(listed.total),
+        **context,
+    )
 
 
 def page_count(total: int) -> int:

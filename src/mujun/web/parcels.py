@@ -30,13 +30,19 @@ class ParcelSummary(BaseModel):
 
 
 PARCEL_COLUMNS = (
-    Column("parcel_id", "宗地号", "Parcel", Parcel.parcel_id),
+    Column("parcel_id", "宗地号", "Parcel", Parcel.parcel_id, link="/parcels/{parcel_id}"),
     Column("area_mu", "面积(亩)", "Area (mu)", Parcel.area_m2, number="{:,.2f}"),
     Column("county_code", "区县", "County"),
     Column("park_code", "园区", "Park", Parcel.park_code),
     Column("land_use", "规划用途", "Planned use", Parcel.land_use),
     Column("actual_use", "实际用途", "Actual use", Parcel.actual_use),
-    Column("holder_name", "使用权人", "Holder", Enterprise.name),
+    Column(
+        "holder_name",
+        "使用权人",
+        "Holder",
+        Enterprise.name,
+        link="/enterprises/{holder_credit_code}",
+    ),
 )
 """The columns of the parcel list, on screen and in its export."""
 

@@ -151,6 +151,47 @@ def test_a_year_outside_range_and_a_month_that_does_not_exist() -> None:
     assert _codes(problems) == [(2, "year", "year_range"), (2, "month", "not_month")]
 
 
+MORTGAGE = {"kind": "mortgage", "date": "2024-01-01"}
+
+
+@pytest.mark.parametrize(
+    ("table_name", "column", "value", "code"),
+    [
+        ("annual_metrics", "tax_yuan", "inf", "not_finite"),
+        ("annual_metrics", "tax_yuan", "-Infinity", "not_finite"),
+        ("annual_metrics", "revenue_yuan", "1e309", "not_finite"),
+        ("annual_metrics", "profit_yuan", "NaN", "not_finite"),
+        ("annual_metrics", "capacity_use", "nan", "not_finite"),
+        ("annual_metrics", "employees", "3000000000", "integer_range"),
+        ("monthly_metrics", "month", "9999-12", "date_range"),
+        ("legal_events", "date", "9999-12-31", "date_range"),
+        ("legal_events", "date", "1900-01-01", "date_range"),
+        ("legal_events", "closed_date", "2101-01-01", "date_range"),
+    ],
+)
+def test_numbers_that_are_not_finite_and_implausible_dates_are_problems(
+    table_name: str, column: str, value: str, code: str
+) -> None:
+    key = {"annual_metrics": {"year": "2024"}, "monthly_metrics": {"month": "2024-06"}}
+    row = {"credit_code": VALID_CODE} | key.get(table_name, MORTGAGE) | {column: value}
+    _, problems = _check({"enterprises": [_enterprise()], table_name: [row]})
+    assert _codes(problems) == [(2, column, code)]
+    assert problems[0].message("zh") and problems[0].message("en")
+
+
+@pytest.mark.parametrize("table_name", ["annual_metrics", "monthly_metrics"])
+def test_net_tax_may_be_negative_but_revenue_may_not(table_name: str) -> None:
+    key = {"year": "2024"} if table_name == "annual_metrics" else {"month": "2024-06"}
+    other = "revenue_yuan" if table_name == "annual_metrics" else "electricity_kwh"
+    rows = [
+        {"credit_code": VALID_CODE, **key, "tax_yuan": "-1200.5", other: "10"},
+        {"credit_code": VALID_CODE, **key, "tax_yuan": "5", other: "-1"},
+    ]
+    rows[1] |= {"year": "2025"} if table_name == "annual_metrics" else {"month": "2024-07"}
+    _, problems = _check({"enterprises": [_enterprise()], table_name: rows})
+    assert _codes(problems) == [(3, other, "negative")]
+
+
 def test_completion_before_start_is_out_of_order() -> None:
     _, problems = _check(
         {

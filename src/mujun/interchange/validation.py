@@ -7,6 +7,7 @@ for their date order and part/whole pairs, keys for duplicates within the file, 
 against the data set and the records already in the database.
 """
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -50,10 +51,25 @@ CREDIT_CODE_CHECK = Reason(
     "{name}: wrong check character (GB 32100 gives {detail})",
     "{label}校验位错误（按 GB 32100 应为 {detail}）",
 )
+NOT_FINITE = Reason(
+    "not_finite",
+    "{name}: not a finite number (infinity or NaN)",
+    "{label}不是有限数值（无穷大或 NaN）",
+)
+INTEGER_RANGE = Reason(
+    "integer_range",
+    "{name}: a whole number from {detail}",
+    "{label}应为 {detail} 之间的整数",
+)
 NEGATIVE = Reason("negative", "{name}: may not be negative", "{label}不能为负数")
 SHARE_RANGE = Reason("share_range", "{name}: must be from 0 to 1", "{label}应在 0 到 1 之间")
 YEAR_RANGE = Reason(
     "year_range", "{name}: a year from 1949 to 2100", "{label}应为 1949 至 2100 之间的年份"
+)
+DATE_RANGE = Reason(
+    "date_range",
+    "{name}: a date from {detail}",
+    "{label}应为 {detail} 之间的日期",
 )
 BAD_GEOMETRY = Reason("bad_geometry", "{name}: {detail}", "{label}图形有误：{detail}")
 OUT_OF_ORDER = Reason(
@@ -76,6 +92,11 @@ UNKNOWN_REFERENCE = Reason(
 )
 
 YEAR_MIN, YEAR_MAX = 1949, 2100
+# The dates (and months) a record may carry: from the founding of the PRC, whose land records
+# these are, to the end of the years a plan or a deadline may reach.
+DATE_MIN, DATE_MAX = dt.date(1949, 10, 1), dt.date(2100, 12, 31)
+# What the records' INTEGER columns hold (PostgreSQL's 32-bit integer).
+INTEGER_MIN, INTEGER_MAX = -(2**31), 2**31 - 1
 # CGCS2000 lon-lat extent of China, generously: a projected coordinate fails it.
 LON_MIN, LON_MAX, LAT_MIN, LAT_MAX = 73.0, 136.0, 3.0, 54.0
 _GEOMETRY_UDF = "mujun_geometry_problem"
@@ -179,11 +200,29 @@ def _expected_check_character(code: str) -> str:
     return f"substr({alphabet}, CAST((31 - {total} % 31) % 31 + 1 AS BIGINT), 1)"
 
 
+def _range(low: object, high: object) -> str:
+    return literal(f"{low} – {high}")
+
+
 def _limits(column: ColumnSpec, t: str) -> list[_Limit]:
     limits = []
+    if column.kind in (ValueKind.NUMBER, ValueKind.SHARE):
+        limits.append(_Limit(f"NOT isfinite({t})", NOT_FINITE))
+    if column.kind is ValueKind.INTEGER:
+        failing = f"{t} NOT BETWEEN {INTEGER_MIN} AND {INTEGER_MAX}"
+        limits.append(_Limit(failing, INTEGER_RANGE, _range(INTEGER_MIN, INTEGER_MAX)))
     if column.field.non_negative:
         limits.append(_Limit(f"{t} < 0", NEGATIVE))
     match column.kind:
+        case ValueKind.DATE:
+            failing = (
+                f"{t} NOT BETWEEN DATE {literal(str(DATE_MIN))} AND DATE {literal(str(DATE_MAX))}"
+            )
+            limits.append(_Limit(failing, DATE_RANGE, _range(DATE_MIN, DATE_MAX)))
+        case ValueKind.MONTH:
+            low, high = f"{DATE_MIN:%Y-%m}", f"{DATE_MAX:%Y-%m}"
+            failing = f"{t} NOT BETWEEN {literal(low)} AND {literal(high)}"
+            limits.append(_Limit(failing, DATE_RANGE, _range(low, high)))
         case ValueKind.SHARE:
             limits.append(_Limit(f"{t} < 0 OR {t} > 1", SHARE_RANGE))
         case ValueKind.YEAR:
@@ -321,8 +360,11 @@ _REASONS = {
         NOT_A_CHOICE,
         CREDIT_CODE_FORMAT,
         CREDIT_CODE_CHECK,
+        NOT_FINITE,
+        INTEGER_RANGE,
         NEGATIVE,
         SHARE_RANGE,
+        DATE_RANGE,
         YEAR_RANGE,
         BAD_GEOMETRY,
         OUT_OF_ORDER,

@@ -6,6 +6,8 @@ from mujun.records.base import Base
 from mujun.records.fields import ValueKind as V
 from mujun.records.fields import attribute
 
+NET_TAX_HELP = "净额：退税多于缴税时为负数"
+
 
 class AnnualMetric(Base):
     __tablename__ = "annual_metrics"
@@ -15,7 +17,8 @@ class AnnualMetric(Base):
         "统一社会信用代码", V.CREDIT_CODE, key=True, references="enterprises"
     )
     year: Mapped[int] = attribute("年度", V.YEAR, key=True)
-    tax_yuan: Mapped[float | None] = attribute("税收实缴(元)", V.NUMBER, non_negative=True)
+    # Net of refunds: negative when refunds (an exporter's VAT refunds) exceed payments.
+    tax_yuan: Mapped[float | None] = attribute("税收实缴(元)", V.NUMBER, help_zh=NET_TAX_HELP)
     revenue_yuan: Mapped[float | None] = attribute("营业收入(元)", V.NUMBER, non_negative=True)
     value_added_yuan: Mapped[float | None] = attribute("工业增加值(元)", V.NUMBER)
     output_yuan: Mapped[float | None] = attribute("工业总产值(元)", V.NUMBER, non_negative=True)
@@ -46,6 +49,6 @@ class MonthlyMetric(Base):
     electricity_kwh: Mapped[float | None] = attribute("用电量(千瓦时)", V.NUMBER, non_negative=True)
     peak_load_kw: Mapped[float | None] = attribute("最高负荷(千瓦)", V.NUMBER, non_negative=True)
     invoiced_sales_yuan: Mapped[float | None] = attribute("开票销售额(元)", V.NUMBER)
-    tax_yuan: Mapped[float | None] = attribute("税收(元)", V.NUMBER)
+    tax_yuan: Mapped[float | None] = attribute("税收(元)", V.NUMBER, help_zh=NET_TAX_HELP)
     loan_balance_yuan: Mapped[float | None] = attribute("贷款余额(元)", V.NUMBER, non_negative=True)
     loan_overdue: Mapped[bool | None] = attribute("贷款逾期", V.BOOLEAN)

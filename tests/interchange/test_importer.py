@@ -341,6 +341,60 @@ def test_an_empty_file_is_a_problem_and_a_header_only_file_is_passed_over(
     assert snapshot(engine) == before
 
 
+@pytest.mark.parametrize("value", ["inf", "1e309", "NaN", "-Infinity"])
+def test_a_number_that_is_not_finite_is_a_problem_and_nothing_is_written(
+    engine: Engine, tmp_path: Path, value: str
+) -> None:
+    bad = with_change("parcels", 1, area_m2=value)
+    outcome = run_import(engine, write_data_set(tmp_path / "bad", bad), tmp_path)
+    assert problem_codes(outcome) == [("parcels.csv", 3, "area_m2", "not_finite")]
+    assert snapshot(engine)["parcels"] == []
+
+
+def test_a_date_beyond_2100_is_a_problem(engine: Engine, tmp_path: Path) -> None:
+    bad = with_change("parcels", 0, supply_date="9999-12-31")
+    outcome = run_import(engine, write_data_set(tmp_path / "bad", bad), tmp_path)
+    assert problem_codes(outcome) == [("parcels.csv", 2, "supply_date", "date_range")]
+    assert "1949-10-01 – 2100-12-31" in outcome.problems[0].message("en")
+    assert snapshot(engine)["parcels"] == []
+
+
+def test_a_folder_without_data_files_is_a_problem(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / "readme.txt").write_text("nothing here", encoding="utf-8")
+    outcome = run_import(engine, folder, tmp_path)
+    assert [(p.file, p.reason.code) for p in outcome.problems] == [("empty", "no_data_files")]
+    assert not outcome.committed
+
+
+@pytest.mark.parametrize("first", ["utf-8", "gbk"])
+def test_a_csv_file_mixing_utf8_and_gbk_rows_is_refused_at_its_first_odd_row(
+    engine: Engine, tmp_path: Path, first: str
+) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    other = "gbk" if first == "utf-8" else "utf-8"
+    lines = [("宗地号,面积(平方米),规划用途\n", first), ("P1,100,工业\n", first)]
+    lines += [("P2,200,工业\n", first), ("P3,300,仓储\n", other)]
+    (folder / "parcels.csv").write_bytes(b"".join(t.encode(e) for t, e in lines))
+    outcome = run_import(engine, folder, tmp_path)
+    assert problem_codes(outcome) == [("parcels.csv", 4, None, "mixed_encoding")]
+    assert outcome.problems[0].message("zh") and outcome.problems[0].message("en")
+    assert snapshot(engine)["parcels"] == []
+
+
+def test_a_csv_file_neither_utf8_nor_gb18030_is_refused_at_its_first_bad_row(
+    engine: Engine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    good = "宗地号,面积(平方米)\nP1,100\n".encode("gbk")
+    (folder / "parcels.csv").write_bytes(good + b"P2,200\nP3\xff\x80,300\n")
+    outcome = run_import(engine, folder, tmp_path)
+    assert problem_codes(outcome) == [("parcels.csv", 4, None, "wrong_encoding")]
+
+
 # -- workbooks ------------------------------------------------------------------------------
 
 

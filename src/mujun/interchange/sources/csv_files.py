@@ -85,17 +85,59 @@ def scan_bytes(path: Path) -> ByteScan:
     return ByteScan(blank, False, nul, utf8, inner_blank)
 
 
-def transcode_gb18030(source: Path, target: Path) -> bool:
-    """Copy a GB18030 (GBK) file as UTF-8, streaming; False when it is not GB18030 either."""
-    decoder = codecs.getincrementaldecoder("gb18030")("strict")
-    try:
-        with source.open("rb") as inp, target.open("wb") as out:
-            while chunk := inp.read(CHUNK_BYTES):
-                out.write(decoder.decode(chunk).encode("utf-8"))
-            out.write(decoder.decode(b"", final=True).encode("utf-8"))
-    except UnicodeDecodeError:
-        return False
-    return True
+@dataclass(frozen=True)
+class EncodingFault:
+    """Why a file that is not UTF-8 throughout is not GB18030 (GBK) throughout either."""
+
+    line: int  # the first line of the odd encoding, or the first that neither decodes
+    odd: str | None  # that line's encoding ("UTF-8" or "GBK"); None when neither decodes it
+    usual: str | None = None  # the encoding of the other lines
+    usual_line: int | None = None  # the first line of the usual encoding
+    others: int = 0  # how many lines are in the usual encoding
+
+
+@dataclass
+class _Lines:
+    """The lines of a file in one encoding: the first one's number and how many."""
+
+    name: str
+    first: int | None = None
+    count: int = 0
+
+    def add(self, number: int) -> None:
+        self.first = self.first or number
+        self.count += 1
+
+
+def transcode_gb18030(source: Path, target: Path) -> EncodingFault | None:
+    """Copy a GB18030 (GBK) file as UTF-8, line by line (a line feed is never part of a
+    GB18030 character), decoding strictly. A line that decodes as UTF-8 (and holds more than
+    ASCII) is a UTF-8 line: a file with lines of both encodings is refused at the first line of
+    the rarer one, as is a file with a line that is neither."""
+    utf8, gbk = _Lines("UTF-8"), _Lines("GBK")
+    with source.open("rb") as inp, target.open("wb") as out:
+        for number, line in enumerate(inp, start=1):
+            if line.isascii():
+                out.write(line)
+                continue
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                utf8.add(number)
+                out.write(line)
+                continue
+            try:
+                out.write(line.decode("gb18030").encode("utf-8"))
+            except UnicodeDecodeError:
+                return EncodingFault(number, None)
+            gbk.add(number)
+    if not (utf8.count and gbk.count):
+        return None
+    odd, usual = sorted((utf8, gbk), key=lambda lines: (lines.count, -(lines.first or 0)))
+    assert odd.first is not None
+    return EncodingFault(odd.first, odd.name, usual.name, usual.first, usual.count)
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from mujun.interchange.raw import RawTable, ReadResult
 from mujun.interchange.schema import TableSpec, table_for_name
 from mujun.interchange.sources.csv_files import (
     ByteScan,
+    EncodingFault,
     blank_records,
     csv_load_sql,
     csv_records,
@@ -44,6 +45,8 @@ from mujun.interchange.sources.headers import (
 from mujun.interchange.sources.reasons import (
     DUPLICATE_SOURCE,
     EMPTY_FILE,
+    MIXED_ENCODING,
+    NO_DATA_FILES,
     NOTICE_EMPTY_SHEET,
     NOTICE_FORMULAS,
     NOTICE_GBK,
@@ -125,6 +128,8 @@ class _Reader:
             self._read_workbook(path)
         else:
             self._problem(path.name, UNSUPPORTED_SOURCE, file=path.name)
+        if not self._sources and not self.problems:
+            self._problem(path.name, NO_DATA_FILES, file=path.name)
 
     def _problem(
         self,
@@ -243,12 +248,28 @@ class _Reader:
         os.close(handle)
         source = Path(name)
         try:
-            if not transcode_gb18030(path, source):
-                self._problem(label, WRONG_ENCODING, file=label)
+            fault = transcode_gb18030(path, source)
+            if fault is not None:
+                self._encoding_problem(label, fault)
                 return
             self._read_csv(path, spec, label, source=source, transcoded=True, scan=scan)
         finally:
             source.unlink(missing_ok=True)
+
+    def _encoding_problem(self, label: str, fault: EncodingFault) -> None:
+        if fault.odd is None:
+            self._problem(label, WRONG_ENCODING, row=fault.line, file=label)
+            return
+        self._problem(
+            label,
+            MIXED_ENCODING,
+            row=fault.line,
+            file=label,
+            odd=fault.odd,
+            usual=fault.usual,
+            usual_row=fault.usual_line,
+            others=fault.others,
+        )
 
     def _read_csv(
         self,

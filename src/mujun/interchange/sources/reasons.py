@@ -40,6 +40,21 @@ WRONG_ENCODING = Reason(
     "{file} 不是 UTF-8 或 GBK 编码（可能是 UTF-16“Unicode 文本”或 Big5），无法读出其中文字。"
     "请用 Excel 打开，另存为“CSV UTF-8（逗号分隔）”；或用 WPS 另存为 GBK 编码的 CSV。",
 )
+MIXED_ENCODING = Reason(
+    "mixed_encoding",
+    "{file} mixes text encodings: this row is {odd} while {others} other rows are {usual} "
+    '(first on row {usual_row}), so its text cannot be read reliably. Open the file in Excel, '
+    'correct the row, and save it as "CSV UTF-8 (Comma delimited)".',
+    "{file} 混用了两种编码：该行是 {odd}，而另外 {others} 行是 {usual}（首见于第 {usual_row} 行），"
+    "无法可靠读出其中文字。请用 Excel 打开并改正该行，另存为“CSV UTF-8（逗号分隔）”。",
+)
+NO_DATA_FILES = Reason(
+    "no_data_files",
+    "{file} holds no file or sheet named after a table of the interchange format "
+    "(e.g. parcels.csv or 宗地.csv): there is nothing to import.",
+    "{file} 中没有以数据交换格式的表命名的文件或工作表（如 parcels.csv 或 宗地.csv），"
+    "没有可导入的数据。",
+)
 UNREADABLE_FILE = Reason(
     "unreadable_file",
     "{file} cannot be read as a CSV file ({detail}). Open it in Excel and save it again as "

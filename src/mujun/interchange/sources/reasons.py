@@ -43,7 +43,7 @@ WRONG_ENCODING = Reason(
 MIXED_ENCODING = Reason(
     "mixed_encoding",
     "{file} mixes text encodings: this row is {odd} while {others} other rows are {usual} "
-    '(first on row {usual_row}), so its text cannot be read reliably. Open the file in Excel, '
+    "(first on row {usual_row}), so its text cannot be read reliably. Open the file in Excel, "
     'correct the row, and save it as "CSV UTF-8 (Comma delimited)".',
     "{file} 混用了两种编码：该行是 {odd}，而另外 {others} 行是 {usual}（首见于第 {usual_row} 行），"
     "无法可靠读出其中文字。请用 Excel 打开并改正该行，另存为“CSV UTF-8（逗号分隔）”。",

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from mujun.cli.app import app
 from mujun.evaluation.runs import get_evaluation
+from mujun.records import EvaluationRun
 from mujun.records.database import open_engine
 
 runner = CliRunner()
@@ -106,6 +109,15 @@ def test_what_if_shares_move_the_grades(db: str) -> None:
         (("--profile", "ankang-2024", "--year", "2025"), "ankang-2024"),
         (("--profile", "huangyan-2022", "--year", "2019"), "2019"),
         (("--profile", "huangyan-2022", "--year", "2025", "--set", "x=1"), "x"),
+        (("--profile", "huangyan-2022", "--year", "2200"), "评价年度 2200 不在合理范围内"),
+        (
+            ("--profile", "huangyan-2022", "--year", "2025", "--set", "above_scale.share.D=150%"),
+            "参数 above_scale.share.D 的值 150% 超出允许范围（0%–100%）",
+        ),
+        (
+            ("--profile", "huangyan-2022", "--year", "2025", "--set", "below_scale.share.A=-5%"),
+            "below_scale.share.A",
+        ),
     ],
 )
 def test_bad_requests_fail_in_one_line(db: str, args: tuple[str, ...], says: str) -> None:
@@ -163,3 +175,25 @@ def test_an_enterprise_portrait(db: str) -> None:
         "2025",
     )
     assert code == 1 and "91000000000000000X" in err
+
+
+def _kept_evaluations(db: str) -> int:
+    with Session(open_engine(db)) as session:
+        return session.scalar(select(func.count()).select_from(EvaluationRun)) or 0
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("--year", "2200"), 1),
+        (("--year", "2025", "--limit", "-1"), 2),
+        (("--year", "2025", "--out", "/no/such/folder/notice.xlsx"), 1),
+    ],
+)
+def test_a_request_that_cannot_run_keeps_no_run(db: str, args: tuple[str, ...], code: int) -> None:
+    """Issue 10 (8, 10): an implausible year (2200), a negative --limit or an --out that
+    cannot be written is refused before any evaluation is kept."""
+    before = _kept_evaluations(db)
+    result = runner.invoke(app, ["--db", db, "evaluate", "--profile", "huangyan-2022", *args])
+    assert result.exit_code == code
+    assert _kept_evaluations(db) == before

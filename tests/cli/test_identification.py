@@ -175,6 +175,9 @@ def test_what_if_reports_the_difference_and_diff_repeats_it(db: str) -> None:
         (("--set", "tonglu.low.line_yuan_per_mu=lots"), "lots"),
         (("--set", "no-equals-sign"), "no-equals-sign"),
         (("--out", "list.pdf"), "list.pdf"),
+        (("--set", "tonglu.low.line_yuan_per_mu=-1"), "tonglu.low.line_yuan_per_mu 的值 -1"),
+        (("--set", "tonglu.low.years=0"), "不小于 1"),
+        (("--set", "idle.developed_share=150%"), "0%–100%"),
     ],
 )
 def test_bad_options_fail_in_one_line(db: str, args: tuple[str, ...], says: str) -> None:
@@ -225,3 +228,36 @@ def test_a_run_can_be_deleted(db: str) -> None:
 def test_diff_of_an_unknown_run_fails(db: str) -> None:
     code, _, err = mujun("--db", db, "diff", "9999", "9998")
     assert code == 1 and "9999" in err
+
+
+def _kept_runs(db: str) -> int:
+    return len(json.loads(mujun("--db", db, "runs", "--format", "json")[1])["runs"])
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (("--as-of", "2200-01-01"), 1, "2200-01-01 不在合理范围内"),
+        (("--as-of", "1899-12-31"), 1, "1899-12-31"),
+        (("--as-of", "2025-12-31", "--limit", "-1"), 2, "--limit"),
+        (("--as-of", "2025-12-31", "--out", "/no/such/folder/list.csv"), 1, "/no/such/folder"),
+    ],
+)
+def test_a_request_that_cannot_run_keeps_no_run(
+    db: str, args: tuple[str, ...], code: int, says: str
+) -> None:
+    """Issue 10 (8, 10): an implausible date, a negative --limit or an --out that cannot be
+    written is refused before any run is kept."""
+    before = _kept_runs(db)
+    result = runner.invoke(app, ["--db", db, "identify", "--profile", "tonglu-2022", *args])
+    assert result.exit_code == code
+    assert says in result.stderr or says in result.output
+    assert _kept_runs(db) == before
+
+
+def test_an_out_that_is_a_folder_keeps_no_run(db: str, tmp_path: Path) -> None:
+    before = _kept_runs(db)
+    args = ("--profile", "tonglu-2022", "--as-of", "2025-12-31", "--out")
+    code, _, err = mujun("--db", db, "identify", *args, str(tmp_path / "x.csv" / ".."))
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert _kept_runs(db) == before

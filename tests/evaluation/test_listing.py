@@ -3,6 +3,7 @@ every score, the grade distribution, the enterprises not evaluated, the CSV and 
 rows; on the demo city under Huangyan's published benchmarks and Yancheng's relative ones."""
 
 import csv
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pyarrow as pa
 import pytest
 
 from mujun.analytics.facts import Facts, facts_from_arrow
@@ -27,6 +29,7 @@ from mujun.evaluation.listing import (
     write_evaluation_csv,
     write_evaluation_workbook,
 )
+from mujun.interchange.workbooks.lists import inert
 from mujun.policy.profiles import load_profile
 
 YEAR = 2025
@@ -306,3 +309,36 @@ def test_a_relative_benchmark_is_shown_in_base_units(facts: Facts, tmp_path: Pat
     assert len({row[6] for row in tax}) == 1  # one benchmark for the cohort
     for row in tax:
         assert row[7] * max(row[5], 0) / row[6] == pytest.approx(row[8])
+
+
+def test_csv_cells_are_never_formulas_and_negative_numbers_stay_numbers(
+    evaluation: Evaluation, tmp_path: Path
+) -> None:
+    """Issue 10 (9): an enterprise named ``=HYPERLINK(…)`` reaches the CSV as text; a negative
+    figure (net tax after refunds) stays a number."""
+    results = evaluation.results
+    names = pa.array(['=HYPERLINK("http://x")', *results["name"].to_pylist()[1:]])
+    indicators = results["indicators"].to_pylist()
+    indicators[0] = json.dumps({**json.loads(indicators[0]), "tax_per_mu_yuan": -1234.5})
+    crafted = results.set_column(results.schema.get_field_index("name"), "name", names).set_column(
+        results.schema.get_field_index("indicators"), "indicators", pa.array(indicators)
+    )
+    path = tmp_path / "evaluation.csv"
+    write_evaluation_csv(path, dataclasses.replace(evaluation, results=crafted))
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        _, first, *_ = list(csv.reader(handle))
+    assert first[4] == '\'=HYPERLINK("http://x")'
+    assert first[7] == "-1234.5"
+
+
+def test_inert_cells() -> None:
+    assert [inert(v) for v in ("=1+1", "+1+A1", "-x", "@A1", "\tx", "\rx", "a=b")] == [
+        "'=1+1",
+        "'+1+A1",
+        "'-x",
+        "'@A1",
+        "'\tx",
+        "'\rx",
+        "a=b",
+    ]
+    assert [inert(v) for v in (-3.5, -3, "-3.50", "+2", None)] == [-3.5, -3, "-3.50", "+2", None]

@@ -11,6 +11,7 @@ from typing import Any
 import openpyxl
 import pyarrow as pa
 import pytest
+import xlsxwriter
 
 from mujun.analytics.facts import facts_from_arrow
 from mujun.demo import generate
@@ -24,6 +25,13 @@ from mujun.identification.listing import (
     write_findings_csv,
     write_findings_workbook,
 )
+from mujun.interchange.workbooks.lists import (
+    ListStyles,
+    list_columns,
+    write_merged,
+    write_titled_table,
+)
+from mujun.interchange.workbooks.styles import Formats
 from mujun.policy.profiles import Profile, all_profiles, load_profile
 
 ELECTRICITY = ("electricity_kwh",)
@@ -322,3 +330,53 @@ def test_every_demo_finding_is_listed(tmp_path: Path, demo_runs: list[Identifica
         )
         sheet = openpyxl.load_workbook(path, read_only=True)["认定清单"]
         assert sheet.max_row == run.findings.num_rows + 2
+
+
+FORMULA = '=HYPERLINK("http://example.com/x","点此")'
+
+
+def test_csv_cells_are_never_formulas(tmp_path: Path, findings: pa.Table) -> None:
+    """Issue 10 (9): a name a supplier wrote as a formula reaches the CSV list as text."""
+    names = [FORMULA, "+1+cmd", "@SUM(A1)", "-2+3"]
+    path = tmp_path / "findings.csv"
+    write_findings_csv(path, findings.set_column(4, "subject_name", pa.array(names)), "zh")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert sorted(row[5] for row in rows[1:]) == sorted(f"'{name}" for name in names)
+    assert rows[1][0] == "1"  # numbers stay numbers
+
+
+def test_workbook_text_is_never_a_formula(tmp_path: Path, findings: pa.Table) -> None:
+    names = pa.array([FORMULA] * findings.num_rows)
+    path = tmp_path / "findings.xlsx"
+    write_findings_workbook(
+        path,
+        profile=load_profile("ankang-2024"),
+        as_of=AS_OF,
+        findings=findings.set_column(4, "subject_name", names),
+        unjudged_summary=UNJUDGED,
+    )
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert all(cell.data_type != "f" for cell in cells)
+    assert any(FORMULA in str(cell.value) for cell in cells)
+
+
+def test_a_titled_tables_title_and_notes_are_text(tmp_path: Path) -> None:
+    """xlsxwriter's ``write`` (and so ``merge_range``) takes text starting with ``=`` for a
+    formula: a list's title and notes are written as text."""
+    path = tmp_path / "titled.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    styles = ListStyles(book, Formats(book))
+    columns = list_columns(["a", "b"], [("text", 10), ("whole", 10)])
+    last = write_titled_table(
+        sheet, styles, title=FORMULA, columns=columns, rows=[["x", -1]], lang="zh"
+    )
+    write_merged(sheet, last + 2, 2, "=1+1", styles.note)
+    book.close()
+    written = openpyxl.load_workbook(path).worksheets[0]
+    cells = {c.coordinate: c for row in written.iter_rows() for c in row}
+    assert (cells["A1"].value, cells["A1"].data_type) == (FORMULA, "s")
+    assert (cells["A5"].value, cells["A5"].data_type) == ("=1+1", "s")
+    assert (cells["B3"].value, cells["B3"].data_type) == (-1, "n")

@@ -1,10 +1,14 @@
 """The cockpit and the findings of a kept run: scoped, filtered, charted."""
 
+import datetime as dt
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
-from tests.web.conftest import COUNTY_A, COUNTY_B, PARCEL_A, PARCEL_B, sign_in
+from mujun.records import IdentificationRun
+from tests.web.conftest import COUNTY_A, COUNTY_B, NOW, PARCEL_A, PARCEL_B, sign_in
 
 
 def test_the_cockpit_counts_land_and_findings_of_ones_area(
@@ -74,3 +78,31 @@ def test_the_parcel_file_shows_everything_known(
     assert app_client.get(f"/parcels/{PARCEL_B}").status_code == 403
     assert app_client.get(f"/api/parcels/{PARCEL_B}/file").status_code == 403
     assert app_client.get("/api/parcels/NOPE/file").status_code == 404
+
+
+def test_a_what_if_run_is_never_the_run_of_record(
+    app_client: TestClient, city: Engine, run: int
+) -> None:
+    """Issue 10 (8): the findings shown without a run asked for are of the latest run of a
+    profile as published, never of a what-if kept after it."""
+    with Session(city) as session:
+        what_if = IdentificationRun(
+            profile="ankang-2024",
+            profile_version=1,
+            as_of=dt.date(2025, 12, 31),
+            parameters={},
+            overrides={"ankang.low5.share": "100%"},
+            fingerprint="f" * 64,
+            started_at=NOW,
+            finished_at=NOW,
+            actor="test",
+            finding_count=0,
+            unjudged=[],
+        )
+        session.add(what_if)
+        session.commit()
+        what_if_id = what_if.id
+    sign_in(app_client, "analyst")
+    assert app_client.get("/api/findings").json()["run"] == run
+    assert app_client.get("/api/cockpit").json()["run"] == run
+    assert app_client.get("/api/findings", params={"run": what_if_id}).json()["run"] == what_if_id

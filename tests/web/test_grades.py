@@ -381,3 +381,35 @@ def test_the_cockpit_page_charts_the_grades_and_links_to_them(
     assert "Parks with the highest tax per mu" in english.text
     assert "亩均税收" not in english.text and "驾驶舱" not in english.text
     assert f"&amp;county={COUNTY_A}" in english.text
+
+
+def test_a_what_if_is_never_the_run_of_record(
+    app_client: TestClient, city: Engine, graded: dict[str, int]
+) -> None:
+    """Issue 10 (8): a what-if evaluation of year 2200, kept last, became what every cockpit
+    and grade list showed; it is seen only when asked for by its id."""
+    with Session(city) as session:
+        what_if = _kept_evaluation(
+            session,
+            2200,
+            [("E01", "A1", "above_scale", 1, 1.0, "D", 10.0, 1.0)],
+            overrides={"above_scale.share.D": "100%"},
+        )
+        session.commit()
+    sign_in(app_client, "analyst")
+    assert app_client.get("/api/grades").json()["run"] == graded["2025"]
+    grades = app_client.get("/api/cockpit").json()["grades"]
+    assert (grades["run"], grades["year"]) == (graded["2025"], 2025)
+    assert [y["year"] for y in grades["trend"]] == list(range(2021, 2026))
+    assert app_client.get("/api/grades", params={"run": what_if}).json()["year"] == 2200
+
+
+def test_a_year_evaluated_only_as_a_what_if_has_no_run_of_record(
+    app_client: TestClient, city: Engine
+) -> None:
+    with Session(city) as session:
+        _kept_evaluation(session, 2025, GRADED_2025, overrides={"above_scale.share.D": "20%"})
+        session.commit()
+    sign_in(app_client, "analyst")
+    assert app_client.get("/api/grades").json()["run"] is None
+    assert app_client.get("/api/cockpit").json()["grades"] is None

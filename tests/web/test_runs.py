@@ -129,6 +129,18 @@ def test_an_evaluation_runs_and_a_refused_year_fails_in_words(demo_client: TestC
         ({**TONGLU, "what_if": ["tonglu.low.nonsense=1"]}, "tonglu.low.nonsense"),
         ({**TONGLU, "what_if": [f"{LOW_LINE}=lots"]}, "lots"),
         ({**TONGLU, "what_if": ["no-equals-sign"]}, "no-equals-sign"),
+        ({**TONGLU, "as_of": "2200-01-01"}, "2200-01-01"),
+        ({"kind": "evaluation", "profile": "huangyan-2022", "year": 2200}, "2200"),
+        ({**TONGLU, "what_if": [f"{LOW_LINE}=-1"]}, f"{LOW_LINE}: -1 is outside"),
+        (
+            {
+                "kind": "evaluation",
+                "profile": "huangyan-2022",
+                "year": 2025,
+                "what_if": ["above_scale.share.D=150%"],
+            },
+            "超出允许范围（0%–100%）",
+        ),
     ],
 )
 def test_a_request_that_cannot_run_is_refused_with_its_reason(

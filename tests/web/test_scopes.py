@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from mujun.records import AuditEntry, Enterprise
+from mujun.records import AuditEntry, Enterprise, Jurisdiction
 from mujun.web.app import ROUTERS, create_app
 from mujun.web.dependencies import signed_in
 from tests.web.conftest import ACCOUNTS, COUNTY_A, COUNTY_B, PARCEL_A, PARCEL_B, sign_in
@@ -47,14 +47,23 @@ ROUTES = [
     ("GET", "/enterprises?county={county}"),
     ("GET", "/api/enterprises/{enterprise}/file"),
     ("GET", "/enterprises/{enterprise}"),
+    ("GET", "/api/enterprises?park={park}"),
+    ("GET", "/enterprises?park={park}"),
+    ("GET", "/api/grades?park={park}"),
+    ("GET", "/grades?park={park}"),
 ]
 ENTERPRISES = {COUNTY_A: "91330122MA0000000X", COUNTY_B: "91330127MA0000000Y"}
+PARKS = {COUNTY_A: f"{COUNTY_A}801", COUNTY_B: f"{COUNTY_B}801"}
 
 
 @pytest.fixture
 def enterprise_in_each_county(city: Engine) -> None:
-    """An enterprise registered in each county, for the ``{enterprise}`` routes."""
+    """An enterprise registered in each county, for the ``{enterprise}`` routes, and a park in
+    each, for the ``{park}`` ones."""
     with Session(city) as session:
+        for county, park in PARKS.items():
+            session.add(Jurisdiction(code=park, name=park, level="park", parent_code=county))
+        session.flush()
         for county, code in ENTERPRISES.items():
             session.add(Enterprise(credit_code=code, name=code, jurisdiction_code=county))
         session.commit()
@@ -71,7 +80,9 @@ def test_scope_matrix(
     for (parcel, county), expected in zip(
         ((PARCEL_A, COUNTY_A), (PARCEL_B, COUNTY_B)), READS[username], strict=True
     ):
-        url = path.format(parcel=parcel, county=county, enterprise=ENTERPRISES[county])
+        url = path.format(
+            parcel=parcel, county=county, enterprise=ENTERPRISES[county], park=PARKS[county]
+        )
         response = app_client.request(method, url)
         assert response.status_code == expected, (username, path, county, response.text)
     with Session(city) as session:

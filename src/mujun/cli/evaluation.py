@@ -11,7 +11,13 @@ import typer
 
 from mujun.analytics.facts import Facts
 from mujun.cli.context import Settings, fail, settings, stdout
-from mujun.cli.profiles import list_file, named_profile, what_if_profile
+from mujun.cli.profiles import (
+    list_file,
+    list_not_written,
+    named_profile,
+    run_year,
+    what_if_profile,
+)
 from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table, progress_bar
 from mujun.evaluation.engine import Evaluation, EvaluationError, evaluate
 from mujun.evaluation.indicators import INDICATORS
@@ -25,6 +31,7 @@ from mujun.evaluation.listing import (
 )
 from mujun.evaluation.portrait import EnterpriseNotFoundError, Portrait, latest_year, portrait
 from mujun.evaluation.rankings import Grouping, rankings
+from mujun.evaluation.runs import delete_evaluation
 from mujun.evaluation.service import KeptEvaluation, evaluate_and_keep, load_evaluation_facts
 from mujun.policy.evaluation import GRADES
 from mujun.policy.parameters import ParameterError
@@ -51,12 +58,13 @@ def evaluate_command(
         Path | None,
         typer.Option(help="Also write the results to FILE.xlsx (as a notice) or FILE.csv."),
     ] = None,
-    limit: Annotated[int, typer.Option(help="Enterprises shown per cohort.")] = 20,
+    limit: Annotated[int, typer.Option(min=0, help="Enterprises shown per cohort.")] = 20,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Grade enterprises A/B/C/D by the per-mu comprehensive evaluation of a year, and keep the
     run (综合评价)."""
     s = settings(ctx)
+    year = run_year(s, year)
     profile = _evaluation_profile(s, profile_id, what_if or [])
     out = list_file(s, out)
     with progress_bar(output is OutputFormat.TABLE) as progress, _year_applies(s, profile):
@@ -69,10 +77,12 @@ def evaluate_command(
         )
     result = kept.evaluation
     if out is not None:
-        if out.suffix.lower() == ".xlsx":
-            write_evaluation_workbook(out, result, s.lang)
-        else:
-            write_evaluation_csv(out, result, s.lang)
+        write = write_evaluation_workbook if out.suffix.lower() == ".xlsx" else write_evaluation_csv
+        try:
+            write(out, result, s.lang)
+        except (OSError, ValueError) as error:
+            delete_evaluation(s.engine(), kept.run_id)
+            fail(list_not_written(s, out, error))
     if output is OutputFormat.JSON:
         print_json(_document(kept))
         return
@@ -199,7 +209,7 @@ def rankings_command(
     profile_id: Annotated[str, typer.Option("--profile", help="The evaluation profile.")],
     year: Annotated[int, typer.Option("--year", help="The year ranked (against the year before).")],
     by: Annotated[Grouping, typer.Option(help="Rank counties, parks or industries.")] = "county",
-    limit: Annotated[int, typer.Option(help="Enterprises shown whose grade fell.")] = 20,
+    limit: Annotated[int, typer.Option(min=0, help="Enterprises shown whose grade fell.")] = 20,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Rank counties, parks or industries by per-mu figures, with grades and their change from

@@ -9,8 +9,16 @@ import pyarrow as pa
 import typer
 
 from mujun.cli.context import Settings, fail, settings, stdout
-from mujun.cli.profiles import category_label, list_file, named_profile, what_if_profile
+from mujun.cli.profiles import (
+    category_label,
+    list_file,
+    list_not_written,
+    named_profile,
+    run_date,
+    what_if_profile,
+)
 from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table, progress_bar
+from mujun.identification.engine import Identification
 from mujun.identification.evidence import evidence_label, format_evidence
 from mujun.identification.listing import (
     findings_headers,
@@ -27,6 +35,7 @@ from mujun.identification.runs import (
     list_runs,
 )
 from mujun.identification.service import KeptRun, identify_and_keep
+from mujun.interchange.problems import Language
 from mujun.policy.parameters import ParameterError
 from mujun.records.changes import current_actor
 
@@ -59,12 +68,14 @@ def identify_command(
         Path | None,
         typer.Option(help="Also write every finding to FILE.xlsx (a bureau's list) or FILE.csv."),
     ] = None,
-    limit: Annotated[int, typer.Option(help="Findings shown in the table (all go to --out).")] = 30,
+    limit: Annotated[
+        int, typer.Option(min=0, help="Findings shown in the table (all go to --out).")
+    ] = 30,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Run a profile's identification rules on the data as of a date, and keep the run (认定)."""
     s = settings(ctx)
-    day = _date(s, as_of)
+    day = run_date(s, _date(s, as_of))
     profile = named_profile(s, profile_id)
     if not profile.rules:
         fail(
@@ -94,23 +105,32 @@ def identify_command(
         )
     result = kept.identification
     if out is not None:
-        if out.suffix.lower() == ".xlsx":
-            write_findings_workbook(
-                out,
-                profile=profile,
-                as_of=day,
-                findings=result.findings,
-                unjudged_summary=result.unjudged_summary(),
-                lang=s.lang,
-            )
-        else:
-            write_findings_csv(out, result.findings, s.lang)
+        try:
+            _write_list(out, result, s.lang)
+        except (OSError, ValueError) as error:
+            delete_run(s.engine(), kept.run_id)
+            fail(list_not_written(s, out, error))
     if output is OutputFormat.JSON:
         print_json(_identification_document(kept))
         return
     _print_identification(s, kept, limit)
     if out is not None:
         stdout.print(s.say(f"清单已写入 {out}", f"List written to {out}"), markup=False)
+
+
+def _write_list(out: Path, result: Identification, lang: Language) -> None:
+    """The findings as a bureau's list, a workbook or CSV by ``out``'s suffix."""
+    if out.suffix.lower() == ".xlsx":
+        write_findings_workbook(
+            out,
+            profile=result.profile,
+            as_of=result.as_of,
+            findings=result.findings,
+            unjudged_summary=result.unjudged_summary(),
+            lang=lang,
+        )
+    else:
+        write_findings_csv(out, result.findings, lang)
 
 
 def _print_identification(s: Settings, kept: KeptRun, limit: int) -> None:
@@ -205,7 +225,7 @@ def _findings_document(findings: pa.Table) -> list[dict[str, Any]]:
 
 def runs_command(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option(help="How many of the latest runs.")] = 50,
+    limit: Annotated[int, typer.Option(min=0, help="How many of the latest runs.")] = 50,
     delete: Annotated[
         int | None, typer.Option(help="Delete this run and its findings first.")
     ] = None,
@@ -277,7 +297,7 @@ def diff_command(
     ctx: typer.Context,
     run_a: Annotated[int, typer.Argument(help="The earlier (or published) run.")],
     run_b: Annotated[int, typer.Argument(help="The later (or what-if) run.")],
-    limit: Annotated[int, typer.Option(help="Rows shown per kind of change.")] = 50,
+    limit: Annotated[int, typer.Option(min=0, help="Rows shown per kind of change.")] = 50,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Compare two runs: findings added, dropped and changed (比对)."""

@@ -2,6 +2,7 @@
 sources (政策配置)."""
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +15,13 @@ from mujun.identification.engine import rule_parameters
 from mujun.policy.evaluation import EvaluationSpec
 from mujun.policy.parameters import Parameter, format_value
 from mujun.policy.profiles import Category, Profile, all_profiles
-from mujun.policy.what_if import RequestedProfileError, shipped_profile, with_what_if
+from mujun.policy.what_if import (
+    RequestedProfileError,
+    plausible_as_of,
+    plausible_year,
+    shipped_profile,
+    with_what_if,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -85,7 +92,7 @@ def profiles_show(
         [
             s.say("参数", "parameter"),
             s.say("含义", "meaning"),
-            s.say("单位", "unit"),
+            s.say("单位（允许范围）", "unit (allowed range)"),
             s.say("取值（自生效日起）", "values (from the date on)"),
             s.say("依据", "source"),
         ],
@@ -93,7 +100,8 @@ def profiles_show(
             (
                 p.name,
                 s.say(p.label_zh, p.label_en),
-                s.say(p.unit.label_zh, p.unit.value),
+                s.say(p.unit.label_zh, p.unit.value)
+                + ("" if p.range is None else f"\n{p.range.text(p.unit, s.lang)}"),
                 _values(p),
                 p.source + (f"\n{p.note}" if p.note else ""),
             )
@@ -212,6 +220,12 @@ def _profile_document(profile: Profile) -> dict[str, Any]:
                 "label": p.label_zh,
                 "label_en": p.label_en,
                 "unit": p.unit.value,
+                "range": None
+                if p.range is None
+                else [
+                    None if bound is None else format_value(p.unit, bound)
+                    for bound in (p.range.low, p.range.high)
+                ],
                 "source": p.source,
                 "note": p.note,
                 "values": {since.isoformat(): format_value(p.unit, v) for since, v in p.values},
@@ -237,8 +251,47 @@ def what_if_profile(s: Settings, profile: Profile, what_if: list[str]) -> Profil
         fail(s.say(error.zh, error.en))
 
 
+def run_date(s: Settings, day: dt.date) -> dt.date:
+    """``--as-of``, if a plausible date to run as of, or fail saying the range."""
+    try:
+        return plausible_as_of(day)
+    except RequestedProfileError as error:
+        fail(s.say(error.zh, error.en))
+
+
+def run_year(s: Settings, year: int) -> int:
+    """``--year``, if a plausible year to evaluate, or fail saying the range."""
+    try:
+        return plausible_year(year)
+    except RequestedProfileError as error:
+        fail(s.say(error.zh, error.en))
+
+
 def list_file(s: Settings, out: Path | None) -> Path | None:
-    """``--out``: an .xlsx or .csv file, or fail before any work is done."""
-    if out is not None and out.suffix.lower() not in {".xlsx", ".csv"}:
+    """``--out``: an .xlsx or .csv file that can be written, or fail before any work is done
+    (so that a list which cannot be written leaves no run kept)."""
+    if out is None:
+        return None
+    if out.suffix.lower() not in {".xlsx", ".csv"}:
         fail(s.say(f"--out 须为 .xlsx 或 .csv：{out}", f"--out must end in .xlsx or .csv: {out}"))
+    if not _writable(out):
+        fail(s.say(f"无法写入 --out 文件：{out}", f"cannot write the --out file: {out}"))
     return out
+
+
+def _writable(path: Path) -> bool:
+    """Whether a file can be written at ``path``: an existing folder one may write in, and no
+    folder or read-only file by that name."""
+    folder = path.absolute().parent
+    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+        return False
+    return not path.exists() or os.access(path, os.W_OK)
+
+
+def list_not_written(s: Settings, out: Path, error: OSError | ValueError) -> str:
+    """Why writing the list ``out`` failed (and its run was forgotten), as a command says it."""
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return s.say(
+        f"无法写入 {out}（本次结果未保存）：{reason}",
+        f"cannot write {out} (the run was not kept): {reason}",
+    )

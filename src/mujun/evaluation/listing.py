@@ -29,7 +29,6 @@ A relative benchmark, computed from the reference year, has no published unit: t
 shown in base units. The workbook is written streaming, like the identification list.
 """
 
-import csv
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -49,6 +48,8 @@ from mujun.interchange.workbooks.lists import (
     Cell,
     ListStyles,
     list_columns,
+    write_csv,
+    write_merged,
     write_titled_table,
 )
 from mujun.interchange.workbooks.styles import MAX_SHEET_NAME, streaming_workbook
@@ -232,24 +233,29 @@ def write_evaluation_csv(path: Path, evaluation: Evaluation, lang: Language = "z
     such indicator or its figure is missing). Headers follow ``lang``."""
     spec = _spec(evaluation)
     figures = _figures(spec)
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([*CSV_HEADERS[lang], *(_figure_header(i, lang) for i in figures)])
-        ranked = ((c, result) for c in spec.cohorts for result in _members(evaluation, c))
-        for number, (cohort, result) in enumerate(ranked, start=1):
-            values = json.loads(result["indicators"])
-            writer.writerow(
-                [
-                    number,
-                    cohort.id,
-                    result["rank"],
-                    result["credit_code"],
-                    result["name"] or "",
-                    f"{result['score']:.2f}",
-                    result["grade"],
-                    *("" if values.get(i.figure) is None else values[i.figure] for i in figures),
-                ]
-            )
+    write_csv(
+        path,
+        [*CSV_HEADERS[lang], *(_figure_header(i, lang) for i in figures)],
+        _csv_rows(evaluation, spec, figures),
+    )
+
+
+def _csv_rows(
+    evaluation: Evaluation, spec: EvaluationSpec, figures: Sequence[Indicator]
+) -> Iterator[list[Cell]]:
+    ranked = ((c, result) for c in spec.cohorts for result in _members(evaluation, c))
+    for number, (cohort, result) in enumerate(ranked, start=1):
+        values = json.loads(result["indicators"])
+        yield [
+            number,
+            cohort.id,
+            result["rank"],
+            result["credit_code"],
+            result["name"] or "",
+            f"{result['score']:.2f}",
+            result["grade"],
+            *("" if values.get(i.figure) is None else values[i.figure] for i in figures),
+        ]
 
 
 def write_evaluation_workbook(path: Path, evaluation: Evaluation, lang: Language = "zh") -> None:
@@ -298,7 +304,7 @@ class _Sheet:
         )
         sheet.autofilter(1, 0, last, len(self.headers) - 1)
         if self.note:
-            sheet.merge_range(last + 2, 0, last + 2, len(self.headers) - 1, self.note, styles.note)
+            write_merged(sheet, last + 2, len(self.headers), self.note, styles.note)
 
 
 def _sheets(evaluation: Evaluation, lang: Language) -> list[_Sheet]:

@@ -1,11 +1,19 @@
 """Kept evaluation runs: an evaluation stored with every enterprise's grade and every enterprise
 left out, so that the cockpit, the grade lists and an enterprise's page read the grades a
-county published instead of recomputing them."""
+county published instead of recomputing them.
+
+The runs of record are those grades: a year's run of record is its most recent run of a
+profile as published; the run of record is that of the latest year so evaluated. A what-if run
+(one with overrides) is never of record, whatever its year: it is seen only when asked for by
+its id. Every page that shows grades without a run asked for reads them through
+:func:`run_of_record` or :func:`runs_of_record`.
+"""
 
 import datetime as dt
 
 import pyarrow as pa
-from sqlalchemy import Engine, Text, case, cast
+from sqlalchemy import Engine, Subquery, Text, cast, func, select
+from sqlalchemy.orm import Session
 
 from mujun.evaluation.engine import EXCLUDED_SCHEMA, RESULTS_SCHEMA, Evaluation
 from mujun.records import EvaluationRun, ExcludedEnterprise, Grade
@@ -15,11 +23,6 @@ PRODUCED = (Grade, ExcludedEnterprise)
 
 PUBLISHED = cast(EvaluationRun.overrides, Text) == "{}"
 """A run of a profile as published: no what-if values (stored as the JSON ``{}``)."""
-OF_RECORD_IN_A_YEAR = (case((PUBLISHED, 0), else_=1), EvaluationRun.id.desc())
-"""A year's runs, its run of record first: published runs before what-ifs, the most recent
-first."""
-OF_RECORD = (EvaluationRun.year.desc(), *OF_RECORD_IN_A_YEAR)
-"""Runs, the run of record of the latest year evaluated first."""
 
 
 class EvaluationNotFoundError(LookupError):
@@ -28,6 +31,33 @@ class EvaluationNotFoundError(LookupError):
     def __init__(self, run_id: int) -> None:
         super().__init__(f"no evaluation run {run_id}")
         self.run_id = run_id
+
+
+def run_of_record(*, session: Session) -> EvaluationRun | None:
+    """The grades shown without a run asked for: the latest year's run of record (see the
+    module's docstring); None while no published run is kept."""
+    return session.scalars(
+        select(EvaluationRun)
+        .where(PUBLISHED)
+        .order_by(EvaluationRun.year.desc(), EvaluationRun.id.desc())
+        .limit(1)
+    ).first()
+
+
+def runs_of_record() -> Subquery:
+    """``id, year``: each evaluated year's run of record, one row a year."""
+    ranked = (
+        select(
+            EvaluationRun.id,
+            EvaluationRun.year,
+            func.row_number()
+            .over(partition_by=EvaluationRun.year, order_by=EvaluationRun.id.desc())
+            .label("nth"),
+        )
+        .where(PUBLISHED)
+        .subquery("ranked_runs")
+    )
+    return select(ranked.c.id, ranked.c.year).where(ranked.c.nth == 1).subquery("of_record")
 
 
 def save_evaluation(

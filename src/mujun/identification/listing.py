@@ -25,7 +25,6 @@ written streaming (xlsxwriter ``constant_memory``): a list as long as a sheet ho
 little memory.
 """
 
-import csv
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -46,6 +45,8 @@ from mujun.interchange.workbooks.lists import (
     ListStyles,
     list_columns,
     write_cell,
+    write_csv,
+    write_merged,
     write_titled_table,
 )
 from mujun.interchange.workbooks.styles import FALSE_ZH, TRUE_ZH, streaming_workbook
@@ -177,26 +178,25 @@ def findings_rows(
 def write_findings_csv(path: Path, findings: pa.Table, lang: Language = "zh") -> None:
     """Write the findings as CSV in the order and numbering of the list; UTF-8 with a byte-order
     mark so that Excel reads the Chinese. Codes stay codes and ``evidence`` stays JSON, for
-    programs; headers follow ``lang``."""
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CSV_HEADERS[lang])
-        for number, finding in enumerate(_records(_ordered(findings)), start=1):
-            area = _land_mu(finding)
-            writer.writerow(
-                [
-                    number,
-                    finding["criterion"],
-                    finding["category"],
-                    finding["subject_type"],
-                    finding["subject_id"],
-                    finding["subject_name"] or "",
-                    "" if area is None else f"{area:.2f}",
-                    _yes_no(bool(finding["key"]), lang),
-                    finding["evidence"],
-                    finding["source"],
-                ]
-            )
+    programs; headers follow ``lang``. No cell is a formula (:func:`write_csv`)."""
+    write_csv(path, CSV_HEADERS[lang], _csv_rows(findings, lang))
+
+
+def _csv_rows(findings: pa.Table, lang: Language) -> Iterator[list[Cell]]:
+    for number, finding in enumerate(_records(_ordered(findings)), start=1):
+        area = _land_mu(finding)
+        yield [
+            number,
+            finding["criterion"],
+            finding["category"],
+            finding["subject_type"],
+            finding["subject_id"],
+            finding["subject_name"] or "",
+            "" if area is None else f"{area:.2f}",
+            _yes_no(bool(finding["key"]), lang),
+            finding["evidence"],
+            finding["source"],
+        ]
 
 
 def write_findings_workbook(
@@ -427,7 +427,7 @@ def _write_summary(
             sheet.write_blank(last + 1, col, None, styles.header)
         else:
             write_cell(sheet, last + 1, col, value, styles.header)
-    sheet.merge_range(last + 2, 0, last + 2, len(columns) - 1, _summary_note(lang), styles.note)
+    write_merged(sheet, last + 2, len(columns), _summary_note(lang), styles.note)
 
 
 def _summary_row(

@@ -1,17 +1,25 @@
 """Kept runs: storing an identification with its findings, listing runs, and comparing two
-(quarter against quarter, or the published profile against a what-if)."""
+(quarter against quarter, or the published profile against a what-if).
+
+The run of record, whose findings every page shows without a run asked for, is the most recent
+run of a profile as published. A what-if run (one with overrides) is never of record: it is
+seen only when asked for by its id.
+"""
 
 import datetime as dt
 from dataclasses import dataclass
 
 import pyarrow as pa
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Text, cast, select
+from sqlalchemy.orm import Session
 
 from mujun.identification.engine import FINDINGS_SCHEMA, UNJUDGED_SCHEMA, Identification
 from mujun.records import Finding, IdentificationRun, UnjudgedSubject
 from mujun.records.kept import forget_run, keep_run, kept_run, produced_rows, recent_runs
 
 SUBJECT_KEY = ["criterion", "subject_type", "subject_id"]
+PUBLISHED = cast(IdentificationRun.overrides, Text) == "{}"
+"""A run of a profile as published: no what-if values (stored as the JSON ``{}``)."""
 
 
 class RunNotFoundError(LookupError):
@@ -39,6 +47,13 @@ class RunDifference:
             "dropped": self.dropped.num_rows,
             "changed": self.changed.num_rows,
         }
+
+
+def run_of_record(*, session: Session) -> IdentificationRun | None:
+    """The run of record (see the module's docstring); None while no published run is kept."""
+    return session.scalars(
+        select(IdentificationRun).where(PUBLISHED).order_by(IdentificationRun.id.desc()).limit(1)
+    ).first()
 
 
 def save_run(

@@ -8,7 +8,7 @@ A value is exact: numbers and shares are :class:`~fractions.Fraction` s (``1/3``
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
@@ -80,11 +80,54 @@ _NUMERIC = {
     Unit.WAN_YUAN_PER_PERSON,
     Unit.YUAN_PER_KWH,
 }
+_WHOLE = {Unit.YEARS, Unit.MONTHS}
+"""Units counted in whole numbers."""
 _FRACTION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:/\s*(\d+(?:\.\d+)?)|(%))?\s*$")
 
 
 class ParameterError(ValueError):
     """A parameter file or an override that cannot be read."""
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a number may take: at least ``low`` and at most ``high`` (None: unbounded).
+    Every numeric parameter has one: by its unit (a share 0–100 %, any other number ≥ 0), or
+    as its profile file declares (``range: [1, null]``)."""
+
+    low: Fraction | None
+    high: Fraction | None
+
+    def admits(self, value: Fraction) -> bool:
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+    def text(self, unit: Unit, lang: str) -> str:
+        """The range as a person reads it: 0%–100%, ≥ 0 (不小于 0)."""
+        low = None if self.low is None else format_value(unit, self.low)
+        high = None if self.high is None else format_value(unit, self.high)
+        if low is not None and high is not None:
+            return f"{low}–{high}"
+        if low is not None:
+            return f"不小于 {low}" if lang == "zh" else f"at least {low}"
+        if high is not None:
+            return f"不大于 {high}" if lang == "zh" else f"at most {high}"
+        return "任意值" if lang == "zh" else "any value"
+
+
+_DEFAULT_RANGE = {Unit.SHARE: Range(Fraction(0), Fraction(1))}
+_AT_LEAST_ZERO = Range(Fraction(0), None)
+
+
+class OutOfRangeError(ParameterError):
+    """A value outside its parameter's declared range; says so in Chinese (``zh``) and English,
+    naming the parameter, the value and the range allowed."""
+
+    def __init__(self, name: str, unit: Unit, value: Fraction, allowed: Range) -> None:
+        shown = format_value(unit, value)
+        self.zh = f"参数 {name} 的值 {shown} 超出允许范围（{allowed.text(unit, 'zh')}）"
+        super().__init__(
+            f"parameter {name}: {shown} is outside its allowed range ({allowed.text(unit, 'en')})"
+        )
 
 
 def parse_value(unit: Unit, raw: Any, *, choices: tuple[str, ...] = ()) -> Value:
@@ -162,6 +205,8 @@ class Parameter:
     label_en: str
     choices: tuple[str, ...] = ()
     note: str = ""
+    range: Range | None = None
+    """The values it may take, for a number (:func:`unit_range` unless the file declares one)."""
 
     def value_at(self, day: dt.date) -> Value:
         """The value in force on ``day``: the last one that took effect on or before it."""
@@ -175,17 +220,17 @@ class Parameter:
 
     def overridden(self, raw: str) -> "Parameter":
         """The same parameter with one value in force on every date (a what-if)."""
-        value = parse_value(self.unit, raw, choices=self.choices)
-        return Parameter(
-            name=self.name,
-            unit=self.unit,
-            values=((dt.date.min, value),),
-            source=self.source,
-            label_zh=self.label_zh,
-            label_en=self.label_en,
-            choices=self.choices,
-            note=self.note,
-        )
+        value = self.checked(parse_value(self.unit, raw, choices=self.choices))
+        return replace(self, values=((dt.date.min, value),))
+
+    def checked(self, value: Value) -> Value:
+        """``value`` if it lies in the parameter's range; refused naming the range otherwise."""
+        if isinstance(value, Fraction) and self.range is not None:
+            if not self.range.admits(value):
+                raise OutOfRangeError(self.name, self.unit, value, self.range)
+            if self.unit in _WHOLE and value.denominator != 1:
+                raise ParameterError(f"parameter {self.name}: {value} is not a whole number")
+        return value
 
     @classmethod
     def from_document(cls, name: str, document: Mapping[str, Any]) -> "Parameter":
@@ -200,7 +245,7 @@ class Parameter:
             )
             if not values:
                 raise ParameterError("no values")
-            return cls(
+            parameter = cls(
                 name=name,
                 unit=unit,
                 values=values,
@@ -209,9 +254,33 @@ class Parameter:
                 label_en=str(document["label_en"]),
                 choices=choices,
                 note=str(document.get("note", "")),
+                range=_declared_range(unit, document.get("range")),
             )
+            for _, value in values:
+                parameter.checked(value)
+            return parameter
         except (KeyError, TypeError, ValueError) as error:
             raise ParameterError(f"parameter {name}: {error}") from error
+
+
+def unit_range(unit: Unit) -> Range | None:
+    """The range a number in ``unit`` may take unless its file says otherwise: a share from 0 to
+    100 %, any other number (a line, an area, a weight, a count of years) at least 0; None for
+    a value that is no number."""
+    if unit not in _NUMERIC:
+        return None
+    return _DEFAULT_RANGE.get(unit, _AT_LEAST_ZERO)
+
+
+def _declared_range(unit: Unit, raw: Any) -> Range | None:
+    """``range: [low, high]`` of a parameter's file entry (null: unbounded on that side), or
+    the unit's range."""
+    if raw is None:
+        return unit_range(unit)
+    if unit not in _NUMERIC or not isinstance(raw, list) or len(raw) != 2:
+        raise ParameterError(f"range must be [low, high] of a number: {raw!r}")
+    low, high = (None if bound is None else _number(bound) for bound in raw)
+    return Range(low, high)
 
 
 def _since(raw: Any) -> dt.date:

@@ -1,6 +1,7 @@
 """驾驶舱: one's area at a glance, in the API and as a page of charts that click through to the
-lists behind them. Industrial land; the latest identification run's findings and their land by
-category and county; and the grades of record (:mod:`mujun.web.grades`): how many of each
+lists behind them. Industrial land; the identification run of record's findings (never a
+what-if's: :func:`mujun.identification.runs.run_of_record`) and their land by category and
+county; and the grades of record (:mod:`mujun.web.grades`): how many of each
 grade per cohort, per-mu tax over the years, and the parks with the best and the worst per-mu
 tax.
 
@@ -24,7 +25,7 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, ColumnElement, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from mujun.evaluation.runs import OF_RECORD_IN_A_YEAR
+from mujun.evaluation.runs import run_of_record, runs_of_record
 from mujun.policy.evaluation import GRADES
 from mujun.policy.profiles import Category
 from mujun.records import EvaluationRun, Finding, Grade, IdentificationRun, Jurisdiction, Parcel
@@ -32,7 +33,7 @@ from mujun.units import m2_to_mu
 from mujun.web.dependencies import MAX_ID, Database, Reader
 from mujun.web.findings import chosen_run
 from mujun.web.geography import codes_in
-from mujun.web.grades import cohort_titles, run_of_record
+from mujun.web.grades import cohort_titles
 from mujun.web.language import in_language
 from mujun.web.listing import CountyParam
 from mujun.web.pages import signed_in_page
@@ -113,7 +114,9 @@ def cockpit(
     request: Request,
     current: Reader,
     db: Database,
-    run: Annotated[int | None, Query(ge=1, le=MAX_ID, description="认定批次；默认最新")] = None,
+    run: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="认定批次；默认为现行结果（不含假设批次）")
+    ] = None,
     county: CountyParam = None,
 ) -> Cockpit:
     """Industrial land, a run's findings and their land by category and county, and the
@@ -124,7 +127,7 @@ def cockpit(
     categories, counties = (
         ([], []) if kept is None else _tallies(request, db, kept, current.scope, county)
     )
-    record = run_of_record(db)
+    record = run_of_record(session=db)
     grades = None if record is None else _grade_figures(request, db, record, current.scope, county)
     return Cockpit(
         run=None if kept is None else kept.id,
@@ -264,21 +267,12 @@ def _taxed(db: Session) -> tuple[ColumnElement[float], ColumnElement[bool]]:
 def _trend(db: Session, scope: Scope, county: str | None) -> list[TaxYear]:
     """Per-mu tax of each of the last :data:`TREND_YEARS` years whose run of record graded an
     enterprise of the area with a tax figure, oldest first."""
-    record = select(
-        EvaluationRun.id,
-        EvaluationRun.year,
-        func.row_number()
-        .over(
-            partition_by=EvaluationRun.year,
-            order_by=OF_RECORD_IN_A_YEAR,
-        )
-        .label("nth"),
-    ).subquery("of_record")
+    record = runs_of_record()
     tax, taxed = _taxed(db)
     graded = in_area(
         select(record.c.year, record.c.id, func.count(), func.sum(Grade.land_mu), func.sum(tax))
         .join(Grade, Grade.run_id == record.c.id)
-        .where(record.c.nth == 1, taxed),
+        .where(taxed),
         Grade.county_code,
         scope,
         county,

@@ -12,8 +12,9 @@ alone. The file of an enterprise one may read is whole, its land in other counti
 
 Its land in mu follows the evaluation's rule (:func:`mujun.analytics.land.enterprise_land`):
 held plus leased in less leased out, from its occupancy rows; without any, the parcels it holds.
-Its latest grade is of the latest kept evaluation run (by year, then run) of a profile as
-published: a what-if run (with overrides) is shown in its file but is no grade of record.
+Its latest grade is its grade in the run of record of the latest year it was graded in
+(:func:`mujun.evaluation.runs.runs_of_record`): a what-if run (with overrides) is shown in its
+file but is no grade of record.
 """
 
 import json
@@ -43,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from mujun.evaluation.indicators import INDICATORS
 from mujun.evaluation.listing import unit_in
-from mujun.evaluation.runs import PUBLISHED
+from mujun.evaluation.runs import PUBLISHED, runs_of_record
 from mujun.interchange.schema import table
 from mujun.records import (
     Building,
@@ -144,21 +145,15 @@ def _held(codes: Collection[str] | None) -> Subquery:
 
 def _latest(codes: Collection[str] | None) -> Subquery:
     """``credit_code, grade, year``: each enterprise's latest grade of record."""
-    ranked = (
-        select(
-            Grade.credit_code,
-            Grade.grade,
-            EvaluationRun.year,
-            func.row_number()
-            .over(
-                partition_by=Grade.credit_code,
-                order_by=(EvaluationRun.year.desc(), EvaluationRun.id.desc()),
-            )
-            .label("nth"),
-        )
-        .join(EvaluationRun, EvaluationRun.id == Grade.run_id)
-        .where(PUBLISHED)
-    )
+    record = runs_of_record()
+    ranked = select(
+        Grade.credit_code,
+        Grade.grade,
+        record.c.year,
+        func.row_number()
+        .over(partition_by=Grade.credit_code, order_by=record.c.year.desc())
+        .label("nth"),
+    ).join(record, record.c.id == Grade.run_id)
     if codes is not None:
         ranked = ranked.where(Grade.credit_code.in_(codes))
     inner = ranked.subquery("ranked")
@@ -379,8 +374,8 @@ def list_enterprises(
     page_size: PageSizeParam = 50,
     sort: SortParam = None,
 ) -> EnterprisePage:
-    """Enterprises in the account's area (or in ``county``: refused outside the area), of a
-    park, of an industry (its code's beginning), named like ``q``; sorted by ``sort`` (a key of
+    """Enterprises in the account's area (or in ``county``, or ``park``: refused outside the
+    area), of an industry (its code's beginning), named like ``q``; sorted by ``sort`` (a key of
     :data:`ENTERPRISE_COLUMNS`), then by credit code."""
     if county is not None:
         current.scope.require(county, f"区县 {county}")
@@ -389,6 +384,7 @@ def list_enterprises(
     if counties is not None:
         wanted.append(_in(db, counties))
     if park:
+        current.scope.require(county_of_each(db).get(park), f"园区 {park}")
         wanted.append(Enterprise.park_code == park)
     if industry:
         wanted.append(Enterprise.industry_code.startswith(industry, autoescape=True))
@@ -597,8 +593,15 @@ def _electricity(db: Session, credit_code: str) -> tuple[list[str], list[float |
 def _grades(db: Session, credit_code: str) -> tuple[list[GradeRow], list[IndicatorPoints]]:
     """Its grades in every kept run (latest year, then latest run, first) and the points of
     the latest grade of record."""
+    of_record = Grade.run_id.in_(select(runs_of_record().c.id))
     rows = db.execute(
-        select(Grade, EvaluationRun.year, EvaluationRun.profile, PUBLISHED.label("published"))
+        select(
+            Grade,
+            EvaluationRun.year,
+            EvaluationRun.profile,
+            PUBLISHED.label("published"),
+            of_record.label("of_record"),
+        )
         .join(EvaluationRun, EvaluationRun.id == Grade.run_id)
         .where(Grade.credit_code == credit_code)
         .order_by(EvaluationRun.year.desc(), EvaluationRun.id.desc())
@@ -616,10 +619,10 @@ def _grades(db: Session, credit_code: str) -> tuple[list[GradeRow], list[Indicat
             cohort_size=g.cohort_size,
             land_mu=g.land_mu,
         )
-        for g, year, profile, published in rows
+        for g, year, profile, published, _ in rows
     ]
-    of_record = next((g for g, _, _, published in rows if published), None)
-    return grades, [] if of_record is None else _points(of_record.points)
+    latest = next((g for g, *_, of_record_ in rows if of_record_), None)
+    return grades, [] if latest is None else _points(latest.points)
 
 
 def _points(points_json: str) -> list[IndicatorPoints]:

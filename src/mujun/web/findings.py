@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from mujun.identification.evidence import format_evidence
 from mujun.identification.listing import cited_source
+from mujun.identification.runs import run_of_record
 from mujun.interchange.problems import Language
 from mujun.policy.profiles import Category, SubjectType
 from mujun.records import Finding, IdentificationRun
@@ -57,13 +58,11 @@ class FindingPage(BaseModel):
     items: list[FindingRow]
 
 
-def latest_run(db: Session) -> IdentificationRun | None:
-    return db.scalars(select(IdentificationRun).order_by(IdentificationRun.id.desc())).first()
-
-
 def chosen_run(db: Session, run: int | None) -> IdentificationRun | None:
+    """Run ``run`` (404 if there is none), or without one the run of record (never a
+    what-if: :func:`mujun.identification.runs.run_of_record`)."""
     if run is None:
-        return latest_run(db)
+        return run_of_record(session=db)
     found = db.get(IdentificationRun, run)
     if found is None:
         raise HTTPException(status_code=404, detail=f"没有认定批次 {run} / no run {run}")
@@ -74,7 +73,9 @@ def chosen_run(db: Session, run: int | None) -> IdentificationRun | None:
 def list_findings(
     current: Reader,
     db: Database,
-    run: Annotated[int | None, Query(ge=1, le=MAX_ID, description="认定批次；默认最新")] = None,
+    run: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="认定批次；默认为现行结果（不含假设批次）")
+    ] = None,
     category: Annotated[Category | None, Query()] = None,
     county: CountyParam = None,
     page: PageParam = 1,

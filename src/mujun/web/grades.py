@@ -1,8 +1,8 @@
 """综合评价结果: the grades of a kept evaluation run, in the API and as a page (scoped, filtered,
 sortable, paginated, exported as shown).
 
-Without a run asked for, the grades shown are those of record: the latest year evaluated, its
-most recent run of a profile as published (a what-if only where no published run exists).
+Without a run asked for, the grades shown are those of record
+(:func:`mujun.evaluation.runs.run_of_record`): never a what-if run.
 """
 
 import json
@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from mujun.evaluation.runs import OF_RECORD
+from mujun.evaluation.runs import run_of_record
 from mujun.policy.profiles import ProfileError, load_profile
 from mujun.records import EvaluationRun, Grade
 from mujun.web.dependencies import MAX_ID, Database, Reader
@@ -84,14 +84,10 @@ GRADE_COLUMNS = (
 """The columns of the grade list, on screen and in its export."""
 
 
-def run_of_record(db: Session) -> EvaluationRun | None:
-    return db.scalars(select(EvaluationRun).order_by(*OF_RECORD)).first()
-
-
 def chosen_evaluation(db: Session, run: int | None) -> EvaluationRun | None:
     """Run ``run`` (404 if there is none), or without one the run of record."""
     if run is None:
-        return run_of_record(db)
+        return run_of_record(session=db)
     found = db.get(EvaluationRun, run)
     if found is None:
         raise HTTPException(status_code=404, detail=f"没有评价批次 {run} / no evaluation run {run}")

@@ -105,10 +105,11 @@ def export_response(
     rows: Sequence[Mapping[str, Any]],
 ) -> Response:
     """The rows on screen as a workbook: ``title`` over them, the columns' headers in the
-    request's language, numbers as numbers. The file is named after the title."""
+    request's language, numbers as numbers, text as text (never a formula: see
+    :mod:`mujun.interchange.workbooks.lists`). The file is named after the title."""
     lang = language_of(request)
     buffer = io.BytesIO()
-    book = Workbook(buffer, {"in_memory": True})
+    book = Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
     sheet = book.add_worksheet(title[:31])
     write_titled_table(
         sheet,

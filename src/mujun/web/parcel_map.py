@@ -5,9 +5,10 @@ application starts, in the background (or by the first map request, if that come
 request then takes the parcels within the view's bounding box and the account's
 area, simplified to the view's zoom, at most :data:`MOST_FEATURES` of them. The index is kept
 until the data change (another database, a new import or change, another parcel count).
-Parcels are coloured by the category the latest identification run found them in, or by
-the grade their holder took in the latest kept evaluation. A search by parcel id or enterprise
-name lists the matching parcels of the account's area, to fly the map to one.
+Parcels are coloured by the category the identification run of record found them in, or by
+the grade their holder took in the evaluation run of record (never a what-if run's). A search
+by parcel id or enterprise name lists the matching parcels of the account's area, to fly the
+map to one.
 """
 
 import json
@@ -24,13 +25,13 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, case, func, select, union
 from sqlalchemy.orm import Session
 
+from mujun.evaluation import runs as evaluation_runs
+from mujun.identification import runs as identification_runs
 from mujun.records import Enterprise, Finding, Grade, Parcel
 from mujun.units import m2_to_mu
 from mujun.web.data_version import DataVersion, data_version
 from mujun.web.dependencies import Current, Database, Reader
-from mujun.web.findings import latest_run
 from mujun.web.geography import codes_in, county_of_each
-from mujun.web.grades import run_of_record
 
 router = APIRouter(prefix="/api/map", tags=["map"])
 logger = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def parcels_in_view(
     """The parcels of the account's area within the box, simplified for the zoom, as a GeoJSON
     FeatureCollection (with ``truncated`` true when there were more than
     :data:`MOST_FEATURES`). Each feature's properties: parcel id, county, area in mu, category
-    in the latest run, holder and the holder's grade of record. The text is put together
+    in the run of record, holder and the holder's grade of record. The text is put together
     here: thousands of shapes would take longer to turn into Python objects and back."""
     box = _box(bbox)
     index = parcel_index(db)
@@ -185,7 +186,8 @@ def _colours(db: Session) -> Colours:
     """The map's colours, read once per pair of runs (a province's run has some 290,000
     findings: asking for a view's five thousand parcels each time would cost more). A run
     never changes once kept; the key names the database and each run by id, data and time."""
-    found, graded = latest_run(db), run_of_record(db)
+    found = identification_runs.run_of_record(session=db)
+    graded = evaluation_runs.run_of_record(session=db)
     key = (
         str(db.get_bind().engine.url),
         *(f"{r.id} {r.fingerprint} {r.finished_at}" if r else "" for r in (found, graded)),

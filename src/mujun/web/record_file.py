@@ -12,10 +12,10 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, or_, select
 from sqlalchemy.orm import Session
 
+from mujun.identification.runs import run_of_record
 from mujun.interchange.schema import ColumnSpec, TableSpec, table
 from mujun.records import AnnualMetric, Change, Finding
 from mujun.records.changes import KEY_SEPARATOR
-from mujun.web.findings import latest_run
 
 FILE_PAGES = {"parcels": "/parcels/", "enterprises": "/enterprises/"}
 """The tables whose records have a file page, and the path of a record's file less its key."""
@@ -83,10 +83,10 @@ def annual_figures(
 
 
 def findings_about(db: Session, subjects: Mapping[str, Collection[str]]) -> list[dict[str, Any]]:
-    """The latest run's findings about the subjects, given as ids by subject type
+    """The run of record's findings about the subjects, given as ids by subject type
     (``{"parcel": [...]}``), with their evidence (the figures compared) and source (the clause
     of the policy applied)."""
-    run = latest_run(db)
+    run = run_of_record(session=db)
     wanted = [
         and_(Finding.subject_type == kind, Finding.subject_id.in_(sorted(ids)))
         for kind, ids in subjects.items()

@@ -24,7 +24,13 @@ from mujun.identification.service import identify_and_keep
 from mujun.interchange.problems import Language
 from mujun.policy.parameters import ParameterError
 from mujun.policy.profiles import Profile, all_profiles
-from mujun.policy.what_if import RequestedProfileError, shipped_profile, with_what_if
+from mujun.policy.what_if import (
+    RequestedProfileError,
+    plausible_as_of,
+    plausible_year,
+    shipped_profile,
+    with_what_if,
+)
 from mujun.progress import Progress
 from mujun.records import EvaluationRun, Finding, Grade, IdentificationRun, Job
 from mujun.records.base import aware
@@ -56,7 +62,12 @@ class JobRequest(BaseModel):
     as_of: str | None = Field(
         default=None, max_length=32, description="认定截至日 YYYY-MM-DD / as-of date (认定)"
     )
-    year: int | None = Field(default=None, ge=1900, le=2200, description="评价年度 / year (评价)")
+    year: int | None = Field(
+        default=None,
+        ge=1,
+        le=9999,
+        description="评价年度 / year (评价); a year outside the plausible range is refused",
+    )
     what_if: list[Annotated[str, Field(max_length=256)]] = Field(
         default_factory=list, max_length=100, description="假设参数 NAME=VALUE / what-if values"
     )
@@ -205,14 +216,15 @@ def _identification_request(
 ) -> tuple[dict[str, Any], Work]:
     """The identification asked for, as kept with the job, and its work; refused when the
     profile has no rules, the date is missing or wrong, a what-if value cannot be read, or
-    the profile is not in force on the date."""
+    the profile is not in force on the date; refused too when the date is implausible or a
+    what-if value lies outside its parameter's range."""
     profile = shipped_profile(body.profile)
     if not profile.rules:
         raise RequestedProfileError(
             f"{profile.id} 没有认定规则（它是综合评价配置：请发起综合评价）",
             f"{profile.id} has no identification rules (it is an evaluation: start an evaluation)",
         )
-    day = _date(body.as_of)
+    day = plausible_as_of(_date(body.as_of))
     profile = with_what_if(profile, body.what_if)
     try:
         profile.values(day).in_force()
@@ -234,16 +246,17 @@ def _evaluation_request(
     body: JobRequest, engine: Engine, actor: str
 ) -> tuple[dict[str, Any], Work]:
     """The evaluation asked for, as kept with the job, and its work; refused when the profile
-    defines no evaluation, the year is missing, or a what-if value cannot be read."""
+    defines no evaluation, the year is missing or implausible, or a what-if value cannot be read
+    or lies outside its parameter's range."""
     profile = shipped_profile(body.profile)
     if profile.evaluation is None:
         raise RequestedProfileError(
             f"{profile.id} 没有综合评价（请选择有综合评价的配置）",
             f"{profile.id} defines no comprehensive evaluation (choose one that does)",
         )
-    year = body.year
-    if year is None:
+    if body.year is None:
         raise RequestedProfileError("请填写评价年度", "give the year to evaluate")
+    year = plausible_year(body.year)
     profile = with_what_if(profile, body.what_if)
 
     def work(on_progress: Progress) -> int:

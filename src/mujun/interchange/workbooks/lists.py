@@ -5,10 +5,18 @@ A titled table has the title in row 1, merged across its columns; the headers in
 on screen and repeated on every printed page; the rows below, each column fitted to its text up
 to a widest; landscape A4, one page wide, with page numbers in the footer. It is written row by
 row, so it suits a streaming (xlsxwriter ``constant_memory``) workbook.
+
+No cell of a list is ever a formula, whatever the data hold (a name ``=HYPERLINK(…)`` imported
+by a supplier): a workbook's text is written as text (:func:`write_cell`, :func:`write_merged`),
+and a CSV list's through :func:`write_csv`, which makes text a spreadsheet would read as a
+formula inert (:func:`inert`).
 """
 
+import csv
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mujun.interchange.problems import Language
@@ -22,6 +30,9 @@ MAX_LISTED = SHEET_ROWS - 2
 
 _FOOTER: dict[Language, str] = {"zh": "&C第 &P 页，共 &N 页", "en": "&CPage &P of &N"}
 _TITLE_HEIGHT = 30
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet takes a cell starting with for a formula (OWASP, "CSV Injection")."""
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$")
 _DECIMALS = {"precise": 4}  # decimals a number shows in a column of this style; two otherwise
 
 
@@ -83,7 +94,7 @@ def write_titled_table(
     below; columns fitted to their text, print layout set. Returns the (0-based) last row
     written."""
     sheet.set_row(0, _TITLE_HEIGHT)
-    sheet.merge_range(0, 0, 0, len(columns) - 1, title, styles.title)
+    write_merged(sheet, 0, len(columns), title, styles.title)
     widths = [display_width(column.header) + 2 for column in columns]
     for col, column in enumerate(columns):
         sheet.write_string(1, col, column.header, styles.header)
@@ -100,11 +111,41 @@ def write_titled_table(
 
 
 def write_cell(sheet: Any, row: int, col: int, value: Cell, style: Any) -> None:
-    """Write text as text and a number as a number; nothing for None."""
+    """Write text as text (never a formula, whatever it starts with: ``write_string``, not
+    xlsxwriter's ``write``, which takes ``=…`` for a formula by default) and a number as a
+    number; nothing for None."""
     if isinstance(value, str):
         sheet.write_string(row, col, value, style)
     elif value is not None:
         sheet.write_number(row, col, value, style)
+
+
+def write_merged(sheet: Any, row: int, columns: int, text: str, style: Any) -> None:
+    """``text`` across the first ``columns`` columns of ``row``, merged, written as text."""
+    sheet.merge_range(row, 0, row, columns - 1, "", style)
+    sheet.write_string(row, 0, text, style)
+
+
+def inert(value: Cell) -> Cell:
+    """A cell of a list as a spreadsheet opening the CSV cannot take for a formula (OWASP):
+    text starting with ``= + - @``, a tab or a carriage return gets a leading ``'``. Numbers are
+    left as they are, and so is text that is a plain number (``-3.50``): a negative number stays
+    a number. Only the lists a bureau reads are written so; the interchange export (``mujun
+    export``) writes every value exactly as stored, so that importing it again reproduces the
+    database."""
+    formula_like = isinstance(value, str) and value.startswith(FORMULA_STARTS)
+    if formula_like and not _PLAIN_NUMBER.match(str(value)):
+        return f"'{value}"
+    return value
+
+
+def write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
+    """A list as CSV, every cell :func:`inert`; UTF-8 with a byte-order mark so that Excel reads
+    the Chinese."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([inert(header) for header in headers])
+        writer.writerows([inert(cell) for cell in row] for row in rows)
 
 
 def _wider(width: int, column: ListColumn, value: Cell) -> int:
@@ -132,7 +173,10 @@ __all__ = [
     "Cell",
     "ListColumn",
     "ListStyles",
+    "inert",
     "list_columns",
     "write_cell",
+    "write_csv",
+    "write_merged",
     "write_titled_table",
 ]

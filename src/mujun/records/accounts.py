@@ -56,3 +56,15 @@ class AuditEntry(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     """``allowed``, ``refused``, ``signed_in``, ``failed`` or ``locked``."""
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class SignInClient(Base):
+    """The sign-ins a client address has tried and not passed since ``since`` (a window of
+    :data:`mujun.web.accounts.CLIENT_WINDOW`): a guesser is throttled across accounts, in the
+    database, so that every server process counts alike. Not in the change log."""
+
+    __tablename__ = "sign_in_clients"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    since: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

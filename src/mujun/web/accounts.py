@@ -1,34 +1,44 @@
-"""Local accounts: argon2 password hashes, sign-in with lockout after repeated failures,
+"""Local accounts: argon2 password hashes, sign-in throttled per account and per client address,
 sessions kept as hashed tokens with a CSRF token each."""
 
 import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, case, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from mujun.records.accounts import Account, WebSession
-from mujun.records.base import aware
+from mujun.records.accounts import Account, SignInClient, WebSession
+from mujun.records.base import aware, table_of
 from mujun.web import audit, duties
 from mujun.web.permissions import Role
 
 HASHER = PasswordHasher()
 LOCK_AFTER_FAILURES = 5
 LOCK_FOR = dt.timedelta(minutes=15)
+CLIENT_LIMIT = 20
+"""Sign-ins a client address may fail within :data:`CLIENT_WINDOW`, whatever the accounts."""
+CLIENT_WINDOW = dt.timedelta(minutes=15)
 SESSION_LASTS = dt.timedelta(hours=8)
+ACCOUNTS = table_of(Account)
+CLIENTS = table_of(SignInClient)
 
 
 class SignInError(Exception):
-    """Wrong name or password, or an account locked for now; the message is for the user."""
+    """A refused sign-in. Whatever the reason (no such user, a wrong password, a locked account,
+    too many tries from the client), the message is the same, so that a guesser learns nothing
+    from it; the audit log keeps the reason."""
 
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh = zh
-        self.en = en
+    zh = "用户名或密码错误，或尝试次数过多，请稍后再试"
+    en = "wrong user name or password, or too many tries: try again later"
+
+    def __init__(self) -> None:
+        super().__init__(self.en)
 
 
 @dataclass(frozen=True)
@@ -69,12 +79,25 @@ def create_account(
     return account
 
 
-def sign_in(session: Session, username: str, password: str) -> SignedIn:
-    """Check the password; on the fifth failure in a row, lock the account for a while."""
+def sign_in(session: Session, username: str, password: str, client: str) -> SignedIn:
+    """Check the password of ``username`` signing in from the address ``client``.
+
+    Every attempt is counted before its password is checked, atomically and in a short
+    transaction of its own, so that parallel attempts cannot slip past the count: the
+    :data:`LOCK_AFTER_FAILURES`-th failure in a row locks the account for :data:`LOCK_FOR`, and
+    a client that has tried :data:`CLIENT_LIMIT` times without signing in within
+    :data:`CLIENT_WINDOW` is refused until the window ends. Every attempt costs one argon2
+    verification (of a dummy hash when no password is to be checked), so that the time taken
+    tells no more than the message (:class:`SignInError`)."""
     now = dt.datetime.now(dt.UTC)
+    engine = session.get_bind().engine
+    throttled = _count_client(engine, client, now) > CLIENT_LIMIT
+    attempt = None if throttled else _count_account(engine, username, now)
+    judged = attempt is not None and attempt.judged
+    right = _verifies(attempt.password_hash if attempt and judged else _dummy_hash(), password)
     account = session.scalars(select(Account).where(Account.username == username)).first()
 
-    def noted(outcome: str) -> None:
+    def refused(outcome: str, reason: str) -> SignInError:
         audit.record(
             session,
             account=account,
@@ -82,29 +105,20 @@ def sign_in(session: Session, username: str, password: str) -> SignedIn:
             action="sign_in",
             target="",
             outcome=outcome,
+            detail=f"{reason} ({client})",
         )
+        return SignInError()
 
-    refused = SignInError("用户名或密码错误", "wrong user name or password")
-    if account is None:
-        noted("failed")
-        raise refused
-    if account.locked_until is not None and aware(account.locked_until) > now:
-        noted("locked")
-        raise SignInError(
-            "账号因多次密码错误已暂时锁定，请稍后再试",
-            "account locked after repeated failures; try again later",
-        )
-    try:
-        HASHER.verify(account.password_hash, password)
-    except VerificationError:
-        account.failed_logins += 1
-        if account.failed_logins >= LOCK_AFTER_FAILURES:
-            account.locked_until = now + LOCK_FOR
-            account.failed_logins = 0
-        noted("failed")
-        raise refused from None
-    account.failed_logins = 0
-    account.locked_until = None
+    if throttled:
+        raise refused("throttled", "too many failed sign-ins from the client")
+    if attempt is None or account is None:
+        raise refused("failed", "no such user")
+    if not judged:
+        raise refused("locked", "account locked")
+    if not right:
+        locked = attempt.number == LOCK_AFTER_FAILURES and _lock(engine, account.id, now)
+        raise refused("failed", "wrong password" + ("; account locked" if locked else ""))
+    _passed(engine, account.id, client)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.add(
         WebSession(
@@ -115,8 +129,114 @@ def sign_in(session: Session, username: str, password: str) -> SignedIn:
             expires_at=now + SESSION_LASTS,
         )
     )
-    noted("signed_in")
+    audit.record(
+        session,
+        account=account,
+        username=username,
+        action="sign_in",
+        target="",
+        outcome="signed_in",
+        detail=client,
+    )
     return SignedIn(account=account, token=token, csrf_token=csrf)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """An attempt on an account, counted."""
+
+    password_hash: str
+    number: int | None
+    """The attempts in a row, this one included; None while the account is locked."""
+
+    @property
+    def judged(self) -> bool:
+        """Whether its password is checked: not when the account is locked, nor beyond the
+        limit (parallel attempts counted before the one that locks it)."""
+        return self.number is not None and self.number <= LOCK_AFTER_FAILURES
+
+
+def _count_client(engine: Engine, client: str, now: dt.datetime) -> int:
+    """Count an attempt from ``client``: the attempts without success in its window, this one
+    included (a new window begins when the last has ended)."""
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    current = CLIENTS.c.since > now - CLIENT_WINDOW
+    counted = (
+        insert(CLIENTS)
+        .values(address=client, failures=1, since=now)
+        .on_conflict_do_update(
+            index_elements=[CLIENTS.c.address],
+            set_={
+                "failures": case((current, CLIENTS.c.failures + 1), else_=1),
+                "since": case((current, CLIENTS.c.since), else_=now),
+            },
+        )
+        .returning(CLIENTS.c.failures)
+    )
+    with engine.begin() as conn:
+        return int(conn.execute(counted).scalar_one())
+
+
+def _count_account(engine: Engine, username: str, now: dt.datetime) -> Attempt | None:
+    """Count an attempt on the account ``username``, if there is one."""
+    with engine.begin() as conn:
+        found = conn.execute(
+            select(ACCOUNTS.c.id, ACCOUNTS.c.password_hash).where(ACCOUNTS.c.username == username)
+        ).first()
+        if found is None:
+            return None
+        number = conn.execute(
+            update(ACCOUNTS)
+            .where(
+                ACCOUNTS.c.id == found.id,
+                or_(ACCOUNTS.c.locked_until.is_(None), ACCOUNTS.c.locked_until <= now),
+            )
+            .values(failed_logins=ACCOUNTS.c.failed_logins + 1)
+            .returning(ACCOUNTS.c.failed_logins)
+        ).scalar_one_or_none()
+    return Attempt(password_hash=found.password_hash, number=number)
+
+
+def _lock(engine: Engine, account_id: int, now: dt.datetime) -> bool:
+    """Lock the account for :data:`LOCK_FOR` unless a right password has reset its count in
+    the meantime; whether it was locked."""
+    with engine.begin() as conn:
+        locked = conn.execute(
+            update(ACCOUNTS)
+            .where(ACCOUNTS.c.id == account_id, ACCOUNTS.c.failed_logins >= LOCK_AFTER_FAILURES)
+            .values(locked_until=now + LOCK_FOR, failed_logins=0)
+        )
+    return locked.rowcount > 0
+
+
+def _passed(engine: Engine, account_id: int, client: str) -> None:
+    """A right password: the account's count starts again, and the client's attempt is taken
+    back (a client whose people sign in is not throttled for it)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(ACCOUNTS)
+            .where(ACCOUNTS.c.id == account_id)
+            .values(failed_logins=0, locked_until=None)
+        )
+        conn.execute(
+            update(CLIENTS)
+            .where(CLIENTS.c.address == client, CLIENTS.c.failures > 0)
+            .values(failures=CLIENTS.c.failures - 1)
+        )
+
+
+def _verifies(password_hash: str, password: str) -> bool:
+    try:
+        return bool(HASHER.verify(password_hash, password))
+    except VerificationError:
+        return False
+
+
+@cache
+def _dummy_hash() -> str:
+    """The hash checked when no password is to be (no such user, a locked account, a throttled
+    client): made with :data:`HASHER`'s parameters, so it costs what a real one does."""
+    return HASHER.hash(secrets.token_urlsafe(16))
 
 
 def session_of(session: Session, token: str) -> tuple[Account, WebSession] | None:

@@ -96,6 +96,44 @@ def test_a_bad_data_set_fails_with_one_line_and_one_json_document(
     assert marked.exists()
 
 
+def test_importing_a_folder_without_data_files_fails_with_its_reason(
+    tmp_path: Path, db_url: str
+) -> None:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    code, _, err = mujun("--db", db_url, "--lang", "en", "import", str(folder))
+    assert code == 1
+    assert err.strip().count("\n") == 0
+    assert "no file or sheet named after a table" in err
+
+
+def test_a_problem_names_its_record_and_the_column_as_the_file_named_it(
+    tmp_path: Path, db_url: str
+) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "宗地.csv").write_text("宗地号,面积(平方米)\nPOK,5\nPBAD1,-3\n", encoding="utf-8")
+    code, out, _ = mujun(
+        "--db", db_url, "import", str(folder), "--marked", str(tmp_path / "m.xlsx")
+    )
+    assert code == 1
+    (line,) = [line for line in out.splitlines() if "PBAD1" in line]
+    assert "面积(平方米)" in line and "不能为负数" in line
+    code, out, _ = mujun(
+        "--db",
+        db_url,
+        "import",
+        str(folder),
+        "--marked",
+        str(tmp_path / "m.xlsx"),
+        "--format",
+        "json",
+    )
+    (problem,) = json.loads(out)["problems"]
+    assert problem["record"] == {"parcel_id": "PBAD1"}
+    assert (problem["column"], problem["header"]) == ("area_m2", "面积(平方米)")
+
+
 def test_problems_are_shown_in_chinese_by_default(tmp_path: Path, db_url: str) -> None:
     folder = tmp_path / "bad"
     folder.mkdir()

@@ -395,6 +395,23 @@ def test_a_csv_file_neither_utf8_nor_gb18030_is_refused_at_its_first_bad_row(
     assert problem_codes(outcome) == [("parcels.csv", 4, None, "wrong_encoding")]
 
 
+def test_a_problem_names_its_record_by_key_and_its_column_by_the_files_header(
+    engine: Engine, tmp_path: Path
+) -> None:
+    run_import(engine, write_data_set(tmp_path / "clean", BASE), tmp_path)
+    folder = tmp_path / "tax"
+    folder.mkdir()
+    text = f"统一社会信用代码,年度,税收实缴(元),营业收入(元)\n{CODE_A},2025,-80,abc\n"
+    (folder / "年度指标.csv").write_text(text, encoding="utf-8")
+    outcome = run_import(engine, folder, tmp_path)
+    (problem,) = outcome.problems  # net tax may be negative; revenue must be a number
+    assert problem.record == {"credit_code": CODE_A, "year": "2025"}
+    assert (problem.column, problem.header) == ("revenue_yuan", "营业收入(元)")
+    assert outcome.marked_copy is not None
+    listed = openpyxl.load_workbook(outcome.marked_copy).worksheets[0]
+    assert [c.value for c in listed[2]][2:5] == [2, f"{CODE_A} / 2025", "营业收入(元)"]
+
+
 # -- workbooks ------------------------------------------------------------------------------
 
 

@@ -402,7 +402,15 @@ def _workbook_tables(path: Path) -> list[RawTable]:
 def _workbook_problems() -> list[Problem]:
     return [
         Problem("报送.xlsx » 宗地", 5, None, None, DUPLICATE, {"other": 3}),
-        Problem("报送.xlsx » 宗地", 4, "area_m2", "-5", NEGATIVE, {"value": "-5"}),
+        Problem(
+            "报送.xlsx » 宗地",
+            4,
+            "area_m2",
+            "-5",
+            NEGATIVE,
+            {"value": "-5"},
+            record={"parcel_id": "P4"},
+        ),
         Problem("报送.xlsx » 宗地", 4, "area_m2", "-5", NOT_A_NUMBER),
         Problem("报送.xlsx » 宗地", None, "land_use", None, UNKNOWN_CODE),
         Problem("报送.xlsx » 企业", None, "name", None, MISSING),
@@ -446,21 +454,21 @@ def test_marked_workbook_lists_every_problem(source_workbook: Path, tmp_path: Pa
     out = tmp_path / "标注.xlsx"
     write_marked_copy(out, _workbook_tables(source_workbook), _workbook_problems())
     sheet = openpyxl.load_workbook(out)[ERROR_SHEET]
-    rows = [row[:6] for row in sheet.iter_rows(values_only=True)]
+    rows = [row[:7] for row in sheet.iter_rows(values_only=True)]
     assert rows == [
-        ("序号", "文件/工作表", "行", "列", "值", "问题"),
-        (1, "报送.xlsx » 宗地", None, "用途", None, "不是可选值之一"),
-        (2, "报送.xlsx » 宗地", 4, "面积（平方米）", "-5", "不得为负数：-5"),
-        (3, "报送.xlsx » 宗地", 4, "面积（平方米）", "-5", "不是数值"),
-        (4, "报送.xlsx » 宗地", 5, None, None, "与第 3 行重复"),
-        (5, "报送.xlsx » 企业", None, "企业名称", None, "缺少必填列"),
-        (6, "报送.xlsx » 图斑", None, None, None, "无法读取"),
+        ("序号", "文件/工作表", "行", "记录", "列", "值", "问题"),
+        (1, "报送.xlsx » 宗地", None, None, "用途", None, "不是可选值之一"),
+        (2, "报送.xlsx » 宗地", 4, "P4", "面积（平方米）", "-5", "不得为负数：-5"),
+        (3, "报送.xlsx » 宗地", 4, None, "面积（平方米）", "-5", "不是数值"),
+        (4, "报送.xlsx » 宗地", 5, None, None, None, "与第 3 行重复"),
+        (5, "报送.xlsx » 企业", None, None, "企业名称", None, "缺少必填列"),
+        (6, "报送.xlsx » 图斑", None, None, None, None, "无法读取"),
     ]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:G7"
-    link = sheet["G3"].hyperlink
+    assert sheet.auto_filter.ref == "A1:H7"
+    link = sheet["H3"].hyperlink
     assert link is not None and link.location == "'宗地'!B4"
-    assert sheet["G7"].hyperlink is None  # a file that was not read has no cell
+    assert sheet["H7"].hyperlink is None  # a file that was not read has no cell
 
 
 def test_marked_copy_never_overwrites_the_data_set(source_workbook: Path) -> None:
@@ -552,7 +560,7 @@ def test_marked_csv_copy_lists_every_problem(csv_folder: Path, tmp_path: Path) -
     out = tmp_path / "标注.xlsx"
     write_marked_copy(out, _csv_tables(csv_folder), _csv_problems())
     sheet = openpyxl.load_workbook(out)[ERROR_SHEET]
-    rows = [row[:6] for row in sheet.iter_rows(values_only=True)]
+    rows = [row[:3] + row[4:7] for row in sheet.iter_rows(values_only=True)]
     assert rows == [
         ("序号", "文件/工作表", "行", "列", "值", "问题"),
         (1, "parcels.csv", 3, "面积(平方米)", "-5", "不得为负数：-5"),
@@ -562,8 +570,8 @@ def test_marked_csv_copy_lists_every_problem(csv_folder: Path, tmp_path: Path) -
         (5, "broken.csv", None, None, None, "无法读取"),
     ]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:G6"
-    assert sheet["G2"].hyperlink.location == "'parcels.csv'!B3"
+    assert sheet.auto_filter.ref == "A1:H6"
+    assert sheet["H2"].hyperlink.location == "'parcels.csv'!B3"
 
 
 def test_problems_of_unread_files_alone_give_just_the_list(tmp_path: Path) -> None:

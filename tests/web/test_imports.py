@@ -196,6 +196,7 @@ def test_every_bad_row_is_listed_nothing_is_written_and_the_workbook_is_marked(
         ("报送.xlsx » 企业", 2, "credit_code", CODE_A[:-1] + "0"),
         ("报送.xlsx » 企业", 3, "status", "closed"),
     ]
+    assert checked["problems"][1]["record"] == {"credit_code": CODE_B}
     assert all(p["reason"] and p["code"] for p in checked["problems"])
     assert count(city, Enterprise) == 0
 
@@ -209,7 +210,20 @@ def test_every_bad_row_is_listed_nothing_is_written_and_the_workbook_is_marked(
     rows = problem_rows(page.text)
     assert len(rows) == 2 and '<td class="number">3</td>' in rows[1]
     assert checked["problems"][1]["reason"] in rows[1]
+    assert f"<td>{CODE_B}</td><td>status</td>" in rows[1]
     assert 'id="import-confirm"' not in page.text and "下载标注工作簿" in page.text
+
+
+def test_a_problem_names_its_record_and_the_column_as_the_file_named_it(
+    app_client: TestClient, city: Engine
+) -> None:
+    bad = [{"统一社会信用代码": CODE_A, "企业名称": "甲机械有限公司", "经营状态": "关门"}]
+    csrf = sign_in(app_client, "admin")
+    (problem,) = check(app_client, csrf, [workbook_file("企业", bad)]).json()["problems"]
+    assert (problem["record"], problem["column"]) == ({"credit_code": CODE_A}, "status")
+    assert problem["header"] == "经营状态"
+    (row,) = problem_rows(check_page(app_client, csrf, [workbook_file("企业", bad)]).text)
+    assert f"<td>{CODE_A}</td><td>经营状态</td><td>关门</td>" in row
 
 
 def test_the_page_lists_only_the_first_problems(

@@ -1,5 +1,6 @@
 """Commands moving data in and out: import, export, template, summary."""
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -11,11 +12,11 @@ from mujun.cli.render import (
     OutputFormat,
     print_json,
     print_table,
-    problems_table,
     progress_bar,
 )
 from mujun.interchange.exporter import export_data_set
 from mujun.interchange.importer import ImportOutcome, import_data_set
+from mujun.interchange.problems import Problem
 from mujun.interchange.workbooks import write_template
 from mujun.records.changes import current_actor
 from mujun.records.summary import per_county, rows_per_table
@@ -92,6 +93,14 @@ def report_import(s: Settings, outcome: ImportOutcome, output: OutputFormat) -> 
                 ],
                 [(name, c.inserted, c.updated, c.unchanged) for name, c in outcome.changes.items()],
             )
+    if len(outcome.problems) == 1 and outcome.problems[0].row is None:
+        problem = outcome.problems[0]  # about the data set as a whole: its reason is the line
+        fail(
+            s.say(
+                f"导入失败：{problem.message('zh')}（数据库未作任何修改）",
+                f"import failed: {problem.message('en')} (the database was not changed)",
+            )
+        )
     if outcome.problems:
         fail(
             s.say(
@@ -107,6 +116,27 @@ def report_import(s: Settings, outcome: ImportOutcome, output: OutputFormat) -> 
                 "Nothing changed: the data set matches the database.",
             )
         )
+
+
+def problems_table(settings: Settings, problems: Sequence[Problem]) -> None:
+    """Every problem: where (file, row), which record (its natural key), which column (as the
+    file named it), the value and why."""
+    say = settings.say
+    print_table(
+        say(f"数据问题（共 {len(problems)} 处）", f"Problems ({len(problems)})"),
+        [
+            say("文件", "file"),
+            say("行", "row"),
+            say("记录", "record"),
+            say("列", "column"),
+            say("值", "value"),
+            say("问题", "reason"),
+        ],
+        [
+            (p.file, p.row, p.record_text, p.shown_column, p.value, p.message(settings.lang))
+            for p in problems
+        ],
+    )
 
 
 def export_command(

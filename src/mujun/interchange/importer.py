@@ -20,6 +20,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine
 
 from mujun.interchange import schema
+from mujun.interchange.naming import name_records
 from mujun.interchange.problems import Notice, Problem
 from mujun.interchange.raw import ReadResult
 from mujun.interchange.schema import TableSpec
@@ -105,7 +106,7 @@ def import_data_set(
                 existing_keys=lambda name: _stored_keys(conn, name),
                 on_progress=phase(on_progress, 1, _PHASES),
             )
-            outcome.problems = [*read.problems, *problems]
+            outcome.problems = name_records(db, read.tables, [*read.problems, *problems])
             if outcome.problems:
                 transaction.rollback()
                 _mark(outcome, read, marked_copy)

@@ -32,7 +32,9 @@ class Problem:
 
     ``row`` is the row number the file shows (a spreadsheet's own numbering; a CSV's header is
     row 1); ``column`` is the interchange column name, or the header as written when it matches
-    none.
+    none. Once the data set is read, :func:`mujun.interchange.naming.name_records` adds
+    ``header``, the column as the file named it, and ``record``, the natural key of the row's
+    record as written (interchange column -> value), e.g. ``{"parcel_id": "PBAD1"}``.
     """
 
     file: str
@@ -41,15 +43,29 @@ class Problem:
     value: str | None
     reason: Reason
     params: Mapping[str, object] = field(default_factory=dict)
+    header: str | None = None
+    record: Mapping[str, str] | None = None
 
     def message(self, lang: Language = "zh") -> str:
         return self.reason.text(lang, self.params)
+
+    @property
+    def shown_column(self) -> str | None:
+        """The column as the file named it, else its interchange name."""
+        return self.header or self.column
+
+    @property
+    def record_text(self) -> str | None:
+        """The record's key as a person reads it: ``PBAD1``, ``91330122MA2H0X0X01 / 2025``."""
+        return " / ".join(self.record.values()) if self.record else None
 
     def as_dict(self, lang: Language = "zh") -> dict[str, object]:
         return {
             "file": self.file,
             "row": self.row,
+            "record": dict(self.record) if self.record else None,
             "column": self.column,
+            "header": self.header,
             "value": self.value,
             "code": self.reason.code,
             "reason": self.message(lang),

@@ -75,7 +75,11 @@ class Detail(BaseModel):
 class ProblemRow(BaseModel):
     file: str
     row: int | None
+    record: dict[str, str] | None
+    """The natural key of the row's record as written (interchange column -> value)."""
     column: str | None
+    header: str | None
+    """The column as the file named it."""
     value: str | None
     code: str
     reason: str

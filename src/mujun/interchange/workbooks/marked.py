@@ -16,9 +16,9 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from python_calamine import CalamineWorkbook
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from mujun.interchange.naming import header_of
 from mujun.interchange.problems import Problem
 from mujun.interchange.raw import RawTable
-from mujun.interchange.schema import TableSpec, table_for_name
 from mujun.interchange.sources.csv_files import csv_records
 from mujun.interchange.workbooks.styles import (
     BAD_FILL,
@@ -45,6 +45,7 @@ _LIST_COLUMNS = (
     ("序号", 7),
     ("文件/工作表", 28),
     ("行", 8),
+    ("记录", 24),
     ("列", 20),
     ("值", 24),
     ("问题", 60),
@@ -67,15 +68,7 @@ class _Entry:
     @property
     def column_label(self) -> str:
         """The column as the official knows it: the header as written, else its label."""
-        name = self.problem.column
-        if name is None:
-            return ""
-        if self.raw is not None and name in self.raw.headers:
-            return self.raw.headers[name]
-        spec = self.raw.spec if self.raw is not None else _spec_for_file(self.problem.file)
-        if spec is not None and name in spec.column_names:
-            return spec.column(name).label_zh
-        return name
+        return header_of(self.problem, self.raw) or ""
 
     def note(self) -> str:
         """The problem as a line of its cell's comment."""
@@ -85,21 +78,16 @@ class _Entry:
         where = self.column_label or ("表头" if self.problem.row is None else "整行")
         return f"【{where}】{text}"
 
-    def list_values(self, number: int) -> tuple[int, str, int | None, str, str, str]:
+    def list_values(self, number: int) -> tuple[int, str, int | None, str, str, str, str]:
         return (
             number,
             self.problem.file,
             self.problem.row,
+            self.problem.record_text or "",
             self.column_label,
             (self.problem.value or "")[:MAX_CELL_CHARS],
             self.problem.message("zh")[:MAX_CELL_CHARS],
         )
-
-
-def _spec_for_file(label: str) -> TableSpec | None:
-    """The table a file or sheet label (``parcels.csv``, ``data.xlsx » 宗地``) stands for."""
-    name = label.rsplit("»", 1)[-1].strip()
-    return table_for_name(name) or table_for_name(Path(name).stem)
 
 
 def _entries(raw_tables: Sequence[RawTable], problems: Sequence[Problem]) -> list[_Entry]:
@@ -164,7 +152,7 @@ def write_marked_copy(
 
 def _list_rows(
     entries: Sequence[_Entry], sheet_names: Mapping[str, str]
-) -> Iterator[tuple[int, tuple[int, str, int | None, str, str, str], str | None]]:
+) -> Iterator[tuple[int, tuple[int, str, int | None, str, str, str, str], str | None]]:
     """The 错误清单 rows (0-based sheet row, values, location of the marked cell if any)."""
     for number, entry in enumerate(entries[:MAX_DATA_ROWS], start=1):
         location = None

@@ -4,6 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
+from mujun.web.accounts import SignInError
 from tests.browser.conftest import Browse, BrowserErrors, Site, sign_in
 from tests.web.conftest import PARCEL_A
 
@@ -25,7 +26,7 @@ def test_a_wrong_password_shows_the_error(
     browser_errors.expect(r"status of 401")  # the refused sign-in page itself
     sign_in(page, "viewer", password="not the password")
     expect(page).to_have_url(f"{site.url}/login")
-    expect(page.get_by_role("alert")).to_have_text("用户名或密码错误")
+    expect(page.get_by_role("alert")).to_have_text(SignInError.zh)
     expect(page.get_by_role("button", name="退出")).to_have_count(0)
 
 

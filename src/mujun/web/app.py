@@ -1,18 +1,20 @@
-"""The application: routers, the front-end libraries, and what a refusal or a missing
-sign-in looks like."""
+"""The application: routers, the front-end libraries and the pages' own scripts, the security
+headers of every response, and what a refusal or a missing sign-in looks like."""
 
+import os
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, urlsplit
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mujun.web import (
     audit,
@@ -34,9 +36,16 @@ from mujun.web.language import in_language
 from mujun.web.permissions import RefusedError
 
 ASSETS = Path(str(resources.files("mujun.web") / "assets" / "node_modules"))
-VENDOR = {"echarts": "echarts/dist", "maplibre": "maplibre-gl/dist"}
+VENDOR = {
+    "echarts": "echarts/dist",
+    "maplibre": "maplibre-gl/dist",
+    "swagger-ui": "swagger-ui-dist",
+}
 """The front-end libraries (from the npm registry, ``assets/package-lock.json``) and the folder
 of each that is served: the application works with no network."""
+STATIC = Path(str(resources.files("mujun.web") / "static"))
+"""The pages' own scripts and style sheet, served at ``/static/``: no page has an inline script
+or style, so the Content-Security-Policy allows none."""
 
 ROUTERS: tuple[APIRouter, ...] = (
     session.router,
@@ -67,12 +76,54 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
 
 
+def content_security_policy(basemap: str | None) -> str:
+    """What a page may load and run: scripts, styles and data from this application only (no
+    inline script or style); MapLibre's worker, made from a blob; images from data and blob URLs
+    (the pages' icon, MapLibre's decoded tiles), and the base map's tiles from its own origin
+    when ``MUJUN_BASEMAP_URL`` gives one; and no page of it inside another site's frame."""
+    tiles = "" if not basemap else " " + "://".join(urlsplit(basemap)[:2])
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' data: blob:{tiles}",
+            f"connect-src 'self'{tiles}",
+            "worker-src blob:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response: pages, the API, static files, errors."""
+
+    def __init__(self, app: ASGIApp, basemap: str | None) -> None:
+        self.app = app
+        self.headers = [
+            (b"content-security-policy", content_security_policy(basemap).encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *self.headers]
+            await send(message)
+
+        await self.app(scope, receive, sending if scope["type"] == "http" else send)
+
+
 def create_app(engine: Engine) -> FastAPI:
     app = FastAPI(
         title="mujun 亩均",
         description="找出、评价、盯住、处置闲置和低效工业用地 · idle and low-efficiency land",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -81,6 +132,14 @@ def create_app(engine: Engine) -> FastAPI:
         app.include_router(router)
     for prefix, folder in VENDOR.items():
         app.mount(f"/assets/{prefix}", StaticFiles(directory=ASSETS / folder, check_dir=False))
+    app.mount("/static", StaticFiles(directory=STATIC))
+
+    async def api_docs(_: Request) -> FileResponse:
+        """Swagger UI over /api/openapi.json, from the npm registry like the other libraries
+        (FastAPI's own page has an inline script and loads it from a CDN)."""
+        return FileResponse(STATIC / "api-docs.html")
+
+    app.add_route("/api/docs", api_docs, include_in_schema=False)
 
     @app.middleware("http")
     async def refuse_nul(
@@ -124,4 +183,6 @@ def create_app(engine: Engine) -> FastAPI:
             return RedirectResponse("/login", status_code=303)
         return JSONResponse({"detail": error.detail}, status_code=error.status_code)
 
+    # Outermost, so that what the other middleware answers has the headers too.
+    app.add_middleware(SecurityHeaders, basemap=os.environ.get(pages.BASEMAP) or None)
     return app

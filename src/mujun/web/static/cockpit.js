@@ -1,0 +1,45 @@
+// 驾驶舱: the charts, each clicking through to the list behind it. The figures and the words
+// come from the page's JSON block (#page-data).
+(() => {
+  const {figures, inCounty, words} = JSON.parse(document.getElementById("page-data").textContent);
+  function chart(element, option, link) {
+    const shown = echarts.init(document.getElementById(element));
+    shown.setOption(option);
+    shown.on("click", params => { window.location.href = link(params); });
+    window.addEventListener("resize", () => shown.resize());
+  }
+  function bars(element, rows, link) {
+    chart(element, {
+      tooltip: {trigger: "axis", renderMode: "richText"},
+      legend: {data: [words.findings, words.land]},
+      xAxis: {type: "category", data: rows.map(r => r.label)},
+      yAxis: [{type: "value", name: words.count}, {type: "value", name: words.mu}],
+      series: [
+        {name: words.findings, type: "bar", data: rows.map(r => r.findings)},
+        {name: words.land, type: "bar", yAxisIndex: 1, data: rows.map(r => r.mu)},
+      ],
+    }, params => link(rows[params.dataIndex]));
+  }
+  if (figures.run) {
+    bars("by-category", figures.categories, r => `/findings?run=${figures.run}&category=${encodeURIComponent(r.code)}${inCounty}`);
+    bars("by-county", figures.counties, r => `/findings?run=${figures.run}&county=${encodeURIComponent(r.code)}`);
+  }
+  const grades = figures.grades;
+  if (grades) {
+    const letters = ["A", "B", "C", "D"];
+    chart("grade-distribution", {
+      tooltip: {trigger: "axis", renderMode: "richText"},
+      legend: {data: grades.cohorts.map(c => c.label)},
+      xAxis: {type: "category", data: letters},
+      yAxis: {type: "value", name: words.enterprises},
+      series: grades.cohorts.map(c => ({name: c.label, type: "bar", data: letters.map(g => c.counts[g])})),
+    }, params => `/grades?run=${grades.run}&grade=${letters[params.dataIndex]}&cohort=${encodeURIComponent(grades.cohorts[params.seriesIndex].cohort)}${inCounty}`);
+    chart("tax-trend", {
+      tooltip: {trigger: "axis", renderMode: "richText"},
+      xAxis: {type: "category", data: grades.trend.map(y => String(y.year))},
+      yAxis: {type: "value", name: words.taxUnit},
+      series: [{name: words.taxPerMu, type: "line",
+                data: grades.trend.map(y => +(y.tax_per_mu_yuan / 10000).toFixed(2))}],
+    }, params => `/grades?run=${grades.trend[params.dataIndex].run}${inCounty}`);
+  }
+})();

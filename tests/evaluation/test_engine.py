@@ -304,6 +304,71 @@ def test_a_relative_benchmark_without_reference_figures_is_refused() -> None:
         run(enterprise("E1", tax=1e6, kwh=1e6), profile=base)
 
 
+def _leased_out_to_three(lessor: str) -> dict[str, list[dict[str, Any]]]:
+    """``lessor`` lets 6,000 m² of its parcel to three tenants (who hold no land of their own)."""
+    return {
+        "land_occupancy": [
+            {
+                "credit_code": lessor,
+                "parcel_id": f"P{lessor}",
+                "area_m2": 20_000.0,
+                "kind": "owned",
+            },
+            {
+                "credit_code": lessor,
+                "parcel_id": f"P{lessor}",
+                "area_m2": 6_000.0,
+                "kind": "leased_out",
+            },
+        ]
+        + [
+            {
+                "credit_code": f"{lessor}T{i}",
+                "parcel_id": f"P{lessor}",
+                "area_m2": 2_000.0,
+                "kind": "leased_in",
+            }
+            for i in range(3)
+        ]
+    }
+
+
+def test_the_lessor_deduction_is_for_above_scale_lessors_alone() -> None:
+    """Issue 10 (reading 3): 温岭 deducts from 规上 lessors; by default a 规下 lessor with three
+    tenants loses nothing, a 规上 one ten points."""
+    tenants = [
+        enterprise(f"{lessor}T{i}", tax=1e5, kwh=1e6, area=0.0)
+        for lessor in ("A", "B")
+        for i in range(3)
+    ]
+    above = enterprise("A", tax=1e6, kwh=1e6, above=True)
+    below = enterprise("B", tax=1e6, kwh=1e6)
+    lets = {
+        "land_occupancy": _leased_out_to_three("A")["land_occupancy"]
+        + _leased_out_to_three("B")["land_occupancy"]
+    }
+    evaluation = run(above, below, *tenants, extra=lets)
+    assert result(evaluation, "A")["deduction_points"] == pytest.approx(10)
+    assert result(evaluation, "B")["deduction_points"] == 0
+    assert load_profile("huangyan-2022").values(dt.date(2025, 12, 31)).codes(
+        "evaluation.lessor_cohorts"
+    ) == ("above_scale",)
+
+
+def test_a_negative_net_tax_scores_zero_under_either_method() -> None:
+    """Issue 10 (reading 1): net tax after refunds may be negative; per mu it keeps its sign
+    and scores 0 points, by benchmark ratio and by min–max alike."""
+    members = (enterprise("E1", tax=-1e6, kwh=1e6), enterprise("E2", tax=1e6, kwh=1e6))
+    for method in ("benchmark_ratio", "min_max"):
+        profile = load_profile("huangyan-2022").with_overrides({"evaluation.method": method})
+        evaluation = run(*members, profile=profile)
+        negative = points(evaluation, "E1")
+        assert negative["tax_per_mu"]["value"] == pytest.approx(-1e6 / 30)
+        assert (negative["tax_per_mu"]["points"], negative["tax_per_kwh"]["points"]) == (0, 0)
+        assert result(evaluation, "E1")["score"] == 0
+    assert points(evaluation, "E2")["tax_per_mu"]["points"] == pytest.approx(50)
+
+
 def test_a_lessor_loses_five_points_per_tenant_beyond_the_first() -> None:
     tax = BELOW_TAX_BENCHMARK * 30
     lessor = enterprise("L1", tax=tax, kwh=tax / BELOW_KWH_BENCHMARK)
@@ -318,7 +383,10 @@ def test_a_lessor_loses_five_points_per_tenant_beyond_the_first() -> None:
             for i in range(3)
         ]
     }
-    evaluation = run(lessor, *tenants, extra=lets)
+    both = load_profile("huangyan-2022").with_overrides(
+        {"evaluation.lessor_cohorts": "above_scale,below_scale"}
+    )
+    evaluation = run(lessor, *tenants, profile=both, extra=lets)
     row = result(evaluation, "L1")
     assert row["deduction_points"] == pytest.approx(10)
     # its land is 20,000 − 6,000 m² = 21 mu, so its tax per mu is 30/21 of the benchmark

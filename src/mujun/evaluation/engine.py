@@ -1,13 +1,15 @@
 """Scoring and grading a cohort, relationally: one column per indicator, window aggregates over
 the cohort, no Python loop over enterprises.
 
-Benchmark ratio: points = weight × value / benchmark (a negative value scores 0; with a cap, at
-most cap × weight). A relative benchmark is ``factor ×`` the cohort's aggregate value (Σ
-numerator / Σ denominator) in the reference year. Min–max: points = weight × (20 + 80 × (x −
-min) / (max − min)) / 100 over the cohort (all at 100 % when every value is the same). A
-missing value takes the cohort's average points on that indicator, or zero. The total is the
-sum of points less the lessor deduction. (Where no member of the cohort has an indicator,
-its average is taken as 0.)
+A negative value (a net tax after refunds) scores 0 under either method (evaluation.md).
+Benchmark ratio: points = weight × value / benchmark (with a cap, at most cap × weight). A
+relative benchmark is ``factor ×`` the cohort's aggregate value (Σ numerator / Σ denominator,
+negative figures included) in the reference year. Min–max: points = weight × (20 + 80 × (x −
+min) / (max − min)) / 100, min and max over the cohort's values not below zero (all at 100 %
+when they are the same). A missing value takes the cohort's average points on that
+indicator, or zero. The total is the sum of points less the lessor deduction, in the cohorts
+``evaluation.lessor_cohorts`` names. (Where no member of the cohort has an indicator, its
+average is taken as 0.)
 
 Grades by rank: sizes are share × N rounded half up; A from the top, D from the bottom, C just
 above D, B the rest; the rank is the competition rank (equal scores share the best position),
@@ -28,6 +30,7 @@ from mujun.evaluation.enterprises import enterprise_year, out_of_scope, year_kep
 from mujun.evaluation.indicators import INDICATORS, Indicator
 from mujun.policy.evaluation import (
     GRADES,
+    LESSOR_COHORTS,
     LESSOR_POINTS,
     METHOD,
     MISSING_INDICATOR,
@@ -155,7 +158,8 @@ def _graded(facts: Facts, t: ir.Table, cohort: Cohort, p: ParameterValues, year:
             }
         )
     extra = (scored.tenants - 1).clip(lower=0)
-    deduction = extra * float(p.number(LESSOR_POINTS))
+    per_tenant = p.number(LESSOR_POINTS) if cohort.id in p.codes(LESSOR_COHORTS) else 0
+    deduction = extra * float(per_tenant)
     scored = scored.mutate(
         score=total - deduction,
         deduction_points=deduction,
@@ -208,9 +212,10 @@ def _benchmark_ratio(
 
 
 def _min_max(value: ir.FloatingValue, weight: float, whole: ir.Value) -> ir.FloatingValue:
-    low, high = value.min().over(whole), value.max().over(whole)
+    counted = ibis.ifelse(value >= 0, value, ibis.null("float64"))
+    low, high = counted.min().over(whole), counted.max().over(whole)
     spread = ibis.ifelse(high > low, (value - low) / (high - low), 1.0)
-    return weight * (20 + 80 * spread) / 100
+    return ibis.ifelse(value < 0, 0.0, weight * (20 + 80 * spread) / 100)
 
 
 def _cap(cohort: Cohort, key: str, p: ParameterValues) -> Fraction | None:

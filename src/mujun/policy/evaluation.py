@@ -13,6 +13,7 @@ of them:
 - ``evaluation.exempt_new_land_years``: nor are enterprises all of whose land was supplied
   within this many years (江山);
 - ``evaluation.lessor_points_per_extra_tenant``: points off per tenant beyond the first (温岭);
+- ``evaluation.lessor_cohorts``: the cohorts that deduction applies to (温岭: 规上 alone);
 - ``evaluation.reference_years_back``: the year a relative benchmark is taken from;
 - ``<cohort>.<indicator>.weight``; ``<cohort>.<indicator>.benchmark`` (absolute, in the
   notice's unit) or ``<cohort>.<indicator>.benchmark_factor`` (relative: that many times the
@@ -31,6 +32,7 @@ MISSING_INDICATOR = "evaluation.missing_indicator"
 NEW_ENTERPRISE_YEARS = "evaluation.exempt_new_enterprise_years"
 NEW_LAND_YEARS = "evaluation.exempt_new_land_years"
 LESSOR_POINTS = "evaluation.lessor_points_per_extra_tenant"
+LESSOR_COHORTS = "evaluation.lessor_cohorts"
 REFERENCE_YEARS_BACK = "evaluation.reference_years_back"
 
 

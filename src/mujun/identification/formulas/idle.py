@@ -22,8 +22,10 @@ from mujun.identification.judgement import (
 )
 from mujun.policy.profiles import SubjectType
 
+WITHOUT_RECORD = "idle.without_construction_record"
 PARAMETERS = (
     "idle.after_years",
+    WITHOUT_RECORD,
     "idle.developed_share",
     "idle.invested_share",
     "idle.fee_share",
@@ -56,7 +58,10 @@ CONSEQUENCE_EVIDENCE = (
 
 def idle_parcels(ctx: Context) -> ir.Table:
     """Every parcel with both idle verdicts, ``idle`` (either), the figures missing where
-    ``idle`` is unknown (``idle_missing``), and the consequence reached."""
+    ``idle`` or ``not_started`` is unknown (``idle_missing``, ``not_started_missing``), and the
+    consequence reached. A parcel without a construction record on or before the as-of date
+    has not started, or is not judged, as the parameter ``idle.without_construction_record``
+    reads it."""
     return ctx.once("idle", _idle_parcels)
 
 
@@ -84,6 +89,8 @@ def _idle_parcels(ctx: Context) -> ir.Table:
     )
     as_of = ibis.literal(ctx.as_of)
     started = t.started_date.notnull() & (t.started_date <= as_of)
+    unrecorded = t.record_as_of.isnull() & (p.text(WITHOUT_RECORD) == "unknown")
+    started = ibis.ifelse(unrecorded, ibis.null("boolean"), started)
     little = below_share(
         t.developed_area_m2, t.area_to_develop_m2, p.number("idle.developed_share")
     ) | below_share(t.invested_yuan, t.total_investment_yuan, p.number("idle.invested_share"))
@@ -94,10 +101,17 @@ def _idle_parcels(ctx: Context) -> ir.Table:
         & (as_of >= years_after(t.suspended_since, after))
         & little,
     )
+    not_started_missing = names_of_missing(
+        missing_among(t, ("agreed_start_date",)),
+        ibis.ifelse(unrecorded, "record_as_of", ibis.null("string")),
+    )
     t = t.mutate(
         idle=t.not_started | t.stalled,
+        not_started_missing=ibis.ifelse(
+            t.not_started.isnull(), not_started_missing, ibis.null("string")
+        ),
         idle_missing=names_of_missing(
-            ibis.ifelse(t.not_started.isnull(), "agreed_start_date", ibis.null("string")),
+            ibis.ifelse(t.not_started.isnull(), not_started_missing, ibis.null("string")),
             ibis.ifelse(t.stalled.isnull(), missing_among(t, STALLED_INPUTS), ibis.null("string")),
         ),
         idle_since=ibis.cases(
@@ -131,6 +145,7 @@ def not_started(ctx: Context) -> Judgement:
         evidence=(*NOT_STARTED_EVIDENCE, *CONSEQUENCE_EVIDENCE),
         inputs=("agreed_start_date",),
         subject_type=SubjectType.PARCEL,
+        missing=t.not_started_missing,
     )
 
 

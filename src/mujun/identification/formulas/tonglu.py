@@ -31,11 +31,18 @@ PARCEL = SubjectType.PARCEL
 
 @formula(
     "tonglu/low",
-    parameters=("tonglu.low.line_yuan_per_mu", "tonglu.low.area_mu", "tonglu.low.years"),
+    parameters=(
+        "tonglu.low.line_yuan_per_mu",
+        "tonglu.low.area_mu",
+        "tonglu.low.years",
+        "tonglu.low.wider",
+    ),
 )
 def low_tax(ctx: Context) -> Judgement:
-    """Land ≥ 20 mu and per-mu tax below the line in each of the 3 most recent years; the line
-    in force on the as-of date applies to all three."""
+    """The key cohort (重点, §四): land ≥ 20 mu and per-mu tax below the line in each of the 3
+    most recent years; the line in force on the as-of date applies to all three. With
+    ``tonglu.low.wider`` ``below_line``, also land of any area below the line in the most recent
+    year, not key. A negative net tax (refunds beyond payments) is below any line."""
     p = ctx.parameters
     line = p.number("tonglu.low.line_yuan_per_mu")
     years = recent_years(ctx.as_of, p.whole("tonglu.low.years"))
@@ -46,13 +53,18 @@ def low_tax(ctx: Context) -> Judgement:
         f"tax_per_mu_yuan_{year}": per_mu(t.tax_yuan, t.land_m2).first(where=t.year == year)
         for year in years
     }
+    below = per_mu_below(t.tax_yuan, t.land_m2, line)
     verdict = t.group_by("credit_code", "land_m2").aggregate(
-        low_every_year=every(per_mu_below(t.tax_yuan, t.land_m2, line)), **figures
+        low_every_year=every(below), low_last_year=below.first(where=t.year == years[-1]), **figures
     )
     large = at_least_mu(verdict.land_m2, p.number("tonglu.low.area_mu"))
+    key = large & verdict.low_every_year
+    wider: ir.BooleanValue = (
+        verdict.low_last_year if p.text("tonglu.low.wider") == "below_line" else ibis.literal(False)
+    )
     verdict = verdict.mutate(
-        fires=large & verdict.low_every_year,
-        key=NO_KEY,
+        fires=key | wider,
+        key=key,
         land_mu=area_mu(verdict.land_m2),
         line_yuan_per_mu=ibis.literal(float(line)),
     )

@@ -108,10 +108,11 @@ def low_3(ctx: Context) -> Judgement:
 
 @formula("ankang/low/4", parameters=("ankang.low4.years",))
 def low_4(ctx: Context) -> Judgement:
-    """Halted, or operating tax zero, in each of the 3 most recent years."""
+    """Halted, or operating tax zero, in each of the 3 most recent years. A negative net tax
+    (refunds beyond payments) is no operating tax paid: it counts as zero."""
     years = recent_years(ctx.as_of, ctx.parameters.whole("ankang.low4.years"))
     t = enterprise_years(ctx, len(years), ("halted", "tax_yuan"))
-    stopped = t.halted | (t.tax_yuan == 0)
+    stopped = t.halted | (t.tax_yuan <= 0)
     figures = {}
     for year in years:
         figures[f"halted_{year}"] = t.halted.first(where=t.year == year)

@@ -17,7 +17,7 @@ from httpx import Response
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from mujun.interchange import schema
+from mujun.interchange import importer, schema
 from mujun.interchange.workbooks import ERROR_SHEET
 from mujun.records import Account, AnnualMetric, AuditEntry, Change, Enterprise
 from mujun.web import imports
@@ -180,6 +180,24 @@ def test_the_api_reports_changes_and_a_second_confirmation_changes_nothing(
 
     recheck = check(app_client, csrf, [csv_file("enterprises", ENTERPRISES)]).json()
     assert not recheck["confirmable"] and recheck["changes"]["enterprises"]["unchanged"] == 2
+
+
+def test_a_confirmation_while_another_import_runs_too_long_is_refused_clearly(
+    app_client: TestClient, city: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    csrf = sign_in(app_client, "admin")
+    checked = check(app_client, csrf, [csv_file("enterprises", ENTERPRISES)]).json()
+    monkeypatch.setattr(importer, "LOCK_WAIT", importer.dt.timedelta(seconds=0.2))
+    with city.connect() as other, other.begin():
+        importer._take_import_lock(other)  # another import, writing
+        confirm = f"/api/imports/{checked['token']}/confirm"
+        refused = app_client.post(confirm, headers={"X-CSRF-Token": csrf})
+        page = app_client.post(f"/imports/{checked['token']}/confirm", data={"csrf_token": csrf})
+    assert refused.status_code == 409 and "另一次导入正在进行" in refused.json()["detail"]
+    assert page.status_code == 409 and "另一次导入正在进行" in page.text
+    assert count(city, Enterprise) == 0
+    done = app_client.post(confirm, headers={"X-CSRF-Token": csrf})
+    assert done.status_code == 200 and done.json()["import_id"] is not None
 
 
 def test_every_bad_row_is_listed_nothing_is_written_and_the_workbook_is_marked(

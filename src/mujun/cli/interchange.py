@@ -15,7 +15,7 @@ from mujun.cli.render import (
     progress_bar,
 )
 from mujun.interchange.exporter import export_data_set
-from mujun.interchange.importer import ImportOutcome, import_data_set
+from mujun.interchange.importer import ImportBusyError, ImportOutcome, import_data_set
 from mujun.interchange.problems import Problem
 from mujun.interchange.workbooks import write_template
 from mujun.records.changes import current_actor
@@ -44,15 +44,18 @@ def import_command(
     if not path.exists():
         fail(s.say(f"找不到 {path}", f"{path} does not exist"))
     marked = marked or Path.cwd() / f"{path.stem}-problems.xlsx"
-    with progress_bar(output is OutputFormat.TABLE) as progress:
-        outcome = import_data_set(
-            engine=s.engine(),
-            path=path,
-            actor=current_actor(),
-            reason=reason,
-            marked_copy=marked,
-            on_progress=progress,
-        )
+    try:
+        with progress_bar(output is OutputFormat.TABLE) as progress:
+            outcome = import_data_set(
+                engine=s.engine(),
+                path=path,
+                actor=current_actor(),
+                reason=reason,
+                marked_copy=marked,
+                on_progress=progress,
+            )
+    except ImportBusyError as error:
+        fail(s.say(error.zh, error.en))
     report_import(s, outcome, output)
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
 
 from mujun.interchange import schema
 from mujun.interchange.naming import name_records
@@ -35,10 +36,29 @@ from mujun.records.changes import KEY_SEPARATOR, now
 from mujun.records.vocabulary import ChangeAction
 
 DUCKDB_MEMORY_LIMIT = "2GB"
+LOCK_WAIT = dt.timedelta(minutes=2)
+"""How long an import waits for another import to finish before it is refused."""
+IMPORT_LOCK = 0x6D756A756E  # "mujun": PostgreSQL's advisory lock key for imports
 # A table getting this many new rows has its foreign keys checked once, after the load.
 LARGE_LOAD = 100_000
 # Reading, checking, comparing with the records, writing: four phases of progress.
 _PHASES = 4
+
+
+class ImportBusyError(Exception):
+    """Another import held the records for longer than :data:`LOCK_WAIT`; the message says so
+    in Chinese and English."""
+
+    def __init__(self) -> None:
+        minutes = LOCK_WAIT.total_seconds() / 60
+        self.zh = (
+            f"另一次导入正在进行，等待 {minutes:g} 分钟后仍未结束；本次未导入任何数据，请稍后重试"
+        )
+        self.en = (
+            f"another import was still running after {minutes:g} minutes; nothing was "
+            "imported: try again later"
+        )
+        super().__init__(self.en)
 
 
 @dataclass(frozen=True)
@@ -100,6 +120,8 @@ def import_data_set(
         outcome.notices = list(read.notices)
         outcome.supplied = {raw.spec.name: tuple(raw.column_index) for raw in read.tables}
         with engine.connect() as conn, conn.begin() as transaction:
+            if commit:
+                _take_import_lock(conn)
             checked, problems = check_data_set(
                 db,
                 read.tables,
@@ -130,6 +152,45 @@ def import_data_set(
                 progress=phase(on_progress, 3, _PHASES),
             )
     return outcome
+
+
+def _take_import_lock(conn: Connection) -> None:
+    """Make the transaction just begun the only import writing until it ends, waiting up to
+    :data:`LOCK_WAIT` for one under way: everything it reads of the records (the keys, the
+    values before) is then read after the previous import committed. PostgreSQL takes an
+    advisory lock held to the end of the transaction; SQLite begins the transaction IMMEDIATE,
+    taking its write lock at once."""
+    wait_ms = int(LOCK_WAIT.total_seconds() * 1000)
+    try:
+        if conn.dialect.name == "postgresql":
+            previous = conn.execute(text("SELECT current_setting('lock_timeout')")).scalar_one()
+            _set_lock_timeout(conn, f"{wait_ms}ms")
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
+            _set_lock_timeout(conn, previous)
+        else:
+            previous = conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {wait_ms}")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(previous)}")
+    except OperationalError as error:
+        if _busy(error):
+            raise ImportBusyError from None
+        raise
+
+
+def _set_lock_timeout(conn: Connection, value: str) -> None:
+    conn.execute(text("SELECT set_config('lock_timeout', :value, true)"), {"value": value})
+
+
+def _busy(error: OperationalError) -> bool:
+    """Whether the database gave up waiting for a lock (PostgreSQL's lock_not_available,
+    SQLite's SQLITE_BUSY)."""
+    cause = error.orig
+    return getattr(cause, "sqlstate", None) == "55P03" or (
+        getattr(cause, "sqlite_errorname", None) == "SQLITE_BUSY"
+    )
 
 
 def _analytics_connection(workdir: Path) -> duckdb.DuckDBPyConnection:

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from mujun.interchange import schema
-from mujun.interchange.importer import ImportOutcome, import_data_set
+from mujun.interchange.importer import ImportBusyError, ImportOutcome, import_data_set
 from mujun.web import audit
 from mujun.web.dependencies import Current, Database, gate
 from mujun.web.duties import importable
@@ -172,6 +172,7 @@ UPLOAD_BODY: dict[str, Any] = {
 _ERRORS = {
     403: "refused / 无权",
     404: "no such upload / 没有这次上传",
+    409: "another import under way / 另一次导入正在进行",
     411: "length required / 须注明长度",
     413: "upload too large / 上传过大",
     422: "bad files or reason / 文件或原因有误",
@@ -208,12 +209,17 @@ async def api_check(request: Request, current: Importer) -> Checked:
 @router.post(
     "/api/imports/{token}/confirm",
     response_model=Imported,
-    responses=_errors(403, 404),
+    responses=_errors(403, 404, 409),
     summary="确认导入 / import a checked upload",
 )
 def api_confirm(request: Request, token: Token, current: Importer, db: Database) -> Imported:
-    """Import an upload checked before (the uploader's or, for an administrator, anyone's)."""
-    return _imported(request, token, _confirm(request, token, current, db))
+    """Import an upload checked before (the uploader's or, for an administrator, anyone's);
+    refused (409) when another import holds the records for too long."""
+    try:
+        outcome = _confirm(request, token, current, db)
+    except ImportBusyError as error:
+        raise HTTPException(409, f"{error.zh} / {error.en}") from None
+    return _imported(request, token, outcome)
 
 
 @router.get(
@@ -259,8 +265,12 @@ async def check_page(request: Request, current: Importer) -> HTMLResponse:
 @router.post("/imports/{token}/confirm", response_class=HTMLResponse, include_in_schema=False)
 def confirm_page(request: Request, token: Token, current: Importer, db: Database) -> HTMLResponse:
     """The confirm button: the import's number and counts, or that nothing changed."""
-    imported = _imported(request, token, _confirm(request, token, current, db))
-    return _imports_page(request, current, imported=imported)
+    try:
+        outcome = _confirm(request, token, current, db)
+    except ImportBusyError as error:
+        message = in_language(request, error.zh, error.en)
+        return _imports_page(request, current, status_code=409, error=message)
+    return _imports_page(request, current, imported=_imported(request, token, outcome))
 
 
 def _imports_page(

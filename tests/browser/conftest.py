@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -46,12 +47,10 @@ class Site:
     run: int
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """The application on a free port of 127.0.0.1, in a thread of this worker."""
-    engine = open_engine(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'records.db'}")
-    upgrade(engine)
-    run = keep_run(build_city(engine))
+@contextmanager
+def serving(engine: Engine) -> Iterator[str]:
+    """The application on ``engine``, on a free port of 127.0.0.1 in a thread of this worker:
+    its URL, while it serves."""
     listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listening.bind(("127.0.0.1", 0))
     port = listening.getsockname()[1]
@@ -65,10 +64,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         if not thread.is_alive() or time.monotonic() > deadline:
             pytest.fail("the application did not start serving", pytrace=False)
         time.sleep(0.01)
-    yield Site(url=f"http://127.0.0.1:{port}", engine=engine, run=run)
+    yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
     listening.close()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The application on the city of ``tests/web``, for the session."""
+    engine = open_engine(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'records.db'}")
+    upgrade(engine)
+    run = keep_run(build_city(engine))
+    with serving(engine) as url:
+        yield Site(url=url, engine=engine, run=run)
     engine.dispose()
 
 
@@ -111,6 +120,13 @@ class BrowserErrors:
 
     def unexpected(self) -> list[str]:
         return [e for e in self.seen if not any(p.search(e) for p in self.expected)]
+
+
+def watched(page: Page, errors: BrowserErrors) -> Page:
+    """``page``, its console errors and uncaught exceptions noted in ``errors``."""
+    page.on("console", errors.on_console)
+    page.on("pageerror", errors.on_page_error)
+    return page
 
 
 @pytest.fixture
@@ -164,10 +180,7 @@ def browse(
         )
         context.set_default_timeout(WAIT_MS)
         contexts.append(context)
-        page = context.new_page()
-        page.on("console", browser_errors.on_console)
-        page.on("pageerror", browser_errors.on_page_error)
-        return page
+        return watched(context.new_page(), browser_errors)
 
     yield open_page
     for context in contexts:

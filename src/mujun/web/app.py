@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,6 +48,33 @@ of each that is served: the application works with no network."""
 STATIC = Path(str(resources.files("mujun.web") / "static"))
 """The pages' own scripts and style sheet, served at ``/static/``: no page has an inline script
 or style, so the Content-Security-Policy allows none."""
+
+
+class InvalidField(BaseModel):
+    """One thing wrong with a request, as FastAPI's validation names it."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """What a refused request is answered: the reason, in Chinese and English; for a request
+    that is not valid, FastAPI's list of what is wrong with it, or the application's own reason
+    (a ``bbox`` that is not one, an unknown sort)."""
+
+    detail: str | list[InvalidField]
+
+
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "请求体无法解析 / a body that cannot be read"},
+    401: {"model": Problem, "description": "未登录 / not signed in"},
+    403: {"model": Problem, "description": "无权访问，已记入审计日志 / refused, and audited"},
+    404: {"model": Problem, "description": "没有此记录 / no such record"},
+    422: {"model": Problem, "description": "请求无效 / the request is not valid"},
+}
+"""The refusals any route of the API may answer, declared on every one of them (the API
+document then describes every status and shape the API returns)."""
 
 ROUTERS: tuple[APIRouter, ...] = (
     session.router,
@@ -129,7 +158,7 @@ def create_app(engine: Engine) -> FastAPI:
     )
     app.state.engine = engine
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=REFUSALS)
     for prefix, folder in VENDOR.items():
         app.mount(f"/assets/{prefix}", StaticFiles(directory=ASSETS / folder, check_dir=False))
     app.mount("/static", StaticFiles(directory=STATIC))

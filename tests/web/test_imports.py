@@ -2,6 +2,7 @@
 own tables and columns; only the uploader (or an administrator) sees an upload."""
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -166,6 +167,7 @@ def test_the_api_reports_changes_and_a_second_confirmation_changes_nothing(
     assert checked["problems"] == [] and checked["confirmable"]
     assert checked["changes"]["enterprises"] == {
         "label_zh": "企业",
+        "received": 2,
         "inserted": 2,
         "updated": 0,
         "unchanged": 0,
@@ -279,6 +281,71 @@ def test_the_tax_bureau_imports_tax_but_not_electricity_or_parcels(
     assert set(uploads.iterdir()) == staged  # refused uploads are not kept
     assert len(refusals(departments, "taxman")) == 2
     assert count(departments, AnnualMetric) == 0
+
+
+@pytest.mark.usefixtures("registered")
+def test_a_provider_that_may_not_read_is_not_told_whether_a_stored_value_is_right(
+    app_client: TestClient, departments: Engine
+) -> None:
+    csrf = sign_in(app_client, "taxman")
+    first = check(app_client, csrf, [csv_file("annual_metrics", TAX)]).json()
+    app_client.post(f"/api/imports/{first['token']}/confirm", headers={"X-CSRF-Token": csrf})
+    assert count(departments, AnnualMetric) == 1
+
+    def answers(tax: str) -> tuple[dict[str, object], dict[str, object], str]:
+        files = [csv_file("annual_metrics", [{**TAX[0], "tax_yuan": tax}])]
+        checked = check(app_client, csrf, files).json()
+        page = check_page(app_client, csrf, files).text
+        confirm = f"/api/imports/{checked.pop('token')}/confirm"
+        done = app_client.post(confirm, headers={"X-CSRF-Token": csrf}).json()
+        done.pop("token")
+        section = page.split('id="import-check"')[1].split("</section>")[0]
+        return checked, done, CONFIRM.sub("", section)
+
+    right, wrong = answers(TAX[0]["tax_yuan"]), answers("99999")
+    assert right[0] == wrong[0] and right[1] == wrong[1]  # stored value guessed or not
+    assert right[2] == wrong[2]
+    counts = right[0]["changes"]["annual_metrics"]  # type: ignore[index]
+    assert counts == {
+        "label_zh": "年度指标",
+        "received": 1,
+        "inserted": None,
+        "updated": None,
+        "unchanged": None,
+    }
+    assert right[0]["confirmable"] and right[1]["import_id"] is None
+    assert "不变" not in right[2] and "收到的行" in right[2]
+    with Session(departments) as session:  # the second one did change the record
+        assert session.scalars(select(AnnualMetric.tax_yuan)).all() == [99999.0]
+
+
+@pytest.mark.usefixtures("registered")
+def test_a_providers_duties_are_asked_of_the_headers_before_any_row_is_read(
+    app_client: TestClient, departments: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_reading(**_: object) -> None:
+        raise AssertionError("the rows were read before the duties were asked")
+
+    monkeypatch.setattr(imports, "import_data_set", no_reading)
+    csrf = sign_in(app_client, "taxman")
+    for files, refused in (
+        ([workbook_file("宗地", [{"宗地号": "P1", "面积(平方米)": "1"}])], "宗地（整表）"),
+        ([csv_file("monthly_metrics", ELECTRICITY)], "月度指标·用电量(千瓦时)"),
+    ):
+        response = check(app_client, csrf, files)
+        assert response.status_code == 403 and refused in response.json()["detail"]
+
+
+def test_an_upload_beyond_the_limits_is_refused_before_it_is_parsed(
+    app_client: TestClient, city: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "UPLOAD", dataclasses.replace(imports.UPLOAD, rows=1))
+    csrf = sign_in(app_client, "admin")
+    checked = check(app_client, csrf, [csv_file("enterprises", ENTERPRISES)]).json()
+    assert [(p["file"], p["code"]) for p in checked["problems"]] == [
+        ("enterprises.csv", "too_large")
+    ]
+    assert not checked["confirmable"] and count(city, Enterprise) == 0
 
 
 def test_a_provider_without_a_known_department_is_refused(

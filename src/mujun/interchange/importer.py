@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
 from mujun.interchange import schema
+from mujun.interchange.limits import LOCAL, Limits
 from mujun.interchange.naming import name_records
 from mujun.interchange.problems import Notice, Problem
 from mujun.interchange.raw import ReadResult
@@ -99,12 +100,14 @@ def import_data_set(
     marked_copy: Path | None = None,
     on_progress: Progress = silent,
     commit: bool = True,
+    limits: Limits = LOCAL,
 ) -> ImportOutcome:
     """Import the data set at ``path`` (a folder of CSV files or one workbook).
 
     When the data set has problems nothing is written, and with ``marked_copy`` the workbook
     with the bad cells marked is written there. With ``commit`` False the data set is only
     checked and compared: ``changes`` says what importing it would do, and nothing is written.
+    A file beyond ``limits`` is a problem found before it is parsed.
     """
     outcome = ImportOutcome(source=path)
     expected = len(schema.tables())
@@ -116,7 +119,7 @@ def import_data_set(
             seen.add(label)
             phase(on_progress, 0, _PHASES)(label, len(seen) / expected)
 
-        read = read_data_set(path, db, workdir=Path(workdir), on_progress=reading)
+        read = read_data_set(path, db, workdir=Path(workdir), limits=limits, on_progress=reading)
         outcome.notices = list(read.notices)
         outcome.supplied = {raw.spec.name: tuple(raw.column_index) for raw in read.tables}
         with engine.connect() as conn, conn.begin() as transaction:

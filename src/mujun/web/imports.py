@@ -33,13 +33,20 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from mujun.interchange import schema
-from mujun.interchange.importer import ImportBusyError, ImportOutcome, import_data_set
+from mujun.interchange.importer import (
+    ImportBusyError,
+    ImportOutcome,
+    TableChanges,
+    import_data_set,
+)
+from mujun.interchange.limits import UPLOAD
+from mujun.interchange.sources import survey_data_set
 from mujun.web import audit
 from mujun.web.dependencies import Current, Database, gate
-from mujun.web.duties import importable
+from mujun.web.duties import EVERY_TABLE, importable
 from mujun.web.language import in_language, language_of
 from mujun.web.pages import signed_in_page
-from mujun.web.permissions import Action, RefusedError, Role
+from mujun.web.permissions import ALLOWED, Action, RefusedError, Role
 
 UPLOADS = "MUJUN_UPLOADS"
 """The staging folder's environment variable."""
@@ -86,32 +93,41 @@ class ProblemRow(BaseModel):
 
 
 class TableCounts(BaseModel):
+    """A table's rows: how many the upload holds, each of which is upserted; and, for an
+    account that may read the records, how many are new, changed and unchanged (None for one
+    that may not: the split would tell it whether a stored value equals the one it sent)."""
+
     label_zh: str
-    inserted: int
-    updated: int
-    unchanged: int
+    received: int
+    inserted: int | None = None
+    updated: int | None = None
+    unchanged: int | None = None
 
 
 class Report(BaseModel):
     """What checking or importing an upload found: every problem, what was passed over, and
-    per table the rows new, changed and unchanged."""
+    per table the rows received (and to a reader, new, changed and unchanged)."""
 
     token: str
     problems: list[ProblemRow]
     notices: list[str]
     changes: dict[str, TableCounts]
+    revealed: bool
+    """Whether the counts split the rows into new, changed and unchanged."""
     marked_workbook: str | None
     """Where the data set with its bad cells marked is downloaded, when it has problems."""
 
 
 class Checked(Report):
     confirmable: bool
-    """No problem, and something would change."""
+    """No problem, and something would change (to an account that may not read the records:
+    some rows were received)."""
 
 
 class Imported(Report):
     import_id: int | None
-    """The import in the change log; None when nothing changed (e.g. confirmed before)."""
+    """The import in the change log; None when nothing changed (e.g. confirmed before), and
+    always None for an account that may not read the records."""
 
 
 @dataclass(frozen=True)
@@ -203,7 +219,7 @@ async def api_check(request: Request, current: Importer) -> Checked:
         upload, outcome = await _check_upload(request, current)
     except UploadError as error:
         raise HTTPException(422, f"{error.zh} / {error.en}") from None
-    return _checked(request, upload, outcome)
+    return _checked(request, upload, outcome, current)
 
 
 @router.post(
@@ -219,7 +235,7 @@ def api_confirm(request: Request, token: Token, current: Importer, db: Database)
         outcome = _confirm(request, token, current, db)
     except ImportBusyError as error:
         raise HTTPException(409, f"{error.zh} / {error.en}") from None
-    return _imported(request, token, outcome)
+    return _imported(request, token, outcome, current)
 
 
 @router.get(
@@ -259,7 +275,7 @@ async def check_page(request: Request, current: Importer) -> HTMLResponse:
     except UploadError as error:
         message = in_language(request, error.zh, error.en)
         return _imports_page(request, current, status_code=422, error=message)
-    return _imports_page(request, current, checked=_checked(request, upload, outcome))
+    return _imports_page(request, current, checked=_checked(request, upload, outcome, current))
 
 
 @router.post("/imports/{token}/confirm", response_class=HTMLResponse, include_in_schema=False)
@@ -270,7 +286,7 @@ def confirm_page(request: Request, token: Token, current: Importer, db: Database
     except ImportBusyError as error:
         message = in_language(request, error.zh, error.en)
         return _imports_page(request, current, status_code=409, error=message)
-    return _imports_page(request, current, imported=_imported(request, token, outcome))
+    return _imports_page(request, current, imported=_imported(request, token, outcome, current))
 
 
 def _imports_page(
@@ -382,15 +398,22 @@ def _drop_stale() -> None:
 
 def _check(engine: Engine, upload: Upload, current: Current) -> ImportOutcome:
     """Check the upload without writing anything, refusing it (and dropping it) whole when a
-    table or column lies outside the account's duties; remember the columns it supplies."""
-    outcome = import_data_set(
-        engine=engine,
-        path=upload.folder / upload.data_set,
-        actor=current.account.username,
-        marked_copy=upload.folder / _MARKED,
-        commit=False,
-    )
+    table or column lies outside the account's duties -- asked first of its file and sheet
+    names and headers alone, before any row is read -- and remember the columns it supplies."""
+    path = upload.folder / upload.data_set
     try:
+        if current.scope.imports is not EVERY_TABLE:
+            with tempfile.TemporaryDirectory(prefix="mujun-survey-") as workdir:
+                surveyed = survey_data_set(path, workdir=Path(workdir), limits=UPLOAD)
+            current.scope.require_import(surveyed)
+        outcome = import_data_set(
+            engine=engine,
+            path=path,
+            actor=current.account.username,
+            marked_copy=upload.folder / _MARKED,
+            commit=False,
+            limits=UPLOAD,
+        )
         current.scope.require_import(outcome.supplied)
     except RefusedError:
         shutil.rmtree(upload.folder)
@@ -427,6 +450,7 @@ def _confirm(request: Request, token: str, current: Current, db: Session) -> Imp
         actor=current.account.username,
         reason=upload.reason,
         marked_copy=upload.folder / _MARKED,
+        limits=UPLOAD,
     )
     audit.record(
         db,
@@ -444,24 +468,45 @@ def _confirm(request: Request, token: str, current: Current, db: Session) -> Imp
 # -- reports -------------------------------------------------------------------------------
 
 
-def _report(request: Request, token: str, outcome: ImportOutcome) -> dict[str, Any]:
+def _reads(current: Current) -> bool:
+    """Whether the account may read the records, and so be told how an upload compares."""
+    return Action.READ in ALLOWED[Role(current.account.role)]
+
+
+def _counts(name: str, counts: TableChanges, *, revealed: bool) -> TableCounts:
+    received = counts.inserted + counts.updated + counts.unchanged
+    label_zh = schema.table(name).label_zh
+    if not revealed:
+        return TableCounts(label_zh=label_zh, received=received)
+    return TableCounts(label_zh=label_zh, received=received, **vars(counts))
+
+
+def _report(
+    request: Request, token: str, outcome: ImportOutcome, *, revealed: bool
+) -> dict[str, Any]:
     lang = language_of(request)
     return {
         "token": token,
         "problems": [ProblemRow.model_validate(p.as_dict(lang)) for p in outcome.problems],
         "notices": [n.message(lang) for n in outcome.notices],
         "changes": {
-            name: TableCounts(label_zh=schema.table(name).label_zh, **vars(counts))
+            name: _counts(name, counts, revealed=revealed)
             for name, counts in outcome.changes.items()
         },
+        "revealed": revealed,
         "marked_workbook": f"/api/imports/{token}/marked" if outcome.marked_copy else None,
     }
 
 
-def _checked(request: Request, upload: Upload, outcome: ImportOutcome) -> Checked:
-    confirmable = not outcome.problems and outcome.rows_changed > 0
-    return Checked(confirmable=confirmable, **_report(request, upload.token, outcome))
+def _checked(request: Request, upload: Upload, outcome: ImportOutcome, current: Current) -> Checked:
+    revealed = _reads(current)
+    received = sum(c.inserted + c.updated + c.unchanged for c in outcome.changes.values())
+    confirmable = not outcome.problems and (outcome.rows_changed if revealed else received) > 0
+    report = _report(request, upload.token, outcome, revealed=revealed)
+    return Checked(confirmable=confirmable, **report)
 
 
-def _imported(request: Request, token: str, outcome: ImportOutcome) -> Imported:
-    return Imported(import_id=outcome.import_id, **_report(request, token, outcome))
+def _imported(request: Request, token: str, outcome: ImportOutcome, current: Current) -> Imported:
+    revealed = _reads(current)
+    import_id = outcome.import_id if revealed else None
+    return Imported(import_id=import_id, **_report(request, token, outcome, revealed=revealed))

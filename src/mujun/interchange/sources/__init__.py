@@ -19,6 +19,6 @@ CSV files), :mod:`.sheets` (workbook cells, merged cells and formulas) and :mod:
 (which ties them together).
 """
 
-from mujun.interchange.sources.reader import read_data_set
+from mujun.interchange.sources.reader import read_data_set, survey_data_set
 
-__all__ = ["read_data_set"]
+__all__ = ["read_data_set", "survey_data_set"]

@@ -37,6 +37,7 @@ class ByteScan:
     nul: bool  # NUL bytes: UTF-16 or UTF-32 without a byte order mark
     utf8: bool  # valid UTF-8 throughout
     inner_blank_line: bool  # an empty line with more text after it
+    lines: int = 0  # line feeds, and one for a last line without
 
 
 _UTF8_BOM = codecs.BOM_UTF8
@@ -49,17 +50,19 @@ def scan_bytes(path: Path) -> ByteScan:
     empty lines that DuckDB would pass over (which shifts its record count)."""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     utf8, blank, nul, inner_blank, pending_blank = True, True, False, False, False
-    carry = b""
+    carry, lines, last = b"", 0, b"\n"
     with path.open("rb") as file:
         first = True
         while chunk := file.read(CHUNK_BYTES):
             if first:
                 first = False
                 if chunk.startswith(_FOREIGN_BOMS):
-                    return ByteScan(False, True, False, False, False)
+                    return ByteScan(False, True, False, False, False, 0)
                 chunk = chunk.removeprefix(_UTF8_BOM)
             if blank and chunk.strip():
                 blank = False
+            lines += chunk.count(b"\n")
+            last = chunk[-1:] or last
             nul = nul or b"\x00" in chunk
             if utf8:
                 try:
@@ -82,7 +85,7 @@ def scan_bytes(path: Path) -> ByteScan:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8 = False
-    return ByteScan(blank, False, nul, utf8, inner_blank)
+    return ByteScan(blank, False, nul, utf8, inner_blank, lines + int(last != b"\n"))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ everything wrong or passed over on the way is collected as a problem or a notice
 import csv
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -18,9 +19,11 @@ from typing import Any
 import duckdb
 import python_calamine
 
+from mujun.interchange.limits import LOCAL, Limits
 from mujun.interchange.problems import Notice, Problem, Reason
 from mujun.interchange.raw import RawTable, ReadResult
 from mujun.interchange.schema import TableSpec, table_for_name
+from mujun.interchange.sources.bounds import archive, used_range
 from mujun.interchange.sources.csv_files import (
     ByteScan,
     EncodingFault,
@@ -56,6 +59,8 @@ from mujun.interchange.sources.reasons import (
     NOTICE_UNKNOWN_COLUMNS,
     NOTICE_UNMATCHED,
     SOURCE_NOT_FOUND,
+    SUSPICIOUS_COMPRESSION,
+    TOO_LARGE,
     UNREADABLE_FILE,
     UNREADABLE_WORKBOOK,
     UNSUPPORTED_SOURCE,
@@ -75,6 +80,12 @@ from mujun.interchange.sources.sheets import (
 from mujun.interchange.sql import identifier
 
 _WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
+_MEASURES = {
+    "rows": "行数",
+    "columns": "列数",
+    "cells": "单元格数",
+    "unpacked bytes": "解压后字节数",
+}
 _BATCH_ROWS = 50_000
 
 
@@ -83,26 +94,43 @@ def read_data_set(
     db: duckdb.DuckDBPyConnection,
     *,
     workdir: Path,
+    limits: Limits = LOCAL,
     on_progress: Callable[[str, int], None] | None = None,
 ) -> ReadResult:
     """Read a folder of CSV files, one CSV file or one workbook into tables of ``db``.
 
     Every problem that stops a file, header or row from being read is returned, not raised; so
-    is a notice for everything passed over. ``workdir`` holds transcoded copies of GBK files
-    while they are loaded. ``on_progress(label, rows_done)`` is called as sources are read.
+    is a notice for everything passed over. A file beyond ``limits`` is a problem found before
+    it is parsed. ``workdir`` holds transcoded copies of GBK files while they are loaded.
+    ``on_progress(label, rows_done)`` is called as sources are read.
     """
-    reader = _Reader(db=db, workdir=workdir, on_progress=on_progress)
+    reader = _Reader(db=db, workdir=workdir, limits=limits, on_progress=on_progress)
     reader.read(path)
     return ReadResult(
         tables=tuple(reader.tables), problems=tuple(reader.problems), notices=tuple(reader.notices)
     )
 
 
+def survey_data_set(path: Path, *, workdir: Path, limits: Limits) -> dict[str, tuple[str, ...]]:
+    """The tables a data set holds rows of, each with the interchange columns its header
+    names, read from file and sheet names and header rows alone (and, within ``limits``, no
+    row loaded or checked): what a department's duties are asked about before any costly
+    work. A source that cannot be read is left out; reading it for real will say why."""
+    reader = _Reader(
+        db=duckdb.connect(), workdir=workdir, limits=limits, on_progress=None, survey=True
+    )
+    reader.read(path)
+    return reader.surveyed
+
+
 @dataclass
 class _Reader:
     db: duckdb.DuckDBPyConnection
     workdir: Path
+    limits: Limits
     on_progress: Callable[[str, int], None] | None
+    survey: bool = False  # read headers only, into ``surveyed``
+    surveyed: dict[str, tuple[str, ...]] = field(default_factory=dict)
     tables: list[RawTable] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
@@ -143,6 +171,25 @@ class _Reader:
         **params: object,
     ) -> None:
         self.problems.append(Problem(label, row, column, value, reason, params))
+
+    def _beyond(self, label: str, what: str, found: int, limit: int) -> bool:
+        """Whether ``found`` exceeds ``limit``, the file's problem if it does."""
+        if found <= limit:
+            return False
+        self._problem(
+            label,
+            TOO_LARGE,
+            file=label,
+            what=what,
+            what_zh=_MEASURES[what],
+            found=found,
+            limit=limit,
+        )
+        return True
+
+    def _surveyed(self, spec: TableSpec, header: Header, has_rows: bool) -> None:
+        if has_rows:
+            self.surveyed[spec.name] = tuple(header.column_index)
 
     def _claim(self, spec: TableSpec, label: str) -> bool:
         """Whether ``label`` is the first source of ``spec``'s table; a second one is a problem."""
@@ -238,6 +285,8 @@ class _Reader:
         if scan.foreign_bom or scan.nul:
             self._problem(label, WRONG_ENCODING, file=label)
             return
+        if self._beyond(label, "rows", scan.lines - 1, self.limits.rows):
+            return
         if scan.utf8:
             self._read_csv(path, spec, label, source=path, transcoded=False, scan=scan)
             return
@@ -302,9 +351,16 @@ class _Reader:
             self.notices.append(notice(NOTICE_GBK, file=label))
         header_row, cells = candidates[chosen]
         header = map_header(spec, cells, label, header_row)
+        width = len(head[chosen][1])
+        if self._beyond(label, "columns", width, self.limits.columns) or self._beyond(
+            label, "cells", (scan.lines - header_row) * width, self.limits.cells
+        ):
+            return
+        if self.survey:
+            self._surveyed(spec, header, has_rows=len(head) > chosen + 1)
+            return
         relation = self._relation(spec)
         rejects = f"_rejects_{relation}"
-        width = len(cells)
         try:
             self.db.execute(
                 csv_load_sql(
@@ -349,7 +405,47 @@ class _Reader:
 
     # -- workbooks --------------------------------------------------------------------------------
 
+    def _within_limits(self, path: Path) -> bool:
+        """Whether a workbook's archive and the used ranges of its sheets that name tables lie
+        within the limits, read before any of it is parsed (a problem if not)."""
+        label = path.name
+        if not zipfile.is_zipfile(path):
+            return True  # an .xls file, bounded by its own size; calamine will say if damaged
+        try:
+            sizes = archive(path)
+            if sizes.worst_ratio > self.limits.compression_ratio:
+                self._problem(
+                    label,
+                    SUSPICIOUS_COMPRESSION,
+                    file=label,
+                    member=sizes.worst_member,
+                    ratio=sizes.worst_ratio,
+                    limit=self.limits.compression_ratio,
+                )
+                return False
+            if self._beyond(
+                label, "unpacked bytes", sizes.unpacked_bytes, self.limits.unpacked_bytes
+            ):
+                return False
+            parts = book_xml(path).parts
+            ranges = [
+                (name, used_range(path, part))
+                for name, part in parts.items()
+                if table_for_name(name) is not None
+            ]
+        except (OSError, KeyError, zipfile.BadZipFile) as error:
+            self._problem(label, UNREADABLE_WORKBOOK, file=label, detail=_short(error))
+            return False
+        return not any(
+            self._beyond(f"{label} » {name}", "rows", extent.rows - 1, self.limits.rows)
+            for name, extent in ranges
+        ) and not self._beyond(
+            label, "cells", sum(extent.cells for _, extent in ranges), self.limits.cells
+        )
+
     def _read_workbook(self, path: Path) -> None:
+        if not self._within_limits(path):
+            return
         try:
             workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         except Exception as error:  # calamine raises its own errors, ZIP and XML errors alike
@@ -393,6 +489,10 @@ class _Reader:
         chosen = choose_header(spec, [cells for _, cells in candidates])
         header_end, cells = candidates[chosen]
         header = map_header(spec, cells, label, header_end + 1)
+        if self.survey:
+            end: tuple[int, int] | None = sheet.end
+            self._surveyed(spec, header, has_rows=end is not None and end[0] > header_end)
+            return
         if chosen > 0:
             self.notices.append(
                 notice(NOTICE_ROWS_ABOVE_HEADER, file=label, header_row=top + chosen + 1)

@@ -69,6 +69,22 @@ UNREADABLE_WORKBOOK = Reason(
     "去掉密码后重新另存为 Excel 工作簿（.xlsx）。",
 )
 
+TOO_LARGE = Reason(
+    "too_large",
+    "{file} is too large to import here: {what} {found:,} exceeds the limit of {limit:,}. "
+    "Split it into smaller files, or ask the administrator to import it with mujun import.",
+    "{file} 过大，无法在此导入：{what_zh} {found:,} 超过上限 {limit:,}。"
+    "请拆分为较小的文件，或请系统管理员用 mujun import 导入。",
+)
+SUSPICIOUS_COMPRESSION = Reason(
+    "suspicious_compression",
+    "{file} is not a workbook as Excel or WPS writes one: its part {member} unpacks to "
+    "{ratio:,.0f} times its packed size (at most {limit:,} is accepted). Open it in Excel or WPS "
+    "and save it again as an Excel workbook (.xlsx).",
+    "{file} 不是 Excel 或 WPS 保存的普通工作簿：其中 {member} 解压后是压缩大小的 {ratio:,.0f} 倍"
+    "（上限 {limit:,} 倍）。请用 Excel 或 WPS 打开后重新另存为 Excel 工作簿（.xlsx）。",
+)
+
 # --- what can be wrong with a header row ---------------------------------------------------------
 
 MISSING_COLUMN = Reason(

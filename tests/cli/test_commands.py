@@ -101,7 +101,8 @@ def test_importing_a_folder_without_data_files_fails_with_its_reason(
 ) -> None:
     folder = tmp_path / "empty"
     folder.mkdir()
-    code, _, err = mujun("--db", db_url, "--lang", "en", "import", str(folder))
+    marked = str(tmp_path / "m.xlsx")
+    code, _, err = mujun("--db", db_url, "--lang", "en", "import", str(folder), "--marked", marked)
     assert code == 1
     assert err.strip().count("\n") == 0
     assert "no file or sheet named after a table" in err

@@ -54,7 +54,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(16))
-    """``allowed``, ``refused``, ``signed_in``, ``failed`` or ``locked``."""
+    """``allowed``, ``refused``, ``signed_in``, ``failed``, ``locked`` or ``throttled`` (a
+    client that failed too often); a sign-in's ``detail`` says why, and from which address."""
     detail: Mapped[str | None] = mapped_column(Text)
 
 

@@ -88,7 +88,9 @@ def sign_in(session: Session, username: str, password: str, client: str) -> Sign
     a client that has tried :data:`CLIENT_LIMIT` times without signing in within
     :data:`CLIENT_WINDOW` is refused until the window ends. Every attempt costs one argon2
     verification (of a dummy hash when no password is to be checked), so that the time taken
-    tells no more than the message (:class:`SignInError`)."""
+    tells no more than the message (:class:`SignInError`). No connection is held while the
+    hash is checked (``session`` reads the account after it): parallel sign-ins would
+    otherwise exhaust the connection pool."""
     now = dt.datetime.now(dt.UTC)
     engine = session.get_bind().engine
     throttled = _count_client(engine, client, now) > CLIENT_LIMIT

@@ -58,4 +58,6 @@ def test_demo_accounts_are_added_once_and_can_sign_in(tmp_path: Path) -> None:
     assert {a["username"]: a["department"] for a in listed["accounts"]}["tax"] == "tax"
     engine = open_engine(db)
     with Session(engine) as session:
-        assert sign_in(session, "tonglu", "mujun-demo").account.role == "county_officer"
+        assert (
+            sign_in(session, "tonglu", "mujun-demo", "127.0.0.1").account.role == "county_officer"
+        )

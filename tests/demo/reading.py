@@ -370,7 +370,8 @@ def tonglu_low(data: Data, case: Case) -> Verdict:
         return False, None
     year = case.as_of.year
     per_mu = [_tax_per_mu(data, code, y) for y in (year - 2, year - 1, year)]
-    return all_of(None if v is None else v < line for v in per_mu), None
+    fires = all_of(None if v is None else v < line for v in per_mu)
+    return fires, (True if fires else None)  # the cohort of §四 is the key (重点) one
 
 
 def tonglu_unfinished(data: Data, case: Case) -> Verdict:

@@ -1,6 +1,5 @@
 """Commands moving data in and out: import, export, template, summary."""
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -12,11 +11,11 @@ from mujun.cli.render import (
     OutputFormat,
     print_json,
     print_table,
+    problems_table,
     progress_bar,
 )
 from mujun.interchange.exporter import export_data_set
 from mujun.interchange.importer import ImportBusyError, ImportOutcome, import_data_set
-from mujun.interchange.problems import Problem
 from mujun.interchange.workbooks import write_template
 from mujun.records.changes import current_actor
 from mujun.records.summary import per_county, rows_per_table
@@ -119,27 +118,6 @@ def report_import(s: Settings, outcome: ImportOutcome, output: OutputFormat) -> 
                 "Nothing changed: the data set matches the database.",
             )
         )
-
-
-def problems_table(settings: Settings, problems: Sequence[Problem]) -> None:
-    """Every problem: where (file, row), which record (its natural key), which column (as the
-    file named it), the value and why."""
-    say = settings.say
-    print_table(
-        say(f"数据问题（共 {len(problems)} 处）", f"Problems ({len(problems)})"),
-        [
-            say("文件", "file"),
-            say("行", "row"),
-            say("记录", "record"),
-            say("列", "column"),
-            say("值", "value"),
-            say("问题", "reason"),
-        ],
-        [
-            (p.file, p.row, p.record_text, p.shown_column, p.value, p.message(settings.lang))
-            for p in problems
-        ],
-    )
 
 
 def export_command(

@@ -41,17 +41,23 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]
 
 
 def problems_table(settings: Settings, problems: Sequence[Problem]) -> None:
+    """Every problem: where (file, row), which record (its natural key), which column (as the
+    file named it), the value and why."""
     say = settings.say
     print_table(
         say(f"数据问题（共 {len(problems)} 处）", f"Problems ({len(problems)})"),
         [
             say("文件", "file"),
             say("行", "row"),
+            say("记录", "record"),
             say("列", "column"),
             say("值", "value"),
             say("问题", "reason"),
         ],
-        [(p.file, p.row, p.column, p.value, p.message(settings.lang)) for p in problems],
+        [
+            (p.file, p.row, p.record_text, p.shown_column, p.value, p.message(settings.lang))
+            for p in problems
+        ],
     )
 
 

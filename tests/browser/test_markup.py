@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 from mujun.interchange.credit_code import check_character
 from mujun.interchange.importer import import_data_set
 from mujun.interchange.schema import TableSpec, tables
-from mujun.records import Account, EvaluationRun, Finding, Grade, Job
+from mujun.records import Account, Finding, Grade, Job
 from mujun.records.database import open_engine, upgrade
 from mujun.records.fields import ValueKind
 from mujun.web.permissions import Role
 from tests.browser.conftest import WAIT_MS, BrowserErrors, serving, watched
+from tests.builders import evaluation_run
 from tests.web.conftest import COUNTY_A, HASHED, NOW, PASSWORD, build_city, keep_run, square
 
 MARKUP = "</script><script>alert(1)</script><img src=x onerror=alert(2)>"
@@ -93,19 +94,8 @@ def keep_marked_runs(engine: Engine) -> None:
                 source=MARKUP,
             )
         )
-        evaluation = EvaluationRun(
-            profile="huangyan-2022",
-            profile_version=1,
-            year=2025,
-            parameters={},
-            overrides={},  # a what-if run is never the run of record the pages show
-            fingerprint="e" * 64,
-            started_at=NOW,
-            finished_at=NOW,
-            actor=MARKUP,
-            graded_count=1,
-            excluded_count=0,
-        )
+        # Not a what-if: a what-if run is never the run of record the pages show.
+        evaluation = evaluation_run(actor=MARKUP, graded_count=1)
         session.add(evaluation)
         session.flush()
         session.add(

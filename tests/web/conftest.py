@@ -1,6 +1,5 @@
 """A small two-county city with one account of each role, on SQLite and PostgreSQL."""
 
-import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -8,10 +7,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from mujun.records import Account, Finding, IdentificationRun, Jurisdiction, Parcel
+from mujun.records import Account, Finding, Jurisdiction, Parcel
 from mujun.web.accounts import HASHER
 from mujun.web.app import create_app
 from mujun.web.permissions import Role
+from tests.builders import NOW, identification_run  # noqa: F401 (NOW: the web tests' clock)
 
 PASSWORD = "correct horse battery"
 HASHED = HASHER.hash(PASSWORD)  # once: argon2 is slow on purpose
@@ -94,25 +94,10 @@ def sign_in(client: TestClient, username: str) -> str:
     return token
 
 
-NOW = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
-
-
 def keep_run(engine: Engine) -> int:
     """A run with an idle parcel in each county and an abnormal enterprise in county A; its id."""
     with Session(engine) as session:
-        kept = IdentificationRun(
-            profile="ankang-2024",
-            profile_version=1,
-            as_of=dt.date(2025, 12, 31),
-            parameters={},
-            overrides={},
-            fingerprint="f" * 64,
-            started_at=NOW,
-            finished_at=NOW,
-            actor="test",
-            finding_count=3,
-            unjudged=[],
-        )
+        kept = identification_run(finding_count=3)
         session.add(kept)
         session.flush()
         rows = [

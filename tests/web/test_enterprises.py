@@ -18,7 +18,6 @@ from mujun.records import (
     Building,
     Compliance,
     Enterprise,
-    EvaluationRun,
     Grade,
     Jurisdiction,
     LandContract,
@@ -27,7 +26,8 @@ from mujun.records import (
     MonthlyMetric,
     Parcel,
 )
-from tests.web.conftest import COUNTY_A, COUNTY_B, NOW, PARCEL_A, PARCEL_B, sign_in
+from tests.builders import evaluation_run
+from tests.web.conftest import COUNTY_A, COUNTY_B, PARCEL_A, PARCEL_B, sign_in
 
 ENTERPRISE_A = "91330122MA0000000X"  # the run fixture finds it abnormal
 ENTERPRISE_B = "91330127MA0000000Y"
@@ -67,19 +67,7 @@ def _enterprise(code: str, name: str, town: str, industry: str, park: str | None
 
 
 def _run(session: Session, year: int, overrides: dict[str, str]) -> int:
-    kept = EvaluationRun(
-        profile="yancheng-2024",
-        profile_version=1,
-        year=year,
-        parameters={},
-        overrides=overrides,
-        fingerprint="e" * 64,
-        started_at=NOW,
-        finished_at=NOW,
-        actor="test",
-        graded_count=1,
-        excluded_count=0,
-    )
+    kept = evaluation_run(profile="yancheng-2024", year=year, overrides=overrides, graded_count=1)
     session.add(kept)
     session.flush()
     return kept.id

@@ -1,14 +1,12 @@
 """The cockpit and the findings of a kept run: scoped, filtered, charted."""
 
-import datetime as dt
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from mujun.records import IdentificationRun
-from tests.web.conftest import COUNTY_A, COUNTY_B, NOW, PARCEL_A, PARCEL_B, sign_in
+from tests.builders import identification_run
+from tests.web.conftest import COUNTY_A, COUNTY_B, PARCEL_A, PARCEL_B, sign_in
 
 
 def test_the_cockpit_counts_land_and_findings_of_ones_area(
@@ -86,19 +84,7 @@ def test_a_what_if_run_is_never_the_run_of_record(
     """Issue 10 (8): the findings shown without a run asked for are of the latest run of a
     profile as published, never of a what-if kept after it."""
     with Session(city) as session:
-        what_if = IdentificationRun(
-            profile="ankang-2024",
-            profile_version=1,
-            as_of=dt.date(2025, 12, 31),
-            parameters={},
-            overrides={"ankang.low5.share": "100%"},
-            fingerprint="f" * 64,
-            started_at=NOW,
-            finished_at=NOW,
-            actor="test",
-            finding_count=0,
-            unjudged=[],
-        )
+        what_if = identification_run(overrides={"ankang.low5.share": "100%"})
         session.add(what_if)
         session.commit()
         what_if_id = what_if.id

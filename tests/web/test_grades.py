@@ -12,9 +12,10 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from mujun.records import EvaluationRun, Grade, Jurisdiction
+from mujun.records import Grade, Jurisdiction
 from mujun.web.grades import GRADE_COLUMNS
-from tests.web.conftest import COUNTY_A, COUNTY_B, NOW, sign_in
+from tests.builders import evaluation_run
+from tests.web.conftest import COUNTY_A, COUNTY_B, sign_in
 
 PARKS = {
     "A1": (COUNTY_A, "33012271", "桐庐经济开发区"),
@@ -47,19 +48,7 @@ def credit_code(enterprise: str) -> str:
 def _kept_evaluation(
     session: Session, year: int, rows: list[GradedRow], overrides: dict[str, str] | None = None
 ) -> int:
-    kept = EvaluationRun(
-        profile="huangyan-2022",
-        profile_version=1,
-        year=year,
-        parameters={},
-        overrides=overrides or {},
-        fingerprint="e" * 64,
-        started_at=NOW,
-        finished_at=NOW,
-        actor="test",
-        graded_count=len(rows),
-        excluded_count=0,
-    )
+    kept = evaluation_run(year=year, overrides=overrides or {}, graded_count=len(rows))
     session.add(kept)
     session.flush()
     for enterprise, park, cohort, rank, score, grade, land, tax_per_mu in rows:

@@ -8,10 +8,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from mujun.records import Enterprise, EvaluationRun, Grade, Parcel
+from mujun.records import Enterprise, Grade, Parcel
 from mujun.web import parcel_map
 from mujun.web.app import create_app
-from tests.web.conftest import NOW, PARCEL_A, PARCEL_B, sign_in
+from tests.builders import evaluation_run
+from tests.web.conftest import PARCEL_A, PARCEL_B, sign_in
 
 EVERYWHERE = "118.9,29.7,119.7,29.9"
 Feature = dict[str, Any]
@@ -103,19 +104,7 @@ def test_parcels_are_coloured_by_their_holders_latest_grade(
         session.flush()
         session.get_one(Parcel, PARCEL_A).holder_credit_code = code
         for year, grade in ((2024, "A"), (2025, "D")):
-            kept = EvaluationRun(
-                profile="huangyan-2022",
-                profile_version=1,
-                year=year,
-                parameters={},
-                overrides={},
-                fingerprint="f" * 64,
-                started_at=NOW,
-                finished_at=NOW,
-                actor="test",
-                graded_count=1,
-                excluded_count=0,
-            )
+            kept = evaluation_run(year=year, graded_count=1)
             session.add(kept)
             session.flush()
             session.add(

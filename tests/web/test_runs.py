@@ -19,9 +19,10 @@ from mujun.identification.runs import get_run
 from mujun.interchange.exporter import write_csv_folder
 from mujun.interchange.importer import import_data_set
 from mujun.progress import Progress
-from mujun.records import Account, AuditEntry, Finding, IdentificationRun, Job
+from mujun.records import Account, AuditEntry, Finding, Job
 from mujun.web.app import create_app
 from mujun.web.jobs import JobState, ProgressWriter, Worker
+from tests.builders import identification_run
 from tests.web.conftest import COUNTY_A, COUNTY_B, NOW, PARCEL_A, PARCEL_B, sign_in
 
 TONGLU = {"kind": "identification", "profile": "tonglu-2022", "as_of": "2022-12-31"}
@@ -192,19 +193,7 @@ def test_the_start_forms_show_to_those_who_may_run_and_a_change_needs_the_csrf_t
 def kept_run(engine: Engine, findings: list[tuple[str, str, str, str]]) -> int:
     """A run of ankang-2024 with idle findings: (kind, subject, county, evidence) each."""
     with Session(engine) as session:
-        run = IdentificationRun(
-            profile="ankang-2024",
-            profile_version=1,
-            as_of=dt.date(2026, 3, 31),
-            parameters={},
-            overrides={},
-            fingerprint="e" * 64,
-            started_at=NOW,
-            finished_at=NOW,
-            actor="test",
-            finding_count=len(findings),
-            unjudged=[],
-        )
+        run = identification_run(as_of=dt.date(2026, 3, 31), finding_count=len(findings))
         session.add(run)
         session.flush()
         for kind, subject, county, evidence in findings:

@@ -53,7 +53,6 @@ from sqlalchemy.orm import Session
 from import_province import GENERATE, IMPORT, run_phase
 from mujun.records import Enterprise, EvaluationRun, IdentificationRun, Parcel
 from mujun.records.database import open_engine, recreate_database
-from mujun.web.geography import county_of_each
 
 HERE = Path(__file__).resolve().parent
 DATABASE = "mujun_bench_web"
@@ -180,11 +179,10 @@ def take_sample(url: str, rng: random.Random) -> Sample:
     (parcel centroids) to look at."""
     engine = open_engine(url)
     with Session(engine) as session:
-        county_of = county_of_each(session)
         rows = session.execute(
             select(
                 Parcel.parcel_id,
-                Parcel.jurisdiction_code,
+                Parcel.county_code,
                 Parcel.holder_credit_code,
                 Parcel.geometry_wkt,
             )
@@ -197,7 +195,7 @@ def take_sample(url: str, rng: random.Random) -> Sample:
             for name in session.scalars(select(Enterprise.name).order_by(func.random()).limit(200))
         ]
     engine.dispose()
-    counties = [county_of.get(r.jurisdiction_code or "") for r in rows]
+    counties = [r.county_code for r in rows]
     county = max(set(counties), key=counties.count)
     mine = [r for r, c in zip(rows, counties, strict=True) if c == county]
     centroids = shapely.centroid(shapely.from_wkt([r.geometry_wkt for r in rows]))

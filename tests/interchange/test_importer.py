@@ -20,7 +20,15 @@ from mujun.interchange import importer
 from mujun.interchange.credit_code import check_character
 from mujun.interchange.exporter import export_data_set, write_csv_folder
 from mujun.interchange.importer import ImportOutcome, import_data_set
-from mujun.records import DATA_MODELS, Change, DataImport, bulk
+from mujun.records import (
+    DATA_MODELS,
+    Change,
+    DataImport,
+    Enterprise,
+    EnterpriseCounty,
+    Parcel,
+    bulk,
+)
 
 CODE_A = "91350100M000100Y43"
 CODE_B = "91330122MA2H0X0X0" + check_character("91330122MA2H0X0X0")
@@ -517,3 +525,39 @@ def test_import_of_an_export_reproduces_the_database(
         assert _at_excel_precision(second) == _at_excel_precision(first)
     else:
         assert second == first
+
+
+# -- values derived from the facts ------------------------------------------------------------
+
+
+def _derived(engine: Engine) -> tuple[dict[str, object], dict[str, object], set[tuple[str, str]]]:
+    with Session(engine) as session:
+        return (
+            {p.parcel_id: p.county_code for p in session.scalars(select(Parcel))},
+            {e.credit_code: e.land_m2 for e in session.scalars(select(Enterprise))},
+            {(c.credit_code, c.county_code) for c in session.scalars(select(EnterpriseCounty))},
+        )
+
+
+def test_an_import_derives_counties_and_land_without_logging_or_exporting_them(
+    engine: Engine, tmp_path: Path
+) -> None:
+    assert run_import(engine, write_data_set(tmp_path / "ds", BASE), tmp_path).committed
+    parcels, land, places = _derived(engine)
+    assert parcels == {"P001": "330122", "P002": "330122"}
+    assert land == {CODE_A: 13333.34, CODE_B: 2000.0}  # B's occupancy rows count, not P002
+    assert places == {(CODE_A, "330122"), (CODE_B, "330122")}
+    other_county = {"code": "330127", "name": "另一县", "level": "county", "parent_code": "330100"}
+    moved = with_change("parcels", 1, jurisdiction_code="330127")
+    moved["jurisdictions"].append(other_county)
+    assert run_import(engine, write_data_set(tmp_path / "moved", moved), tmp_path).committed
+    parcels, _, places = _derived(engine)
+    assert parcels["P002"] == "330127"
+    assert places == {(CODE_A, "330122"), (CODE_B, "330122"), (CODE_B, "330127")}
+    with Session(engine) as session:
+        logged = session.scalars(select(Change.after)).all()
+    assert not any({"county_code", "land_m2"} & set(after or {}) for after in logged)
+    export_data_set(engine=engine, path=tmp_path / "out")
+    for name in ("jurisdictions", "parcels", "enterprises"):
+        header = (tmp_path / "out" / f"{name}.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+        assert not {"county_code", "land_m2"} & set(header.split(","))

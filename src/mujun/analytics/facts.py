@@ -21,6 +21,7 @@ from sqlalchemy import Engine, Table
 from mujun.progress import Progress, silent
 from mujun.records import DATA_MODELS, MonthlyMetric, table_of
 from mujun.records.bulk import arrow_schema
+from mujun.records.fields import is_derived
 from mujun.records.snapshot import read_snapshot
 
 SKIPPED_COLUMNS = frozenset({"geometry_wkt"})
@@ -89,7 +90,8 @@ def _wanted(monthly: Sequence[str]) -> list[tuple[Table, list[str]]]:
 
 
 def _columns(table: Table) -> list[str]:
-    return [c.name for c in table.columns if c.name not in SKIPPED_COLUMNS]
+    """The facts of ``table``: neither geometries nor columns derived from the facts."""
+    return [c.name for c in table.columns if c.name not in SKIPPED_COLUMNS and not is_derived(c)]
 
 
 def _facts(

@@ -53,6 +53,29 @@ def holdings(facts: Facts) -> ir.Table:
     return by_holder.union(by_occupancy, distinct=True)
 
 
+def enterprise_places(facts: Facts) -> ir.Table:
+    """``credit_code, jurisdiction_code``: where each enterprise is: where it is registered,
+    and where each parcel lies that it holds (``holder_credit_code``), occupies (any
+    ``land_occupancy`` row: owned, leased in or leased out) or owns a building on."""
+    enterprises, parcels = facts["enterprises"], facts["parcels"]
+    occupancy, buildings = facts["land_occupancy"], facts["buildings"]
+    on_parcels = (
+        parcels.filter(parcels.holder_credit_code.notnull())
+        .select(credit_code=parcels.holder_credit_code, parcel_id=parcels.parcel_id)
+        .union(occupancy.select("credit_code", "parcel_id"))
+        .union(
+            buildings.filter(buildings.owner_credit_code.notnull()).select(
+                credit_code=buildings.owner_credit_code, parcel_id=buildings.parcel_id
+            )
+        )
+    )
+    located = on_parcels.join(parcels.select("parcel_id", "jurisdiction_code"), "parcel_id").select(
+        "credit_code", "jurisdiction_code"
+    )
+    registered = enterprises.select("credit_code", "jurisdiction_code")
+    return registered.union(located)
+
+
 def counties(facts: Facts) -> ir.Table:
     """``code, county_code``: the county (区县) each jurisdiction lies in, or is."""
     j = facts["jurisdictions"].select("code", "parent_code", "level")

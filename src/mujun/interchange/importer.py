@@ -5,7 +5,9 @@ is wrong, nothing is written and every problem is returned. Otherwise each table
 with the records already stored, again in DuckDB: rows whose key is new are inserted, rows whose
 supplied values differ are updated (columns the file does not have keep their stored values),
 and identical rows are left alone, so importing the same data set twice changes nothing. The
-writes and their change-log rows go to the records database in one transaction.
+writes and their change-log rows go to the records database in one transaction, and so do the
+values derived from the facts (:mod:`mujun.analytics.derived`), refreshed when the import
+changed a table they depend on.
 """
 
 import datetime as dt
@@ -20,6 +22,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
+from mujun.analytics import derived
 from mujun.interchange import schema
 from mujun.interchange.limits import LOCAL, Limits
 from mujun.interchange.naming import name_records
@@ -32,7 +35,7 @@ from mujun.interchange.sql import literal
 from mujun.interchange.validation import CheckedTable, check_data_set
 from mujun.interchange.workbooks import write_marked_copy
 from mujun.progress import Progress, phase, silent
-from mujun.records import Change, DataImport, bulk, table_of
+from mujun.records import DERIVED_FROM, Change, DataImport, bulk, table_of
 from mujun.records.changes import KEY_SEPARATOR, now
 from mujun.records.vocabulary import ChangeAction
 
@@ -68,6 +71,10 @@ class TableChanges:
     updated: int = 0
     unchanged: int = 0
 
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
 
 @dataclass
 class ImportOutcome:
@@ -88,7 +95,7 @@ class ImportOutcome:
 
     @property
     def rows_changed(self) -> int:
-        return sum(c.inserted + c.updated for c in self.changes.values())
+        return sum(c.written for c in self.changes.values())
 
 
 def import_data_set(
@@ -228,7 +235,7 @@ def _compare(db: duckdb.DuckDBPyConnection, conn: Connection, table: CheckedTabl
     spec, name = table.spec, table.spec.name
     model = spec.table
     stored = f"stored_{name}"
-    db.from_arrow(bulk.stream_rows(conn, model)).create(stored)
+    db.from_arrow(bulk.stream_rows(conn, model, spec.column_names)).create(stored)
 
     key_order = ", ".join(f"i.{quoted(k)}" for k in spec.key)  # B-trees fill in order
     key_match = " AND ".join(f"i.{quoted(k)} = s.{quoted(k)}" for k in spec.key)
@@ -295,6 +302,8 @@ def _write(
                 db, conn, table, import_id=import_id, at=started, actor=actor, reason=reason
             )
     bulk.analyze(conn, large)
+    if any(outcome.changes[name].written for name in DERIVED_FROM & outcome.changes.keys()):
+        derived.refresh(conn)
     conn.execute(
         table_of(DataImport)
         .update()

@@ -2,7 +2,8 @@
 
 Each :class:`TableSpec` names a file (``parcels.csv``) or sheet, its Chinese sheet name, its
 columns with their Chinese headers, its natural key and its row-level checks. Nothing here is
-declared twice: the models in :mod:`mujun.records` are the source.
+declared twice: the models in :mod:`mujun.records` are the source. A column derived from the
+facts (:func:`mujun.records.fields.derived`) is no part of the format.
 """
 
 import re
@@ -12,7 +13,7 @@ from functools import cache
 from sqlalchemy import Table
 
 from mujun.records import DATA_MODELS, table_of
-from mujun.records.fields import Field, ValueKind, field_of
+from mujun.records.fields import Field, ValueKind, field_of, is_derived
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,9 @@ def tables() -> tuple[TableSpec, ...]:
                 table=table,
                 name=table.name,
                 label_zh=info["label_zh"],
-                columns=tuple(ColumnSpec(c.name, field_of(c)) for c in table.columns),
+                columns=tuple(
+                    ColumnSpec(c.name, field_of(c)) for c in table.columns if not is_derived(c)
+                ),
                 key=tuple(c.name for c in table.primary_key.columns),
                 in_order=info.get("in_order", ()),
                 not_above=info.get("not_above", ()),

@@ -4,7 +4,8 @@ from mujun.records.accounts import Account, AuditEntry, WebSession
 from mujun.records.base import Base, table_of
 from mujun.records.buildings import Building
 from mujun.records.changes import Change, DataImport
-from mujun.records.enterprises import Enterprise
+from mujun.records.derived import DERIVED_FROM
+from mujun.records.enterprises import Enterprise, EnterpriseCounty
 from mujun.records.evaluations import EvaluationRun, ExcludedEnterprise, Grade
 from mujun.records.jobs import Job
 from mujun.records.jurisdictions import Jurisdiction
@@ -31,6 +32,7 @@ DATA_MODELS: tuple[type[Base], ...] = (
 
 __all__ = [
     "DATA_MODELS",
+    "DERIVED_FROM",
     "Account",
     "AnnualMetric",
     "AuditEntry",
@@ -41,6 +43,7 @@ __all__ = [
     "Construction",
     "DataImport",
     "Enterprise",
+    "EnterpriseCounty",
     "EvaluationRun",
     "ExcludedEnterprise",
     "Finding",

@@ -26,6 +26,8 @@ from sqlalchemy import (
     MetaData,
     Table,
     and_,
+    delete,
+    exists,
     func,
     select,
     update,
@@ -228,21 +230,47 @@ def update_rows(
     if first is None:
         return 0
     names = first.schema.names
+    with _staged(conn, table, _chain(first, batch_iter), key=key) as (stage, staged):
+        conn.execute(
+            update(table)
+            .values({name: stage.c[name] for name in names if name not in key})
+            .where(and_(*(table.c[k] == stage.c[k] for k in key)))
+        )
+    return staged
+
+
+def delete_rows(
+    conn: Connection, table: Table, batches: Iterable[pa.RecordBatch], *, key: Sequence[str]
+) -> int:
+    """Delete the rows named by ``key`` in ``batches`` (which hold the key columns alone)."""
+    batch_iter = iter(batches)
+    first = next(batch_iter, None)
+    if first is None:
+        return 0
+    with _staged(conn, table, _chain(first, batch_iter), key=key) as (stage, staged):
+        conn.execute(
+            delete(table).where(exists().where(and_(*(table.c[k] == stage.c[k] for k in key))))
+        )
+    return staged
+
+
+@contextmanager
+def _staged(
+    conn: Connection, table: Table, batches: Iterator[pa.RecordBatch], *, key: Sequence[str]
+) -> Iterator[tuple[Table, int]]:
+    """The rows of ``batches`` in a temporary table shaped as ``table``'s columns (and how
+    many), dropped afterwards."""
+    first = next(batches)
     stage = Table(
         f"stage_{table.name}",
         MetaData(),
-        *(Column(name, table.c[name].type, primary_key=name in key) for name in names),
+        *(Column(name, table.c[name].type, primary_key=name in key) for name in first.schema.names),
         prefixes=["TEMPORARY"],
     )
     stage.create(conn)
-    staged = insert_rows(conn, stage, _chain(first, batch_iter))
-    conn.execute(
-        update(table)
-        .values({name: stage.c[name] for name in names if name not in key})
-        .where(and_(*(table.c[k] == stage.c[k] for k in key)))
-    )
+    staged = insert_rows(conn, stage, _chain(first, batches))
+    yield stage, staged
     stage.drop(conn)
-    return staged
 
 
 @contextmanager

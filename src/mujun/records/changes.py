@@ -14,6 +14,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from mujun.records.base import Base
+from mujun.records.fields import is_derived
 from mujun.records.vocabulary import ChangeAction
 
 KEY_SEPARATOR = "|"
@@ -63,7 +64,9 @@ class Change(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
-UNLOGGED_TABLES = frozenset({"change_log", "imports", "audit_log", "web_sessions", "jobs"})
+UNLOGGED_TABLES = frozenset(
+    {"change_log", "imports", "audit_log", "web_sessions", "jobs", "enterprise_counties"}
+)
 
 
 def current_actor() -> str:
@@ -84,6 +87,8 @@ def _snapshot(obj: Base, *, committed: bool) -> dict[str, Any]:
     state = inspect(obj)
     values: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
+        if is_derived(attr.columns[0]):
+            continue
         if attr.columns[0].info.get("secret"):
             values[attr.key] = SECRET
             continue

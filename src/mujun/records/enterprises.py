@@ -2,12 +2,12 @@
 
 import datetime as dt
 
-from sqlalchemy import Index
-from sqlalchemy.orm import Mapped
+from sqlalchemy import Float, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
 
 from mujun.records.base import Base
 from mujun.records.fields import ValueKind as V
-from mujun.records.fields import attribute
+from mujun.records.fields import attribute, derived
 from mujun.records.vocabulary import EnterpriseStatus
 
 
@@ -15,6 +15,7 @@ class Enterprise(Base):
     __tablename__ = "enterprises"
     __table_args__ = (
         Index("ix_enterprises_name", "name"),  # the enterprise list, by name
+        Index("ix_enterprises_land", "land_m2", "credit_code"),  # the list, by land
         {"info": {"label_zh": "企业"}},
     )
 
@@ -32,3 +33,16 @@ class Enterprise(Base):
     registered_date: Mapped[dt.date | None] = attribute(
         "成立日期", V.DATE, help_zh="营业执照登记的成立日期"
     )
+    land_m2: Mapped[float | None] = derived(Float(), index=False)
+    """Its land (:func:`mujun.analytics.land.enterprise_land`); None without any."""
+
+
+class EnterpriseCounty(Base):
+    """Each county an enterprise is in (:func:`mujun.analytics.land.enterprise_places`),
+    derived from the facts like :attr:`Enterprise.land_m2`: what the web's county scope reads."""
+
+    __tablename__ = "enterprise_counties"
+    __table_args__ = (Index("ix_enterprise_counties_county", "county_code", "credit_code"),)
+
+    credit_code: Mapped[str] = mapped_column(String(18), primary_key=True)
+    county_code: Mapped[str] = mapped_column(String(), primary_key=True)

@@ -103,6 +103,18 @@ def attribute(
     )
 
 
+def derived(sql_type: TypeEngine[Any], *, index: bool = True) -> MappedColumn[Any]:
+    """Declare a column derived from the facts (:mod:`mujun.analytics.derived`), indexed for the
+    lists that filter by it (unless the table declares an index of its own): refreshed by the
+    importer, never imported, exported or logged, and not among the facts the rules read."""
+    return mapped_column(sql_type, nullable=True, index=index, info={"derived": True})
+
+
+def is_derived(column: Any) -> bool:
+    """Whether a model column is derived (:func:`derived`), not a fact."""
+    return bool(column.info.get("derived"))
+
+
 # The single-column key of every table another table may refer to.
 _KEY_OF = {
     "jurisdictions": "code",

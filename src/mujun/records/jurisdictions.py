@@ -1,10 +1,11 @@
 """Cities, counties, towns and parks (GB/T 2260 codes, or a park's own code)."""
 
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 
 from mujun.records.base import Base
 from mujun.records.fields import ValueKind as V
-from mujun.records.fields import attribute
+from mujun.records.fields import attribute, derived
 from mujun.records.vocabulary import JurisdictionLevel
 
 
@@ -18,3 +19,5 @@ class Jurisdiction(Base):
     name: Mapped[str] = attribute("名称", V.TEXT, required=True)
     level: Mapped[str] = attribute("级别", V.CODE, required=True, choices=JurisdictionLevel)
     parent_code: Mapped[str | None] = attribute("上级区划代码", V.TEXT, references="jurisdictions")
+    county_code: Mapped[str | None] = derived(String())
+    """The county (区县) it lies in, or is (:func:`mujun.analytics.land.counties`)."""

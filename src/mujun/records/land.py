@@ -2,12 +2,12 @@
 
 from datetime import date
 
-from sqlalchemy import Index
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped
 
 from mujun.records.base import Base
 from mujun.records.fields import ValueKind as V
-from mujun.records.fields import attribute
+from mujun.records.fields import attribute, derived
 from mujun.records.vocabulary import ActualUse, LandUse, OccupancyKind, SupplyMethod, UseChange
 
 
@@ -38,6 +38,8 @@ class Parcel(Base):
     geometry_wkt: Mapped[str | None] = attribute(
         "宗地图形(WKT)", V.WKT, help_zh="CGCS2000 (EPSG:4490) 经纬度 POLYGON / MULTIPOLYGON"
     )
+    county_code: Mapped[str | None] = derived(String())
+    """The county (区县) its jurisdiction lies in."""
 
 
 class LandOccupancy(Base):

@@ -32,13 +32,12 @@ from mujun.records import EvaluationRun, Finding, Grade, IdentificationRun, Juri
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import MAX_ID, Database, Reader
 from mujun.web.findings import chosen_run
-from mujun.web.geography import codes_in
+from mujun.web.gate import restrict
 from mujun.web.grades import cohort_titles
 from mujun.web.language import in_language
 from mujun.web.listing import CountyParam
 from mujun.web.pages import signed_in_page
 from mujun.web.permissions import Scope
-from mujun.web.scoping import in_area
 
 router = APIRouter(tags=["cockpit"])
 TREND_YEARS = 5
@@ -159,12 +158,7 @@ def _land(db: Session, scope: Scope, county: str | None) -> tuple[int, float]:
     query = select(func.count(), func.coalesce(func.sum(Parcel.area_m2), 0.0)).where(
         Parcel.land_use == "industrial"
     )
-    if county is not None:
-        scope.require(county, f"区县 {county}")
-    counties = scope.counties if county is None else frozenset({county})
-    if counties is not None:
-        query = query.where(Parcel.jurisdiction_code.in_(codes_in(db, counties)))
-    count, m2 = db.execute(query).one()
+    count, m2 = db.execute(restrict(query, scope, Parcel, county=county)).one()
     return int(count), round(m2_to_mu(float(m2)), 2)
 
 
@@ -173,8 +167,8 @@ def _tallies(
 ) -> tuple[list[Tally], list[Tally]]:
     """The run's findings and their land by category (in the categories' order) and by
     county."""
-    found = in_area(
-        select(Finding).where(Finding.run_id == kept.id), Finding.county_code, scope, county
+    found = restrict(
+        select(Finding).where(Finding.run_id == kept.id), scope, Finding, county=county
     ).subquery()
     land = func.sum(found.c.area_m2).filter(
         found.c.category.in_([c.value for c in LAND_CATEGORIES])
@@ -228,13 +222,13 @@ def _distribution(
     request: Request, db: Session, record: EvaluationRun, scope: Scope, county: str | None
 ) -> list[CohortGrades]:
     """How many enterprises of each cohort took each grade, cohorts in the profile's order."""
-    graded = in_area(
+    graded = restrict(
         select(Grade.cohort, Grade.grade, func.count())
         .where(Grade.run_id == record.id)
         .group_by(Grade.cohort, Grade.grade),
-        Grade.county_code,
         scope,
-        county,
+        Grade,
+        county=county,
     )
     counts: dict[str, dict[str, int]] = {}
     for cohort, grade, count in db.execute(graded):
@@ -269,13 +263,13 @@ def _trend(db: Session, scope: Scope, county: str | None) -> list[TaxYear]:
     enterprise of the area with a tax figure, oldest first."""
     record = runs_of_record()
     tax, taxed = _taxed(db)
-    graded = in_area(
+    graded = restrict(
         select(record.c.year, record.c.id, func.count(), func.sum(Grade.land_mu), func.sum(tax))
         .join(Grade, Grade.run_id == record.c.id)
         .where(taxed),
-        Grade.county_code,
         scope,
-        county,
+        Grade,
+        county=county,
     )
     per_year = (
         graded.group_by(record.c.year, record.c.id)
@@ -299,13 +293,13 @@ def _parks_by_tax(
 ) -> list[ParkTax]:
     """The parks of the run of record's graded enterprises, highest per-mu tax first."""
     tax, taxed = _taxed(db)
-    graded = in_area(
+    graded = restrict(
         select(Grade.park_code, func.count(), func.sum(Grade.land_mu), func.sum(tax)).where(
             Grade.run_id == record.id, Grade.park_code.is_not(None), taxed
         ),
-        Grade.county_code,
         scope,
-        county,
+        Grade,
+        county=county,
     )
     names = _names(db)
     return sorted(

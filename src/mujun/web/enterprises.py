@@ -1,45 +1,32 @@
 """企业画像: the enterprises of the account's area in a list, and everything known about one.
 
-Where an enterprise is (its counties): the county of its registered jurisdiction (所在区划, where
-the identification and evaluation runs place it) and the county of every parcel it holds
-(使用权人), occupies (用地情况: owned, leased in or leased out) or owns a building on (产权人).
-An enterprise registered in one county that uses land in another is the business of both. An
-account reads an enterprise when one of its counties is in the account's scope: the list shows
-those, and the file of any other is refused (403, and a line in the audit log), never silently
-emptied. An enterprise in no county (no registration, no land) is read by city-wide accounts
-alone. The file of an enterprise one may read is whole, its land in other counties included
-(the files of those parcels stay refused).
+Where an enterprise is (its counties, :func:`mujun.analytics.land.enterprise_places`, derived at
+import into :class:`~mujun.records.EnterpriseCounty`): the county of its registered
+jurisdiction (所在区划, where the identification and evaluation runs place it) and the county of
+every parcel it holds (使用权人), occupies (用地情况: owned, leased in or leased out) or owns a
+building on (产权人). An enterprise registered in one county that uses land in another is the
+business of both. An account reads an enterprise when one of its counties is in the account's
+scope (:mod:`mujun.web.gate`): the list shows those, and the file of any other is refused (403,
+and a line in the audit log), never silently emptied. An enterprise in no county (no
+registration, no land) is read by city-wide accounts alone. The file of an enterprise one may
+read is whole, its land in other counties included (the files of those parcels stay refused).
 
-Its land in mu follows the evaluation's rule (:func:`mujun.analytics.land.enterprise_land`):
-held plus leased in less leased out, from its occupancy rows; without any, the parcels it holds.
+Its land in mu follows the evaluation's rule (:func:`mujun.analytics.land.enterprise_land`,
+derived at import into :attr:`~mujun.records.Enterprise.land_m2`): held plus leased in less
+leased out, from its occupancy rows; without any, the parcels it holds.
 Its latest grade is its grade in the run of record of the latest year it was graded in
 (:func:`mujun.evaluation.runs.runs_of_record`): a what-if run (with overrides) is shown in its
 file but is no grade of record.
 """
 
 import json
-import threading
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    String,
-    Subquery,
-    case,
-    cast,
-    func,
-    literal,
-    null,
-    or_,
-    select,
-    union,
-)
+from sqlalchemy import ColumnElement, Select, Subquery, func, literal, or_, select, union
 from sqlalchemy.orm import Session
 
 from mujun.evaluation.indicators import INDICATORS
@@ -49,18 +36,19 @@ from mujun.interchange.schema import table
 from mujun.records import (
     Building,
     Enterprise,
+    EnterpriseCounty,
     EvaluationRun,
     Grade,
+    Jurisdiction,
     LandOccupancy,
     MonthlyMetric,
     Parcel,
 )
 from mujun.records.vocabulary import ActualUse, Coded, EnterpriseStatus, LandUse, OccupancyKind
 from mujun.units import m2_to_mu
-from mujun.web.data_version import DataVersion, data_version
 from mujun.web.dependencies import Database, Reader
 from mujun.web.findings import shown_finding
-from mujun.web.geography import codes_in, county_of_each
+from mujun.web.gate import require, restrict
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import (
     Column,
@@ -78,7 +66,7 @@ router = APIRouter(tags=["enterprises"])
 CHART_FIGURES = ("tax_yuan", "revenue_yuan", "value_added_yuan", "output_yuan", "profit_yuan")
 MONTHS_CHARTED = 24
 
-REGISTERED, HOLDER, BUILDING_OWNER = "registered", "holder", "building_owner"
+HOLDER, BUILDING_OWNER = "holder", "building_owner"
 RELATIONS: dict[str, tuple[str, str]] = {
     HOLDER: ("使用权人", "holder"),
     **{kind.value: (kind.label_zh, kind.value.replace("_", " ")) for kind in OccupancyKind},
@@ -86,61 +74,21 @@ RELATIONS: dict[str, tuple[str, str]] = {
 }
 """How an enterprise is on a parcel, in Chinese and English."""
 
-PLACES = union(
-    select(
-        Enterprise.credit_code,
-        literal(REGISTERED).label("relation"),
-        cast(null(), String).label("parcel_id"),
-        Enterprise.jurisdiction_code,
-    ),
-    select(
-        Parcel.holder_credit_code, literal(HOLDER), Parcel.parcel_id, Parcel.jurisdiction_code
-    ).where(Parcel.holder_credit_code.is_not(None)),
-    select(
-        LandOccupancy.credit_code,
-        LandOccupancy.kind,
-        LandOccupancy.parcel_id,
-        Parcel.jurisdiction_code,
-    ).join(Parcel, Parcel.parcel_id == LandOccupancy.parcel_id),
-    select(
-        Building.owner_credit_code,
-        literal(BUILDING_OWNER),
-        Building.parcel_id,
-        Parcel.jurisdiction_code,
-    )
-    .join(Parcel, Parcel.parcel_id == Building.parcel_id)
-    .where(Building.owner_credit_code.is_not(None)),
-).subquery("places")
-"""``credit_code, relation, parcel_id, jurisdiction_code``: where each enterprise is (see the
-module's docstring); ``parcel_id`` is null for where it is registered."""
 
-
-def _occupied(codes: Collection[str] | None) -> Subquery:
-    """``credit_code, m2``: land occupied (owned and leased in, less leased out)."""
-    query = select(
-        LandOccupancy.credit_code,
-        func.sum(
-            case(
-                (LandOccupancy.kind == OccupancyKind.LEASED_OUT.value, -LandOccupancy.area_m2),
-                else_=LandOccupancy.area_m2,
-            )
-        ).label("m2"),
-    ).group_by(LandOccupancy.credit_code)
-    if codes is not None:
-        query = query.where(LandOccupancy.credit_code.in_(codes))
-    return query.subquery("occupied")
-
-
-def _held(codes: Collection[str] | None) -> Subquery:
-    """``credit_code, m2``: the land of the parcels it holds."""
-    query = (
-        select(Parcel.holder_credit_code.label("credit_code"), func.sum(Parcel.area_m2).label("m2"))
-        .where(Parcel.holder_credit_code.is_not(None))
-        .group_by(Parcel.holder_credit_code)
-    )
-    if codes is not None:
-        query = query.where(Parcel.holder_credit_code.in_(codes))
-    return query.subquery("held")
+def _on_parcels(credit_code: str) -> Subquery:
+    """``relation, parcel_id``: each parcel the enterprise is on, and how (:data:`RELATIONS`;
+    where it is, as the scope reads it, is :func:`mujun.analytics.land.enterprise_places`)."""
+    return union(
+        select(literal(HOLDER).label("relation"), Parcel.parcel_id).where(
+            Parcel.holder_credit_code == credit_code
+        ),
+        select(LandOccupancy.kind, LandOccupancy.parcel_id).where(
+            LandOccupancy.credit_code == credit_code
+        ),
+        select(literal(BUILDING_OWNER), Building.parcel_id).where(
+            Building.owner_credit_code == credit_code
+        ),
+    ).subquery("on_parcels")
 
 
 def _latest(codes: Collection[str] | None) -> Subquery:
@@ -164,91 +112,23 @@ def _latest(codes: Collection[str] | None) -> Subquery:
     )
 
 
-def _land_m2(codes: Collection[str] | None) -> Subquery:
-    """``credit_code, m2``: each enterprise's land (see the module's docstring)."""
-    occupied, held = _occupied(codes), _held(codes)
-    query = (
-        select(Enterprise.credit_code, func.coalesce(occupied.c.m2, held.c.m2).label("m2"))
-        .outerjoin(occupied, occupied.c.credit_code == Enterprise.credit_code)
-        .outerjoin(held, held.c.credit_code == Enterprise.credit_code)
-    )
-    if codes is not None:
-        query = query.where(Enterprise.credit_code.in_(codes))
-    return query.subquery("land")
-
-
 def listed(codes: Collection[str]) -> Select[Any]:
-    """The enterprises of ``codes`` with their land in m² and latest grade: ``Enterprise,
-    land_m2, grade, year``; only their rows are aggregated."""
-    land, latest = _land_m2(codes), _latest(codes)
+    """The enterprises of ``codes`` with the county they are registered in and their latest
+    grade: ``Enterprise, county_code, grade, year``; only their grades are ranked."""
+    latest = _latest(codes)
     return (
-        select(Enterprise, land.c.m2.label("land_m2"), latest.c.grade, latest.c.year)
-        .outerjoin(land, land.c.credit_code == Enterprise.credit_code)
+        select(Enterprise, Jurisdiction.county_code, latest.c.grade, latest.c.year)
+        .outerjoin(Jurisdiction, Jurisdiction.code == Enterprise.jurisdiction_code)
         .outerjoin(latest, latest.c.credit_code == Enterprise.credit_code)
         .where(Enterprise.credit_code.in_(codes))
     )
 
 
-EVERY_LAND, EVERY_LATEST = _land_m2(None), _latest(None)
+EVERY_LATEST = _latest(None)
 SORTED_BY_AGGREGATE = {"grade": EVERY_LATEST, "grade_year": EVERY_LATEST}
-"""Sort keys that need every enterprise's latest grade first; sorting by land reads
-:func:`land_ranking`, and the other keys page the enterprises table itself. Either way only
-the page's rows are then aggregated."""
-
-
-@dataclass(frozen=True)
-class LandRanking:
-    """Every enterprise's place when the list is sorted by land, either way (blanks as the
-    greatest, ties by credit code, as :func:`~mujun.web.listing.sorted_by` orders)."""
-
-    version: DataVersion
-    ascending: list[str]
-    descending: list[str]
-    place: dict[bool, dict[str, int]]
-    """Per direction (descending or not), each credit code's place."""
-
-
-_RANKING: dict[str, LandRanking] = {}
-_RANKING_LOCK = threading.Lock()
-
-
-def land_ranking(db: Session) -> LandRanking:
-    """The enterprises ranked by land, aggregated once per state of the records: sorting the
-    whole list by land would otherwise aggregate every enterprise's land for each page."""
-    version = data_version(db)
-    with _RANKING_LOCK:
-        kept = _RANKING.get("land")
-        if kept is None or kept.version != version:
-            every = db.execute(select(EVERY_LAND.c.credit_code, EVERY_LAND.c.m2))
-            land: dict[str, float | None] = {code: m2 for code, m2 in every}
-            ascending = sorted(land, key=lambda c: (land[c] is None, land[c] or 0.0, c))
-            descending = sorted(land, key=lambda c: (land[c] is not None, -(land[c] or 0.0), c))
-            kept = LandRanking(
-                version=version,
-                ascending=ascending,
-                descending=descending,
-                place={
-                    False: {code: i for i, code in enumerate(ascending)},
-                    True: {code: i for i, code in enumerate(descending)},
-                },
-            )
-            _RANKING["land"] = kept
-        return kept
-
-
-def _by_land(
-    db: Session, wanted: Sequence[ColumnElement[bool]], *, descending: bool, page: int, size: int
-) -> tuple[list[str], int]:
-    """A page of the list sorted by land, and the list's length: cut from the ranking, or
-    for a filtered list, the filtered enterprises put in the ranking's order."""
-    ranking = land_ranking(db)
-    if wanted:
-        place = ranking.place[descending]
-        found = db.scalars(select(Enterprise.credit_code).where(*wanted))
-        codes = sorted(found, key=lambda code: place.get(code, len(place)))
-    else:
-        codes = ranking.descending if descending else ranking.ascending
-    return codes[(page - 1) * size : page * size], len(codes)
+"""Sort keys that need every enterprise's latest grade first; the other keys (land among them,
+derived at import: :attr:`~mujun.records.Enterprise.land_m2`) page the enterprises table
+itself, from its indexes. Either way only the page's rows are then aggregated."""
 
 
 ENTERPRISE_FILE = "/enterprises/{credit_code}"
@@ -267,7 +147,7 @@ ENTERPRISE_COLUMNS = (
     Column("industry_code", "行业代码", "Industry", Enterprise.industry_code),
     Column("above_scale", "规上", "Above scale", Enterprise.above_scale),
     Column("status", "经营状态", "Status", Enterprise.status),
-    Column("land_mu", "用地(亩)", "Land (mu)", EVERY_LAND.c.m2, number="{:,.2f}"),
+    Column("land_mu", "用地(亩)", "Land (mu)", Enterprise.land_m2, number="{:,.2f}"),
     Column("grade", "最新等级", "Latest grade", EVERY_LATEST.c.grade),
     Column("grade_year", "评价年度", "Year graded", EVERY_LATEST.c.year),
 )
@@ -377,33 +257,24 @@ def list_enterprises(
     """Enterprises in the account's area (or in ``county``, or ``park``: refused outside the
     area), of an industry (its code's beginning), named like ``q``; sorted by ``sort`` (a key of
     :data:`ENTERPRISE_COLUMNS`), then by credit code."""
-    if county is not None:
-        current.scope.require(county, f"区县 {county}")
-    counties = current.scope.counties if county is None else frozenset({county})
-    wanted = []
-    if counties is not None:
-        wanted.append(_in(db, counties))
+    wanted = restrict(select(Enterprise.credit_code), current.scope, Enterprise, county=county)
     if park:
-        current.scope.require(county_of_each(db).get(park), f"园区 {park}")
-        wanted.append(Enterprise.park_code == park)
+        require(db, current.scope, Jurisdiction, park)
+        wanted = wanted.where(Enterprise.park_code == park)
     if industry:
-        wanted.append(Enterprise.industry_code.startswith(industry, autoescape=True))
+        wanted = wanted.where(Enterprise.industry_code.startswith(industry, autoescape=True))
     if q:
-        wanted.append(_named_like(q))
-    if sort is not None and sort.removeprefix("-") == "land_mu":
-        by_land, ranked = _by_land(
-            db, wanted, descending=sort.startswith("-"), page=page, size=page_size
-        )
-        return _page_of(db, by_land, total=ranked, page=page, page_size=page_size)
+        wanted = wanted.where(_named_like(q))
     # Filtered, the total comes with the page: one pass over the filtered enterprises, not
     # two. Unfiltered, counting is cheap and the page is read from an index in its order.
-    total = None if wanted else _count(db, wanted)
-    codes = select(Enterprise.credit_code, func.count().over() if wanted else literal(0))
+    filtered = wanted.whereclause is not None
+    total = None if filtered else _count(db, wanted)
+    codes = wanted.add_columns(func.count().over() if filtered else literal(0))
     aggregate = SORTED_BY_AGGREGATE.get((sort or "").removeprefix("-"))
     if aggregate is not None:
         codes = codes.outerjoin(aggregate, aggregate.c.credit_code == Enterprise.credit_code)
     found = db.execute(
-        sorted_by(codes.where(*wanted), ENTERPRISE_COLUMNS, sort)
+        sorted_by(codes, ENTERPRISE_COLUMNS, sort)
         .order_by(Enterprise.credit_code)
         .offset((page - 1) * page_size)
         .limit(page_size)
@@ -419,21 +290,12 @@ def _page_of(
 ) -> EnterprisePage:
     """The enterprises of ``shown``, in that order, with their land and latest grade."""
     rows = {row[0].credit_code: row for row in db.execute(listed(shown))}
-    county_of = county_of_each(db)
-    items = [_summary(*rows[code], county_of=county_of) for code in shown]
+    items = [_summary(*rows[code]) for code in shown]
     return EnterprisePage(total=total, page=page, page_size=page_size, items=items)
 
 
-def _count(db: Session, wanted: Sequence[ColumnElement[bool]]) -> int:
-    return db.scalar(select(func.count()).select_from(Enterprise).where(*wanted)) or 0
-
-
-def _in(db: Session, counties: frozenset[str]) -> ColumnElement[bool]:
-    """The enterprise is in one of ``counties``."""
-    there = select(PLACES.c.credit_code).where(
-        PLACES.c.jurisdiction_code.in_(codes_in(db, counties))
-    )
-    return Enterprise.credit_code.in_(there)
+def _count(db: Session, wanted: Select[str]) -> int:
+    return db.scalar(select(func.count()).select_from(wanted.subquery())) or 0
 
 
 def _named_like(q: str) -> ColumnElement[bool]:
@@ -444,17 +306,13 @@ def _named_like(q: str) -> ColumnElement[bool]:
 
 
 def _summary(
-    enterprise: Enterprise,
-    land_m2: float | None,
-    grade: str | None,
-    grade_year: int | None,
-    *,
-    county_of: dict[str, str | None],
+    enterprise: Enterprise, county_code: str | None, grade: str | None, grade_year: int | None
 ) -> EnterpriseSummary:
+    land_m2 = enterprise.land_m2
     return EnterpriseSummary(
         credit_code=enterprise.credit_code,
         name=enterprise.name,
-        county_code=county_of.get(enterprise.jurisdiction_code or ""),
+        county_code=county_code,
         park_code=enterprise.park_code,
         industry_code=enterprise.industry_code,
         above_scale=enterprise.above_scale,
@@ -480,13 +338,14 @@ def get_enterprise_file(credit_code: str, current: Reader, db: Database) -> Ente
         raise HTTPException(
             status_code=404, detail=f"没有企业 {credit_code} / no enterprise {credit_code}"
         )
-    county_of = county_of_each(db)
-    summary = _summary(*row, county_of=county_of)
-    places = db.execute(select(PLACES).where(PLACES.c.credit_code == credit_code)).all()
-    counties = sorted({c for p in places if (c := county_of.get(p.jurisdiction_code or ""))})
-    admitted = next((c for c in counties if current.scope.admits(c)), None)
-    current.scope.require(admitted, f"企业 {credit_code}")
-    land = _land(db, places, county_of)
+    require(db, current.scope, Enterprise, credit_code)
+    summary = _summary(*row)
+    counties = db.scalars(
+        select(EnterpriseCounty.county_code)
+        .where(EnterpriseCounty.credit_code == credit_code)
+        .order_by(EnterpriseCounty.county_code)
+    ).all()
+    land = _land(db, credit_code)
     parcel_ids = [p.parcel_id for p in land]
     buildings = _buildings(db, credit_code, parcel_ids)
     years, figures = annual_figures(db, credit_code, CHART_FIGURES)
@@ -496,7 +355,7 @@ def get_enterprise_file(credit_code: str, current: Reader, db: Database) -> Ente
         credit_code=credit_code,
         name=summary.name,
         county_code=summary.county_code,
-        counties=counties,
+        counties=list(counties),
         land_mu=summary.land_mu,
         grade=summary.grade,
         grade_year=summary.grade_year,
@@ -515,19 +374,18 @@ def get_enterprise_file(credit_code: str, current: Reader, db: Database) -> Ente
     )
 
 
-def _land(db: Session, places: Sequence[Any], county_of: dict[str, str | None]) -> list[LandRow]:
-    """The parcels among ``places``, each with every way the enterprise is on it."""
+def _land(db: Session, credit_code: str) -> list[LandRow]:
+    """The parcels the enterprise is on, each with every way it is on it."""
     relations: dict[str, list[str]] = {}
-    for place in places:
-        if place.parcel_id is not None:
-            relations.setdefault(place.parcel_id, []).append(place.relation)
+    for relation, parcel_id in db.execute(select(_on_parcels(credit_code))):
+        relations.setdefault(parcel_id, []).append(relation)
     parcels = db.scalars(
         select(Parcel).where(Parcel.parcel_id.in_(sorted(relations))).order_by(Parcel.parcel_id)
     ).all()
     return [
         LandRow(
             parcel_id=p.parcel_id,
-            county_code=county_of.get(p.jurisdiction_code or ""),
+            county_code=p.county_code,
             relations=sorted(relations[p.parcel_id], key=list(RELATIONS).index),
             area_mu=round(m2_to_mu(p.area_m2), 2),
             land_use=p.land_use,

@@ -17,8 +17,8 @@ from mujun.interchange.problems import Language
 from mujun.policy.profiles import Category, SubjectType
 from mujun.records import Finding, IdentificationRun
 from mujun.web.dependencies import MAX_ID, Database, Reader
+from mujun.web.gate import restrict
 from mujun.web.listing import Column, CountyParam, PageParam, PageSizeParam, SortParam, sorted_by
-from mujun.web.scoping import in_area
 
 router = APIRouter(prefix="/api", tags=["findings"])
 
@@ -84,14 +84,11 @@ def list_findings(
 ) -> FindingPage:
     """A run's findings in the account's area; a county outside it is refused. Sorted by
     ``sort`` (a key of :data:`FINDING_COLUMNS`), then by rule and subject."""
-    if county is not None:
-        current.scope.require(county, f"区县 {county}")
+    query = restrict(select(Finding), current.scope, Finding, county=county)
     kept = chosen_run(db, run)
     if kept is None:
         return FindingPage(run=0, total=0, page=page, page_size=page_size, items=[])
-    query = in_area(
-        select(Finding).where(Finding.run_id == kept.id), Finding.county_code, current.scope, county
-    )
+    query = query.where(Finding.run_id == kept.id)
     if category is not None:
         query = query.where(Finding.category == category.value)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from mujun.evaluation.runs import run_of_record
 from mujun.policy.profiles import ProfileError, load_profile
-from mujun.records import EvaluationRun, Grade
+from mujun.records import EvaluationRun, Grade, Jurisdiction
 from mujun.web.dependencies import MAX_ID, Database, Reader
 from mujun.web.enterprises import ENTERPRISE_FILE
-from mujun.web.geography import county_of_each
+from mujun.web.gate import require, restrict
 from mujun.web.language import in_language
 from mujun.web.listing import (
     Column,
@@ -31,7 +31,6 @@ from mujun.web.listing import (
     sorted_by,
 )
 from mujun.web.pages import PAGE, list_page
-from mujun.web.scoping import in_area
 
 router = APIRouter(tags=["grades"])
 GradeLetter = Literal["A", "B", "C", "D"]
@@ -126,9 +125,9 @@ def list_grades(
     the area), of a grade, of a cohort, of enterprises named like ``q``; sorted by ``sort`` (a
     key of :data:`GRADE_COLUMNS`), then by cohort, rank and credit code."""
     kept = chosen_evaluation(db, run)
-    query = in_area(select(Grade), Grade.county_code, current.scope, county)
+    query = restrict(select(Grade), current.scope, Grade, county=county)
     if park:
-        current.scope.require(county_of_each(db).get(park), f"园区 {park}")
+        require(db, current.scope, Jurisdiction, park)
         query = query.where(Grade.park_code == park)
     if kept is None:
         return GradePage(

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from mujun.interchange.schema import table
 from mujun.records import Parcel
 from mujun.web.dependencies import Database, Reader
-from mujun.web.geography import county_of_each
+from mujun.web.gate import require
 from mujun.web.record_file import Section, annual_figures, findings_about, history_of, section
 
 router = APIRouter(prefix="/api/parcels", tags=["parcels"])
@@ -38,8 +38,7 @@ def get_parcel_file(parcel_id: str, current: Reader, db: Database) -> ParcelFile
     parcel = db.get(Parcel, parcel_id)
     if parcel is None:
         raise HTTPException(status_code=404, detail=f"没有宗地 {parcel_id} / no parcel {parcel_id}")
-    county = county_of_each(db).get(parcel.jurisdiction_code or "")
-    current.scope.require(county, f"宗地 {parcel_id}")
+    require(db, current.scope, Parcel, parcel_id)
     holder = parcel.holder_credit_code
     sections = [
         section(db, "parcels", table("parcels").table.c.parcel_id == parcel_id),
@@ -55,7 +54,7 @@ def get_parcel_file(parcel_id: str, current: Reader, db: Database) -> ParcelFile
     years, figures = annual_figures(db, holder, CHART_FIGURES)
     return ParcelFile(
         parcel_id=parcel_id,
-        county_code=county,
+        county_code=parcel.county_code,
         geometry=_geojson(parcel.geometry_wkt),
         sections=sections,
         years=years,

@@ -31,7 +31,7 @@ from mujun.records import Enterprise, Finding, Grade, Parcel
 from mujun.units import m2_to_mu
 from mujun.web.data_version import DataVersion, data_version
 from mujun.web.dependencies import Current, Database, Reader
-from mujun.web.geography import codes_in, county_of_each
+from mujun.web.gate import admitted, require, restrict
 
 router = APIRouter(prefix="/api/map", tags=["map"])
 logger = logging.getLogger(__name__)
@@ -81,22 +81,19 @@ def parcel_index(db: Session) -> ParcelIndex:
             select(
                 Parcel.parcel_id,
                 Parcel.holder_credit_code,
-                Parcel.jurisdiction_code,
+                Parcel.county_code,
                 Parcel.area_m2,
                 Parcel.geometry_wkt,
             )
             .where(Parcel.geometry_wkt.is_not(None))
             .order_by(Parcel.parcel_id)
         ).all()
-        county_of = county_of_each(db)
         shapes = shapely.from_wkt([r.geometry_wkt for r in rows], on_invalid="ignore")
         index = ParcelIndex(
             version=version,
             parcel_ids=np.array([r.parcel_id for r in rows], dtype=object),
             holders=np.array([r.holder_credit_code for r in rows], dtype=object),
-            counties=np.array(
-                [county_of.get(r.jurisdiction_code or "") for r in rows], dtype=object
-            ),
+            counties=np.array([r.county_code for r in rows], dtype=object),
             areas_m2=np.array([r.area_m2 for r in rows], dtype=float),
             shapes=shapes,
             tree=shapely.STRtree(shapes),
@@ -254,10 +251,7 @@ def search(
             (False, Enterprise.name.contains(q, autoescape=True)),
         )
     )
-    if current.scope.counties is not None:
-        mine = Parcel.jurisdiction_code.in_(codes_in(db, current.scope.counties))
-        found = (query.where(mine) for query in found)
-    either = union(*found).subquery()
+    either = union(*(restrict(query, current.scope, Parcel) for query in found)).subquery()
     query = select(either).order_by(either.c.parcel_id).limit(MOST_HITS)
     index = parcel_index(db)
     hits = []
@@ -292,13 +286,12 @@ def parcel_bounds(parcel_id: str, current: Reader, db: Database) -> dict[str, An
     at = index.position.get(parcel_id)
     if at is None:
         raise HTTPException(status_code=404, detail=f"没有宗地 {parcel_id} / no parcel {parcel_id}")
-    current.scope.require(index.counties[at], f"宗地 {parcel_id}")
+    require(db, current.scope, Parcel, parcel_id)
     return {"parcel_id": parcel_id, "bbox": [float(v) for v in shapely.bounds(index.shapes[at])]}
 
 
 def _in_scope(
     index: ParcelIndex, current: Current, hits: np.ndarray[Any, Any]
 ) -> np.ndarray[Any, Any]:
-    if current.scope.counties is None:
-        return hits
-    return hits[np.isin(index.counties[hits], list(current.scope.counties))]
+    kept: np.ndarray[Any, Any] = hits[admitted(current.scope, index.counties[hits])]
+    return kept

@@ -1,6 +1,6 @@
 """Parcels in the API: a scoped, paginated list and one parcel's summary."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
@@ -10,7 +10,7 @@ from sqlalchemy.orm import defer
 from mujun.records import Enterprise, Parcel
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import Database, Reader
-from mujun.web.geography import codes_in, county_of_each
+from mujun.web.gate import require, restrict
 from mujun.web.listing import Column, CountyParam, PageParam, PageSizeParam, SortParam, sorted_by
 
 router = APIRouter(prefix="/api/parcels", tags=["parcels"])
@@ -66,16 +66,14 @@ def list_parcels(
 ) -> ParcelPage:
     """Parcels in the account's area, sorted by ``sort`` (a key of :data:`PARCEL_COLUMNS`),
     then by parcel id; a county outside the area is refused."""
-    if county is not None:
-        current.scope.require(county, f"区县 {county}")
-    counties = current.scope.counties if county is None else frozenset({county})
-    query = (
+    query = restrict(
         select(Parcel, Enterprise.name)
         .outerjoin(Enterprise, Enterprise.credit_code == Parcel.holder_credit_code)
-        .options(defer(Parcel.geometry_wkt))  # the list shows no shapes
+        .options(defer(Parcel.geometry_wkt)),  # the list shows no shapes
+        current.scope,
+        Parcel,
+        county=county,
     )
-    if counties is not None:
-        query = query.where(Parcel.jurisdiction_code.in_(codes_in(db, counties)))
     if q:
         query = query.where(Parcel.parcel_id.startswith(q, autoescape=True))
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -85,8 +83,7 @@ def list_parcels(
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
-    county_of = county_of_each(db)
-    items = [_summary(parcel, name, county_of) for parcel, name in rows]
+    items = [_summary(parcel, name) for parcel, name in rows]
     return ParcelPage(total=total, page=page, page_size=page_size, items=items)
 
 
@@ -100,19 +97,17 @@ def get_parcel(parcel_id: str, current: Reader, db: Database) -> ParcelSummary:
     ).first()
     if row is None:
         raise HTTPException(status_code=404, detail=f"没有宗地 {parcel_id} / no parcel {parcel_id}")
-    summary = _summary(row[0], row[1], county_of_each(db))
-    current.scope.require(summary.county_code, f"宗地 {parcel_id}")
-    return summary
+    require(db, current.scope, Parcel, parcel_id)
+    return _summary(row[0], row[1])
 
 
-def _summary(parcel: Parcel, holder_name: str | None, county_of: dict[str, Any]) -> ParcelSummary:
-    code = parcel.jurisdiction_code
+def _summary(parcel: Parcel, holder_name: str | None) -> ParcelSummary:
     return ParcelSummary(
         parcel_id=parcel.parcel_id,
         area_m2=parcel.area_m2,
         area_mu=round(m2_to_mu(parcel.area_m2), 2),
-        county_code=None if code is None else county_of.get(code),
-        jurisdiction_code=code,
+        county_code=parcel.county_code,
+        jurisdiction_code=parcel.jurisdiction_code,
         park_code=parcel.park_code,
         land_use=parcel.land_use,
         actual_use=parcel.actual_use,

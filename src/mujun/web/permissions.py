@@ -3,9 +3,10 @@
 
 A role says what an account may do; a scope says where: the counties it may read or work on,
 and for an import the tables and columns its department supplies (:mod:`mujun.web.duties`).
-:func:`restrict` answers both for an account and an action, or refuses. A request for a record
-outside the scope is refused, never silently filtered into a wrong answer, and the refusal is
-written to the audit log by the caller (:mod:`mujun.web.audit`).
+:func:`restrict` answers both for an account and an action, or refuses. Every read of records
+is then kept to the scope by :mod:`mujun.web.gate`. A request for a record outside the scope
+is refused, never silently filtered into a wrong answer, and the refusal is written to the
+audit log (:mod:`mujun.web.audit`).
 """
 
 from collections.abc import Collection, Mapping
@@ -81,15 +82,10 @@ class Scope:
     counties: frozenset[str] | None
     imports: Department | None = None
 
-    def admits(self, county_code: str | None) -> bool:
-        return self.counties is None or county_code in self.counties
-
-    def require(self, county_code: str | None, what: str) -> None:
-        """Refuse ``what`` unless it lies in the scope."""
-        if not self.admits(county_code):
-            raise RefusedError(
-                f"无权查看 {what}（不在本账号辖区内）", f"{what} is outside your area"
-            )
+    @property
+    def everywhere(self) -> bool:
+        """Whether the scope is every county."""
+        return self.counties is None
 
     def require_import(self, supplied: Mapping[str, Collection[str]]) -> None:
         """Refuse a data set (its tables, each with the columns it has) holding any table or

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParameter
 from fastapi.responses import HTMLResponse
 from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from mujun.evaluation.service import evaluate_and_keep
 from mujun.identification.evidence import format_evidence
@@ -38,6 +37,7 @@ from mujun.records.kept import Run
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import MAX_ID, Current, Database, Reader, gate
 from mujun.web.findings import FindingRow
+from mujun.web.gate import admitted, counties_read, restrict
 from mujun.web.jobs import Work, Worker, worker_of
 from mujun.web.language import language_of
 from mujun.web.listing import CountyParam, PageParam
@@ -306,8 +306,7 @@ def run_difference(
 ) -> Difference:
     """The findings run ``b`` adds, drops and changes against run ``a``, in the account's area;
     a county outside it is refused."""
-    if county is not None:
-        current.scope.require(county, f"区县 {county}")
+    counties_read(current.scope, county)  # refused before any run is read
     engine = _engine(request)
     try:
         runs = get_run(engine, a), get_run(engine, b)
@@ -337,10 +336,8 @@ def run_difference(
 
 def _within(table: pa.Table, scope: Scope, county: str | None) -> pa.Table:
     """The findings of ``county``, else of the scope's counties."""
-    counties = scope.counties if county is None else frozenset({county})
-    if counties is None:
-        return table
-    return table.filter(pc.is_in(table["county_code"], value_set=pa.array(sorted(counties))))
+    counties = table["county_code"].to_numpy(zero_copy_only=False)
+    return table.filter(pa.array(admitted(scope, counties, county=county)))
 
 
 def _rows(model: type[Row], table: pa.Table, limit: int) -> list[Row]:
@@ -370,9 +367,7 @@ def runs_page(
     """认定与评价批次: the forms that start a run (for accounts that may), the latest jobs with
     their progress, and the kept identification and evaluation runs, fifty a page."""
     engine = _engine(request)
-    identification = _listed(
-        db, current.scope, IdentificationRun, page, (Finding.run_id, Finding.county_code)
-    )
+    identification = _listed(db, current.scope, IdentificationRun, page, Finding)
     today = dt.date.today()
     profiles = all_profiles()
     return signed_in_page(
@@ -389,9 +384,7 @@ def runs_page(
         published={
             run.id: _published(engine, run) for run, _ in identification.runs if run.overrides
         },
-        evaluation=_listed(
-            db, current.scope, EvaluationRun, evaluations_page, (Grade.run_id, Grade.county_code)
-        ),
+        evaluation=_listed(db, current.scope, EvaluationRun, evaluations_page, Grade),
     )
 
 
@@ -442,15 +435,15 @@ def _listed(
     scope: Scope,
     model: type[Run],
     page: int,
-    produced: tuple[InstrumentedAttribute[int], InstrumentedAttribute[str | None]],
+    produced: type[Finding | Grade],
 ) -> Listed[Run]:
     """A page of the kept runs of ``model``, the latest first, each with how many rows of
-    ``produced`` (its run id and county columns) it made in the scope's counties."""
+    ``produced`` (findings or grades) it made in the scope's counties."""
     total = db.scalar(select(func.count()).select_from(model)) or 0
     runs = db.scalars(
         select(model).order_by(model.id.desc()).offset((page - 1) * PAGE).limit(PAGE)
     ).all()
-    counts = _counts(db, scope, [run.id for run in runs], *produced)
+    counts = _counts(db, scope, [run.id for run in runs], produced)
     return Listed(
         runs=[
             (run, _whole_count(run) if counts is None else counts.get(run.id, 0)) for run in runs
@@ -464,17 +457,15 @@ def _counts(
     db: Session,
     scope: Scope,
     run_ids: list[int],
-    run_id: InstrumentedAttribute[int],
-    county: InstrumentedAttribute[str | None],
+    produced: type[Finding | Grade],
 ) -> dict[int, int] | None:
-    """How many rows each run made in the scope's counties; None for the whole city."""
-    if scope.counties is None:
+    """How many rows of ``produced`` (findings or grades) each run made in the scope's
+    counties; None for the whole city."""
+    if scope.everywhere:
         return None
-    rows = db.execute(
-        select(run_id, func.count())
-        .where(run_id.in_(run_ids), county.in_(scope.counties))
-        .group_by(run_id)
-    ).all()
+    run_id = produced.run_id
+    made = select(run_id, func.count()).where(run_id.in_(run_ids)).group_by(run_id)
+    rows = db.execute(restrict(made, scope, produced)).all()
     return {found: count for found, count in rows}
 
 

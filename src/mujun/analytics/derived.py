@@ -1,0 +1,125 @@
+"""Values derived from the facts, kept in the records for the web's lists to read on every
+request: a jurisdiction's and a parcel's county, an enterprise's land and the counties an
+enterprise is in. They are computed here, by the functions the rules use
+(:mod:`mujun.analytics.land`), never in another query language; the importer refreshes them in
+the transaction that changed the facts (:func:`refresh`), and so does an ORM session that
+wrote facts (:mod:`mujun.records.derived`). They are no facts: not imported, exported or logged.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+from sqlalchemy import Connection, Table
+
+from mujun.analytics.facts import Facts, facts_from_arrow
+from mujun.analytics.land import counties, enterprise_land, enterprise_places
+from mujun.records import (
+    Building,
+    Enterprise,
+    EnterpriseCounty,
+    Jurisdiction,
+    LandOccupancy,
+    Parcel,
+    bulk,
+    table_of,
+)
+
+SOURCES: Mapping[Table, tuple[str, ...]] = {
+    table_of(Jurisdiction): ("code", "parent_code", "level"),
+    table_of(Enterprise): ("credit_code", "jurisdiction_code"),
+    table_of(Parcel): ("parcel_id", "area_m2", "jurisdiction_code", "holder_credit_code"),
+    table_of(LandOccupancy): ("credit_code", "parcel_id", "kind", "area_m2"),
+    table_of(Building): ("building_id", "parcel_id", "owner_credit_code"),
+}
+"""The facts the derived values are computed from (the tables of
+:data:`mujun.records.DERIVED_FROM`), each table with the columns read."""
+
+
+def jurisdiction_counties(facts: Facts) -> ir.Table:
+    """``code, county_code`` (:func:`~mujun.analytics.land.counties`), computed once."""
+    return facts.derived("jurisdiction_counties", lambda: counties(facts))
+
+
+def parcel_counties(facts: Facts) -> ir.Table:
+    """``parcel_id, county_code`` for every parcel (null where its jurisdiction has none)."""
+    parcels, of = facts["parcels"], jurisdiction_counties(facts)
+    joined = parcels.left_join(of, parcels.jurisdiction_code == of.code)
+    return joined.select(parcel_id=joined.parcel_id, county_code=joined.county_code)
+
+
+def enterprise_land_m2(facts: Facts) -> ir.Table:
+    """``credit_code, land_m2`` for every enterprise (null without land)."""
+    enterprises, land = facts["enterprises"], enterprise_land(facts)
+    joined = enterprises.left_join(land, enterprises.credit_code == land.credit_code)
+    return joined.select(credit_code=joined.credit_code, land_m2=joined.land_m2)
+
+
+def enterprise_counties(facts: Facts) -> ir.Table:
+    """``credit_code, county_code``: each county an enterprise is in (where it is registered,
+    and where its land and buildings lie: :func:`~mujun.analytics.land.enterprise_places`)."""
+    places, of = enterprise_places(facts), jurisdiction_counties(facts)
+    joined = places.join(of, places.jurisdiction_code == of.code)
+    return (
+        joined.filter(joined.county_code.notnull())
+        .select(credit_code=joined.credit_code, county_code=joined.county_code)
+        .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class DerivedColumn:
+    """A derived column of a facts table, with the expression giving it for every row."""
+
+    table: Table
+    key: str
+    column: str
+    values: Callable[[Facts], ir.Table]
+    """``key, column`` for every row of the table."""
+
+
+COLUMNS = (
+    DerivedColumn(table_of(Jurisdiction), "code", "county_code", jurisdiction_counties),
+    DerivedColumn(table_of(Parcel), "parcel_id", "county_code", parcel_counties),
+    DerivedColumn(table_of(Enterprise), "credit_code", "land_m2", enterprise_land_m2),
+)
+ENTERPRISE_COUNTIES = table_of(EnterpriseCounty)
+
+
+def refresh(conn: Connection) -> None:
+    """Bring every derived value up to date with the facts, inside the caller's transaction,
+    writing only the values that changed."""
+    facts = facts_from_arrow(
+        {table.name: bulk.read_rows(conn, table, columns) for table, columns in SOURCES.items()}
+    )
+    try:
+        for derived in COLUMNS:
+            _refresh_column(conn, facts, derived)
+        _refresh_enterprise_counties(conn, facts)
+    finally:
+        facts.close()
+
+
+def _refresh_column(conn: Connection, facts: Facts, derived: DerivedColumn) -> None:
+    stored = _stored(conn, derived.table, [derived.key, derived.column])
+    changed = derived.values(facts).difference(stored)
+    bulk.update_rows(conn, derived.table, _batches(changed), key=[derived.key])
+
+
+def _refresh_enterprise_counties(conn: Connection, facts: Facts) -> None:
+    stored = _stored(conn, ENTERPRISE_COUNTIES, ["credit_code", "county_code"])
+    computed = facts.keep("enterprise_counties", enterprise_counties(facts))
+    key = ["credit_code", "county_code"]
+    bulk.delete_rows(conn, ENTERPRISE_COUNTIES, _batches(stored.difference(computed)), key=key)
+    bulk.insert_rows(conn, ENTERPRISE_COUNTIES, _batches(computed.difference(stored)))
+
+
+def _stored(conn: Connection, table: Table, columns: list[str]) -> ir.Table:
+    return ibis.memtable(bulk.read_rows(conn, table, columns))
+
+
+def _batches(expression: ir.Table) -> list[pa.RecordBatch]:
+    batches: list[pa.RecordBatch] = expression.to_pyarrow().to_batches(bulk.BATCH_ROWS)
+    return batches

@@ -1,0 +1,102 @@
+"""The one gate every read of records goes through, after the permission gate
+(:func:`mujun.web.permissions.restrict`) has given the account's scope: NetBox's
+``RestrictedQuerySet.restrict``, Netflix Dispatch's ``restricted_*_filter``.
+
+Each record that lies in a county says how, once, in :data:`IN_COUNTIES`: its county column,
+derived from the facts at import (:mod:`mujun.analytics.derived`) or kept with a run. A list,
+count, chart, export or map tile is :func:`restrict` ed to the account's area, or to the county
+it asks for, which is refused when it lies outside the area (403 and a line in the audit log),
+never filtered into an empty answer. One record asked for by its key passes :func:`require`.
+Rows already in memory (the map's parcel index, a run difference) pass :func:`admitted`.
+"""
+
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, TypeVar
+
+import numpy as np
+from sqlalchemy import ColumnElement, Select, literal, select
+from sqlalchemy.orm import Session
+
+from mujun.records import (
+    Base,
+    Enterprise,
+    EnterpriseCounty,
+    Finding,
+    Grade,
+    Jurisdiction,
+    Parcel,
+    table_of,
+)
+from mujun.web.permissions import RefusedError, Scope
+
+SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
+InCounties = Callable[[Collection[str]], ColumnElement[bool]]
+
+
+def _enterprise_in(counties: Collection[str]) -> ColumnElement[bool]:
+    """An enterprise is in every county :class:`~mujun.records.EnterpriseCounty` names."""
+    there = select(EnterpriseCounty.credit_code).where(EnterpriseCounty.county_code.in_(counties))
+    return Enterprise.credit_code.in_(there)
+
+
+IN_COUNTIES: Mapping[type[Base], InCounties] = {
+    Jurisdiction: Jurisdiction.county_code.in_,
+    Parcel: Parcel.county_code.in_,
+    Enterprise: _enterprise_in,
+    Finding: Finding.county_code.in_,
+    Grade: Grade.county_code.in_,
+}
+"""Each scoped model, and the condition that one of its rows lies in some counties."""
+NAMES: Mapping[type[Base], tuple[str, str]] = {
+    Jurisdiction: ("区划", "jurisdiction"),
+    Parcel: ("宗地", "parcel"),
+    Enterprise: ("企业", "enterprise"),
+}
+"""What a record asked for by its key is called, in Chinese and English."""
+
+
+def counties_read(scope: Scope, county: str | None = None) -> frozenset[str] | None:
+    """The counties a request reads: ``county`` (refused outside the scope), else the
+    scope's; None for every county."""
+    if county is None:
+        return scope.counties
+    if scope.counties is not None and county not in scope.counties:
+        raise _refused("区县", "county", county)
+    return frozenset({county})
+
+
+def restrict(
+    query: SelectT, scope: Scope, model: type[Base], *, county: str | None = None
+) -> SelectT:
+    """``query`` (of ``model``'s rows) kept to ``county`` or, without one, to the scope."""
+    counties = counties_read(scope, county)
+    return query if counties is None else query.where(IN_COUNTIES[model](sorted(counties)))
+
+
+def require(db: Session, scope: Scope, model: type[Base], key: str) -> None:
+    """Refuse the record of ``model`` keyed ``key`` unless it lies in the scope (an unknown
+    key too: the caller answers 404 first where it may say so)."""
+    if scope.counties is None:
+        return
+    (column,) = table_of(model).primary_key.columns
+    inside = select(literal(True)).where(column == key, IN_COUNTIES[model](sorted(scope.counties)))
+    if db.scalar(inside) is None:
+        raise _refused(*NAMES[model], key)
+
+
+def admitted(
+    scope: Scope, counties: np.ndarray[Any, Any], *, county: str | None = None
+) -> np.ndarray[Any, Any]:
+    """Of rows in memory, given by their counties, which lie in ``county`` (refused outside
+    the scope) or, without one, in the scope: a mask."""
+    read = counties_read(scope, county)
+    if read is None:
+        return np.ones(len(counties), dtype=bool)
+    mask: np.ndarray[Any, Any] = np.isin(counties, sorted(read))
+    return mask
+
+
+def _refused(zh: str, en: str, key: str) -> RefusedError:
+    return RefusedError(
+        f"无权查看{zh} {key}（不在本账号辖区内）", f"{en} {key} is outside your area"
+    )

@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from mujun.cli.app import app
-from mujun.demo import SCENARIOS
+from mujun.interchange.exporter import write_csv_folder
+from tests.planted import SCENARIOS, planted_city
 
 runner = CliRunner()
 RULE_IDS = set(SCENARIOS)
@@ -33,9 +34,11 @@ def mujun(*args: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A demo city of 150 enterprises with the planted cases, imported."""
     folder = tmp_path_factory.mktemp("identify")
     url = f"sqlite:///{folder / 'records.db'}"
-    code, out, _ = mujun("--db", url, "demo", "--enterprises", "150", "--out", str(folder / "d"))
+    write_csv_folder(folder / "d", planted_city(enterprises=150, seed=1))
+    code, out, _ = mujun("--db", url, "import", str(folder / "d"))
     assert code == 0, out
     yield url
 

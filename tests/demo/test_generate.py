@@ -1,7 +1,9 @@
-"""The generated demo data set: shape, determinism and everything the importer checks."""
+"""The generated demo data set: a plausible city of real-looking names, its shape, determinism
+and everything the importer checks (of the demo, and of the demo with the planted cases)."""
 
 import io
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -14,12 +16,21 @@ import shapely
 
 from mujun.demo import DEMO_AS_OF, generate, summary
 from mujun.demo.geography import build_geography, county_count
-from mujun.demo.scenarios import planted_tables
+from mujun.demo.vocabulary import (
+    CITIES,
+    NAME_SUFFIXES,
+    PARK_KINDS,
+    PROVINCE_NAME,
+    TOWN_LEVELS,
+    TOWN_WORDS,
+    short_name,
+)
 from mujun.interchange.credit_code import is_valid
 from mujun.interchange.exporter import write_csv_folder
 from mujun.interchange.schema import TableSpec, table, tables
 from mujun.interchange.validation import check_data_set
 from mujun.records.fields import ValueKind
+from tests.planted import planted_city
 
 EXPECTED_TYPES = {
     ValueKind.TEXT: pa.string(),
@@ -36,6 +47,7 @@ EXPECTED_TYPES = {
 }
 ZHEJIANG_2021_ABOVE_SCALE_TAX_PER_MU = 281_000.0
 M2_PER_MU = 10000 / 15
+Tables = dict[str, pa.Table]
 
 
 def _ipc_bytes(data: pa.Table) -> bytes:
@@ -45,11 +57,6 @@ def _ipc_bytes(data: pa.Table) -> bytes:
     return sink.getvalue()
 
 
-def _base_rows(tables_: dict[str, pa.Table]) -> dict[str, int]:
-    planted = planted_tables()
-    return {name: data.num_rows - planted[name].num_rows for name, data in tables_.items()}
-
-
 def _q(name: str) -> str:
     return '"' + name + '"'
 
@@ -57,10 +64,10 @@ def _q(name: str) -> str:
 # -- shape ----------------------------------------------------------------------------------
 
 
-def test_every_table_with_exactly_its_columns_and_types(county: dict[str, pa.Table]) -> None:
-    assert list(county) == [spec.name for spec in tables()]
+def test_every_table_with_exactly_its_columns_and_types(data_set: dict[str, pa.Table]) -> None:
+    assert list(data_set) == [spec.name for spec in tables()]
     for spec in tables():
-        data = county[spec.name]
+        data = data_set[spec.name]
         assert data.column_names == list(spec.column_names), spec.name
         for column in spec.columns:
             assert data.schema.field(column.name).type == EXPECTED_TYPES[column.kind], (
@@ -89,12 +96,12 @@ def test_other_seed_gives_other_data() -> None:
         assert not first[name].equals(second[name]), name
     codes = set(first["enterprises"]["credit_code"].to_pylist())
     other = set(second["enterprises"]["credit_code"].to_pylist())
-    assert len(codes & other) == planted_tables()["enterprises"].num_rows
+    assert not codes & other
 
 
 def test_sizes_scale_with_enterprises() -> None:
-    small = _base_rows(generate(enterprises=400, seed=2))
-    large = _base_rows(generate(enterprises=1600, seed=2))
+    small = summary(generate(enterprises=400, seed=2))
+    large = summary(generate(enterprises=1600, seed=2))
     assert small["enterprises"] == 400
     assert large["enterprises"] == 1600
     for name in (
@@ -115,11 +122,12 @@ def test_sizes_scale_with_enterprises() -> None:
 
 
 @pytest.mark.parametrize("enterprises", [1, 7, 50])
-def test_tiny_populations_still_carry_every_planted_case(enterprises: int) -> None:
+def test_tiny_populations_are_whole_cities(enterprises: int) -> None:
     data = generate(enterprises=enterprises, seed=1)
-    assert _base_rows(data)["enterprises"] == enterprises
-    for name, planted in planted_tables().items():
-        assert data[name].num_rows >= planted.num_rows
+    assert summary(data)["enterprises"] == enterprises
+    levels = data["jurisdictions"]["level"].to_pylist()
+    assert {"city", "county", "town", "park"} <= set(levels)
+    assert data["parcels"].num_rows > 0 and data["annual_metrics"].num_rows > 0
 
 
 def test_rejects_no_enterprises() -> None:
@@ -152,46 +160,92 @@ def test_a_county_scale_demo_is_one_city_of_three_counties(county: dict[str, pa.
     assert all(re.fullmatch(r"\d{6}", c) for c in counties)
 
 
+def _real_looking_jurisdictions(jurisdictions: pa.Table) -> None:
+    """Zhejiang's cities and counties under their GB/T 2260 codes; towns of a place word and
+    a level; parks named after their county."""
+    rows = jurisdictions.to_pylist()
+    by_code = {row["code"]: row for row in rows}
+    cities = {city.code: city.name for city in CITIES}
+    counties = {code: name for city in CITIES for code, name in city.counties}
+    towns = {word + level for word in TOWN_WORDS for level in TOWN_LEVELS}
+    for row in rows:
+        code, name, level = row["code"], row["name"], row["level"]
+        if level == "city":
+            assert cities[code] == name
+        elif level == "county":
+            assert counties[code] == name and row["parent_code"] == code[:4] + "00"
+        elif level == "town":
+            assert name in towns, name
+        else:
+            county = short_name(by_code[row["parent_code"]]["name"])
+            assert name in {county + kind for kind in PARK_KINDS}, name
+
+
+def test_the_demo_is_a_city_of_real_looking_names(county: dict[str, pa.Table]) -> None:
+    """Issue 11: what officials see of the demo — jurisdictions and enterprises on the map,
+    lists and cockpit — reads like a real city; nothing planted, no 样例."""
+    _real_looking_jurisdictions(county["jurisdictions"])
+    _real_looking_jurisdictions(build_geography(enterprises=200_000, seed=1).table)
+    place = {j["code"]: j for j in county["jurisdictions"].to_pylist()}
+    enterprises = county["enterprises"].to_pylist()
+    for enterprise in enterprises:
+        name, town = enterprise["name"], place[enterprise["jurisdiction_code"]]
+        own = (
+            PROVINCE_NAME,  # 浙江…, or its county's name, or its own town's
+            short_name(place[town["parent_code"]]["name"]),
+            town["name"].removesuffix("街道").removesuffix("镇").removesuffix("乡"),
+        )
+        assert name.endswith(NAME_SUFFIXES) and name.startswith(own), name
+    names = {enterprise["name"] for enterprise in enterprises}
+    assert len(names) > 0.9 * len(enterprises)
+    for data in county.values():
+        for column in data.column_names:
+            if data.schema.field(column).type == pa.string():
+                values = pc.unique(data[column].drop_null())
+                assert not pc.any(pc.match_substring(values, "样例")).as_py(), column
+
+
 # -- what the importer checks -----------------------------------------------------------------
 
 
-def test_credit_codes_are_valid_everywhere(county: dict[str, pa.Table]) -> None:
+def test_credit_codes_are_valid_everywhere(data_set: dict[str, pa.Table]) -> None:
     for spec in tables():
         for column in spec.columns:
             if column.kind is ValueKind.CREDIT_CODE:
-                values = pc.unique(county[spec.name][column.name].drop_null()).to_pylist()
+                values = pc.unique(data_set[spec.name][column.name].drop_null()).to_pylist()
                 bad = [v for v in values if not is_valid(v)]
                 assert not bad, f"{spec.name}.{column.name}: {bad[:5]}"
 
 
-def test_natural_keys_are_unique(county_db: duckdb.DuckDBPyConnection) -> None:
+def test_natural_keys_are_unique(data_set_db: duckdb.DuckDBPyConnection) -> None:
     for spec in tables():
         keys = ", ".join(_q(k) for k in spec.key)
-        duplicates = county_db.execute(
+        duplicates = data_set_db.execute(
             f"SELECT {keys}, count(*) FROM {spec.name} GROUP BY ALL HAVING count(*) > 1 LIMIT 5"
         ).fetchall()
         assert not duplicates, f"{spec.name}: {duplicates}"
 
 
-def test_references_are_closed(county_db: duckdb.DuckDBPyConnection) -> None:
+def test_references_are_closed(data_set_db: duckdb.DuckDBPyConnection) -> None:
     for spec in tables():
         for column in spec.columns:
             target = column.field.references
             if target is None:
                 continue
             key = table(target).key[0]
-            dangling = county_db.execute(
+            dangling = data_set_db.execute(
                 f"SELECT {_q(column.name)} FROM {spec.name} WHERE {_q(column.name)} IS NOT NULL "
                 f"AND {_q(column.name)} NOT IN (SELECT {_q(key)} FROM {target}) LIMIT 5"
             ).fetchall()
             assert not dangling, f"{spec.name}.{column.name}: {dangling}"
 
 
-def test_required_columns_are_filled(county: dict[str, pa.Table]) -> None:
+def test_required_columns_are_filled(data_set: dict[str, pa.Table]) -> None:
     for spec in tables():
         for column in spec.columns:
             if column.required:
-                assert county[spec.name][column.name].null_count == 0, f"{spec.name}.{column.name}"
+                nulls = data_set[spec.name][column.name].null_count
+                assert nulls == 0, f"{spec.name}.{column.name}"
 
 
 def _pair_violations(db: duckdb.DuckDBPyConnection, spec: TableSpec) -> list[str]:
@@ -207,15 +261,15 @@ def _pair_violations(db: duckdb.DuckDBPyConnection, spec: TableSpec) -> list[str
     return found
 
 
-def test_row_checks_hold(county_db: duckdb.DuckDBPyConnection) -> None:
-    violations = [v for spec in tables() for v in _pair_violations(county_db, spec)]
+def test_row_checks_hold(data_set_db: duckdb.DuckDBPyConnection) -> None:
+    violations = [v for spec in tables() for v in _pair_violations(data_set_db, spec)]
     assert not violations
     assert sum(len(s.in_order) + len(s.not_above) for s in tables()) >= 7  # the checks exist
 
 
-def test_values_within_their_kinds(county: dict[str, pa.Table]) -> None:
+def test_values_within_their_kinds(data_set: dict[str, pa.Table]) -> None:
     for spec in tables():
-        data = county[spec.name]
+        data = data_set[spec.name]
         for column in spec.columns:
             values = data[column.name]
             where = f"{spec.name}.{column.name}"
@@ -241,7 +295,7 @@ def test_values_within_their_kinds(county: dict[str, pa.Table]) -> None:
 
 
 def test_dates_are_no_later_than_the_as_of_date_where_they_record_facts(
-    county: dict[str, pa.Table],
+    data_set: dict[str, pa.Table],
 ) -> None:
     facts = {
         "construction": ("as_of", "started_date", "completed_date", "suspended_since"),
@@ -252,13 +306,13 @@ def test_dates_are_no_later_than_the_as_of_date_where_they_record_facts(
     }
     for name, columns in facts.items():
         for column in columns:
-            assert pc.max(county[name][column]).as_py() <= DEMO_AS_OF, f"{name}.{column}"
+            assert pc.max(data_set[name][column]).as_py() <= DEMO_AS_OF, f"{name}.{column}"
 
 
 def test_parcel_outlines_are_valid_polygons_of_about_their_area(
-    county: dict[str, pa.Table],
+    data_set: dict[str, pa.Table],
 ) -> None:
-    parcels = county["parcels"]
+    parcels = data_set["parcels"]
     wkt = np.asarray(parcels["geometry_wkt"].to_pylist(), dtype=object)
     shapes = shapely.from_wkt(wkt)
     assert shapely.is_valid(shapes).all()
@@ -381,9 +435,10 @@ def test_above_scale_tax_per_mu_is_near_zhejiangs_2021_average(
     assert below[0] < 0.5 * per_mu
 
 
-def test_the_importer_accepts_the_demo(tmp_path: Path) -> None:
+@pytest.mark.parametrize("build", [generate, planted_city], ids=["demo", "demo+planted"])
+def test_the_importer_accepts_the_demo(tmp_path: Path, build: Callable[..., Tables]) -> None:
     sources = pytest.importorskip("mujun.interchange.sources")
-    data = generate(enterprises=300, seed=9)
+    data = build(enterprises=300, seed=9)
     write_csv_folder(tmp_path / "demo", data)
     db = duckdb.connect()
     read = sources.read_data_set(tmp_path / "demo", db, workdir=tmp_path)

@@ -15,7 +15,6 @@ import pyarrow as pa
 import pytest
 
 from mujun.analytics.facts import Facts, facts_from_arrow
-from mujun.demo import generate
 from mujun.evaluation import listing
 from mujun.evaluation.engine import Evaluation, evaluate
 from mujun.evaluation.indicators import INDICATORS
@@ -31,6 +30,7 @@ from mujun.evaluation.listing import (
 )
 from mujun.interchange.workbooks.lists import inert
 from mujun.policy.profiles import load_profile
+from tests.planted import planted_city
 
 YEAR = 2025
 SHEETS_ZH = ["规上工业企业", "规下工业企业", "规上评分明细", "规下评分明细", "等级分布", "未参评"]
@@ -46,7 +46,7 @@ SHEETS_EN = [
 
 @pytest.fixture(scope="module")
 def facts() -> Iterator[Facts]:
-    facts = facts_from_arrow(generate(enterprises=300, seed=1), monthly=("electricity_kwh",))
+    facts = facts_from_arrow(planted_city(enterprises=300, seed=1), monthly=("electricity_kwh",))
     yield facts
     facts.close()
 

@@ -14,7 +14,6 @@ import pytest
 import xlsxwriter
 
 from mujun.analytics.facts import facts_from_arrow
-from mujun.demo import generate
 from mujun.identification.engine import FINDINGS_SCHEMA, Identification, identify
 from mujun.identification.evidence import evidence_label, evidence_value, format_evidence
 from mujun.identification.listing import (
@@ -33,6 +32,7 @@ from mujun.interchange.workbooks.lists import (
 )
 from mujun.interchange.workbooks.styles import Formats
 from mujun.policy.profiles import Profile, all_profiles, load_profile
+from tests.planted import planted_city
 
 ELECTRICITY = ("electricity_kwh",)
 
@@ -293,7 +293,7 @@ def test_unknown_key_is_its_own_label(key: str) -> None:
 
 @pytest.fixture(scope="module")
 def demo_runs() -> Iterator[list[Identification]]:
-    facts = facts_from_arrow(generate(enterprises=300, seed=1), monthly=ELECTRICITY)
+    facts = facts_from_arrow(planted_city(enterprises=300, seed=1), monthly=ELECTRICITY)
     yield [identify(facts=facts, profile=p, as_of=AS_OF) for p in all_profiles() if p.rules]
     facts.close()
 

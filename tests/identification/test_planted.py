@@ -1,5 +1,6 @@
-"""Every planted case of the demo city (mujun.demo.SCENARIOS) judged as it claims, by every
-shipped profile that applies its rule; and every profile yields every category it defines."""
+"""Every planted case (tests.planted.SCENARIOS, added to a demo city) judged as it claims, by
+every shipped profile that applies its rule; and every profile yields every category it
+defines."""
 
 import datetime as dt
 import json
@@ -9,10 +10,11 @@ import pytest
 
 from mujun.analytics.facts import Facts, facts_from_arrow
 from mujun.analytics.land import holdings
-from mujun.demo import DEMO_AS_OF, SCENARIOS, Case, generate
+from mujun.demo import DEMO_AS_OF
 from mujun.evaluation.engine import evaluate
 from mujun.identification.engine import Identification, identify
 from mujun.policy.profiles import all_profiles, load_profile
+from tests.planted import SCENARIOS, Case, planted_city
 
 ELECTRICITY = ("electricity_kwh",)
 
@@ -29,7 +31,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def demo_facts() -> Iterator[Facts]:
-    facts = facts_from_arrow(generate(enterprises=300, seed=3), monthly=ELECTRICITY)
+    facts = facts_from_arrow(planted_city(enterprises=300, seed=3), monthly=ELECTRICITY)
     yield facts
     facts.close()
 

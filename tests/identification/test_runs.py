@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import Engine
 
 from mujun.analytics.facts import Facts, facts_from_arrow
-from mujun.demo import generate
 from mujun.identification.engine import identify
 from mujun.identification.runs import (
     RunNotFoundError,
@@ -21,6 +20,7 @@ from mujun.identification.runs import (
     save_run,
 )
 from mujun.policy.profiles import load_profile
+from tests.planted import planted_city
 
 ELECTRICITY = ("electricity_kwh",)
 
@@ -31,7 +31,7 @@ AS_OF = dt.date(2022, 12, 31)
 
 @pytest.fixture(scope="module")
 def facts() -> Iterator[Facts]:
-    facts = facts_from_arrow(generate(enterprises=200, seed=5), monthly=ELECTRICITY)
+    facts = facts_from_arrow(planted_city(enterprises=200, seed=5), monthly=ELECTRICITY)
     yield facts
     facts.close()
 

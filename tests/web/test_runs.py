@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from mujun.demo import generate
 from mujun.identification.runs import get_run
 from mujun.interchange.exporter import write_csv_folder
 from mujun.interchange.importer import import_data_set
@@ -23,6 +22,7 @@ from mujun.records import Account, AuditEntry, Finding, Job
 from mujun.web.app import create_app
 from mujun.web.jobs import JobState, ProgressWriter, Worker
 from tests.builders import identification_run
+from tests.planted import planted_city
 from tests.web.conftest import COUNTY_A, COUNTY_B, NOW, PARCEL_A, PARCEL_B, sign_in
 
 TONGLU = {"kind": "identification", "profile": "tonglu-2022", "as_of": "2022-12-31"}
@@ -33,8 +33,9 @@ PATIENCE = 300.0
 
 @pytest.fixture
 def demo_client(city: Engine, tmp_path: Path) -> Iterator[TestClient]:
-    """The two-county city with a small demo data set imported into it, served."""
-    write_csv_folder(tmp_path / "demo", generate(enterprises=60, seed=1))
+    """The two-county city with a small demo city and the planted cases imported into it,
+    served."""
+    write_csv_folder(tmp_path / "demo", planted_city(enterprises=60, seed=1))
     assert import_data_set(engine=city, path=tmp_path / "demo", actor="test").committed
     with TestClient(create_app(city)) as client:
         yield client

@@ -1,4 +1,5 @@
-"""The demo's dates: the as-of date every planted case is judged on, and the periods covered."""
+"""The demo's dates: the as-of date its figures run to (and the tests' planted cases are judged
+on), and the periods covered."""
 
 from datetime import date
 

@@ -1,4 +1,4 @@
-"""Putting the demo together: the random base population plus the planted rule cases."""
+"""Putting the demo together: geography, enterprises, land, development and figures."""
 
 import pyarrow as pa
 
@@ -13,12 +13,15 @@ from mujun.demo.figures import (
 )
 from mujun.demo.geography import build_geography
 from mujun.demo.population import draw_enterprises, draw_land
-from mujun.demo.scenarios import planted_tables
 from mujun.interchange.schema import table
 
 
-def base_population(*, enterprises: int, seed: int) -> dict[str, pa.Table]:
-    """The random population alone, one table per interchange table."""
+def generate(*, enterprises: int, seed: int) -> dict[str, pa.Table]:
+    """A synthetic province, city or county of ``enterprises`` enterprises.
+
+    One Arrow table per interchange table (in reference order), with exactly the columns of
+    the table's spec, typed by kind. The same seed gives byte-identical tables.
+    """
     if enterprises < 1:
         raise ValueError("enterprises: at least 1")
     geo = build_geography(enterprises=enterprises, seed=seed)
@@ -26,7 +29,7 @@ def base_population(*, enterprises: int, seed: int) -> dict[str, pa.Table]:
     land = draw_land(geo, ent, seed)
     development = draw_development(geo, ent, land, seed)
     annual = draw_annual(ent, land, seed)
-    return {
+    drawn = {
         "jurisdictions": geo.table,
         "enterprises": ent.table,
         "parcels": land.parcels,
@@ -40,24 +43,12 @@ def base_population(*, enterprises: int, seed: int) -> dict[str, pa.Table]:
         "compliance": draw_compliance(ent, seed),
         "land_approvals": draw_approvals(geo, seed),
     }
-
-
-def generate(*, enterprises: int, seed: int) -> dict[str, pa.Table]:
-    """A synthetic province, city or county of ``enterprises`` enterprises.
-
-    One Arrow table per interchange table (in reference order), with exactly the columns of
-    the table's spec, typed by kind. The same seed gives byte-identical tables. On top of the
-    random population sit the planted cases of :mod:`mujun.demo.scenarios` (the same for every
-    seed and size), indexed by rule id in :data:`mujun.demo.scenarios.SCENARIOS`.
-    """
-    base = base_population(enterprises=enterprises, seed=seed)
-    planted = planted_tables()
     result: dict[str, pa.Table] = {}
     for name in table_names():
-        combined = pa.concat_tables([base[name], planted[name]]).combine_chunks()
-        if combined.schema != schema_of(table(name)):  # pragma: no cover - a bug guard
+        data = drawn[name].combine_chunks()
+        if data.schema != schema_of(table(name)):  # pragma: no cover - a bug guard
             raise TypeError(f"{name}: schema drifted")
-        result[name] = combined
+        result[name] = data
     return result
 
 

@@ -44,6 +44,7 @@ class Geography:
     county_lon: Floats
     county_lat: Floats
     town_code: tuple[str, ...]
+    town_word: tuple[str, ...]  # the place word of each town's name: 横村 of 横村镇
     town_start: Ints  # per county: index of its first town
     park_code: tuple[str, ...]
     park_start: Ints  # per county: index of its first park
@@ -93,6 +94,7 @@ def build_geography(*, enterprises: int, seed: int) -> Geography:
     for city in cities:
         add(city.code, city.name, "city", None)
     town_code: list[str] = []
+    town_word: list[str] = []
     park_code: list[str] = []
     town_start, park_start, park_count = [], [], []
     for city, code, name in chosen:  # a loop over counties, not enterprises
@@ -110,6 +112,7 @@ def build_geography(*, enterprises: int, seed: int) -> Geography:
             else:
                 suffix = f"{100 + k - streets + 1:03d}" if level == "镇" else f"{200 + k:03d}"
             town_code.append(code + suffix)
+            town_word.append(TOWN_WORDS[word])
             add(code + suffix, TOWN_WORDS[word] + level, "town", code)
         parks = int(rng.integers(2, 5))
         park_start.append(len(park_code))
@@ -136,6 +139,7 @@ def build_geography(*, enterprises: int, seed: int) -> Geography:
         county_lon=lon,
         county_lat=lat,
         town_code=tuple(town_code),
+        town_word=tuple(town_word),
         town_start=np.asarray(town_start, dtype=np.int64),
         park_code=tuple(park_code),
         park_start=np.asarray(park_start, dtype=np.int64),

@@ -38,7 +38,6 @@ from mujun.demo.vocabulary import (
     INDUSTRIES,
     NAME_SUFFIXES,
     PROVINCE_NAME,
-    TOWN_WORDS,
     TRADE_FIRST,
     TRADE_SECOND,
 )
@@ -195,10 +194,11 @@ def draw_enterprises(geo: Geography, n: int, seed: int) -> Enterprises:
         int(rng.integers(0, 31**6)),
     )
 
-    # Names: place + trade name + trade word + suffix, e.g. 桐庐恒达机械有限公司.
+    # Names: place (the province, the county or the enterprise's own town) + trade name +
+    # trade word + suffix, e.g. 桐庐恒达机械有限公司, 横村宏盛电器有限公司.
     place_kind = rng.random(n)
     county_place = pick(list(geo.county_short), county)
-    town_word = pick(list(TOWN_WORDS), rng.integers(0, len(TOWN_WORDS), n))
+    town_word = pick(list(geo.town_word), town)
     place = pc.if_else(
         pa.array(place_kind < 0.12),
         PROVINCE_NAME,

@@ -2,7 +2,8 @@
 (an enterprise, its parcel, occupancy, contract, construction, buildings and figures) in the
 two scenario counties, and the :class:`Case` s that say what each planted subject is for.
 
-The scenario counties sit under 杭州市 (330100), which every demo has:
+The scenario counties are the tests' own: the demo city (:mod:`mujun.demo`) never has them.
+They sit under 杭州市 (330100), which every demo city has:
 
 - 规则样例一区 (330191, an urban district): all planted cases except ankang/low/5, in park
   33019171, and the three ankang/building/2 parks 33019172–74;

@@ -2,14 +2,14 @@
 
 Each ``plant_…`` function plants the cases of one rule id (its docstring cites the rule) into
 the scenario counties (see :mod:`.planting`) and records them in the index :data:`SCENARIOS`:
-rule id → the planted :class:`~mujun.demo.planting.Case` s, each naming its subject (a parcel,
+rule id → the planted :class:`~tests.planted.planting.Case` s, each naming its subject (a parcel,
 building, enterprise or approval id), whether the rule is meant to fire on it as of
-:data:`~mujun.demo.calendar.DEMO_AS_OF` (or the case's own ``as_of``), where the deciding figure
+:data:`~mujun.demo.DEMO_AS_OF` (or the case's own ``as_of``), where the deciding figure
 sits against the threshold (``at``, ``just_below``, ``just_above`` or ``clear``), the 重点 flag
 expected where the rule has one, and the profile parameters the verdict assumes.
 
-The planted rows are the same for every seed and size and are appended to the random
-population by :func:`mujun.demo.generate`. Their figures are chosen so that exact arithmetic
+The planted rows are the same for every seed and size; :func:`with_planted_cases` appends them
+to a demo city of :func:`mujun.demo.generate`. Their figures are chosen so that exact arithmetic
 decides: 20,000 m² is 30 mu exactly, money is in whole yuan, and "exactly 20 mu" is the smallest
 double not below 40000/3 m². "The year" as of 2025-12-31 is 2025; "3 consecutive years" are
 2023–2025.
@@ -24,7 +24,10 @@ from typing import Any
 import pyarrow as pa
 
 from mujun.demo.calendar import DEMO_AS_OF, YEARS
-from mujun.demo.planting import (
+from mujun.demo.columns import schema_of, table_names
+from mujun.interchange.schema import table
+from tests.planted.planting import (
+    CITY,
     MU_20_M2,
     PARK_A_INVESTMENT,
     PARK_A_OUTPUT,
@@ -40,7 +43,7 @@ from mujun.demo.planting import (
     yuan,
 )
 
-__all__ = ["SCENARIOS", "Case", "planted_tables"]
+__all__ = ["SCENARIOS", "Case", "planted_tables", "with_planted_cases"]
 
 D = DEMO_AS_OF
 MU_30_M2 = 20_000.0
@@ -713,4 +716,19 @@ def planted_tables() -> dict[str, pa.Table]:
 
 
 SCENARIOS: Mapping[str, tuple[Case, ...]] = _planted()[1]
-"""Rule id → the planted cases of that rule (see :class:`~mujun.demo.planting.Case`)."""
+"""Rule id → the planted cases of that rule (see :class:`~tests.planted.planting.Case`)."""
+
+
+def with_planted_cases(city: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
+    """The demo city ``city`` (one table per interchange table) with the planted rows appended
+    to each table; the city must have 杭州市 (330100), the scenario counties' parent."""
+    if CITY not in city["jurisdictions"]["code"].to_pylist():
+        raise ValueError(f"the city has no {CITY}, the scenario counties' parent")
+    planted = planted_tables()
+    result: dict[str, pa.Table] = {}
+    for name in table_names():
+        combined = pa.concat_tables([city[name], planted[name]]).combine_chunks()
+        if combined.schema != schema_of(table(name)):  # pragma: no cover - a bug guard
+            raise TypeError(f"{name}: schema drifted")
+        result[name] = combined
+    return result

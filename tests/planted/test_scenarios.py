@@ -1,4 +1,5 @@
-"""The planted cases: every rule id covered on both sides, and each case what it claims."""
+"""The planted cases: every rule id covered on both sides, each case what it claims, and the
+planted rows the same on top of any demo city while the demo city itself has none of them."""
 
 import re
 from collections import Counter
@@ -7,11 +8,14 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
-from mujun.demo import DEMO_AS_OF, SCENARIOS, Case, generate
-from mujun.demo.scenarios import planted_tables
-from tests.demo.reading import READINGS, Data
+from mujun.demo import DEMO_AS_OF, generate
+from mujun.interchange.schema import table as table_of
+from tests.planted import SCENARIOS, Case, planted_city, planted_tables, with_planted_cases
+from tests.planted.planting import COUNTY_A, COUNTY_B
+from tests.planted.reading import READINGS, Data
 
 # The rule ids of rules.md (its tables' first column); checked against the file when present.
 RULE_IDS = (
@@ -81,7 +85,18 @@ def _case_id(case: Case) -> str:
 @pytest.fixture(scope="module")
 def planted() -> Data:
     """The planted cases on top of a small random population, read row by row."""
-    return Data(generate(enterprises=50, seed=13))
+    return Data(planted_city(enterprises=50, seed=13))
+
+
+@pytest.fixture(scope="module")
+def small() -> dict[str, pa.Table]:
+    return planted_city(enterprises=50, seed=5)
+
+
+@pytest.fixture(scope="module")
+def county() -> dict[str, pa.Table]:
+    """A county-sized demo city (2,000 enterprises) with the planted cases."""
+    return planted_city(enterprises=2000, seed=11)
 
 
 def test_rule_ids_match_rules_md() -> None:
@@ -145,11 +160,32 @@ def test_every_subject_is_in_its_table(small: dict[str, pa.Table]) -> None:
 
 def test_planted_rows_do_not_depend_on_seed_or_size() -> None:
     planted = planted_tables()
-    for enterprises, seed in ((10, 1), (300, 8)):
-        data = generate(enterprises=enterprises, seed=seed)
+    for enterprises, seed in ((1, 1), (7, 1), (10, 1), (300, 8)):
+        city = generate(enterprises=enterprises, seed=seed)
+        data = planted_city(enterprises=enterprises, seed=seed)
         for name, rows in planted.items():
-            tail = data[name].slice(data[name].num_rows - rows.num_rows)
+            assert data[name].slice(0, city[name].num_rows).equals(city[name]), name
+            tail = data[name].slice(city[name].num_rows)
             assert tail.equals(rows), name
+
+
+def test_the_demo_city_has_none_of_them() -> None:
+    """Issue 11: the planted cases are the tests' own; ``mujun demo`` never shows them."""
+    city = generate(enterprises=300, seed=8)
+    for name, rows in planted_tables().items():
+        key = list(table_of(name).key)
+        planted = {tuple(row.values()) for row in rows.select(key).to_pylist()}
+        drawn = {tuple(row.values()) for row in city[name].select(key).to_pylist()}
+        assert not planted & drawn, name
+    codes = city["jurisdictions"]["code"].to_pylist()
+    assert not [code for code in codes if code.startswith((COUNTY_A, COUNTY_B))]
+
+
+def test_they_need_the_city_of_their_counties() -> None:
+    city = generate(enterprises=10, seed=1)
+    other = city["jurisdictions"].filter(pc.not_equal(city["jurisdictions"]["code"], "330100"))
+    with pytest.raises(ValueError, match="330100"):
+        with_planted_cases(city | {"jurisdictions": other})
 
 
 def test_the_random_population_stays_out_of_the_scenario_counties(
@@ -157,7 +193,7 @@ def test_the_random_population_stays_out_of_the_scenario_counties(
 ) -> None:
     planted = set(planted_tables()["enterprises"]["credit_code"].to_pylist())
     for row in county["enterprises"].to_pylist():
-        in_scenario = row["jurisdiction_code"].startswith(("330191", "330192"))
+        in_scenario = row["jurisdiction_code"].startswith((COUNTY_A, COUNTY_B))
         assert in_scenario == (row["credit_code"] in planted)
 
 

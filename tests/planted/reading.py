@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from mujun.demo.planting import Case
+from tests.planted.planting import Case
 
 Row = dict[str, Any]
 Verdict = tuple[bool | None, bool | None]  # (fires, key); None: cannot judge / no key

@@ -10,18 +10,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mujun.web import (
     audit,
     cockpit,
     enterprises,
+    errors,
     findings,
     grades,
     imports,
@@ -33,12 +37,15 @@ from mujun.web import (
     parcels,
     runs,
     session,
+    workbench,
 )
 from mujun.web.language import in_language
 from mujun.web.permissions import RefusedError
 
 ASSETS = Path(str(resources.files("mujun.web") / "assets" / "node_modules"))
 VENDOR = {
+    "tabler": "@tabler/core/dist",
+    "tabler-icons": "@tabler/icons-webfont/dist",
     "echarts": "echarts/dist",
     "maplibre": "maplibre-gl/dist",
     "swagger-ui": "swagger-ui-dist",
@@ -88,6 +95,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     runs.router,
     parcel_map.router,
     imports.router,
+    workbench.router,
     pages.router,
 )
 """Every route of the application, by domain; each passes the permission gate (a test walks
@@ -183,7 +191,8 @@ def create_app(engine: Engine) -> FastAPI:
 
     @app.exception_handler(RefusedError)
     def refused(request: Request, error: RefusedError) -> Response:
-        """A request outside one's rights: 403, and a line in the audit log."""
+        """A request outside one's rights: 403, and a line in the audit log; a page says what
+        was refused and why, with a way back the account may follow."""
         account = getattr(request.state, "account", None)
         with Session(engine) as db:
             audit.record(
@@ -196,21 +205,41 @@ def create_app(engine: Engine) -> FastAPI:
                 detail=error.en,
             )
             db.commit()
-        if request.url.path.startswith("/api/"):
+        if not errors.wants_page(request):
             return JSONResponse({"detail": f"{error.zh} / {error.en}"}, status_code=403)
-        return pages.render(
-            request,
-            "refused.html",
-            status_code=403,
-            reason=in_language(request, error.zh, error.en),
-        )
+        return errors.error_page(request, 403, reason=in_language(request, error.zh, error.en))
 
-    @app.exception_handler(HTTPException)
-    def unauthorised_page(request: Request, error: HTTPException) -> Response:
-        """A page asked for without signing in goes to the sign-in page."""
-        if error.status_code == 401 and not request.url.path.startswith("/api/"):
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        """A page asked for without signing in goes to the sign-in page; any other error of a
+        page (a missing record, an unknown address) is a page, of the API its JSON."""
+        if not errors.wants_page(request):
+            return JSONResponse(
+                {"detail": error.detail}, status_code=error.status_code, headers=error.headers
+            )
+        if error.status_code == 401:
             return RedirectResponse("/login", status_code=303)
-        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+        reason = in_language(request, "没有此页面。", "There is no such page.")
+        if error.status_code != 404 or error.detail != "Not Found":
+            reason = errors.in_words(request, str(error.detail))
+        return errors.error_page(request, error.status_code, reason=reason)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        """A request with a value its route cannot take: 422, the API with FastAPI's list of
+        what is wrong, a page naming each field and value in words."""
+        if not errors.wants_page(request):
+            return JSONResponse({"detail": jsonable_encoder(error.errors())}, status_code=422)
+        return errors.error_page(
+            request,
+            422,
+            reason=in_language(
+                request,
+                "查询条件中有无法识别的值，未执行查询。",
+                "A value of the request could not be taken; nothing was searched.",
+            ),
+            details=errors.invalid_fields(request, error.errors()),
+        )
 
     # Outermost, so that what the other middleware answers has the headers too.
     app.add_middleware(SecurityHeaders, basemap=os.environ.get(pages.BASEMAP) or None)

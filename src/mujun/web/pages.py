@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated, Any, Protocol
 
@@ -14,6 +15,7 @@ from mujun.records.accounts import Account
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import MAX_ID, Current, Database, Reader
 from mujun.web.findings import FINDING_COLUMNS, list_findings, shown_finding
+from mujun.web.formatting import FILTERS
 from mujun.web.language import in_language, language_of, template_globals
 from mujun.web.listing import (
     Column,
@@ -23,15 +25,18 @@ from mujun.web.listing import (
     SortParam,
     export_response,
 )
+from mujun.web.navigation import WORKBENCH, Group, Link, group_of, groups_for, link_of
 from mujun.web.parcel_file import get_parcel_file
 from mujun.web.parcels import PARCEL_COLUMNS, list_parcels
-from mujun.web.permissions import ALLOWED, Action, Role
+from mujun.web.permissions import ALLOWED, Role
+from mujun.web.places import county_choices, place
 
 PAGE = 50
 BASEMAP = "MUJUN_BASEMAP_URL"
 """An optional raster tile URL (``https://…/{z}/{x}/{y}.png``) drawn under the parcels."""
 TEMPLATES = Jinja2Templates(directory=str(resources.files("mujun.web") / "templates"))
-TEMPLATES.env.globals.update(template_globals())
+TEMPLATES.env.globals.update(template_globals(), place=place, county_choices=county_choices)
+TEMPLATES.env.filters.update(FILTERS)
 router = APIRouter(include_in_schema=False)
 
 
@@ -40,20 +45,41 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
 
 def signed_in_page(
-    request: Request, template: str, current: Current, **context: Any
+    request: Request, template: str, current: Current, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    """A page with the header every signed-in page has: its links are those the account's role
-    may follow."""
-    role = Role(current.account.role)
+    """A page in the layout every signed-in page has (``page.html``): the side navigation with
+    the links the account's role may follow, and the top bar with the account."""
     return render(
         request,
         template,
-        account=current.account,
-        allowed=ALLOWED[role],
-        role_label=in_language(request, role.label_zh, role.label_en),
-        csrf_token=current.session.csrf_token,
+        status_code=status_code,
+        **layout(request, current.account, current.session.csrf_token),
         **context,
     )
+
+
+@dataclass(frozen=True)
+class Chrome:
+    """What the layout shows around a page: the navigation's groups with the links the
+    account may follow, the link the page is (or lies under) and its group."""
+
+    groups: list[tuple[Group, list[Link]]]
+    active: Link | None
+    group: Group | None
+
+
+def layout(request: Request, account: Account, csrf_token: str) -> dict[str, Any]:
+    """The context ``page.html`` needs for ``account`` (also for an error page)."""
+    role = Role(account.role)
+    groups = groups_for(role)
+    active = link_of(request.url.path, [link for _, links in groups for link in links])
+    return {
+        "account": account,
+        "allowed": ALLOWED[role],
+        "role_label": in_language(request, role.label_zh, role.label_en),
+        "csrf_token": csrf_token,
+        "chrome": Chrome(groups, active, None if active is None else group_of(active)),
+    }
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -156,9 +182,9 @@ def map_page(request: Request, current: Reader) -> HTMLResponse:
 
 
 def home(account: Account) -> str:
-    """Where an account lands when it signs in: the parcels, or for a data provider, who reads
-    nothing, the import page."""
-    return "/" if Action.READ in ALLOWED[Role(account.role)] else "/imports"
+    """Where an account lands when it signs in: its workbench (what needs it now), whatever its
+    role: what the workbench shows depends on the role."""
+    return WORKBENCH.path
 
 
 class Listed(Protocol):
@@ -195,6 +221,7 @@ def list_page(
         columns=columns,
         sort=sort or "",
         pages=page_count(listed.total),
+        page_size=PAGE,
         **context,
     )
 

@@ -375,6 +375,7 @@ def runs_page(
         "runs.html",
         current,
         may_run=Action.RUN in ALLOWED[Role(current.account.role)],
+        profile_titles={p.id: (p.title_zh, p.title_en) for p in profiles if p.title_zh},
         identification_profiles=[p for p in profiles if p.rules],
         evaluation_profiles=[p for p in profiles if p.evaluation is not None],
         today=today.isoformat(),

@@ -20,12 +20,14 @@
   function legend() {
     layers.querySelectorAll("label").forEach(item => item.remove());
     for (const [code, label, hex] of WORDS[mode]) {
-      const item = document.createElement("label");
-      const box = Object.assign(document.createElement("input"), {type: "checkbox", checked: true});
+      const item = Object.assign(document.createElement("label"), {className: "form-check"});
+      const box = Object.assign(document.createElement("input"), {type: "checkbox", checked: true, className: "form-check-input"});
       box.dataset.value = code;
-      const swatch = Object.assign(document.createElement("span"), {textContent: "■ "});
-      swatch.style.color = hex;
-      item.append(box, " ", swatch, label, " ");
+      const swatch = Object.assign(document.createElement("span"), {className: "legend-swatch"});
+      swatch.style.backgroundColor = hex;
+      const text = Object.assign(document.createElement("span"), {className: "form-check-label"});
+      text.append(swatch, label);
+      item.append(box, text);
       layers.appendChild(item);
     }
   }

@@ -1,0 +1,137 @@
+"""How the pages write dates, areas and amounts: one module, used by the templates as filters.
+
+Dates as notices write them (2025年12月31日; in English 31 Dec 2025), times in Beijing time;
+areas in 亩 and amounts in 万元 (and 万元/亩 per mu, as the evaluation notices give them),
+with thousands separators and the unit after the figure. A missing value is a dash.
+"""
+
+import datetime as dt
+from functools import cache
+from typing import Any
+
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+from mujun.interchange import schema
+from mujun.interchange.problems import Language
+from mujun.web.language import language_of
+
+BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
+MISSING = "—"
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day(value: dt.date | str | None, lang: Language = "zh") -> str:
+    """2025年12月31日, or 31 Dec 2025 (an ISO text is read first; a time drops its hours)."""
+    if value is None or value == "":
+        return MISSING
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return str(value)
+    if isinstance(value, dt.datetime):
+        value = _local(value).date()
+    if lang == "zh":
+        return f"{value.year}年{value.month}月{value.day}日"
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def moment(value: dt.datetime | str | None, lang: Language = "zh") -> str:
+    """A time to the minute, in Beijing time: 2025年12月31日 14:05, or 31 Dec 2025 14:05."""
+    if value is None or value == "":
+        return MISSING
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    local = _local(value)
+    return f"{day(local.date(), lang)} {local:%H:%M}"
+
+
+def _local(value: dt.datetime) -> dt.datetime:
+    """A stored time (aware, or naive UTC as SQLite gives it back) in Beijing time."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    return aware.astimezone(BEIJING)
+
+
+def figure(value: float | None, digits: int = 2) -> str:
+    """A number with thousands separators and ``digits`` decimals (a dash when missing)."""
+    if value is None:
+        return MISSING
+    return f"{value:,.{digits}f}"
+
+
+def with_unit(value: float | None, unit_zh: str, unit_en: str, lang: Language, digits: int) -> str:
+    if value is None:
+        return MISSING
+    return f"{figure(value, digits)} {unit_zh if lang == 'zh' else unit_en}"
+
+
+def _lang(context: Context) -> Language:
+    return language_of(context["request"])
+
+
+@pass_context
+def day_filter(context: Context, value: Any) -> str:
+    """``{{ run.as_of | day }}``."""
+    return day(value, _lang(context))
+
+
+@pass_context
+def moment_filter(context: Context, value: Any) -> str:
+    """``{{ job.created_at | moment }}``."""
+    return moment(value, _lang(context))
+
+
+@pass_context
+def mu_filter(context: Context, value: float | None, digits: int = 2) -> str:
+    """An area already in mu: ``{{ 12.5 | mu }}`` is 12.50 亩."""
+    return with_unit(value, "亩", "mu", _lang(context), digits)
+
+
+@pass_context
+def wan_filter(context: Context, yuan: float | None, digits: int = 2) -> str:
+    """An amount in yuan, written in 10,000 yuan: ``{{ 123456 | wan }}`` is 12.35 万元."""
+    return with_unit(
+        None if yuan is None else yuan / 10_000, "万元", "10k yuan", _lang(context), digits
+    )
+
+
+@pass_context
+def wan_per_mu_filter(context: Context, yuan_per_mu: float | None, digits: int = 2) -> str:
+    """Yuan per mu, written as the notices do: ``{{ 52000 | wan_per_mu }}`` is 5.20 万元/亩."""
+    per_mu = None if yuan_per_mu is None else yuan_per_mu / 10_000
+    return with_unit(per_mu, "万元/亩", "10k yuan/mu", _lang(context), digits)
+
+
+def count_filter(value: int | None) -> str:
+    """A count with thousands separators: ``{{ 12345 | count }}`` is 12,345."""
+    return MISSING if value is None else f"{value:,}"
+
+
+@pass_context
+def table_filter(context: Context, name: str | None) -> str:
+    """A table of the records by its name in the page's language: ``parcels`` is 宗地."""
+    if not name:
+        return MISSING
+    return _table_labels().get(name, name) if _lang(context) == "zh" else name
+
+
+@cache
+def _table_labels() -> dict[str, str]:
+    return {spec.name: spec.label_zh for spec in schema.tables()}
+
+
+FILTERS = {
+    "table_name": table_filter,
+    "day": day_filter,
+    "moment": moment_filter,
+    "figure": figure,
+    "count": count_filter,
+    "mu": mu_filter,
+    "wan": wan_filter,
+    "wan_per_mu": wan_per_mu_filter,
+}
+"""The filters every template may use (installed by :mod:`mujun.web.pages`)."""

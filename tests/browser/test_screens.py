@@ -1,0 +1,79 @@
+"""Every page, in both languages, as a county official sees it at 1440×900: a screenshot of each
+(full page) into ``MUJUN_SCREENS`` (or the test's temporary folder), and no console error on any.
+Look at them: ``MUJUN_SCREENS=screens .venv/bin/pytest -n 0 tests/browser/test_screens.py``."""
+
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.browser.conftest import WAIT_MS, BrowserErrors, Site, watched
+from tests.web.conftest import PARCEL_A, PARCEL_B, PASSWORD
+
+SIZE = {"width": 1440, "height": 900}
+SCREENS: list[tuple[str, str, str, int]] = [
+    # name, account (empty: signed out), path, status
+    ("login", "", "/login", 200),
+    ("workbench", "admin", "/workbench", 200),
+    ("workbench-officer", "officer", "/workbench", 200),
+    ("workbench-provider", "provider", "/workbench", 200),
+    ("cockpit", "analyst", "/cockpit", 200),
+    ("findings", "analyst", "/findings", 200),
+    ("grades", "analyst", "/grades", 200),
+    ("parcels", "analyst", "/", 200),
+    ("enterprises", "analyst", "/enterprises", 200),
+    ("parcel-file", "analyst", f"/parcels/{quote(PARCEL_A)}", 200),
+    ("map", "analyst", "/map", 200),
+    ("runs", "admin", "/runs", 200),
+    ("imports", "admin", "/imports", 200),
+    ("refused", "officer", f"/parcels/{quote(PARCEL_B)}", 403),
+    ("missing", "analyst", "/parcels/NO-SUCH-PARCEL", 404),
+    ("invalid", "analyst", "/findings?category=bogus", 422),
+]
+
+
+@pytest.fixture(scope="module")
+def screens(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = Path(os.environ.get("MUJUN_SCREENS") or tmp_path_factory.mktemp("screens"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+EVERY = [(*screen, lang) for screen in SCREENS for lang in ("zh", "en")]
+
+
+@pytest.mark.parametrize("screen", EVERY, ids=[f"{s[0]}-{s[4]}" for s in EVERY])
+def test_every_page_in_both_languages(
+    browser: Browser,
+    site: Site,
+    screens: Path,
+    browser_errors: BrowserErrors,
+    screen: tuple[str, str, str, int, str],
+) -> None:
+    name, username, path, status, lang = screen
+    if status != 200:
+        browser_errors.expect(f"status of {status}")  # the error page itself
+    context = browser.new_context(
+        base_url=site.url, viewport=SIZE, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    context.set_default_timeout(WAIT_MS)
+    context.add_cookies([{"name": "mujun_lang", "value": lang, "url": site.url}])
+    if username:
+        signed = context.request.post(
+            "/api/session", data={"username": username, "password": PASSWORD}
+        )
+        assert signed.ok, signed.text()
+    page = watched(context.new_page(), browser_errors)
+    response = page.goto(path)
+    assert response is not None and response.status == status
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
+    if name == "map":
+        expect(page.locator("body")).to_have_attribute("data-map-ready", "true")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(600)  # the charts' animations
+    page.screenshot(path=str(screens / f"{name}-{lang}.png"), full_page=True)
+    context.close()
+    unexpected = browser_errors.unexpected()
+    assert not unexpected, "the browser reported errors:\n" + "\n".join(unexpected)

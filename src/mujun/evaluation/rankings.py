@@ -4,20 +4,28 @@ their change from the year before; and the enterprises whose grade fell.
 
 Both years are evaluated with the same profile, so a change is the enterprises' and not the
 benchmarks'. Per-mu tax up 3 % a year is Ankang's target for parks (rules.md, "target").
+
+The same per-mu tax is read from kept runs (:func:`kept_tax_by_park`, :func:`kept_tax_by_year`,
+the web's cockpit) rather than evaluated again: there an enterprise's tax is its kept per-mu
+tax × its kept land, so the enterprises and land counted are the evaluation's own.
 """
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+from sqlalchemy import JSON, ColumnElement, Float, Select, cast, func, select, type_coerce
+from sqlalchemy.orm import Session
 
 from mujun.analytics.facts import Facts
 from mujun.analytics.land import division
 from mujun.evaluation.engine import Evaluation
 from mujun.evaluation.enterprises import year_kept
+from mujun.evaluation.runs import runs_of_record
 from mujun.policy.evaluation import GRADES
+from mujun.records import Grade
 
 Grouping = Literal["county", "park", "industry"]
 GROUP_COLUMNS: dict[Grouping, str] = {
@@ -126,3 +134,78 @@ def _fallen(current: Evaluation, previous: Evaluation) -> ir.Table:
     return fell.select(
         "credit_code", "name", "cohort", "grade_before", "grade", "score_before", "score"
     ).order_by(["cohort", ibis.desc("grade"), "score", "credit_code"])
+
+
+# -- per-mu tax from kept runs ------------------------------------------------------------------
+
+SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
+
+
+class Within(Protocol):
+    """Keeps a query of grades to an area (the web's gate); the identity reads the whole city."""
+
+    def __call__(self, query: SelectT, /) -> SelectT: ...
+
+
+@dataclass(frozen=True)
+class KeptTax:
+    """Per-mu tax of some graded enterprises of a kept run: Σ tax / Σ land of those with a tax
+    figure (rules.md, "Per-mu figures"), each one's tax being its kept per-mu tax × its land."""
+
+    run: int
+    enterprises: int
+    land_mu: float
+    tax_yuan: float
+
+    @property
+    def tax_per_mu_yuan(self) -> float:
+        return self.tax_yuan / self.land_mu
+
+
+def kept_tax_by_park(*, session: Session, run: int, within: Within) -> list[tuple[str, KeptTax]]:
+    """Per park of run ``run``'s graded enterprises (of the area ``within`` keeps), its per-mu
+    tax, highest first (then by park code)."""
+    tax, taxed = _kept_tax(session)
+    query = select(Grade.park_code, func.count(), _land_mu(), func.sum(tax)).where(
+        Grade.run_id == run, Grade.park_code.is_not(None), taxed
+    )
+    rows = session.execute(within(query).group_by(Grade.park_code)).all()
+    found = [(str(park), KeptTax(run, count, land, yuan)) for park, count, land, yuan in rows]
+    return sorted(found, key=lambda p: (-p[1].tax_per_mu_yuan, p[0]))
+
+
+def kept_tax_by_year(*, session: Session, years: int, within: Within) -> list[tuple[int, KeptTax]]:
+    """Per-mu tax of each of the last ``years`` years whose run of record graded an enterprise
+    (of the area ``within`` keeps) with a tax figure, oldest first."""
+    record = runs_of_record()
+    tax, taxed = _kept_tax(session)
+    query = (
+        select(record.c.year, record.c.id, func.count(), _land_mu(), func.sum(tax))
+        .join(Grade, Grade.run_id == record.c.id)
+        .where(taxed)
+    )
+    latest = (
+        within(query)
+        .group_by(record.c.year, record.c.id)
+        .order_by(record.c.year.desc())
+        .limit(years)
+    )
+    rows = reversed(session.execute(latest).all())
+    return [(year, KeptTax(of, count, land, yuan)) for year, of, count, land, yuan in rows]
+
+
+def _land_mu() -> ColumnElement[float]:
+    """The land of the grades counted (each has some: see :func:`_kept_tax`)."""
+    return type_coerce(func.sum(Grade.land_mu), Float)
+
+
+def _kept_tax(session: Session) -> tuple[ColumnElement[float], ColumnElement[bool]]:
+    """A graded enterprise's tax in yuan (its kept per-mu tax × its land), and whether it has
+    one and land to count."""
+    document = (
+        cast(Grade.indicators, JSON)  # text to JSON: PostgreSQL casts
+        if session.get_bind().dialect.name == "postgresql"
+        else type_coerce(Grade.indicators, JSON)  # SQLite reads JSON from text as it is
+    )
+    per_mu = document["tax_per_mu_yuan"].as_float()
+    return per_mu * Grade.land_mu, per_mu.is_not(None) & (Grade.land_mu > 0)

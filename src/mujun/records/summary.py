@@ -1,20 +1,9 @@
 """What the records hold: rows per table, and the main counts per county."""
 
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Subquery,
-    Table,
-    and_,
-    func,
-    literal,
-    or_,
-    select,
-)
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy import Connection, Table, func, select
+from sqlalchemy.orm import aliased
 
 from mujun.records import DATA_MODELS, Enterprise, Jurisdiction, Parcel, bulk
 from mujun.records.vocabulary import JurisdictionLevel
@@ -40,14 +29,25 @@ def rows_per_table(conn: Connection) -> dict[str, int]:
 
 
 def per_county(conn: Connection) -> list[CountyLine]:
-    """Enterprises, parcels and land per county; a town's or park's records count to its county."""
-    enterprises = _by_county(
-        Enterprise.jurisdiction_code, func.count(Enterprise.credit_code).label("n")
+    """Enterprises (by where they are registered), parcels and land per county: a town's or
+    park's records count to its county (:attr:`Jurisdiction.county_code`, derived from the
+    facts at import)."""
+    registered = aliased(Jurisdiction)
+    enterprises = (
+        select(registered.county_code.label("code"), func.count().label("n"))
+        .select_from(Enterprise)
+        .join(registered, registered.code == Enterprise.jurisdiction_code)
+        .group_by(registered.county_code)
+        .subquery()
     )
-    parcels = _by_county(
-        Parcel.jurisdiction_code,
-        func.count(Parcel.parcel_id).label("n"),
-        func.coalesce(func.sum(Parcel.area_m2), 0).label("area_m2"),
+    parcels = (
+        select(
+            Parcel.county_code.label("code"),
+            func.count().label("n"),
+            func.sum(Parcel.area_m2).label("area_m2"),
+        )
+        .group_by(Parcel.county_code)
+        .subquery()
     )
     query = (
         select(
@@ -66,24 +66,3 @@ def per_county(conn: Connection) -> list[CountyLine]:
         CountyLine(code, name, int(n_ent), int(n_par), m2_to_mu(float(area)))
         for code, name, n_ent, n_par, area in conn.execute(query)
     ]
-
-
-def _by_county(
-    jurisdiction_code: InstrumentedAttribute[str | None], *aggregates: ColumnElement[Any]
-) -> Subquery:
-    """``aggregates`` per county code, over records whose jurisdiction is the county itself or
-    a town or park directly under it."""
-    county = aliased(Jurisdiction)
-    place = aliased(Jurisdiction)
-    belongs = or_(
-        place.code == county.code,
-        and_(place.parent_code == county.code, place.level != literal(JurisdictionLevel.COUNTY)),
-    )
-    return (
-        select(county.code, *aggregates)
-        .join(place, belongs)
-        .join(jurisdiction_code.class_, jurisdiction_code == place.code)
-        .where(county.level == JurisdictionLevel.COUNTY)
-        .group_by(county.code)
-        .subquery()
-    )

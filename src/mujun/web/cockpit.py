@@ -6,33 +6,32 @@ grade per cohort, per-mu tax over the years, and the parks with the best and the
 tax.
 
 Per-mu tax is Σ tax / Σ land of graded enterprises (never a mean of their ratios), read from
-the kept evaluation runs rather than recomputed from the records: the enterprises counted and
-their land are then the evaluation's own (in scope that year; land as rules.md defines it, as
-it stood when the year was evaluated, where the records keep only today's land), so the trend,
-the park table and the grade list agree with each other and with the notice; and a page view
-costs one aggregate query instead of reading the records into DuckDB. An enterprise's tax is
-its kept per-mu tax × its land; an enterprise without a tax figure is left out, its land too
-(rules.md, "Per-mu figures"). A year counts with its run of record; a year no run was kept for
-does not appear.
+the kept evaluation runs (:func:`mujun.evaluation.rankings.kept_tax_by_park`,
+:func:`~mujun.evaluation.rankings.kept_tax_by_year`) rather than recomputed from the records:
+the enterprises counted and their land are then the evaluation's own (in scope that year; land
+as rules.md defines it, as it stood when the year was evaluated, where the records keep only
+today's land), so the trend, the park table and the grade list agree with each other and with
+the notice; and a page view costs one aggregate query instead of reading the records into
+DuckDB. A year counts with its run of record; a year no run was kept for does not appear.
 """
 
-from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
-from sqlalchemy import JSON, ColumnElement, cast, func, select, type_coerce
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mujun.evaluation.runs import run_of_record, runs_of_record
+from mujun.evaluation.rankings import Within, kept_tax_by_park, kept_tax_by_year
+from mujun.evaluation.runs import run_of_record
 from mujun.policy.evaluation import GRADES
 from mujun.policy.profiles import Category
 from mujun.records import EvaluationRun, Finding, Grade, IdentificationRun, Jurisdiction, Parcel
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import MAX_ID, Database, Reader
 from mujun.web.findings import chosen_run
-from mujun.web.gate import restrict
+from mujun.web.gate import SelectT, restrict
 from mujun.web.grades import cohort_titles
 from mujun.web.language import in_language
 from mujun.web.listing import CountyParam
@@ -246,45 +245,19 @@ def _distribution(
     ]
 
 
-def _taxed(db: Session) -> tuple[ColumnElement[float], ColumnElement[bool]]:
-    """A graded enterprise's tax in yuan (its kept per-mu tax × its land), and whether it has
-    one and land to count."""
-    document = (
-        cast(Grade.indicators, JSON)  # text to JSON: PostgreSQL casts
-        if db.get_bind().dialect.name == "postgresql"
-        else type_coerce(Grade.indicators, JSON)  # SQLite reads JSON from text as it is
-    )
-    per_mu = document["tax_per_mu_yuan"].as_float()
-    return per_mu * Grade.land_mu, per_mu.is_not(None) & (Grade.land_mu > 0)
-
-
 def _trend(db: Session, scope: Scope, county: str | None) -> list[TaxYear]:
     """Per-mu tax of each of the last :data:`TREND_YEARS` years whose run of record graded an
     enterprise of the area with a tax figure, oldest first."""
-    record = runs_of_record()
-    tax, taxed = _taxed(db)
-    graded = restrict(
-        select(record.c.year, record.c.id, func.count(), func.sum(Grade.land_mu), func.sum(tax))
-        .join(Grade, Grade.run_id == record.c.id)
-        .where(taxed),
-        scope,
-        Grade,
-        county=county,
-    )
-    per_year = (
-        graded.group_by(record.c.year, record.c.id)
-        .order_by(record.c.year.desc())
-        .limit(TREND_YEARS)
-    )
+    per_year = kept_tax_by_year(session=db, years=TREND_YEARS, within=_within(scope, county))
     return [
         TaxYear(
             year=year,
-            run=run,
-            enterprises=count,
-            land_mu=round(land, 2),
-            tax_per_mu_yuan=round(yuan / land, 2),
+            run=tax.run,
+            enterprises=tax.enterprises,
+            land_mu=round(tax.land_mu, 2),
+            tax_per_mu_yuan=round(tax.tax_per_mu_yuan, 2),
         )
-        for year, run, count, land, yuan in reversed(db.execute(per_year).all())
+        for year, tax in per_year
     ]
 
 
@@ -292,28 +265,23 @@ def _parks_by_tax(
     db: Session, record: EvaluationRun, scope: Scope, county: str | None
 ) -> list[ParkTax]:
     """The parks of the run of record's graded enterprises, highest per-mu tax first."""
-    tax, taxed = _taxed(db)
-    graded = restrict(
-        select(Grade.park_code, func.count(), func.sum(Grade.land_mu), func.sum(tax)).where(
-            Grade.run_id == record.id, Grade.park_code.is_not(None), taxed
-        ),
-        scope,
-        Grade,
-        county=county,
-    )
     names = _names(db)
-    return sorted(
-        (_park(row, names) for row in db.execute(graded.group_by(Grade.park_code))),
-        key=lambda p: (-p.tax_per_mu_yuan, p.code),
-    )
+    return [
+        ParkTax(
+            code=park,
+            name=names.get(park, park),
+            enterprises=tax.enterprises,
+            land_mu=round(tax.land_mu, 2),
+            tax_per_mu_yuan=round(tax.tax_per_mu_yuan, 2),
+        )
+        for park, tax in kept_tax_by_park(session=db, run=record.id, within=_within(scope, county))
+    ]
 
 
-def _park(row: Sequence[Any], names: dict[str, str]) -> ParkTax:
-    code, count, land, yuan = row
-    return ParkTax(
-        code=code,
-        name=names.get(code, code),
-        enterprises=count,
-        land_mu=round(land, 2),
-        tax_per_mu_yuan=round(yuan / land, 2),
-    )
+def _within(scope: Scope, county: str | None) -> Within:
+    """Grades kept to ``county`` or the scope (:func:`mujun.web.gate.restrict`)."""
+
+    def within(query: SelectT, /) -> SelectT:
+        return restrict(query, scope, Grade, county=county)
+
+    return within

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy import func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from mujun.evaluation import runs as evaluation_runs
 from mujun.identification import runs as identification_runs
@@ -32,7 +32,7 @@ from mujun.interchange.workbooks.template import write_template
 from mujun.policy.profiles import Profile, all_profiles
 from mujun.records import Change, DataImport, EvaluationRun, Finding, Grade, IdentificationRun
 from mujun.records.accounts import Account, WebSession
-from mujun.web import duties
+from mujun.web import duties, gate
 from mujun.web.dependencies import Current, Database, signed_in
 from mujun.web.pages import signed_in_page
 from mujun.web.permissions import ALLOWED, Action, RefusedError, Role, Scope, restrict
@@ -227,7 +227,7 @@ def _runs_of_record(
     for run in session.scalars(
         select(IdentificationRun).where(IdentificationRun.id.in_(latest))
     ).all():
-        count = _count(session, Finding.run_id, Finding.county_code, run.id, scope)
+        count = _count(session, Finding, run.id, scope)
         shown.append(
             _of_record(session, "identification", run, titles, count, changed_at, as_of=run.as_of)
         )
@@ -249,7 +249,7 @@ def _runs_of_record(
             EvaluationRun.id.in_(select(ranked.c.id).where(ranked.c.nth == 1))
         )
     ).all():
-        count = _count(session, Grade.run_id, Grade.county_code, evaluation.id, scope)
+        count = _count(session, Grade, evaluation.id, scope)
         shown.append(
             _of_record(
                 session, "evaluation", evaluation, titles, count, changed_at, year=evaluation.year
@@ -258,17 +258,10 @@ def _runs_of_record(
     return sorted(shown, key=lambda r: (r.kind, r.profile))
 
 
-def _count(
-    session: Session,
-    run_column: InstrumentedAttribute[int],
-    county_column: InstrumentedAttribute[str | None],
-    run: int,
-    scope: Scope,
-) -> int:
-    query = select(func.count()).where(run_column == run)
-    if scope.counties is not None:
-        query = query.where(county_column.in_(scope.counties))
-    return session.scalar(query) or 0
+def _count(session: Session, produced: type[Finding | Grade], run: int, scope: Scope) -> int:
+    """How many rows of ``produced`` (findings or grades) run ``run`` made in the scope."""
+    query = select(func.count()).select_from(produced).where(produced.run_id == run)
+    return session.scalar(gate.restrict(query, scope, produced)) or 0
 
 
 def _of_record(

@@ -114,7 +114,7 @@ def invalid_fields(request: Request, errors: Sequence[Mapping[str, Any]]) -> lis
         else:
             shown = str(value)[:64]
             said.append(
-                in_language(request, f"「{field}」的值“{shown}”{why}", f"{field} “{shown}” {why}")
+                in_language(request, f"「{field}」的值“{shown}”{why}", f'{field} "{shown}" {why}')
             )
     return said
 

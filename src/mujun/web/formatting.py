@@ -14,6 +14,7 @@ from jinja2.runtime import Context
 
 from mujun.interchange import schema
 from mujun.interchange.problems import Language
+from mujun.policy.profiles import all_profiles
 from mujun.web.language import language_of
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
@@ -124,7 +125,34 @@ def _table_labels() -> dict[str, str]:
     return {spec.name: spec.label_zh for spec in schema.tables()}
 
 
+@pass_context
+def rule_filter(context: Context, rule_id: str | None) -> str:
+    """A rule by its title in the page's language (``idle/not-started`` is 动工开发未满…);
+    the id itself when no shipped profile has it."""
+    return rule_title(rule_id, _lang(context))
+
+
+def rule_title(rule_id: str | None, lang: Language) -> str:
+    """A rule's title in ``lang``, or its id when no shipped profile has it."""
+    if not rule_id:
+        return MISSING
+    titles = _rule_titles().get(rule_id)
+    if titles is None:
+        return rule_id
+    return titles[0] if lang == "zh" else titles[1]
+
+
+@cache
+def _rule_titles() -> dict[str, tuple[str, str]]:
+    titles: dict[str, tuple[str, str]] = {}
+    for profile in all_profiles():
+        for rule in profile.rules.values():
+            titles.setdefault(rule.id, (rule.title_zh, rule.title_en))
+    return titles
+
+
 FILTERS = {
+    "rule": rule_filter,
     "table_name": table_filter,
     "day": day_filter,
     "moment": moment_filter,

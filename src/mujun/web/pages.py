@@ -15,7 +15,7 @@ from mujun.records.accounts import Account
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import MAX_ID, Current, Database, Reader
 from mujun.web.findings import FINDING_COLUMNS, list_findings, shown_finding
-from mujun.web.formatting import FILTERS
+from mujun.web.formatting import FILTERS, rule_title
 from mujun.web.language import in_language, language_of, template_globals
 from mujun.web.listing import (
     Column,
@@ -29,7 +29,7 @@ from mujun.web.navigation import WORKBENCH, Group, Link, group_of, groups_for, l
 from mujun.web.parcel_file import get_parcel_file
 from mujun.web.parcels import PARCEL_COLUMNS, list_parcels
 from mujun.web.permissions import ALLOWED, Role
-from mujun.web.places import county_choices, place
+from mujun.web.places import county_choices, place, places
 
 PAGE = 50
 BASEMAP = "MUJUN_BASEMAP_URL"
@@ -209,6 +209,7 @@ def list_page(
 ) -> Response:
     """A list's page: its rows under sortable headers, with pages; or, with ``export``, the
     rows on screen as a workbook titled ``title`` and the page's number."""
+    rows = named(request, rows)
     if export:
         page = in_language(request, f"（第 {listed.page} 页）", f" (page {listed.page})")
         return export_response(request, title + page, columns, rows)
@@ -224,6 +225,22 @@ def list_page(
         page_size=PAGE,
         **context,
     )
+
+
+def named(request: Request, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with names where they hold codes a reader should not have to know: a county by its
+    name, a rule by its title (on screen and in the page's export alike)."""
+    names = places(request).names
+    lang = language_of(request)
+    shown = []
+    for row in rows:
+        named_row = dict(row)
+        if row.get("county_code"):
+            named_row["county_code"] = names.get(row["county_code"], row["county_code"])
+        if row.get("criterion"):
+            named_row["criterion"] = rule_title(row["criterion"], lang)
+        shown.append(named_row)
+    return shown
 
 
 def page_count(total: int) -> int:

@@ -2,9 +2,11 @@
 // come from the page's JSON block (#page-data).
 (() => {
   const {figures, inCounty, words} = JSON.parse(document.getElementById("page-data").textContent);
+  // Tabler's blue, orange, green, red and purple, so that the charts match the page.
+  const PALETTE = ["#206bc4", "#f76707", "#2fb344", "#d63939", "#ae3ec9"];
   function chart(element, option, link) {
     const shown = echarts.init(document.getElementById(element));
-    shown.setOption(option);
+    shown.setOption({color: PALETTE, grid: {left: 56, right: 56, top: 48, bottom: 56}, ...option});
     shown.on("click", params => { window.location.href = link(params); });
     window.addEventListener("resize", () => shown.resize());
   }

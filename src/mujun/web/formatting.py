@@ -14,7 +14,7 @@ from jinja2.runtime import Context
 
 from mujun.interchange import schema
 from mujun.interchange.problems import Language
-from mujun.policy.profiles import all_profiles
+from mujun.policy.profiles import ProfileError, all_profiles, load_profile
 from mujun.web.language import language_of
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
@@ -151,7 +151,46 @@ def _rule_titles() -> dict[str, tuple[str, str]]:
     return titles
 
 
+@pass_context
+def profile_filter(context: Context, profile_id: str | None) -> str:
+    """A profile by its title in the page's language; its id when it is not shipped."""
+    if not profile_id:
+        return MISSING
+    titles = _profile_titles().get(profile_id)
+    if titles is None:
+        return profile_id
+    return titles[0] if _lang(context) == "zh" else titles[1]
+
+
+@cache
+def _profile_titles() -> dict[str, tuple[str, str]]:
+    return {p.id: (p.title_zh, p.title_en) for p in all_profiles() if p.title_zh}
+
+
+@pass_context
+def cohort_filter(context: Context, cohort: str | None, profile_id: str) -> str:
+    """An evaluation cohort by its title in the page's language: ``{{ g.cohort |
+    cohort(g.profile) }}`` is 规上工业企业; its id for a profile no longer shipped."""
+    if not cohort:
+        return MISSING
+    titles = _cohort_titles(profile_id).get(cohort)
+    if titles is None:
+        return cohort
+    return titles[0] if _lang(context) == "zh" else titles[1]
+
+
+@cache
+def _cohort_titles(profile_id: str) -> dict[str, tuple[str, str]]:
+    try:
+        spec = load_profile(profile_id).evaluation
+    except ProfileError:
+        return {}
+    return {} if spec is None else {c.id: (c.title_zh, c.title_en) for c in spec.cohorts}
+
+
 FILTERS = {
+    "cohort": cohort_filter,
+    "profile": profile_filter,
     "rule": rule_filter,
     "table_name": table_filter,
     "day": day_filter,

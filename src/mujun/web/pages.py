@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from mujun.policy.profiles import Category
 from mujun.records.accounts import Account
+from mujun.records.vocabulary import ActualUse, Coded, EnterpriseStatus, LandUse
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import MAX_ID, Current, Database, Reader
 from mujun.web.findings import FINDING_COLUMNS, list_findings, shown_finding
@@ -227,18 +228,35 @@ def list_page(
     )
 
 
+PLACES = ("county_code", "park_code")
+"""Columns naming a jurisdiction, shown by its name."""
+CODED: Mapping[str, type[Coded]] = {
+    "land_use": LandUse,
+    "actual_use": ActualUse,
+    "status": EnterpriseStatus,
+}
+"""Columns holding a vocabulary's code, shown by its label."""
+
+
 def named(request: Request, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Rows with names where they hold codes a reader should not have to know: a county by its
-    name, a rule by its title (on screen and in the page's export alike)."""
+    """Rows with names where they hold codes a reader should not have to know: a county or a
+    park by its name, a rule by its title, a land use or a status by its label (on screen and
+    in the page's export alike)."""
     names = places(request).names
     lang = language_of(request)
     shown = []
     for row in rows:
         named_row = dict(row)
-        if row.get("county_code"):
-            named_row["county_code"] = names.get(row["county_code"], row["county_code"])
+        for key in PLACES:
+            if row.get(key):
+                named_row[key] = names.get(row[key], row[key])
         if row.get("criterion"):
             named_row["criterion"] = rule_title(row["criterion"], lang)
+        for key, vocabulary in CODED.items():
+            value = row.get(key)
+            if isinstance(value, str) and value in vocabulary.__members__.values():
+                code = vocabulary(value)
+                named_row[key] = code.label_zh if lang == "zh" else value.replace("_", " ")
         shown.append(named_row)
     return shown
 

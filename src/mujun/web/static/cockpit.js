@@ -6,14 +6,21 @@
   const PALETTE = ["#206bc4", "#f76707", "#2fb344", "#d63939", "#ae3ec9"];
   function chart(element, option, link) {
     const shown = echarts.init(document.getElementById(element));
-    shown.setOption({color: PALETTE, grid: {left: 56, right: 56, top: 48, bottom: 56}, ...option});
+    // Every category's label shown (wrapped, never dropped), the legend under the plot.
+    if (option.xAxis && option.xAxis.type === "category") {
+      option.xAxis.axisLabel = {interval: 0, width: 110, overflow: "break"};
+    }
+    shown.setOption({
+      color: PALETTE, grid: {left: 16, right: 16, top: 40, bottom: 40, containLabel: true},
+      legend: {bottom: 0}, ...option,
+    });
     shown.on("click", params => { window.location.href = link(params); });
     window.addEventListener("resize", () => shown.resize());
   }
   function bars(element, rows, link) {
     chart(element, {
       tooltip: {trigger: "axis", renderMode: "richText"},
-      legend: {data: [words.findings, words.land]},
+      legend: {data: [words.findings, words.land], bottom: 0},
       xAxis: {type: "category", data: rows.map(r => r.label)},
       yAxis: [{type: "value", name: words.count}, {type: "value", name: words.mu}],
       series: [
@@ -31,7 +38,7 @@
     const letters = ["A", "B", "C", "D"];
     chart("grade-distribution", {
       tooltip: {trigger: "axis", renderMode: "richText"},
-      legend: {data: grades.cohorts.map(c => c.label)},
+      legend: {data: grades.cohorts.map(c => c.label), bottom: 0},
       xAxis: {type: "category", data: letters},
       yAxis: {type: "value", name: words.enterprises},
       series: grades.cohorts.map(c => ({name: c.label, type: "bar", data: letters.map(g => c.counts[g])})),

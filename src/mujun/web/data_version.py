@@ -1,6 +1,7 @@
 """Which state of the records a cache was built from: the database, the latest import and the
 latest logged change. Whatever the web application keeps in memory (the map's parcel index,
-the enterprises ranked by land) is rebuilt when this moves."""
+the jurisdictions' names) is rebuilt when this moves. (Values every list needs are derived
+from the facts at import instead: :mod:`mujun.analytics.derived`.)"""
 
 import datetime as dt
 

@@ -30,13 +30,15 @@ from mujun.web.navigation import WORKBENCH, Group, Link, group_of, groups_for, l
 from mujun.web.parcel_file import get_parcel_file
 from mujun.web.parcels import PARCEL_COLUMNS, list_parcels
 from mujun.web.permissions import ALLOWED, Role
-from mujun.web.places import county_choices, place, places
+from mujun.web.places import county_choices, park_choices, place, places
 
 PAGE = 50
 BASEMAP = "MUJUN_BASEMAP_URL"
 """An optional raster tile URL (``https://…/{z}/{x}/{y}.png``) drawn under the parcels."""
 TEMPLATES = Jinja2Templates(directory=str(resources.files("mujun.web") / "templates"))
-TEMPLATES.env.globals.update(template_globals(), place=place, county_choices=county_choices)
+TEMPLATES.env.globals.update(
+    template_globals(), place=place, county_choices=county_choices, park_choices=park_choices
+)
 TEMPLATES.env.filters.update(FILTERS)
 router = APIRouter(include_in_schema=False)
 

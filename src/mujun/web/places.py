@@ -28,6 +28,8 @@ class Places:
 
     names: dict[str, str]
     counties: list[tuple[str, str]]
+    parks: list[tuple[str, str, str | None]]
+    """Each park's code, name and county."""
 
 
 _KEPT: dict[str, tuple[DataVersion, Places]] = {}
@@ -46,13 +48,19 @@ def places(request: Request) -> Places:
             found = kept[1]
         else:
             rows = db.execute(
-                select(Jurisdiction.code, Jurisdiction.name, Jurisdiction.level).order_by(
-                    Jurisdiction.code
-                )
+                select(
+                    Jurisdiction.code,
+                    Jurisdiction.name,
+                    Jurisdiction.level,
+                    Jurisdiction.county_code,
+                ).order_by(Jurisdiction.code)
             ).all()
             found = Places(
-                names={code: name for code, name, _ in rows},
-                counties=[(code, name) for code, name, level in rows if level == "county"],
+                names={code: name for code, name, _, _ in rows},
+                counties=[(code, name) for code, name, level, _ in rows if level == "county"],
+                parks=[
+                    (code, name, county) for code, name, level, county in rows if level == "park"
+                ],
             )
             with _LOCK:
                 _KEPT[version[0]] = (version, found)
@@ -78,3 +86,15 @@ def county_choices(context: Context, account: Account) -> list[tuple[str, str]]:
             (account.county_code, account.county_code)
         ]
     return counties
+
+
+@pass_context
+def park_choices(context: Context, account: Account, county: str = "") -> list[tuple[str, str]]:
+    """The parks a filter may offer ``account``: those of its county, or of ``county`` when one
+    is chosen, or every park."""
+    within = account.county_code or county
+    return [
+        (code, name)
+        for code, name, park_county in places(context["request"]).parks
+        if not within or park_county == within
+    ]

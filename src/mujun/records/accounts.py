@@ -26,6 +26,8 @@ class Account(Base):
     """The department whose tables a data provider imports."""
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """When an administrator disabled it (None: in use); a disabled account cannot sign in."""
 
 
 class WebSession(Base):

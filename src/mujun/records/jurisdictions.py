@@ -19,5 +19,8 @@ class Jurisdiction(Base):
     name: Mapped[str] = attribute("名称", V.TEXT, required=True)
     level: Mapped[str] = attribute("级别", V.CODE, required=True, choices=JurisdictionLevel)
     parent_code: Mapped[str | None] = attribute("上级区划代码", V.TEXT, references="jurisdictions")
+    geometry_wkt: Mapped[str | None] = attribute(
+        "边界图形(WKT)", V.WKT, help_zh="CGCS2000 (EPSG:4490) 经纬度 POLYGON / MULTIPOLYGON，可空"
+    )
     county_code: Mapped[str | None] = derived(String())
     """The county (区县) it lies in, or is (:func:`mujun.analytics.land.counties`)."""

@@ -446,3 +446,51 @@ def test_the_importer_accepts_the_demo(tmp_path: Path, build: Callable[..., Tabl
     assert {raw.spec.name for raw in read.tables} == set(data)
     _, problems = check_data_set(db, read.tables, existing_keys=lambda _: pa.array([], pa.string()))
     assert not problems, problems[:10]
+
+
+# -- jurisdiction outlines ------------------------------------------------------------------
+
+
+def _outlines_of(data: Tables, level: str) -> tuple[list[str], np.ndarray]:
+    rows = data["jurisdictions"].filter(pc.equal(data["jurisdictions"]["level"], level))
+    wkt = np.asarray(rows["geometry_wkt"].to_pylist(), dtype=object)
+    return rows["code"].to_pylist(), shapely.from_wkt(wkt)
+
+
+@pytest.mark.parametrize("enterprises", [50, 2000, 30_000])
+def test_counties_and_parks_have_valid_outlines_that_enclose_their_parcels(
+    enterprises: int,
+) -> None:
+    data = generate(enterprises=enterprises, seed=3)
+    counties, county_shapes = _outlines_of(data, "county")
+    parks, park_shapes = _outlines_of(data, "park")
+    assert shapely.is_valid(county_shapes).all() and shapely.is_valid(park_shapes).all()
+    # Counties tile: no two overlap (their areas add up to their union's).
+    total = shapely.area(county_shapes).sum()
+    assert total - shapely.area(shapely.union_all(county_shapes)) < 1e-9 * total
+    _, town_shapes = _outlines_of(data, "town")
+    assert shapely.is_missing(town_shapes).all()
+    # Every parcel lies inside its park's outline, and its county's.
+    parcels = data["parcels"]
+    parcel_shapes = shapely.from_wkt(np.asarray(parcels["geometry_wkt"].to_pylist(), dtype=object))
+    park_of = dict(zip(parks, park_shapes, strict=True))
+    in_park = [k for k, code in enumerate(parcels["park_code"].to_pylist()) if code is not None]
+    park_codes = parcels["park_code"].to_pylist()
+    outlines = np.array([park_of[park_codes[k]] for k in in_park], dtype=object)
+    assert shapely.covers(outlines, parcel_shapes[in_park]).all()
+    county_of = dict(zip(counties, county_shapes, strict=True))
+    parent = dict(
+        zip(
+            data["jurisdictions"]["code"].to_pylist(),
+            data["jurisdictions"]["parent_code"].to_pylist(),
+            strict=True,
+        )
+    )
+    around = np.array(
+        [county_of[parent[town]] for town in parcels["jurisdiction_code"].to_pylist()],
+        dtype=object,
+    )
+    assert shapely.covers(around, parcel_shapes).all()
+    # Parks do not overlap one another.
+    total = shapely.area(park_shapes).sum()
+    assert total - shapely.area(shapely.union_all(park_shapes)) < 1e-6 * total

@@ -11,7 +11,7 @@ from mujun.demo.figures import (
     draw_legal_events,
     draw_monthly,
 )
-from mujun.demo.geography import build_geography
+from mujun.demo.geography import build_geography, with_park_outlines
 from mujun.demo.population import draw_enterprises, draw_land
 from mujun.interchange.schema import table
 
@@ -30,7 +30,7 @@ def generate(*, enterprises: int, seed: int) -> dict[str, pa.Table]:
     development = draw_development(geo, ent, land, seed)
     annual = draw_annual(ent, land, seed)
     drawn = {
-        "jurisdictions": geo.table,
+        "jurisdictions": with_park_outlines(geo, land.park_outline),
         "enterprises": ent.table,
         "parcels": land.parcels,
         "land_occupancy": land.occupancy,

@@ -4,7 +4,9 @@ About one county per 2,200 enterprises (at least 3 once there are 60 enterprises
 Zhejiang's 90), taken city by city starting with Tonglu; each county has 6 towns (GB/T 2260
 county code + 3 digits) and 2–4 parks (county code + 2 digits). Counties sit on a lattice
 around Tonglu's seat, about 40 km apart, so a province-sized demo spreads over Zhejiang's
-extent.
+extent. Each county's outline is its lattice cell, corners moved and sides wiggling a little
+(:func:`~mujun.demo.geometry.lattice_cells`): the outlines tile without overlap. Parks get theirs
+from their parcels (:func:`~mujun.demo.population.draw_land`); towns have none.
 """
 
 import zlib
@@ -14,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from mujun.demo.columns import Floats, Ints, assemble, strings
+from mujun.demo.geometry import lattice_cells
 from mujun.demo.vocabulary import (
     ANCHOR_LAT,
     ANCHOR_LON,
@@ -122,6 +125,23 @@ def build_geography(*, enterprises: int, seed: int) -> Geography:
             park_code.append(park)
             add(park, short + PARK_KINDS[k], "park", code)
 
+    outline = lattice_cells(
+        np.rint((lon - ANCHOR_LON) / LATTICE_LON).astype(np.int64),
+        np.rint((lat - ANCHOR_LAT) / LATTICE_LAT).astype(np.int64),
+        lon0=ANCHOR_LON,
+        lat0=ANCHOR_LAT,
+        step_lon=LATTICE_LON,
+        step_lat=LATTICE_LAT,
+        rng=rng_for(seed, "county outlines"),
+    )
+    first_county = len(cities)
+    outlines = pa.concat_arrays(
+        [
+            pa.nulls(first_county, pa.string()),
+            outline,
+            pa.nulls(len(codes) - first_county - n, pa.string()),
+        ]
+    )
     table = assemble(
         "jurisdictions",
         {
@@ -129,6 +149,7 @@ def build_geography(*, enterprises: int, seed: int) -> Geography:
             "name": strings(names),
             "level": strings(levels),
             "parent_code": pa.array(parents, type=pa.string()),
+            "geometry_wkt": outlines,
         },
         len(codes),
     )
@@ -145,3 +166,14 @@ def build_geography(*, enterprises: int, seed: int) -> Geography:
         park_start=np.asarray(park_start, dtype=np.int64),
         park_count=np.asarray(park_count, dtype=np.int64),
     )
+
+
+def with_park_outlines(geo: Geography, park_outline: pa.Array) -> pa.Table:
+    """The jurisdictions table with each park's outline (one per park of ``geo.park_code``)."""
+    index = {code: k for k, code in enumerate(geo.park_code)}
+    codes = geo.table["code"].to_pylist()  # one per jurisdiction, not per enterprise
+    take = pa.array([index.get(code, len(index)) for code in codes], pa.int64())
+    parks = pa.concat_arrays([park_outline, pa.nulls(1, pa.string())]).take(take)
+    column = geo.table.schema.get_field_index("geometry_wkt")
+    outline = pa.compute.coalesce(geo.table["geometry_wkt"], parks)
+    return geo.table.set_column(column, "geometry_wkt", outline)

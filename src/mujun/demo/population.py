@@ -33,7 +33,7 @@ from mujun.demo.columns import (
     year_of,
 )
 from mujun.demo.geography import Geography, rng_for
-from mujun.demo.geometry import grid_positions, offset_lonlat, quadrilaterals
+from mujun.demo.geometry import grid_blocks, grid_positions, offset_lonlat, quadrilaterals
 from mujun.demo.vocabulary import (
     INDUSTRIES,
     NAME_SUFFIXES,
@@ -95,6 +95,7 @@ class Land:
     supply_day: Ints  # -1: not supplied
     state: Ints  # COMPLETED … NOT_STARTED, -1 not supplied
     land_m2: Floats  # per enterprise, as rules.md reads land
+    park_outline: pa.Array  # per park: WKT enclosing its parcels (null: a park without any)
 
 
 def categorical(rng: np.random.Generator, shares: npt.ArrayLike, size: int) -> Ints:
@@ -303,15 +304,24 @@ def _parcel_ids(geo: Geography, placed: _Placed) -> pa.Array:
 
 def _outlines(
     geo: Geography, placed: _Placed, area_m2: Floats, rng: np.random.Generator
-) -> pa.Array:
-    """WKT outlines on a grid per county, parks and towns in blocks."""
+) -> tuple[pa.Array, pa.Array]:
+    """WKT outlines on a grid per county, parks and towns in blocks; and each park's outline,
+    the grid cells its parcels fill."""
     n = len(area_m2)
     group_key = np.where(placed.park >= 0, placed.park, len(geo.park_code) + placed.town)
     east, north = grid_positions(placed.county, group_key)
-    lon, lat = offset_lonlat(
-        geo.county_lon[placed.county], geo.county_lat[placed.county], east, north
+    seat_lon, seat_lat = geo.county_lon[placed.county], geo.county_lat[placed.county]
+    parks = grid_blocks(
+        group=placed.park,
+        county=placed.county,
+        east=east,
+        north=north,
+        lon=seat_lon,
+        lat=seat_lat,
+        groups=len(geo.park_code),
     )
-    return quadrilaterals(
+    lon, lat = offset_lonlat(seat_lon, seat_lat, east, north)
+    return parks, quadrilaterals(
         lon=lon,
         lat=lat,
         area_m2=area_m2,
@@ -346,7 +356,8 @@ def _parcels_table(
     supply_day: Ints,
     state: Ints,
     rng: np.random.Generator,
-) -> pa.Table:
+) -> tuple[pa.Table, pa.Array]:
+    """The parcels table, and each park's outline."""
     n = len(area_m2)
     supplied = supply_day >= 0
     before_1999 = supplied & (supply_day < day(1999, 1, 1))
@@ -367,7 +378,8 @@ def _parcels_table(
     reserve = rng.random(n) < np.where(placed.is_held, 0.005, 0.2)
     park_codes = pa.array([*geo.park_code, None], type=pa.string())
     park_index = np.where(placed.park < 0, len(geo.park_code), placed.park)
-    return assemble(
+    park_outline, outline = _outlines(geo, placed, area_m2, rng)
+    table = assemble(
         "parcels",
         {
             "parcel_id": parcel_id,
@@ -389,10 +401,11 @@ def _parcels_table(
             ),
             "planning_adjustment": booleans(planning_draw < 0.02, planning_draw < 0.92),
             "dynamic_reserve": booleans(reserve),
-            "geometry_wkt": _outlines(geo, placed, area_m2, rng),
+            "geometry_wkt": outline,
         },
         n,
     )
+    return table, park_outline
 
 
 def _occupancy(
@@ -464,7 +477,7 @@ def draw_land(geo: Geography, ent: Enterprises, seed: int) -> Land:
     area_m2 = np.round(area_mu * M2_PER_MU, 2)
     supply_day, state = _supply(placed, rng)
     parcel_id = _parcel_ids(geo, placed)
-    parcels = _parcels_table(
+    parcels, park_outline = _parcels_table(
         geo=geo,
         ent=ent,
         placed=placed,
@@ -487,4 +500,5 @@ def draw_land(geo: Geography, ent: Enterprises, seed: int) -> Land:
         supply_day=supply_day,
         state=state,
         land_m2=land_m2,
+        park_outline=park_outline,
     )

@@ -1,9 +1,27 @@
-"""挂图作战: find a parcel by its id, open its popup, follow it to the parcel's file and back."""
+"""挂图作战: find a parcel by its id, open its popup, follow it to the parcel's file and back;
+on a demo city, the boundaries of counties and parks with their names, a scale bar, a popup
+of names, and a county's own base map from an MBTiles file."""
 
-from playwright.sync_api import expect
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
 
-from tests.browser.conftest import Browse, Site
-from tests.web.conftest import PARCEL_A, WEST
+import numpy as np
+import pytest
+import shapely
+from playwright.sync_api import Browser, Page, ViewportSize, expect
+from sqlalchemy.orm import Session
+
+from mujun.demo import generate
+from mujun.interchange.exporter import write_csv_folder
+from mujun.interchange.importer import import_data_set
+from mujun.records import Account
+from mujun.records.database import open_engine, upgrade
+from mujun.web.permissions import Role
+from tests.browser.conftest import WAIT_MS, Browse, BrowserErrors, Site, serving, watched
+from tests.mbtiles import write_mbtiles
+from tests.web.conftest import HASHED, PARCEL_A, PASSWORD, WEST
 
 CENTRE_A = (WEST["330122"] + 0.01 + 0.0005, 29.8 + 0.0005)
 """The middle of parcel A's square (see ``tests.web.conftest.square``)."""
@@ -42,7 +60,9 @@ def test_a_parcel_found_on_the_map_leads_to_its_file_and_back(browse: Browse, si
 
     popup = page.locator(".maplibregl-popup")
     expect(popup.locator("strong")).to_have_text(PARCEL_A)
-    expect(popup).to_contain_text("30 亩 · 闲置土地")  # 20,000 m², found idle in the run
+    expect(popup).to_contain_text("30 亩")  # 20,000 m²
+    expect(popup).to_contain_text("闲置土地")  # found idle in the run
+    expect(popup).to_contain_text("桐庐县")
     popup.get_by_role("link", name="一地一档").click()
     expect(page).to_have_url(f"{site.url}/parcels/{PARCEL_A}")
     expect(page.get_by_role("heading", level=1)).to_contain_text(PARCEL_A)
@@ -53,3 +73,184 @@ def test_a_parcel_found_on_the_map_leads_to_its_file_and_back(browse: Browse, si
     expect(page).to_have_url(f"{site.url}/map")
     expect(page.locator("body")).to_have_attribute("data-map-ready", "true")
     expect(page.get_by_role("heading", level=1)).to_have_text("挂图作战")
+
+
+# -- a demo city: boundaries, names, scale bar, base map --------------------------------------
+
+TONGLU = "330122"
+WALL: ViewportSize = {"width": 1920, "height": 1080}
+
+
+class Demo:
+    def __init__(self, url: str, parcel: str, centre: tuple[float, float], park: str) -> None:
+        self.url, self.parcel, self.centre, self.park = url, parcel, centre, park
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """A small demo city (three counties, their parks), imported as any data set, with Tonglu's
+    officer and a city analyst; and one of Tonglu's parcels in a park, with a holder."""
+    folder = tmp_path_factory.mktemp("map-demo")
+    engine = open_engine(f"sqlite:///{folder / 'records.db'}")
+    upgrade(engine)
+    tables = generate(enterprises=400, seed=2)
+    write_csv_folder(folder / "data", tables)
+    outcome = import_data_set(engine=engine, path=folder / "data", actor="test")
+    assert not outcome.problems
+    with Session(engine) as session:
+        for username, role, county in (
+            ("officer", Role.COUNTY_OFFICER, TONGLU),
+            ("analyst", Role.CITY_ANALYST, None),
+        ):
+            session.add(
+                Account(
+                    username=username,
+                    display_name=username,
+                    password_hash=HASHED,
+                    role=role.value,
+                    county_code=county,
+                    failed_logins=0,
+                )
+            )
+        session.commit()
+    parcels = tables["parcels"].to_pylist()
+    chosen = next(
+        p
+        for p in parcels
+        if p["jurisdiction_code"].startswith(TONGLU) and p["park_code"] and p["holder_credit_code"]
+    )
+    park = next(
+        j["name"] for j in tables["jurisdictions"].to_pylist() if j["code"] == chosen["park_code"]
+    )
+    centre = shapely.centroid(shapely.from_wkt(chosen["geometry_wkt"]))
+    with serving(engine) as url:
+        yield Demo(url, chosen["parcel_id"], (centre.x, centre.y), park)
+    engine.dispose()
+
+
+def wall_page(
+    browser: Browser, demo: Demo, errors: BrowserErrors, username: str, lang: str = "zh"
+) -> Page:
+    context = browser.new_context(
+        base_url=demo.url, viewport=WALL, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    context.set_default_timeout(WAIT_MS)
+    context.add_cookies([{"name": "mujun_lang", "value": lang, "url": demo.url}])
+    signed = context.request.post("/api/session", data={"username": username, "password": PASSWORD})
+    assert signed.ok, signed.text()
+    return watched(context.new_page(), errors)
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Keep what the page looks like in ``MUJUN_SCREENS``, when set, to look at."""
+    folder = os.environ.get("MUJUN_SCREENS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"))
+
+
+RENDERED = """(layer) => window.mujunMap.queryRenderedFeatures({layers: [layer]})
+    .map(f => f.properties.name || f.properties.parcel_id)"""
+
+
+def ready(page: Page) -> None:
+    expect(page.locator("body")).to_have_attribute("data-map-ready", "true")
+    page.wait_for_function("() => window.mujunMap.loaded() && !window.mujunMap.isMoving()")
+
+
+def test_the_wall_map_draws_boundaries_names_and_a_scale(
+    browser: Browser, demo: Demo, browser_errors: BrowserErrors
+) -> None:
+    page = wall_page(browser, demo, browser_errors, "officer")
+    page.goto("/map")
+    ready(page)
+    page.wait_for_function(f"() => ({RENDERED})('county-line').length > 0")
+    assert set(page.evaluate(RENDERED, "county-name")) == {"桐庐县"}  # its own county only
+    assert page.evaluate(RENDERED, "county-fill")  # the land under the parcels
+    scale = page.locator(".maplibregl-ctrl-scale")
+    expect(scale).to_be_visible()
+    expect(scale).to_have_text(re.compile(r"^\d+\s*(k?m)$"))
+    screenshot(page, "map-wall-officer")
+
+    # Closer in, the parks and their names; a click on a parcel shows its names.
+    page.evaluate(
+        "() => { window.movesSinceSearch = 0; "
+        "window.mujunMap.on('moveend', () => window.movesSinceSearch++); }"
+    )
+    search = page.locator("form#search input#parcel")
+    search.fill(demo.parcel)
+    search.press("Enter")
+    shown = page.wait_for_function(SHOWN_AT, arg=list(demo.centre)).json_value()
+    page.evaluate("() => window.mujunMap.zoomTo(13, {animate: false})")
+    ready(page)
+    page.wait_for_function(f"() => ({RENDERED})('park-name').length > 0")
+    assert demo.park in page.evaluate(RENDERED, "park-name")
+    shown = page.wait_for_function(SHOWN_AT, arg=list(demo.centre)).json_value()
+    canvas = page.locator("#map canvas").bounding_box()
+    assert canvas is not None
+    page.mouse.click(canvas["x"] + shown["x"], canvas["y"] + shown["y"])
+    popup = page.locator(".maplibregl-popup")
+    expect(popup.locator("strong")).to_have_text(demo.parcel)
+    expect(popup).to_contain_text("桐庐县")
+    expect(popup).to_contain_text(demo.park)
+    expect(popup).to_contain_text("有限公司")  # the holder, by name
+    words = popup.inner_text().replace(demo.parcel, "")
+    assert not re.search(r"\d{6}", words), words  # no codes: names only
+    expect(popup.get_by_role("link", name="一地一档")).to_be_visible()
+    screenshot(page, "map-wall-popup")
+
+    # The switches hide the boundaries.
+    page.get_by_label("区县界与名称").uncheck()
+    assert (
+        page.evaluate("() => window.mujunMap.getLayoutProperty('county-line', 'visibility')")
+        == "none"
+    )
+    page.context.close()
+    assert not browser_errors.unexpected(), browser_errors.unexpected()
+
+
+def test_the_city_sees_every_county_and_in_english(
+    browser: Browser, demo: Demo, browser_errors: BrowserErrors
+) -> None:
+    page = wall_page(browser, demo, browser_errors, "analyst", "en")
+    page.goto("/map")
+    ready(page)
+    page.wait_for_function(f"() => ({RENDERED})('county-name').length >= 3")
+    screenshot(page, "map-wall-city-en")
+    page.context.close()
+    assert not browser_errors.unexpected(), browser_errors.unexpected()
+
+
+def test_a_countys_own_base_map_is_drawn_under_the_boundaries(
+    browser: Browser,
+    demo: Demo,
+    browser_errors: BrowserErrors,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An MBTiles file of plain tiles over Tonglu, zoom 6 to 10 (overzoomed beyond)."""
+    tiles = {}
+    for z in range(6, 11):
+        west, east = ((lon + 180) / 360 * 2**z for lon in (119.2, 120.2))
+        north, south = (
+            (1 - np.arcsinh(np.tan(np.radians(lat))) / np.pi) / 2 * 2**z for lat in (30.2, 29.4)
+        )
+        for x in range(int(west), int(east) + 1):
+            for y in range(int(north), int(south) + 1):
+                tiles[(z, x, y)] = (190, 214, 180) if (x + y) % 2 else (205, 225, 195)
+    monkeypatch.setenv("MUJUN_BASEMAP_FILE", str(write_mbtiles(tmp_path / "tonglu.mbtiles", tiles)))
+    page = wall_page(browser, demo, browser_errors, "officer")
+    served: list[int] = []
+    page.on(
+        "response",
+        lambda r: served.append(r.status) if "/api/map/basemap/" in r.url else None,
+    )
+    page.goto("/map")
+    ready(page)
+    page.wait_for_function("() => window.mujunMap.areTilesLoaded()")
+    assert served and set(served) == {200}
+    expect(page.get_by_label("底图")).to_be_checked()
+    assert page.evaluate("() => window.mujunMap.getLayer('basemap').type") == "raster"
+    screenshot(page, "map-wall-basemap")
+    page.context.close()
+    assert not browser_errors.unexpected(), browser_errors.unexpected()

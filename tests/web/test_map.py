@@ -1,6 +1,7 @@
 """The map: parcels of one's area within the view, coloured, found by id, offline."""
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -8,11 +9,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from mujun.records import Enterprise, Grade, Parcel
+from mujun.records import Enterprise, Grade, Jurisdiction, Parcel
 from mujun.web import parcel_map
 from mujun.web.app import create_app
 from tests.builders import evaluation_run
-from tests.web.conftest import PARCEL_A, PARCEL_B, sign_in
+from tests.mbtiles import png, write_mbtiles
+from tests.web.conftest import COUNTY_A, COUNTY_B, PARCEL_A, PARCEL_B, sign_in
 
 EVERYWHERE = "118.9,29.7,119.7,29.9"
 Feature = dict[str, Any]
@@ -134,3 +136,118 @@ def test_the_index_is_built_when_the_application_starts(city: Engine) -> None:
         while "parcels" not in parcel_map._INDEX and time.monotonic() < deadline:
             time.sleep(0.05)
         assert len(parcel_map._INDEX["parcels"].parcel_ids) == 6
+
+
+# -- boundaries -----------------------------------------------------------------------------
+
+PARK_A = "33012271"
+
+
+def outline(west: float, south: float, east: float, north: float) -> str:
+    ring = [(west, south), (east, south), (east, north), (west, north), (west, south)]
+    return "POLYGON ((" + ", ".join(f"{x} {y}" for x, y in ring) + "))"
+
+
+@pytest.fixture
+def outlined(city: Engine) -> Engine:
+    """The two counties with outlines, and a park in county A around its parcels."""
+    with Session(city) as session:
+        session.get_one(Jurisdiction, COUNTY_A).geometry_wkt = outline(119.5, 29.6, 119.9, 30.0)
+        session.get_one(Jurisdiction, COUNTY_B).geometry_wkt = outline(118.9, 29.6, 119.3, 30.0)
+        session.add(
+            Jurisdiction(
+                code=PARK_A,
+                name="桐庐经济开发区",
+                level="park",
+                parent_code=COUNTY_A,
+                geometry_wkt=outline(119.605, 29.79, 119.65, 29.81),
+            )
+        )
+        session.flush()
+        session.get_one(Parcel, PARCEL_A).park_code = PARK_A
+        session.commit()
+    return city
+
+
+def boundaries(client: TestClient, **params: str) -> list[Feature]:
+    response = client.get("/api/map/boundaries", params=params)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/geo+json"
+    found: list[Feature] = response.json()["features"]
+    return found
+
+
+def test_boundaries_are_those_of_ones_area_with_names(
+    outlined: Engine, app_client: TestClient
+) -> None:
+    sign_in(app_client, "analyst")
+    every = boundaries(app_client)
+    polygons = [f for f in every if f["geometry"]["type"] == "Polygon"]
+    labels = [f for f in every if f["geometry"]["type"] == "Point"]
+    assert {(f["properties"]["name"], f["properties"]["level"]) for f in polygons} == {
+        ("桐庐县", "county"),
+        ("淳安县", "county"),
+        ("桐庐经济开发区", "park"),
+    }
+    assert len(labels) == 3  # a point inside each outline to write its name at
+    park = next(f for f in labels if f["properties"]["level"] == "park")
+    assert 119.605 < park["geometry"]["coordinates"][0] < 119.65
+    assert {f["properties"]["code"] for f in boundaries(app_client, county=COUNTY_B)} == {COUNTY_B}
+    sign_in(app_client, "officer")
+    mine = boundaries(app_client)
+    assert {f["properties"]["name"] for f in mine} == {"桐庐县", "桐庐经济开发区"}
+    assert {f["properties"]["county"] for f in mine} == {COUNTY_A}
+    refused = app_client.get("/api/map/boundaries", params={"county": COUNTY_B})
+    assert refused.status_code == 403
+
+
+def test_boundaries_follow_the_records(outlined: Engine, app_client: TestClient) -> None:
+    sign_in(app_client, "analyst")
+    assert len(boundaries(app_client)) == 6
+    with Session(outlined) as session:
+        session.get_one(Jurisdiction, COUNTY_B).geometry_wkt = None
+        session.commit()
+    assert len(boundaries(app_client)) == 4
+
+
+def test_a_parcel_is_shown_with_the_names_of_its_holder_county_and_park(
+    outlined: Engine, app_client: TestClient
+) -> None:
+    with Session(outlined) as session:
+        session.add(Enterprise(credit_code="91330122MA0000000X", name="桐庐精密机械有限公司"))
+        session.flush()
+        session.get_one(Parcel, PARCEL_A).holder_credit_code = "91330122MA0000000X"
+        session.commit()
+    sign_in(app_client, "officer")
+    shown = {f["properties"]["parcel_id"]: f["properties"] for f in features(app_client)}
+    assert shown[PARCEL_A]["holder_name"] == "桐庐精密机械有限公司"
+    assert shown[PARCEL_A]["county"] == "桐庐县" and shown[PARCEL_A]["park"] == "桐庐经济开发区"
+    other = shown[PARCEL_A[:-1] + "2"]
+    assert other["park"] is None and other["holder_name"] is None
+
+
+# -- the offline base map -------------------------------------------------------------------
+
+RED, BLUE = (200, 30, 30), (30, 30, 200)
+
+
+def test_tiles_are_served_from_the_counties_mbtiles_file(
+    app_client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sign_in(app_client, "viewer")
+    assert app_client.get("/api/map/basemap").json() is None
+    assert app_client.get("/api/map/basemap/1/1/0").status_code == 404
+    tiles = write_mbtiles(tmp_path / "county.mbtiles", {(1, 1, 0): RED, (1, 1, 1): BLUE})
+    monkeypatch.setenv("MUJUN_BASEMAP_FILE", str(tiles))
+    found = app_client.get("/api/map/basemap").json()
+    assert found["tiles"] == ["/api/map/basemap/{z}/{x}/{y}"]
+    assert (found["minzoom"], found["maxzoom"]) == (1, 1)
+    north = app_client.get("/api/map/basemap/1/1/0")
+    assert north.status_code == 200 and north.headers["content-type"] == "image/png"
+    assert north.content == png(RED)  # the row the file keeps as TMS 1: y flipped
+    assert app_client.get("/api/map/basemap/1/1/1").content == png(BLUE)
+    assert app_client.get("/api/map/basemap/1/0/0").status_code == 404
+    assert app_client.get("/api/map/basemap/9/0/0").status_code == 404
+    assert app_client.get("/api/map/basemap/1/5/0").status_code == 404
+    app_client.cookies.clear()
+    assert app_client.get("/api/map/basemap/1/1/0").status_code == 401

@@ -9,12 +9,21 @@ Parcels are coloured by the category the identification run of record found them
 the grade their holder took in the evaluation run of record (never a what-if run's). A search
 by parcel id or enterprise name lists the matching parcels of the account's area, to fly the
 map to one.
+
+The boundaries of the counties and parks of the account's area (jurisdictions with an outline)
+come as one GeoJSON, outlines and a label point each, kept per state of the records. A county
+may supply its own base map as an MBTiles file (``MUJUN_BASEMAP_FILE``, raster tiles): the
+application serves its tiles itself, so the map needs no internet.
 """
 
 import json
 import logging
+import os
+import sqlite3
 import threading
+from contextlib import closing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
@@ -27,17 +36,19 @@ from sqlalchemy.orm import Session
 
 from mujun.evaluation import runs as evaluation_runs
 from mujun.identification import runs as identification_runs
-from mujun.records import Enterprise, Finding, Grade, Parcel
+from mujun.records import Enterprise, Finding, Grade, Jurisdiction, Parcel
 from mujun.units import m2_to_mu
 from mujun.web.data_version import DataVersion, data_version
 from mujun.web.dependencies import Current, Database, Reader
-from mujun.web.gate import admitted, require, restrict
+from mujun.web.gate import admitted, counties_read, require, restrict
 
 router = APIRouter(prefix="/api/map", tags=["map"])
 logger = logging.getLogger(__name__)
 MOST_FEATURES = 5_000
 MOST_HITS = 20
 GEOJSON = "application/geo+json"
+BASEMAP_FILE = "MUJUN_BASEMAP_FILE"
+"""The setting that names a county's own base map: an MBTiles file of raster tiles."""
 CATEGORY_ORDER = ("non_industrial_use", "idle_land", "low_efficiency_land")
 """Where a parcel is found in several land categories, the first of these colours it."""
 
@@ -47,12 +58,16 @@ class ParcelIndex:
     version: DataVersion
     parcel_ids: np.ndarray[Any, Any]
     holders: np.ndarray[Any, Any]
+    holder_names: np.ndarray[Any, Any]
+    parks: np.ndarray[Any, Any]
     counties: np.ndarray[Any, Any]
     areas_m2: np.ndarray[Any, Any]
     shapes: np.ndarray[Any, Any]
     tree: shapely.STRtree
     position: dict[str, int]
     """Where each parcel id is in the arrays."""
+    names: dict[str, str]
+    """Every jurisdiction's name by its code."""
 
 
 _INDEX: dict[str, ParcelIndex] = {}
@@ -81,23 +96,30 @@ def parcel_index(db: Session) -> ParcelIndex:
             select(
                 Parcel.parcel_id,
                 Parcel.holder_credit_code,
+                Enterprise.name,
+                Parcel.park_code,
                 Parcel.county_code,
                 Parcel.area_m2,
                 Parcel.geometry_wkt,
             )
+            .join(Enterprise, Enterprise.credit_code == Parcel.holder_credit_code, isouter=True)
             .where(Parcel.geometry_wkt.is_not(None))
             .order_by(Parcel.parcel_id)
         ).all()
+        names = {c: n for c, n in db.execute(select(Jurisdiction.code, Jurisdiction.name))}
         shapes = shapely.from_wkt([r.geometry_wkt for r in rows], on_invalid="ignore")
         index = ParcelIndex(
             version=version,
             parcel_ids=np.array([r.parcel_id for r in rows], dtype=object),
             holders=np.array([r.holder_credit_code for r in rows], dtype=object),
+            holder_names=np.array([r.name for r in rows], dtype=object),
+            parks=np.array([r.park_code for r in rows], dtype=object),
             counties=np.array([r.county_code for r in rows], dtype=object),
             areas_m2=np.array([r.area_m2 for r in rows], dtype=float),
             shapes=shapes,
             tree=shapely.STRtree(shapes),
             position={r.parcel_id: i for i, r in enumerate(rows)},
+            names=names,
         )
         _INDEX["parcels"] = index
         return index
@@ -118,7 +140,8 @@ def parcels_in_view(
     """The parcels of the account's area within the box, simplified for the zoom, as a GeoJSON
     FeatureCollection (with ``truncated`` true when there were more than
     :data:`MOST_FEATURES`). Each feature's properties: parcel id, county, area in mu, category
-    in the run of record, holder and the holder's grade of record. The text is put together
+    in the run of record, holder (credit code and name), the names of its county and park, and
+    the holder's grade of record. The text is put together
     here: thousands of shapes would take longer to turn into Python objects and back."""
     box = _box(bbox)
     index = parcel_index(db)
@@ -137,12 +160,17 @@ def parcels_in_view(
                 "area_mu": round(m2_to_mu(float(area)), 2),
                 "category": categories.get(parcel_id, "none"),
                 "holder": holder,
+                "holder_name": holder_name,
+                "county": index.names.get(county),
+                "park": index.names.get(park),
                 "grade": grades.get(holder, "none"),
             },
         )
-        for parcel_id, holder, county, area, geometry in zip(
+        for parcel_id, holder, holder_name, park, county, area, geometry in zip(
             index.parcel_ids[hits],
             index.holders[hits],
+            index.holder_names[hits],
+            index.parks[hits],
             index.counties[hits],
             index.areas_m2[hits],
             shapely.to_geojson(shapes),
@@ -295,3 +323,148 @@ def _in_scope(
 ) -> np.ndarray[Any, Any]:
     kept: np.ndarray[Any, Any] = hits[admitted(current.scope, index.counties[hits])]
     return kept
+
+
+# -- boundaries -----------------------------------------------------------------------------
+
+BOUNDARY_LEVELS = ("county", "park")
+_BOUNDARIES: dict[tuple[DataVersion, frozenset[str] | None], str] = {}
+
+
+@router.get(
+    "/boundaries",
+    summary="区县与园区边界 / county and park boundaries (GeoJSON)",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}, "description": "FeatureCollection"}},
+)
+def boundaries(
+    current: Reader,
+    db: Database,
+    county: Annotated[str | None, Query(description="区县代码；缺省为本账号辖区")] = None,
+) -> Response:
+    """The outlines of the counties and parks of the account's area (or of ``county``, refused
+    outside it) that have one, as a GeoJSON FeatureCollection: per jurisdiction a polygon and a
+    point inside it to write its name at. Properties: ``code``, ``name``, ``level`` (county or
+    park) and ``county`` (the county's code). Kept per state of the records and area."""
+    read = counties_read(current.scope, county)
+    version = data_version(db)
+    key = (version, read)
+    with _LOCK:
+        body = _BOUNDARIES.get(key)
+    if body is None:
+        query = restrict(
+            select(
+                Jurisdiction.code,
+                Jurisdiction.name,
+                Jurisdiction.level,
+                Jurisdiction.county_code,
+                Jurisdiction.geometry_wkt,
+            )
+            .where(
+                Jurisdiction.geometry_wkt.is_not(None),
+                Jurisdiction.level.in_(BOUNDARY_LEVELS),
+            )
+            .order_by(Jurisdiction.level, Jurisdiction.code),
+            current.scope,
+            Jurisdiction,
+            county=county,
+        )
+        body = _boundary_collection(list(db.execute(query).all()))
+        with _LOCK:
+            if len(_BOUNDARIES) > 256 or any(k[0] != version for k in _BOUNDARIES):
+                _BOUNDARIES.clear()
+            _BOUNDARIES[key] = body
+    return Response(body, media_type=GEOJSON)
+
+
+def _boundary_collection(rows: list[Any]) -> str:
+    """The FeatureCollection of the rows' outlines and label points (an unreadable outline is
+    left out)."""
+    shapes = shapely.from_wkt([r.geometry_wkt for r in rows], on_invalid="ignore")
+    drawn = ~shapely.is_missing(shapes) & ~shapely.is_empty(shapes)
+    rows = [r for r, keep in zip(rows, drawn, strict=True) if keep]
+    shapes = shapes[drawn]
+    labels = shapely.point_on_surface(shapes)
+    features = [
+        _feature(
+            geometry,
+            {"code": r.code, "name": r.name, "level": r.level, "county": r.county_code},
+        )
+        for r, geometry in zip(
+            rows * 2,
+            [*shapely.to_geojson(shapes), *shapely.to_geojson(labels)],
+            strict=True,
+        )
+    ]
+    return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
+
+
+# -- base map -------------------------------------------------------------------------------
+
+TILE_TYPES = {
+    b"\x89PNG": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"RIFF": "image/webp",
+}
+
+
+def basemap_file() -> Path | None:
+    """The MBTiles file ``MUJUN_BASEMAP_FILE`` names, if any."""
+    named = os.environ.get(BASEMAP_FILE)
+    return Path(named) if named else None
+
+
+def _tiles(path: Path) -> sqlite3.Connection:
+    """The MBTiles file, opened read only (never created, never written)."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+
+
+@router.get("/basemap", summary="本地底图 / the local base map, if any")
+def basemap(current: Reader) -> dict[str, Any] | None:
+    """Where the base map's tiles are, as TileJSON (tiles, zoom levels, bounds, attribution),
+    when ``MUJUN_BASEMAP_FILE`` names an MBTiles file; None otherwise."""
+    path = basemap_file()
+    if path is None or not path.is_file():
+        return None
+    with closing(_tiles(path)) as tiles:
+        metadata = dict(tiles.execute("SELECT name, value FROM metadata").fetchall())
+        low, high = tiles.execute("SELECT min(zoom_level), max(zoom_level) FROM tiles").fetchone()
+    found: dict[str, Any] = {
+        "tilejson": "3.0.0",
+        "tiles": ["/api/map/basemap/{z}/{x}/{y}"],
+        "minzoom": int(metadata.get("minzoom", low or 0)),
+        "maxzoom": int(metadata.get("maxzoom", high or 18)),
+        "attribution": metadata.get("attribution", ""),
+    }
+    if "bounds" in metadata:
+        found["bounds"] = [float(v) for v in str(metadata["bounds"]).split(",")]
+    return found
+
+
+@router.get(
+    "/basemap/{z}/{x}/{y}",
+    summary="底图瓦片 / one base map tile",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}},
+)
+def basemap_tile(z: int, x: int, y: int, current: Reader) -> Response:
+    """One tile of the base map, z/x/y as the web map counts (y from the north; the file keeps
+    TMS rows, counted from the south); 404 when the file has no such tile."""
+    path = basemap_file()
+    missing = HTTPException(status_code=404, detail=f"没有底图瓦片 / no tile {z}/{x}/{y}")
+    if path is None or not path.is_file() or not (0 <= z <= 30 and 0 <= x < 2**z and 0 <= y < 2**z):
+        raise missing
+    with closing(_tiles(path)) as tiles:
+        row = tiles.execute(
+            "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
+            (z, x, 2**z - 1 - y),
+        ).fetchone()
+    if row is None:
+        raise missing
+    data = bytes(row[0])
+    kind = next((t for magic, t in TILE_TYPES.items() if data.startswith(magic)), None)
+    return Response(
+        data,
+        media_type=kind or "application/octet-stream",
+        headers={"Cache-Control": "private, max-age=86400"},
+    )

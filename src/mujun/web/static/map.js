@@ -1,16 +1,33 @@
-// 挂图作战: the parcels in view (bounding-box GeoJSON), coloured by category or grade, with
-// layer switches, search and a summary on click; the words come from the page's JSON block
-// (#page-data).
-(() => {
+// 挂图作战: the parcels in view (bounding-box GeoJSON), coloured by category or grade, over the
+// boundaries of the counties and parks of one's area (with their names) and, when there is one,
+// the county's own base map (an MBTiles file the application serves) or MUJUN_BASEMAP_URL's;
+// with layer switches, a legend, a scale bar, search and a summary by name on click. The words
+// come from the page's JSON block (#page-data).
+(async () => {
   const WORDS = JSON.parse(document.getElementById("page-data").textContent);
-  const basemap = WORDS.basemap;
-  const style = {version: 8, sources: {}, layers: [{id: "background", type: "background", paint: {"background-color": "#f4f6f8"}}]};
-  if (basemap) {
-    style.sources.basemap = {type: "raster", tiles: [basemap], tileSize: 256};
-    style.layers.push({id: "basemap", type: "raster", source: "basemap"});
+  const json = async url => { const response = await fetch(url); return response.ok ? response.json() : null; };
+  const [extent, tileFile] = await Promise.all([json("/api/map/extent"), json("/api/map/basemap")]);
+  const LAND = "#f3efe4", SEA = "#dfe7ee";
+  const style = {version: 8, sources: {}, layers: [{id: "background", type: "background", paint: {"background-color": SEA}}]};
+  const absolute = url => new URL(url, window.location.origin).href.replace(/%7B/g, "{").replace(/%7D/g, "}");
+  if (tileFile) {
+    style.sources.basemap = {
+      type: "raster", tiles: tileFile.tiles.map(absolute), tileSize: 256,
+      minzoom: tileFile.minzoom, maxzoom: tileFile.maxzoom, attribution: tileFile.attribution || undefined,
+      ...(tileFile.bounds ? {bounds: tileFile.bounds} : {}),
+    };
+  } else if (WORDS.basemap) {
+    style.sources.basemap = {type: "raster", tiles: [WORDS.basemap], tileSize: 256};
   }
-  const map = new maplibregl.Map({container: "map", style, center: [119.7, 29.8], zoom: 9});
+  const withBasemap = Boolean(style.sources.basemap);
+  if (withBasemap) style.layers.push({id: "basemap", type: "raster", source: "basemap"});
+  const start = extent && extent.bbox
+    ? {bounds: [[extent.bbox[0], extent.bbox[1]], [extent.bbox[2], extent.bbox[3]]], fitBoundsOptions: {padding: 20}}
+    : {center: [119.7, 29.8], zoom: 9};
+  const map = new maplibregl.Map({container: "map", style, ...start, attributionControl: {compact: true}});
   window.mujunMap = map;
+  map.addControl(new maplibregl.NavigationControl({showCompass: false}), "top-right");
+  map.addControl(new maplibregl.ScaleControl({unit: "metric", maxWidth: 160}), "bottom-left");
   let mode = "category";
   let shown = new Set(WORDS[mode].map(([c]) => c));
   const layers = document.getElementById("layers");
@@ -47,6 +64,45 @@
     legend();
     paint();
   });
+
+  // Boundaries: county outlines (a light land fill when there is no base map) and names; park
+  // outlines, and their names once zoomed in. Each switch shows or hides its layers.
+  const polygons = level => ["all", ["==", ["geometry-type"], "Polygon"], ["==", ["get", "level"], level]];
+  const points = level => ["all", ["==", ["geometry-type"], "Point"], ["==", ["get", "level"], level]];
+  const BOUNDARY_LAYERS = {
+    county: ["county-fill", "county-line-halo", "county-line", "county-name"],
+    park: ["park-fill", "park-line", "park-name"],
+    basemap: ["basemap"],
+  };
+  const switches = document.getElementById("boundaries");
+  if (withBasemap) document.getElementById("basemap-switch").hidden = false;
+  switches.addEventListener("change", event => {
+    for (const id of BOUNDARY_LAYERS[event.target.value] || []) {
+      if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", event.target.checked ? "visible" : "none");
+    }
+  });
+  function addBoundaries() {
+    map.addSource("boundaries", {type: "geojson", data: "/api/map/boundaries", tolerance: 0.2});
+    map.addLayer({id: "county-fill", type: "fill", source: "boundaries", filter: polygons("county"),
+      paint: {"fill-color": LAND, "fill-opacity": withBasemap ? 0 : 1}});
+    map.addLayer({id: "park-fill", type: "fill", source: "boundaries", filter: polygons("park"),
+      paint: {"fill-color": "#dbe7f7", "fill-opacity": withBasemap ? 0.25 : 0.7}});
+  }
+  function addBoundaryLines() {
+    map.addLayer({id: "park-line", type: "line", source: "boundaries", filter: polygons("park"),
+      paint: {"line-color": "#1f6feb", "line-width": ["interpolate", ["linear"], ["zoom"], 9, 0.8, 14, 2], "line-dasharray": [3, 2]}});
+    map.addLayer({id: "county-line-halo", type: "line", source: "boundaries", filter: polygons("county"),
+      layout: {"line-join": "round"}, paint: {"line-color": "#ffffff", "line-width": 5, "line-opacity": 0.8}});
+    map.addLayer({id: "county-line", type: "line", source: "boundaries", filter: polygons("county"),
+      layout: {"line-join": "round"}, paint: {"line-color": "#5c4b8a", "line-width": 2, "line-dasharray": [4, 1.5, 1, 1.5]}});
+    map.addLayer({id: "park-name", type: "symbol", source: "boundaries", filter: points("park"), minzoom: 10.5,
+      layout: {"text-field": ["get", "name"], "text-size": 13, "text-padding": 4},
+      paint: {"text-color": "#174ea6", "text-halo-color": "#ffffff", "text-halo-width": 1.8}});
+    map.addLayer({id: "county-name", type: "symbol", source: "boundaries", filter: points("county"),
+      layout: {"text-field": ["get", "name"], "text-size": ["interpolate", ["linear"], ["zoom"], 7, 14, 11, 20], "text-letter-spacing": 0.3, "text-padding": 8},
+      paint: {"text-color": "#3d2f6b", "text-halo-color": "#ffffff", "text-halo-width": 2.2}});
+  }
+
   async function refresh() {
     const b = map.getBounds();
     const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(v => v.toFixed(6)).join(",");
@@ -56,23 +112,37 @@
     message.textContent = data.truncated ? WORDS.many : WORDS.shown.replace("{n}", data.features.length);
   }
   map.on("load", async () => {
+    addBoundaries();
     map.addSource("parcels", {type: "geojson", data: {type: "FeatureCollection", features: []}});
-    map.addLayer({id: "parcels", type: "fill", source: "parcels", paint: {"fill-color": colour(), "fill-opacity": 0.6, "fill-outline-color": "#334e68"}});
-    const extent = await (await fetch("/api/map/extent")).json();
-    if (extent.bbox) map.fitBounds([[extent.bbox[0], extent.bbox[1]], [extent.bbox[2], extent.bbox[3]]], {animate: false, padding: 20});
+    map.addLayer({id: "parcels", type: "fill", source: "parcels", paint: {"fill-color": colour(), "fill-opacity": 0.75, "fill-outline-color": "#334e68"}});
+    addBoundaryLines();
     map.on("moveend", refresh);
     await refresh();
     document.body.dataset.mapReady = "true";
   });
   const link = (href, text) => Object.assign(document.createElement("a"), {href, textContent: text});
+  const element = (tag, text, className) => Object.assign(document.createElement(tag), {textContent: text, ...(className ? {className} : {})});
+  const known = value => value !== undefined && value !== null && value !== "null" && value !== "";
+  map.on("mouseenter", "parcels", () => { map.getCanvas().style.cursor = "pointer"; });
+  map.on("mouseleave", "parcels", () => { map.getCanvas().style.cursor = ""; });
   map.on("click", "parcels", event => {
     const p = event.features[0].properties;
-    const body = document.createElement("div");
-    body.append(Object.assign(document.createElement("strong"), {textContent: p.parcel_id}), document.createElement("br"),
-      `${p.area_mu} ${WORDS.mu} · ${labelOf("category", p.category)} · ${labelOf("grade", p.grade)}`, document.createElement("br"));
-    if (p.holder && p.holder !== "null") body.append(`${WORDS.holder}: `, link(`/enterprises/${encodeURIComponent(p.holder)}`, p.holder), document.createElement("br"));
-    body.append(link(`/parcels/${encodeURIComponent(p.parcel_id)}`, WORDS.file));
-    new maplibregl.Popup().setLngLat(event.lngLat).setDOMContent(body).addTo(map);
+    const body = element("div", "", "map-popup");
+    body.append(element("strong", p.parcel_id, "map-popup-title"));
+    const facts = document.createElement("dl");
+    const fact = (term, value) => facts.append(element("dt", term), element("dd", value));
+    fact(WORDS.holder, known(p.holder_name) ? p.holder_name : (known(p.holder) ? "—" : WORDS.no_holder));
+    fact(WORDS.county, known(p.county) ? p.county : "—");
+    fact(WORDS.park, known(p.park) ? p.park : WORDS.no_park);
+    fact(WORDS.area, `${p.area_mu} ${WORDS.mu}`);
+    fact(WORDS.category_word, labelOf("category", p.category));
+    fact(WORDS.grade_word, labelOf("grade", p.grade));
+    body.append(facts);
+    const links = element("div", "", "map-popup-links");
+    links.append(link(`/parcels/${encodeURIComponent(p.parcel_id)}`, WORDS.file));
+    if (known(p.holder)) links.append(link(`/enterprises/${encodeURIComponent(p.holder)}`, WORDS.holder_file));
+    body.append(links);
+    new maplibregl.Popup({maxWidth: "22rem"}).setLngLat(event.lngLat).setDOMContent(body).addTo(map);
   });
   function flyTo(bbox) {
     map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], {maxZoom: 17, padding: 80});

@@ -351,7 +351,7 @@ def test_the_export_is_the_page_on_screen(app_client: TestClient, enterprises: N
         "企业名称",
         "区县",
         "园区",
-        "行业代码",
+        "行业",
         "规上",
         "经营状态",
         "用地(亩)",
@@ -360,6 +360,7 @@ def test_the_export_is_the_page_on_screen(app_client: TestClient, enterprises: N
     )
     assert [row[0] for row in rows] == [ENTERPRISE_A, ENTERPRISE_B]
     assert rows[0][5:] == ("是", "在营", 45.0, "A", 2024)
+    assert rows[0][4] == "C34 通用设备制造业"  # a class code by its division's name
     assert all(str(cell) in page.text for row in rows for cell in row[:3] if cell)
 
 

@@ -228,7 +228,7 @@ def test_the_export_is_exactly_the_rows_on_screen(
         "用地(亩)",
         "区县",
         "园区",
-        "行业代码",
+        "行业",
     )
     shown = [
         [

@@ -54,12 +54,18 @@ from mujun.web.listing import (
     Column,
     CountyParam,
     ExportParam,
+    IndustryParam,
     PageParam,
     PageSizeParam,
+    ParkParam,
+    SearchParam,
     SortParam,
+    divisions_present,
+    in_division,
     sorted_by,
 )
 from mujun.web.pages import PAGE, list_page, signed_in_page
+from mujun.web.permissions import Scope
 from mujun.web.record_file import Section, annual_figures, findings_about, history_of, section
 
 router = APIRouter(tags=["enterprises"])
@@ -144,7 +150,7 @@ ENTERPRISE_COLUMNS = (
     Column("name", "企业名称", "Name", Enterprise.name, link=ENTERPRISE_FILE),
     Column("county_code", "区县", "County"),
     Column("park_code", "园区", "Park", Enterprise.park_code),
-    Column("industry_code", "行业代码", "Industry", Enterprise.industry_code),
+    Column("industry_code", "行业", "Industry", Enterprise.industry_code),
     Column("above_scale", "规上", "Above scale", Enterprise.above_scale),
     Column("status", "经营状态", "Status", Enterprise.status),
     Column("land_mu", "用地(亩)", "Land (mu)", Enterprise.land_m2, number="{:,.2f}"),
@@ -243,10 +249,8 @@ def list_enterprises(
     current: Reader,
     db: Database,
     county: CountyParam = None,
-    park: Annotated[str | None, Query(max_length=32, description="园区代码")] = None,
-    industry: Annotated[
-        str | None, Query(max_length=8, description="行业代码开头（GB/T 4754，如 C34）")
-    ] = None,
+    park: ParkParam = None,
+    industry: IndustryParam = None,
     q: Annotated[
         str | None, Query(max_length=64, description="企业名称中的字，或信用代码开头")
     ] = None,
@@ -257,14 +261,7 @@ def list_enterprises(
     """Enterprises in the account's area (or in ``county``, or ``park``: refused outside the
     area), of an industry (its code's beginning), named like ``q``; sorted by ``sort`` (a key of
     :data:`ENTERPRISE_COLUMNS`), then by credit code."""
-    wanted = restrict(select(Enterprise.credit_code), current.scope, Enterprise, county=county)
-    if park:
-        require(db, current.scope, Jurisdiction, park)
-        wanted = wanted.where(Enterprise.park_code == park)
-    if industry:
-        wanted = wanted.where(Enterprise.industry_code.startswith(industry, autoescape=True))
-    if q:
-        wanted = wanted.where(_named_like(q))
+    wanted = enterprises_wanted(db, current.scope, county=county, park=park, industry=industry, q=q)
     # Filtered, the total comes with the page: one pass over the filtered enterprises, not
     # two. Unfiltered, counting is cheap and the page is read from an index in its order.
     filtered = wanted.whereclause is not None
@@ -283,6 +280,27 @@ def list_enterprises(
     if total is None:  # a page past the end has no row to carry the total
         total = found[0][1] if found else _count(db, wanted)
     return _page_of(db, shown, total=total, page=page, page_size=page_size)
+
+
+def enterprises_wanted(
+    db: Session,
+    scope: Scope,
+    *,
+    county: str | None,
+    park: str | None,
+    industry: str | None,
+    q: str | None,
+) -> Select[str]:
+    """The credit codes a list's filters choose, unordered."""
+    wanted = restrict(select(Enterprise.credit_code), scope, Enterprise, county=county)
+    if park:
+        require(db, scope, Jurisdiction, park)
+        wanted = wanted.where(Enterprise.park_code == park)
+    if industry:
+        wanted = wanted.where(in_division(Enterprise.industry_code, industry))
+    if q:
+        wanted = wanted.where(_named_like(q))
+    return wanted
 
 
 def _page_of(
@@ -512,9 +530,9 @@ def enterprises_page(
     current: Reader,
     db: Database,
     county: CountyParam = None,
-    park: Annotated[str | None, Query(max_length=32)] = None,
-    industry: Annotated[str | None, Query(max_length=8)] = None,
-    q: Annotated[str | None, Query(max_length=64)] = None,
+    park: ParkParam = None,
+    industry: IndustryParam = None,
+    q: SearchParam = None,
     page: PageParam = 1,
     sort: SortParam = None,
     export: ExportParam = None,
@@ -543,6 +561,11 @@ def enterprises_page(
         sort=sort,
         export=export,
         filters={"county": county, "park": park, "industry": industry, "q": q},
+        industries=divisions_present(
+            db,
+            restrict(select(Enterprise.industry_code), current.scope, Enterprise, county=county),
+            language_of(request),
+        ),
     )
 
 

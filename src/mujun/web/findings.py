@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from mujun.identification.evidence import format_evidence
@@ -15,10 +15,20 @@ from mujun.identification.listing import cited_source
 from mujun.identification.runs import run_of_record
 from mujun.interchange.problems import Language
 from mujun.policy.profiles import Category, SubjectType
-from mujun.records import Finding, IdentificationRun
+from mujun.records import Building, Enterprise, Finding, IdentificationRun, Jurisdiction, Parcel
 from mujun.web.dependencies import MAX_ID, Database, Reader
-from mujun.web.gate import restrict
-from mujun.web.listing import Column, CountyParam, PageParam, PageSizeParam, SortParam, sorted_by
+from mujun.web.gate import require, restrict
+from mujun.web.listing import (
+    Column,
+    CountyParam,
+    PageParam,
+    PageSizeParam,
+    ParkParam,
+    SearchParam,
+    SortParam,
+    sorted_by,
+)
+from mujun.web.permissions import Scope
 
 router = APIRouter(prefix="/api", tags=["findings"])
 
@@ -78,19 +88,22 @@ def list_findings(
     ] = None,
     category: Annotated[Category | None, Query()] = None,
     county: CountyParam = None,
+    park: ParkParam = None,
+    q: SearchParam = None,
     page: PageParam = 1,
     page_size: PageSizeParam = 50,
     sort: SortParam = None,
 ) -> FindingPage:
-    """A run's findings in the account's area; a county outside it is refused. Sorted by
-    ``sort`` (a key of :data:`FINDING_COLUMNS`), then by rule and subject."""
-    query = restrict(select(Finding), current.scope, Finding, county=county)
+    """A run's findings in the account's area (or in ``county``, or about a subject in
+    ``park``: refused outside the area), of a category, about a subject whose id begins with
+    ``q`` or whose name holds it. Sorted by ``sort`` (a key of :data:`FINDING_COLUMNS`), then
+    by rule and subject."""
     kept = chosen_run(db, run)
+    query = findings_wanted(
+        db, current.scope, 0 if kept is None else kept.id, category, county, park, q
+    )
     if kept is None:
         return FindingPage(run=0, total=0, page=page, page_size=page_size, items=[])
-    query = query.where(Finding.run_id == kept.id)
-    if category is not None:
-        query = query.where(Finding.category == category.value)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(
         sorted_by(query, FINDING_COLUMNS, sort)
@@ -100,6 +113,55 @@ def list_findings(
     ).all()
     items = [FindingRow.model_validate(row, from_attributes=True) for row in rows]
     return FindingPage(run=kept.id, total=total, page=page, page_size=page_size, items=items)
+
+
+def findings_wanted(
+    db: Session,
+    scope: Scope,
+    run: int,
+    category: Category | None,
+    county: str | None,
+    park: str | None,
+    q: str | None,
+) -> Select[Finding]:
+    """The findings of run ``run`` a list's filters choose, unordered."""
+    query = restrict(select(Finding), scope, Finding, county=county)
+    if park:
+        require(db, scope, Jurisdiction, park)
+        query = query.where(_in_park(park))
+    query = query.where(Finding.run_id == run)
+    if category is not None:
+        query = query.where(Finding.category == category.value)
+    if q:
+        query = query.where(
+            or_(
+                Finding.subject_id.startswith(q.upper() if q.isascii() else q, autoescape=True),
+                Finding.subject_id.startswith(q, autoescape=True),
+                Finding.subject_name.contains(q, autoescape=True),
+            )
+        )
+    return query
+
+
+def _in_park(park: str) -> ColumnElement[bool]:
+    """The finding's subject lies in ``park``: a parcel there, an enterprise registered
+    there, a building on a parcel there (an approval has no park)."""
+    parcels = select(Parcel.parcel_id).where(Parcel.park_code == park)
+    return or_(
+        and_(Finding.subject_type == SubjectType.PARCEL, Finding.subject_id.in_(parcels)),
+        and_(
+            Finding.subject_type == SubjectType.ENTERPRISE,
+            Finding.subject_id.in_(
+                select(Enterprise.credit_code).where(Enterprise.park_code == park)
+            ),
+        ),
+        and_(
+            Finding.subject_type == SubjectType.BUILDING,
+            Finding.subject_id.in_(
+                select(Building.building_id).where(Building.parcel_id.in_(parcels))
+            ),
+        ),
+    )
 
 
 SUBJECT_PAGES = {SubjectType.PARCEL: "/parcels/", SubjectType.ENTERPRISE: "/enterprises/"}

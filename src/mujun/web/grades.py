@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from mujun.evaluation.runs import run_of_record
@@ -20,17 +20,23 @@ from mujun.records import EvaluationRun, Grade, Jurisdiction
 from mujun.web.dependencies import MAX_ID, Database, Reader
 from mujun.web.enterprises import ENTERPRISE_FILE
 from mujun.web.gate import require, restrict
-from mujun.web.language import in_language
+from mujun.web.language import in_language, language_of
 from mujun.web.listing import (
     Column,
     CountyParam,
     ExportParam,
+    IndustryParam,
     PageParam,
     PageSizeParam,
+    ParkParam,
+    SearchParam,
     SortParam,
+    divisions_present,
+    in_division,
     sorted_by,
 )
 from mujun.web.pages import PAGE, list_page
+from mujun.web.permissions import Scope
 
 router = APIRouter(tags=["grades"])
 GradeLetter = Literal["A", "B", "C", "D"]
@@ -78,7 +84,7 @@ GRADE_COLUMNS = (
     Column("land_mu", "用地(亩)", "Land (mu)", Grade.land_mu, number="{:,.2f}"),
     Column("county_code", "区县", "County", Grade.county_code),
     Column("park_code", "园区", "Park", Grade.park_code),
-    Column("industry_code", "行业代码", "Industry", Grade.industry_code),
+    Column("industry_code", "行业", "Industry", Grade.industry_code),
 )
 """The columns of the grade list, on screen and in its export."""
 
@@ -111,7 +117,8 @@ def list_grades(
         int | None, Query(ge=1, le=MAX_ID, description="评价批次；默认为现行结果")
     ] = None,
     county: CountyParam = None,
-    park: Annotated[str | None, Query(max_length=32, description="园区代码")] = None,
+    park: ParkParam = None,
+    industry: IndustryParam = None,
     grade: Annotated[GradeLetter | None, Query(description="等级")] = None,
     cohort: Annotated[str | None, Query(max_length=32, description="企业类别")] = None,
     q: Annotated[
@@ -122,13 +129,20 @@ def list_grades(
     sort: SortParam = None,
 ) -> GradePage:
     """A run's grades in the account's area (or in ``county``, or ``park``: refused outside
-    the area), of a grade, of a cohort, of enterprises named like ``q``; sorted by ``sort`` (a
-    key of :data:`GRADE_COLUMNS`), then by cohort, rank and credit code."""
+    the area), of an industry, a grade, a cohort, of enterprises named like ``q``; sorted by
+    ``sort`` (a key of :data:`GRADE_COLUMNS`), then by cohort, rank and credit code."""
     kept = chosen_evaluation(db, run)
-    query = restrict(select(Grade), current.scope, Grade, county=county)
-    if park:
-        require(db, current.scope, Jurisdiction, park)
-        query = query.where(Grade.park_code == park)
+    query = grades_wanted(
+        db,
+        current.scope,
+        0 if kept is None else kept.id,
+        county=county,
+        park=park,
+        industry=industry,
+        grade=grade,
+        cohort=cohort,
+        q=q,
+    )
     if kept is None:
         return GradePage(
             run=None,
@@ -139,18 +153,6 @@ def list_grades(
             page=page,
             page_size=page_size,
             items=[],
-        )
-    query = query.where(Grade.run_id == kept.id)
-    if grade:
-        query = query.where(Grade.grade == grade)
-    if cohort:
-        query = query.where(Grade.cohort == cohort)
-    if q:
-        query = query.where(
-            or_(
-                Grade.name.contains(q, autoescape=True),
-                Grade.credit_code.startswith(q.upper(), autoescape=True),
-            )
         )
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(
@@ -169,6 +171,40 @@ def list_grades(
         page_size=page_size,
         items=[_row(row) for row in rows],
     )
+
+
+def grades_wanted(
+    db: Session,
+    scope: Scope,
+    run: int,
+    *,
+    county: str | None,
+    park: str | None,
+    industry: str | None,
+    grade: str | None,
+    cohort: str | None,
+    q: str | None,
+) -> Select[Grade]:
+    """The grades of run ``run`` a list's filters choose, unordered."""
+    query = restrict(select(Grade), scope, Grade, county=county)
+    if park:
+        require(db, scope, Jurisdiction, park)
+        query = query.where(Grade.park_code == park)
+    query = query.where(Grade.run_id == run)
+    if industry:
+        query = query.where(in_division(Grade.industry_code, industry))
+    if grade:
+        query = query.where(Grade.grade == grade)
+    if cohort:
+        query = query.where(Grade.cohort == cohort)
+    if q:
+        query = query.where(
+            or_(
+                Grade.name.contains(q, autoescape=True),
+                Grade.credit_code.startswith(q.upper(), autoescape=True),
+            )
+        )
+    return query
 
 
 def _row(grade: Grade) -> GradeRow:
@@ -196,10 +232,11 @@ def grades_page(
     db: Database,
     run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     county: CountyParam = None,
-    park: Annotated[str | None, Query(max_length=32)] = None,
+    park: ParkParam = None,
+    industry: IndustryParam = None,
     grade: Annotated[GradeLetter | None, Query()] = None,
     cohort: Annotated[str | None, Query(max_length=32)] = None,
-    q: Annotated[str | None, Query(max_length=64)] = None,
+    q: SearchParam = None,
     page: PageParam = 1,
     sort: SortParam = None,
     export: ExportParam = None,
@@ -212,6 +249,7 @@ def grades_page(
         run=run,
         county=county,
         park=park,
+        industry=industry,
         grade=grade,
         cohort=cohort,
         q=q,
@@ -241,7 +279,27 @@ def grades_page(
         sort=sort,
         export=export,
         cohorts=[(code, in_language(request, *title)) for code, title in titles.items()],
-        filters={"county": county, "park": park, "grade": grade, "cohort": cohort, "q": q},
+        grade_choices=[(letter, in_language(request, f"{letter} 类", letter)) for letter in "ABCD"],
+        filters={
+            "county": county,
+            "park": park,
+            "industry": industry,
+            "grade": grade,
+            "cohort": cohort,
+            "q": q,
+        },
+        industries=[]
+        if listed.run is None
+        else divisions_present(
+            db,
+            restrict(
+                select(Grade.industry_code).where(Grade.run_id == listed.run),
+                current.scope,
+                Grade,
+                county=county,
+            ),
+            language_of(request),
+        ),
     )
 
 

@@ -16,11 +16,13 @@ from urllib.parse import quote
 
 from fastapi import HTTPException, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import Select, SQLColumnExpression
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, select
+from sqlalchemy.orm import Session
 from xlsxwriter import Workbook
 
 from mujun.interchange.workbooks.lists import Cell, ListColumn, ListStyles, write_titled_table
 from mujun.interchange.workbooks.styles import Formats
+from mujun.records.industries import DIVISION_PATTERN, division_of, industry_name
 from mujun.web.language import language_of
 
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
@@ -30,6 +32,21 @@ PageParam = Annotated[int, Query(ge=1, le=100_000, description="页码 / page")]
 PageSizeParam = Annotated[int, Query(ge=1, le=200, description="每页条数 / rows a page")]
 CountyParam = Annotated[str | None, Query(max_length=32, description="区县代码 / county code")]
 """A list's county filter: a county outside the account's area is refused, not emptied."""
+ParkParam = Annotated[
+    str | None, Query(max_length=32, description="园区代码 / park code (区划代码 of a park)")
+]
+"""A list's park filter: a park outside the account's area is refused, not emptied."""
+IndustryParam = Annotated[
+    str | None,
+    Query(
+        pattern=DIVISION_PATTERN,
+        description="行业门类或大类（GB/T 4754-2017，如 C 或 C34）/ industry section or "
+        "division, e.g. C or C34",
+    ),
+]
+"""A list's industry filter: a section or division of GB/T 4754-2017 (``C``, ``C34``),
+matching every class code under it (``C3489``)."""
+SearchParam = Annotated[str | None, Query(max_length=64, description="查找 / search text")]
 SortParam = Annotated[
     str | None,
     Query(
@@ -76,6 +93,23 @@ class Column:
         if any(row.get(name) is None for name in names):
             return None
         return self.link.format_map({name: quote(str(row[name])) for name in names})
+
+
+def in_division(column: SQLColumnExpression[str | None], division: str) -> ColumnElement[bool]:
+    """``column`` (an industry code) lies in ``division`` (``C34``: ``C3489`` does)."""
+    return column.startswith(division, autoescape=True)
+
+
+def divisions_present(
+    db: Session, query: "Select[str | None]", lang: Literal["zh", "en"]
+) -> list[tuple[str, str]]:
+    """The industry divisions among the codes ``query`` selects (already restricted to the
+    area), each with its name (``C34``, ``C34 通用设备制造业``), in code order: what an
+    industry filter offers. Codes not of the standard are left out."""
+    column = query.subquery().c[0]
+    prefixes = db.scalars(select(func.substr(column, 1, 3)).distinct()).all()
+    found = {p.upper() for p in prefixes if p and division_of(p) == p.upper()}
+    return [(code, industry_name(code, lang) or code) for code in sorted(found)]
 
 
 def sorted_by(query: SelectT, columns: Sequence[Column], sort: str | None) -> SelectT:

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from mujun.policy.profiles import Category
 from mujun.records.accounts import Account
+from mujun.records.industries import industry_name
 from mujun.records.vocabulary import ActualUse, Coded, EnterpriseStatus, LandUse
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import MAX_ID, Current, Database, Reader
@@ -23,6 +24,8 @@ from mujun.web.listing import (
     CountyParam,
     ExportParam,
     PageParam,
+    ParkParam,
+    SearchParam,
     SortParam,
     export_response,
 )
@@ -91,14 +94,17 @@ def parcels_page(
     current: Reader,
     db: Database,
     county: CountyParam = None,
-    q: Annotated[str | None, Query(max_length=64)] = None,
+    park: ParkParam = None,
+    q: SearchParam = None,
     page: PageParam = 1,
     sort: SortParam = None,
     export: ExportParam = None,
 ) -> Response:
     """宗地清单: the parcels of the account's area, fifty a page, sortable; the page on screen
     as .xlsx with ``export=xlsx``."""
-    listed = list_parcels(current, db, county=county, q=q, page=page, page_size=PAGE, sort=sort)
+    listed = list_parcels(
+        current, db, county=county, park=park, q=q, page=page, page_size=PAGE, sort=sort
+    )
     return list_page(
         request,
         current,
@@ -109,8 +115,7 @@ def parcels_page(
         columns=PARCEL_COLUMNS,
         sort=sort,
         export=export,
-        county=county or "",
-        q=q or "",
+        filters={"county": county, "park": park, "q": q},
     )
 
 
@@ -122,6 +127,8 @@ def findings_page(
     run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     category: Annotated[Category | None, Query()] = None,
     county: CountyParam = None,
+    park: ParkParam = None,
+    q: SearchParam = None,
     page: PageParam = 1,
     sort: SortParam = None,
     export: ExportParam = None,
@@ -134,6 +141,8 @@ def findings_page(
         run=run,
         category=category,
         county=county,
+        park=park,
+        q=q,
         page=page,
         page_size=PAGE,
         sort=sort,
@@ -159,8 +168,12 @@ def findings_page(
         sort=sort,
         export=export,
         categories=[(c.value, in_language(request, c.label_zh, c.label_en)) for c in Category],
-        category="" if category is None else category.value,
-        county=county or "",
+        filters={
+            "category": None if category is None else category.value,
+            "county": county,
+            "park": park,
+            "q": q,
+        },
     )
 
 
@@ -242,8 +255,8 @@ CODED: Mapping[str, type[Coded]] = {
 
 def named(request: Request, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Rows with names where they hold codes a reader should not have to know: a county or a
-    park by its name, a rule by its title, a land use or a status by its label (on screen and
-    in the page's export alike)."""
+    park by its name, an industry by its division (``C34 通用设备制造业``), a rule by its
+    title, a land use or a status by its label (on screen and in the page's export alike)."""
     names = places(request).names
     lang = language_of(request)
     shown = []
@@ -252,6 +265,8 @@ def named(request: Request, rows: Sequence[Mapping[str, Any]]) -> list[dict[str,
         for key in PLACES:
             if row.get(key):
                 named_row[key] = names.get(row[key], row[key])
+        if row.get("industry_code"):
+            named_row["industry_code"] = industry_name(row["industry_code"], lang)
         if row.get("criterion"):
             named_row["criterion"] = rule_title(row["criterion"], lang)
         for key, vocabulary in CODED.items():

@@ -1,17 +1,25 @@
 """Parcels in the API: a scoped, paginated list and one parcel's summary."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
-from sqlalchemy import func, select
-from sqlalchemy.orm import defer
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import Session, defer
 
-from mujun.records import Enterprise, Parcel
+from mujun.records import Enterprise, Jurisdiction, Parcel
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import Database, Reader
 from mujun.web.gate import require, restrict
-from mujun.web.listing import Column, CountyParam, PageParam, PageSizeParam, SortParam, sorted_by
+from mujun.web.listing import (
+    Column,
+    CountyParam,
+    PageParam,
+    PageSizeParam,
+    ParkParam,
+    SearchParam,
+    SortParam,
+    sorted_by,
+)
+from mujun.web.permissions import Scope
 
 router = APIRouter(prefix="/api/parcels", tags=["parcels"])
 
@@ -59,23 +67,16 @@ def list_parcels(
     current: Reader,
     db: Database,
     county: CountyParam = None,
-    q: Annotated[str | None, Query(max_length=64, description="宗地号开头")] = None,
+    park: ParkParam = None,
+    q: SearchParam = None,
     page: PageParam = 1,
     page_size: PageSizeParam = 50,
     sort: SortParam = None,
 ) -> ParcelPage:
-    """Parcels in the account's area, sorted by ``sort`` (a key of :data:`PARCEL_COLUMNS`),
-    then by parcel id; a county outside the area is refused."""
-    query = restrict(
-        select(Parcel, Enterprise.name)
-        .outerjoin(Enterprise, Enterprise.credit_code == Parcel.holder_credit_code)
-        .options(defer(Parcel.geometry_wkt)),  # the list shows no shapes
-        current.scope,
-        Parcel,
-        county=county,
-    )
-    if q:
-        query = query.where(Parcel.parcel_id.startswith(q, autoescape=True))
+    """Parcels in the account's area (or in ``county``, or ``park``: refused outside the
+    area) whose id begins with ``q`` or whose holder is named like it, sorted by ``sort`` (a
+    key of :data:`PARCEL_COLUMNS`), then by parcel id."""
+    query = parcels_wanted(db, current.scope, county=county, park=park, q=q)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.execute(
         sorted_by(query, PARCEL_COLUMNS, sort)
@@ -85,6 +86,33 @@ def list_parcels(
     ).all()
     items = [_summary(parcel, name) for parcel, name in rows]
     return ParcelPage(total=total, page=page, page_size=page_size, items=items)
+
+
+def parcels_wanted(
+    db: Session, scope: Scope, *, county: str | None, park: str | None, q: str | None
+) -> Select[Parcel, str | None]:
+    """The parcels a list's filters choose, with their holder's name, unordered."""
+    query = restrict(
+        select(Parcel, Enterprise.name)
+        .outerjoin(Enterprise, Enterprise.credit_code == Parcel.holder_credit_code)
+        .options(defer(Parcel.geometry_wkt)),  # the list shows no shapes
+        scope,
+        Parcel,
+        county=county,
+    )
+    if park:
+        require(db, scope, Jurisdiction, park)
+        query = query.where(Parcel.park_code == park)
+    if q:
+        query = query.where(_parcel_like(q))
+    return query
+
+
+def _parcel_like(q: str) -> ColumnElement[bool]:
+    return or_(
+        Parcel.parcel_id.startswith(q, autoescape=True),
+        Enterprise.name.contains(q, autoescape=True),
+    )
 
 
 @router.get("/{parcel_id}", response_model=ParcelSummary, summary="宗地概况 / one parcel")

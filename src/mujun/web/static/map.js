@@ -6,9 +6,13 @@
 (async () => {
   const WORDS = JSON.parse(document.getElementById("page-data").textContent);
   const json = async url => { const response = await fetch(url); return response.ok ? response.json() : null; };
-  const [extent, tileFile] = await Promise.all([json("/api/map/extent"), json("/api/map/basemap")]);
-  const LAND = "#f3efe4", SEA = "#dfe7ee";
-  const style = {version: 8, sources: {}, layers: [{id: "background", type: "background", paint: {"background-color": SEA}}]};
+  const [extent, tileFile, outlines] = await Promise.all(
+    [json("/api/map/extent"), json("/api/map/basemap"), json("/api/map/boundaries")]);
+  const boundaryData = outlines || {type: "FeatureCollection", features: []};
+  // Land under the parcels: the counties' outlines on a paler surround, or all land without any.
+  const LAND = "#f3efe4", SURROUND = "#e3e8ec";
+  const outlined = boundaryData.features.some(f => f.properties.level === "county");
+  const style = {version: 8, sources: {}, layers: [{id: "background", type: "background", paint: {"background-color": outlined ? SURROUND : LAND}}]};
   const absolute = url => new URL(url, window.location.origin).href.replace(/%7B/g, "{").replace(/%7D/g, "}");
   if (tileFile) {
     style.sources.basemap = {
@@ -21,8 +25,15 @@
   }
   const withBasemap = Boolean(style.sources.basemap);
   if (withBasemap) style.layers.push({id: "basemap", type: "raster", source: "basemap"});
-  const start = extent && extent.bbox
-    ? {bounds: [[extent.bbox[0], extent.bbox[1]], [extent.bbox[2], extent.bbox[3]]], fitBoundsOptions: {padding: 20}}
+  // The first view: the whole area (its counties' outlines) as it would hang on a wall, else
+  // where its parcels are.
+  const counties = boundaryData.features.filter(f => f.properties.level === "county" && f.geometry.type !== "Point");
+  const corners = counties.flatMap(f => (f.geometry.type === "Polygon" ? [f.geometry.coordinates] : f.geometry.coordinates).flat(2));
+  const around = corners.length
+    ? [Math.min(...corners.map(c => c[0])), Math.min(...corners.map(c => c[1])), Math.max(...corners.map(c => c[0])), Math.max(...corners.map(c => c[1]))]
+    : extent && extent.bbox;
+  const start = around
+    ? {bounds: [[around[0], around[1]], [around[2], around[3]]], fitBoundsOptions: {padding: 20}}
     : {center: [119.7, 29.8], zoom: 9};
   const map = new maplibregl.Map({container: "map", style, ...start, attributionControl: {compact: true}});
   window.mujunMap = map;
@@ -82,7 +93,7 @@
     }
   });
   function addBoundaries() {
-    map.addSource("boundaries", {type: "geojson", data: "/api/map/boundaries", tolerance: 0.2});
+    map.addSource("boundaries", {type: "geojson", data: boundaryData, tolerance: 0.2});
     map.addLayer({id: "county-fill", type: "fill", source: "boundaries", filter: polygons("county"),
       paint: {"fill-color": LAND, "fill-opacity": withBasemap ? 0 : 1}});
     map.addLayer({id: "park-fill", type: "fill", source: "boundaries", filter: polygons("park"),
@@ -96,7 +107,7 @@
     map.addLayer({id: "county-line", type: "line", source: "boundaries", filter: polygons("county"),
       layout: {"line-join": "round"}, paint: {"line-color": "#5c4b8a", "line-width": 2, "line-dasharray": [4, 1.5, 1, 1.5]}});
     map.addLayer({id: "park-name", type: "symbol", source: "boundaries", filter: points("park"), minzoom: 10.5,
-      layout: {"text-field": ["get", "name"], "text-size": 13, "text-padding": 4},
+      layout: {"text-field": ["get", "name"], "text-size": 13, "text-padding": 4, "text-max-width": 14},
       paint: {"text-color": "#174ea6", "text-halo-color": "#ffffff", "text-halo-width": 1.8}});
     map.addLayer({id: "county-name", type: "symbol", source: "boundaries", filter: points("county"),
       layout: {"text-field": ["get", "name"], "text-size": ["interpolate", ["linear"], ["zoom"], 7, 14, 11, 20], "text-letter-spacing": 0.3, "text-padding": 8},

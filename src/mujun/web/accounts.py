@@ -19,6 +19,7 @@ from mujun.web import audit, duties
 from mujun.web.permissions import Role
 
 HASHER = PasswordHasher()
+MIN_PASSWORD = 8
 LOCK_AFTER_FAILURES = 5
 LOCK_FOR = dt.timedelta(minutes=15)
 CLIENT_LIMIT = 20
@@ -63,12 +64,10 @@ def create_account(
     if role is Role.DATA_PROVIDER and duties.department(department) is None:
         codes = ", ".join(d.code for d in duties.DEPARTMENTS)
         raise ValueError(f"a data provider needs a department: one of {codes}")
-    if len(password) < 8:
-        raise ValueError("a password needs at least 8 characters")
     account = Account(
         username=username,
         display_name=display_name or username,
-        password_hash=HASHER.hash(password),
+        password_hash=hashed_password(password),
         role=role.value,
         county_code=county_code,
         department=department,
@@ -77,6 +76,63 @@ def create_account(
     session.add(account)
     session.flush()
     return account
+
+
+class PasswordError(ValueError):
+    """A password refused: too short, or the current one given wrong; in Chinese and
+    English."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh = zh
+        self.en = en
+
+
+def hashed_password(password: str) -> str:
+    """The argon2 hash of a new password, refused when shorter than :data:`MIN_PASSWORD`."""
+    if len(password) < MIN_PASSWORD:
+        raise PasswordError(
+            f"密码至少需要 {MIN_PASSWORD} 个字符",
+            f"a password needs at least {MIN_PASSWORD} characters",
+        )
+    return HASHER.hash(password)
+
+
+def end_sessions(session: Session, *, account_id: int, keep: str | None = None) -> None:
+    """End the account's sessions, but for the one whose token hash is ``keep``."""
+    ending = delete(WebSession).where(WebSession.account_id == account_id)
+    if keep is not None:
+        ending = ending.where(WebSession.token_hash != keep)
+    session.execute(ending)
+
+
+def set_password(session: Session, *, account: Account, password: str) -> None:
+    """Give ``account`` a new password (an administrator's reset): its sessions end."""
+    account.password_hash = hashed_password(password)
+    account.failed_logins = 0
+    account.locked_until = None
+    session.flush()
+    end_sessions(session, account_id=account.id)
+
+
+def change_own_password(
+    session: Session, *, account: Account, web_session: WebSession, current: str, new: str
+) -> None:
+    """The signed-in account's own password: refused when ``current`` is wrong; its other
+    sessions end, this one stays."""
+    if not _verifies(account.password_hash, current):
+        raise PasswordError("当前密码不正确", "the current password is wrong")
+    account.password_hash = hashed_password(new)
+    session.flush()
+    end_sessions(session, account_id=account.id, keep=web_session.token_hash)
+
+
+def set_disabled(session: Session, *, account: Account, disabled: bool) -> None:
+    """Disable ``account`` (it cannot sign in, and its sessions end) or put it back in use."""
+    account.disabled_at = dt.datetime.now(dt.UTC) if disabled else None
+    session.flush()
+    if disabled:
+        end_sessions(session, account_id=account.id)
 
 
 def sign_in(session: Session, username: str, password: str, client: str) -> SignedIn:
@@ -117,6 +173,8 @@ def sign_in(session: Session, username: str, password: str, client: str) -> Sign
         raise refused("failed", "no such user")
     if not judged:
         raise refused("locked", "account locked")
+    if account.disabled_at is not None:
+        raise refused("disabled", "account disabled")
     if not right:
         locked = attempt.number == LOCK_AFTER_FAILURES and _lock(engine, account.id, now)
         raise refused("failed", "wrong password" + ("; account locked" if locked else ""))
@@ -247,7 +305,9 @@ def session_of(session: Session, token: str) -> tuple[Account, WebSession] | Non
     if found is None or aware(found.expires_at) <= dt.datetime.now(dt.UTC):
         return None
     account = session.get(Account, found.account_id)
-    return None if account is None else (account, found)
+    if account is None or account.disabled_at is not None:
+        return None
+    return account, found
 
 
 def sign_out(session: Session, token: str) -> None:

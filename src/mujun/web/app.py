@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mujun.web import (
+    administration,
     audit,
     cockpit,
     enterprises,
@@ -96,6 +97,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     parcel_map.router,
     imports.router,
     workbench.router,
+    administration.router,
     pages.router,
 )
 """Every route of the application, by domain; each passes the permission gate (a test walks

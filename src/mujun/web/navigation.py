@@ -91,7 +91,7 @@ GROUPS: tuple[Group, ...] = (
             Link("/admin/accounts", "账号管理", "Accounts", "ti-users", Action.ADMINISTER),
             Link("/admin/audit", "审计日志", "Audit log", "ti-shield-check", Action.ADMINISTER),
             Link("/admin/imports", "导入记录", "Import history", "ti-history"),
-            Link("/account/password", "修改密码", "Password", "ti-key", action=None),
+            Link("/account/password", "修改密码", "Change your password", "ti-key", action=None),
             Link("/api/docs", "接口文档", "API", "ti-api", Action.ADMINISTER),
         ),
     ),

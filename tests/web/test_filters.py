@@ -4,6 +4,7 @@ another county's park is refused; the industry by its GB/T 4754 name."""
 
 import datetime as dt
 import html
+import io
 import itertools
 import json
 import re
@@ -13,11 +14,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from mujun.identification.listing import SHEETS, findings_headers
 from mujun.records import Enterprise, Finding, Grade, Jurisdiction, Parcel
 from mujun.records.industries import DIVISIONS, SECTIONS, division_of, industry_name
+from mujun.web.enterprises import ENTERPRISE_COLUMNS
+from mujun.web.grades import GRADE_COLUMNS
+from mujun.web.parcels import PARCEL_COLUMNS
 from tests.builders import evaluation_run, identification_run
 from tests.web.conftest import COUNTY_A, COUNTY_B, sign_in
 
@@ -387,3 +393,56 @@ def test_the_industry_table_is_the_standards() -> None:
     assert industry_name("C") == "C 制造业"
     assert industry_name("X123") == "X123" and industry_name(None) is None
     assert division_of("A3489") is None  # 34 is not of section A
+
+
+# The whole filtered list as a workbook.
+
+
+def _sheets(content: bytes) -> dict[str, list[tuple[object, ...]]]:
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets}
+
+
+@pytest.mark.parametrize("name", sorted(LISTS))
+def test_the_whole_list_export_has_exactly_the_filtered_rows(
+    app_client: TestClient, filtered: None, name: str
+) -> None:
+    listing = LISTS[name]
+    sign_in(app_client, "analyst")
+    page = app_client.get(listing.page, params={"county": COUNTY_A})
+    assert "export=all" in page.text and "导出全部（" in page.text
+    for filters in [
+        dict.fromkeys(listing.values),
+        {**dict.fromkeys(listing.values), **CHOSEN[name]},
+    ]:
+        given = _given(filters)
+        exported = app_client.get(listing.page, params={**given, "export": "all", "page": 2})
+        assert exported.status_code == 200, exported.text
+        assert "attachment" in exported.headers["content-disposition"]
+        rows = next(iter(_sheets(exported.content).values()))
+        expected = listing.expected(filters)
+        if name == "findings":
+            # 宗地号/企业名称: an enterprise's name over its credit code, a parcel's id first
+            listed = {str(row[1]).split("\n")[-1 if "MA" in str(row[1]) else 0] for row in rows[2:]}
+            assert rows[1][:4] == ("序号", "宗地号/企业名称", "面积(亩)", "类别")
+        else:
+            key = next(i for i, c in enumerate(LIST_COLUMNS[name]) if c == listing.key)
+            listed = {str(row[key]) for row in rows[2:]}
+        assert len(rows) - 2 == len(expected), given
+        assert listed == expected, given
+
+
+LIST_COLUMNS = {
+    "parcels": [c.key for c in PARCEL_COLUMNS],
+    "grades": [c.key for c in GRADE_COLUMNS],
+    "enterprises": [c.key for c in ENTERPRISE_COLUMNS],
+}
+
+
+def test_the_findings_export_is_the_clis_layout(app_client: TestClient, filtered: None) -> None:
+    sign_in(app_client, "analyst")
+    exported = app_client.get("/findings", params={"export": "all", "county": COUNTY_B})
+    sheets = _sheets(exported.content)
+    assert list(sheets) == list(SHEETS["zh"])
+    assert list(sheets["认定清单"][1]) == findings_headers("zh")
+    assert [row[0] for row in sheets["认定清单"][2:]] == [1, 2, 3]

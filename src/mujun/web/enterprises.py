@@ -51,6 +51,7 @@ from mujun.web.findings import shown_finding
 from mujun.web.gate import require, restrict
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import (
+    EXPORT_BATCH,
     Column,
     CountyParam,
     ExportParam,
@@ -61,10 +62,11 @@ from mujun.web.listing import (
     SearchParam,
     SortParam,
     divisions_present,
+    export_all_response,
     in_division,
     sorted_by,
 )
-from mujun.web.pages import PAGE, list_page, signed_in_page
+from mujun.web.pages import PAGE, list_page, named_each, signed_in_page
 from mujun.web.permissions import Scope
 from mujun.web.record_file import Section, annual_figures, findings_about, history_of, section
 
@@ -538,7 +540,31 @@ def enterprises_page(
     export: ExportParam = None,
 ) -> Response:
     """企业清单: the enterprises of the account's area, fifty a page, sortable; the page on
-    screen as .xlsx with ``export=xlsx``."""
+    screen as .xlsx with ``export=xlsx``, every enterprise the filters choose with
+    ``export=all`` (read and written a batch at a time)."""
+    if export == "all":
+        wanted = enterprises_wanted(
+            db, current.scope, county=county, park=park, industry=industry, q=q
+        )
+        aggregate = SORTED_BY_AGGREGATE.get((sort or "").removeprefix("-"))
+        if aggregate is not None:
+            wanted = wanted.outerjoin(aggregate, aggregate.c.credit_code == Enterprise.credit_code)
+        codes = list(
+            db.scalars(sorted_by(wanted, ENTERPRISE_COLUMNS, sort).order_by(Enterprise.credit_code))
+        )
+        every = (
+            _shown_summary(request, item)
+            for start in range(0, len(codes), EXPORT_BATCH)
+            for item in _page_of(
+                db, codes[start : start + EXPORT_BATCH], total=0, page=1, page_size=1
+            ).items
+        )
+        return export_all_response(
+            request,
+            in_language(request, "企业清单（全部）", "Enterprises (all)"),
+            ENTERPRISE_COLUMNS,
+            named_each(request, every),
+        )
     listed = list_enterprises(
         current,
         db,

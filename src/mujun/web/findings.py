@@ -2,23 +2,28 @@
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Query
+import pyarrow as pa
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from mujun.identification.evidence import format_evidence
-from mujun.identification.listing import cited_source
+from mujun.identification.listing import cited_source, write_findings_workbook
 from mujun.identification.runs import run_of_record
 from mujun.interchange.problems import Language
-from mujun.policy.profiles import Category, SubjectType
+from mujun.policy.profiles import Category, ProfileError, SubjectType, load_profile
 from mujun.records import Building, Enterprise, Finding, IdentificationRun, Jurisdiction, Parcel
-from mujun.web.dependencies import MAX_ID, Database, Reader
+from mujun.web.dependencies import MAX_ID, Current, Database, Reader
 from mujun.web.gate import require, restrict
+from mujun.web.language import in_language, language_of
 from mujun.web.listing import (
+    EXPORT_BATCH,
     Column,
     CountyParam,
     PageParam,
@@ -27,6 +32,7 @@ from mujun.web.listing import (
     SearchParam,
     SortParam,
     sorted_by,
+    workbook_file,
 )
 from mujun.web.permissions import Scope
 
@@ -162,6 +168,79 @@ def _in_park(park: str) -> ColumnElement[bool]:
             ),
         ),
     )
+
+
+EXPORTED = (
+    "criterion",
+    "category",
+    "subject_type",
+    "subject_id",
+    "subject_name",
+    "area_m2",
+    "key",
+    "evidence",
+    "source",
+)
+"""The columns of a finding the bureau's list (:mod:`mujun.identification.listing`) reads."""
+
+
+def export_findings(
+    request: Request,
+    current: Current,
+    db: Session,
+    *,
+    run: int | None,
+    category: Category | None,
+    county: str | None,
+    park: str | None,
+    q: str | None,
+) -> Response:
+    """Every finding of the run the filters choose, in the layout ``mujun identify --out``
+    writes (认定清单, 认定汇总 and 无法判定; :func:`write_findings_workbook`), read from the
+    database a batch at a time and written in constant memory."""
+    kept = chosen_run(db, run)
+    if kept is None:
+        raise HTTPException(status_code=404, detail="还没有认定批次 / no identification run yet")
+    try:
+        profile = load_profile(kept.profile)
+    except ProfileError as error:
+        raise HTTPException(
+            status_code=404,
+            detail=f"批次 {kept.id} 的规则集已不再提供 / the profile of run {kept.id} is gone",
+        ) from error
+    wanted = findings_wanted(db, current.scope, kept.id, category, county, park, q)
+    columns = [getattr(Finding, name) for name in EXPORTED]
+    batches = [
+        pa.RecordBatch.from_pylist([dict(zip(EXPORTED, row, strict=True)) for row in chunk])
+        for chunk in db.execute(
+            wanted.with_only_columns(*columns).execution_options(yield_per=EXPORT_BATCH)
+        ).partitions()
+    ]
+    findings = pa.Table.from_batches(batches) if batches else _no_findings()
+    lang = language_of(request)
+    title = in_language(
+        request,
+        f"认定清单（批次 {kept.id}，{findings.num_rows:,} 条）",
+        f"Findings (run {kept.id}, {findings.num_rows:,})",
+    )
+
+    def write(path: Path) -> None:
+        write_findings_workbook(
+            path,
+            profile=profile,
+            as_of=kept.as_of,
+            findings=findings,
+            unjudged_summary=list(kept.unjudged or []),
+            lang=lang,
+        )
+
+    return workbook_file(title, write)
+
+
+def _no_findings() -> pa.Table:
+    strings = pa.string()
+    types = [strings] * 5 + [pa.float64(), pa.bool_(), strings, strings]
+    return pa.table({name: pa.array([], type) for name, type in zip(EXPORTED, types, strict=True)})
 
 
 SUBJECT_PAGES = {SubjectType.PARCEL: "/parcels/", SubjectType.ENTERPRISE: "/enterprises/"}

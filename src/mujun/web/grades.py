@@ -6,7 +6,7 @@ Without a run asked for, the grades shown are those of record
 """
 
 import json
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
@@ -22,6 +22,7 @@ from mujun.web.enterprises import ENTERPRISE_FILE
 from mujun.web.gate import require, restrict
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import (
+    EXPORT_BATCH,
     Column,
     CountyParam,
     ExportParam,
@@ -32,10 +33,11 @@ from mujun.web.listing import (
     SearchParam,
     SortParam,
     divisions_present,
+    export_all_response,
     in_division,
     sorted_by,
 )
-from mujun.web.pages import PAGE, list_page
+from mujun.web.pages import PAGE, list_page, named_each
 from mujun.web.permissions import Scope
 
 router = APIRouter(tags=["grades"])
@@ -242,7 +244,37 @@ def grades_page(
     export: ExportParam = None,
 ) -> Response:
     """综合评价结果: a run's grades, fifty a page, sortable, each enterprise linked to its
-    file; the page on screen as .xlsx with ``export=xlsx``."""
+    file; the page on screen as .xlsx with ``export=xlsx``, every grade the filters choose
+    with ``export=all``."""
+    if export == "all":
+        kept = chosen_evaluation(db, run)
+        if kept is None:
+            raise HTTPException(status_code=404, detail="还没有评价批次 / no evaluation run yet")
+        wanted = grades_wanted(
+            db,
+            current.scope,
+            kept.id,
+            county=county,
+            park=park,
+            industry=industry,
+            grade=grade,
+            cohort=cohort,
+            q=q,
+        )
+        ordered = sorted_by(wanted, GRADE_COLUMNS, sort).order_by(
+            Grade.cohort, Grade.rank, Grade.credit_code
+        )
+        titles = cohort_titles(kept.profile)
+        every = (
+            _shown(request, _row(row), titles)
+            for row in db.scalars(ordered.execution_options(yield_per=EXPORT_BATCH))
+        )
+        title = in_language(
+            request,
+            f"综合评价结果（{kept.profile}，{kept.year}年度，批次 {kept.id}，全部）",
+            f"Grades ({kept.profile}, {kept.year}, run {kept.id}, all)",
+        )
+        return export_all_response(request, title, GRADE_COLUMNS, named_each(request, every))
     listed = list_grades(
         current,
         db,
@@ -258,16 +290,7 @@ def grades_page(
         sort=sort,
     )
     titles = {} if listed.profile is None else cohort_titles(listed.profile)
-    rows = [
-        {
-            **item.model_dump(),
-            "cohort": in_language(request, *titles.get(item.cohort, (item.cohort, item.cohort))),
-            "tax_per_mu": None
-            if item.tax_per_mu_yuan is None
-            else item.tax_per_mu_yuan / TEN_THOUSAND,
-        }
-        for item in listed.items
-    ]
+    rows = [_shown(request, item, titles) for item in listed.items]
     return list_page(
         request,
         current,
@@ -301,6 +324,15 @@ def grades_page(
             language_of(request),
         ),
     )
+
+
+def _shown(request: Request, item: GradeRow, titles: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """A grade as the list shows it: its cohort by title, tax per mu in 万元."""
+    return {
+        **item.model_dump(),
+        "cohort": in_language(request, *titles.get(item.cohort, (item.cohort, item.cohort))),
+        "tax_per_mu": None if item.tax_per_mu_yuan is None else item.tax_per_mu_yuan / TEN_THOUSAND,
+    }
 
 
 def _title(request: Request, listed: GradePage) -> str:

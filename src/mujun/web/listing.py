@@ -8,20 +8,24 @@ table on screen (``listing.html``'s macros) and the headers and number formats o
 """
 
 import io
-from collections.abc import Mapping, Sequence
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from string import Formatter
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
 from fastapi import HTTPException, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, select
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 from xlsxwriter import Workbook
 
 from mujun.interchange.workbooks.lists import Cell, ListColumn, ListStyles, write_titled_table
-from mujun.interchange.workbooks.styles import Formats
+from mujun.interchange.workbooks.styles import Formats, streaming_workbook
 from mujun.records.industries import DIVISION_PATTERN, division_of, industry_name
 from mujun.web.language import language_of
 
@@ -56,9 +60,14 @@ SortParam = Annotated[
     ),
 ]
 ExportParam = Annotated[
-    Literal["xlsx"] | None,
-    Query(description="xlsx：导出本页所见 / the rows on screen as a workbook"),
+    Literal["xlsx", "all"] | None,
+    Query(
+        description="xlsx：导出本页所见；all：导出全部符合条件的行 / xlsx: the rows on screen "
+        "as a workbook; all: every row the filters choose"
+    ),
 ]
+EXPORT_BATCH = 2_000
+"""Rows read from the database at a time while a whole list is exported."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +169,51 @@ def export_response(
         media_type=XLSX,
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
     )
+
+
+def workbook_file(title: str, write: Callable[[Path], None]) -> FileResponse:
+    """A workbook ``write`` writes to a file of its own (in xlsxwriter's ``constant_memory``
+    mode: memory stays bounded however many rows), sent to the client as ``title``.xlsx and
+    deleted once sent."""
+    folder = Path(tempfile.mkdtemp(prefix="mujun-export-"))
+    path = folder / "list.xlsx"
+    try:
+        write(path)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        path,
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(title + '.xlsx')}"},
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
+
+
+def export_all_response(
+    request: Request,
+    title: str,
+    columns: Sequence[Column],
+    rows: Iterable[Mapping[str, Any]],
+) -> FileResponse:
+    """Every row of a list (``rows``, read batch by batch) as the page export lays them out,
+    streamed to a file and sent: the whole list the filters choose, not the page."""
+    lang = language_of(request)
+
+    def write(path: Path) -> None:
+        with streaming_workbook(path) as (book, formats):
+            sheet = book.add_worksheet(title[:31])
+            last = write_titled_table(
+                sheet,
+                ListStyles(book, formats),
+                title=title,
+                columns=[_list_column(column, column.header(request)) for column in columns],
+                rows=([_cell(column, row) for column in columns] for row in rows),
+                lang=lang,
+            )
+            sheet.autofilter(1, 0, last, len(columns) - 1)
+
+    return workbook_file(title, write)
 
 
 def _list_column(column: Column, header: str) -> ListColumn:

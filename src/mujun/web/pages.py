@@ -1,9 +1,10 @@
 """Server-rendered pages (Jinja2), in Simplified Chinese."""
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from itertools import islice
 from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Query, Request
@@ -11,15 +12,17 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from mujun.policy.profiles import Category
+from mujun.records import Parcel
 from mujun.records.accounts import Account
 from mujun.records.industries import industry_name
 from mujun.records.vocabulary import ActualUse, Coded, EnterpriseStatus, LandUse
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import MAX_ID, Current, Database, Reader
-from mujun.web.findings import FINDING_COLUMNS, list_findings, shown_finding
+from mujun.web.findings import FINDING_COLUMNS, export_findings, list_findings, shown_finding
 from mujun.web.formatting import FILTERS, rule_title
 from mujun.web.language import in_language, language_of, template_globals
 from mujun.web.listing import (
+    EXPORT_BATCH,
     Column,
     CountyParam,
     ExportParam,
@@ -27,11 +30,13 @@ from mujun.web.listing import (
     ParkParam,
     SearchParam,
     SortParam,
+    export_all_response,
     export_response,
+    sorted_by,
 )
 from mujun.web.navigation import WORKBENCH, Group, Link, group_of, groups_for, link_of
 from mujun.web.parcel_file import get_parcel_file
-from mujun.web.parcels import PARCEL_COLUMNS, list_parcels
+from mujun.web.parcels import PARCEL_COLUMNS, list_parcels, parcel_summary, parcels_wanted
 from mujun.web.permissions import ALLOWED, Role
 from mujun.web.places import county_choices, park_choices, place, places
 
@@ -101,7 +106,20 @@ def parcels_page(
     export: ExportParam = None,
 ) -> Response:
     """宗地清单: the parcels of the account's area, fifty a page, sortable; the page on screen
-    as .xlsx with ``export=xlsx``."""
+    as .xlsx with ``export=xlsx``, every parcel the filters choose with ``export=all``."""
+    if export == "all":
+        wanted = parcels_wanted(db, current.scope, county=county, park=park, q=q)
+        ordered = sorted_by(wanted, PARCEL_COLUMNS, sort).order_by(Parcel.parcel_id)
+        every = (
+            parcel_summary(parcel, name).model_dump()
+            for parcel, name in db.execute(ordered.execution_options(yield_per=EXPORT_BATCH))
+        )
+        return export_all_response(
+            request,
+            in_language(request, "宗地清单（全部）", "Parcels (all)"),
+            PARCEL_COLUMNS,
+            named_each(request, every),
+        )
     listed = list_parcels(
         current, db, county=county, park=park, q=q, page=page, page_size=PAGE, sort=sort
     )
@@ -134,7 +152,12 @@ def findings_page(
     export: ExportParam = None,
 ) -> Response:
     """认定结果: a run's findings, fifty a page, sortable, with their figures in words; the
-    page on screen as .xlsx with ``export=xlsx``."""
+    page on screen as .xlsx with ``export=xlsx``; with ``export=all`` every finding the filters
+    choose, in the layout ``mujun identify --out`` writes."""
+    if export == "all":
+        return export_findings(
+            request, current, db, run=run, category=category, county=county, park=park, q=q
+        )
     listed = list_findings(
         current,
         db,
@@ -276,6 +299,13 @@ def named(request: Request, rows: Sequence[Mapping[str, Any]]) -> list[dict[str,
                 named_row[key] = code.label_zh if lang == "zh" else value.replace("_", " ")
         shown.append(named_row)
     return shown
+
+
+def named_each(request: Request, rows: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+    """:func:`named`, a batch of rows at a time: for an export of a whole list."""
+    iterator = iter(rows)
+    while batch := list(islice(iterator, EXPORT_BATCH)):
+        yield from named(request, batch)
 
 
 def page_count(total: int) -> int:

@@ -84,7 +84,7 @@ def list_parcels(
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
-    items = [_summary(parcel, name) for parcel, name in rows]
+    items = [parcel_summary(parcel, name) for parcel, name in rows]
     return ParcelPage(total=total, page=page, page_size=page_size, items=items)
 
 
@@ -126,10 +126,10 @@ def get_parcel(parcel_id: str, current: Reader, db: Database) -> ParcelSummary:
     if row is None:
         raise HTTPException(status_code=404, detail=f"没有宗地 {parcel_id} / no parcel {parcel_id}")
     require(db, current.scope, Parcel, parcel_id)
-    return _summary(row[0], row[1])
+    return parcel_summary(row[0], row[1])
 
 
-def _summary(parcel: Parcel, holder_name: str | None) -> ParcelSummary:
+def parcel_summary(parcel: Parcel, holder_name: str | None) -> ParcelSummary:
     return ParcelSummary(
         parcel_id=parcel.parcel_id,
         area_m2=parcel.area_m2,

@@ -251,3 +251,15 @@ def test_tiles_are_served_from_the_counties_mbtiles_file(
     assert app_client.get("/api/map/basemap/1/5/0").status_code == 404
     app_client.cookies.clear()
     assert app_client.get("/api/map/basemap/1/1/0").status_code == 401
+
+
+def test_a_crowded_view_shows_parcels_spread_over_it(
+    app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parcel_map, "MOST_FEATURES", 2)
+    sign_in(app_client, "analyst")
+    response = app_client.get("/api/map/parcels", params={"bbox": EVERYWHERE, "zoom": 9})
+    shown = response.json()
+    assert shown["truncated"] is True
+    counties = {f["properties"]["county_code"] for f in shown["features"]}
+    assert counties == {COUNTY_A, COUNTY_B}  # not only the first county's

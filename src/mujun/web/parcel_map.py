@@ -139,15 +139,18 @@ def parcels_in_view(
 ) -> Response:
     """The parcels of the account's area within the box, simplified for the zoom, as a GeoJSON
     FeatureCollection (with ``truncated`` true when there were more than
-    :data:`MOST_FEATURES`). Each feature's properties: parcel id, county, area in mu, category
-    in the run of record, holder (credit code and name), the names of its county and park, and
-    the holder's grade of record. The text is put together
-    here: thousands of shapes would take longer to turn into Python objects and back."""
+    :data:`MOST_FEATURES`: then as many, spread evenly over the view's parcels). Each feature's
+    properties: parcel id, county, area in mu, category in the run of record, holder (credit
+    code and name), the names of its county and park, and the holder's grade of record. The
+    text is put together here: thousands of shapes would take longer to turn into Python
+    objects and back."""
     box = _box(bbox)
     index = parcel_index(db)
     hits = _in_scope(index, current, index.tree.query(shapely.box(*box), predicate="intersects"))
     truncated = len(hits) > MOST_FEATURES
-    hits = np.sort(hits)[:MOST_FEATURES]
+    hits = np.sort(hits)
+    if truncated:  # spread over the whole view, not the first counties' parcels only
+        hits = hits[np.linspace(0, len(hits) - 1, MOST_FEATURES).astype(np.int64)]
     tolerance = 360 / (256 * 2**zoom) / 2  # about half a screen pixel, in degrees
     shapes = shapely.simplify(index.shapes[hits], tolerance, preserve_topology=True)
     categories, grades = _colours(db)

@@ -226,3 +226,19 @@ def test_the_sign_in_form_needs_its_csrf_token(app_client: TestClient, token: st
     assert refused.status_code == 403 and "登录页面已过期" in refused.text
     assert SESSION_COOKIE not in app_client.cookies
     assert login(app_client, "officer", PASSWORD).status_code == 303
+
+
+def test_a_disabled_account_fails_like_any_other_at_the_same_cost(
+    app_client: TestClient, city: Engine, spy: SpyHasher
+) -> None:
+    """A disabled account's right password is refused with the one message, after one
+    password check like any other attempt; the audit log says it was disabled."""
+    with Session(city) as session:
+        viewer = session.scalars(select(Account).where(Account.username == "viewer")).one()
+        accounts.set_disabled(session, account=viewer, disabled=True)
+        session.commit()
+    disabled = app_client.post("/api/session", json={"username": "viewer", "password": PASSWORD})
+    unknown = app_client.post("/api/session", json={"username": "nobody", "password": "x"})
+    assert (disabled.status_code, disabled.json()) == (unknown.status_code, unknown.json())
+    assert len(spy.verified) == 2
+    assert outcomes(city, "viewer") == ["disabled"]

@@ -1,6 +1,8 @@
 """The map: parcels of one's area within the view, coloured, found by id, offline."""
 
+import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +265,18 @@ def test_a_crowded_view_shows_parcels_spread_over_it(
     assert shown["truncated"] is True
     counties = {f["properties"]["county_code"] for f in shown["features"]}
     assert counties == {COUNTY_A, COUNTY_B}  # not only the first county's
+
+
+def test_a_base_map_with_odd_metadata_still_serves(
+    app_client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tiles = write_mbtiles(tmp_path / "odd.mbtiles", {(2, 3, 1): RED})
+    with closing(sqlite3.connect(tiles)) as db, db:
+        db.execute("UPDATE metadata SET value = 'seventeen' WHERE name = 'maxzoom'")
+        db.execute("INSERT INTO metadata VALUES ('bounds', '119.5,29.6,119.9,30.0')")
+    monkeypatch.setenv("MUJUN_BASEMAP_FILE", str(tiles))
+    sign_in(app_client, "officer")
+    found = app_client.get("/api/map/basemap").json()
+    assert (found["minzoom"], found["maxzoom"]) == (2, 2)  # read off the tiles instead
+    assert found["bounds"] == [119.5, 29.6, 119.9, 30.0]
+    assert app_client.get("/api/map/basemap/2/3/1").content == png(RED)

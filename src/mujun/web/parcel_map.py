@@ -21,10 +21,11 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import numpy as np
 import shapely
@@ -47,6 +48,8 @@ logger = logging.getLogger(__name__)
 MOST_FEATURES = 5_000
 MOST_HITS = 20
 GEOJSON = "application/geo+json"
+N = TypeVar("N")
+M = TypeVar("M")
 BASEMAP_FILE = "MUJUN_BASEMAP_FILE"
 """The setting that names a county's own base map: an MBTiles file of raster tiles."""
 CATEGORY_ORDER = ("non_industrial_use", "idle_land", "low_efficiency_land")
@@ -435,13 +438,23 @@ def basemap(current: Reader) -> dict[str, Any] | None:
     found: dict[str, Any] = {
         "tilejson": "3.0.0",
         "tiles": ["/api/map/basemap/{z}/{x}/{y}"],
-        "minzoom": int(metadata.get("minzoom", low or 0)),
-        "maxzoom": int(metadata.get("maxzoom", high or 18)),
+        "minzoom": _number(metadata.get("minzoom"), int, low or 0),
+        "maxzoom": _number(metadata.get("maxzoom"), int, high or 18),
         "attribution": metadata.get("attribution", ""),
     }
-    if "bounds" in metadata:
-        found["bounds"] = [float(v) for v in str(metadata["bounds"]).split(",")]
+    bounds = [_number(v, float, None) for v in str(metadata.get("bounds", "")).split(",")]
+    if len(bounds) == 4 and None not in bounds:
+        found["bounds"] = bounds
     return found
+
+
+def _number(text: Any, kind: Callable[[str], N], otherwise: M) -> N | M:
+    """``text`` read as a number of ``kind``; ``otherwise`` when it is missing or not one (a
+    file's metadata is as its maker wrote it)."""
+    try:
+        return kind(str(text).strip())
+    except ValueError:
+        return otherwise
 
 
 @router.get(

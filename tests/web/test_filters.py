@@ -446,3 +446,21 @@ def test_the_findings_export_is_the_clis_layout(app_client: TestClient, filtered
     assert list(sheets) == list(SHEETS["zh"])
     assert list(sheets["认定清单"][1]) == findings_headers("zh")
     assert [row[0] for row in sheets["认定清单"][2:]] == [1, 2, 3]
+
+
+BLANK_FORMS = {
+    "/": "county=&park=&q=&sort=",
+    "/findings": "run=&sort=&county=&park=&category=&q=",
+    "/grades": "run=&county=&park=&industry=&grade=&cohort=&q=&sort=",
+    "/enterprises": "county=&park=&industry=&q=&sort=",
+}
+"""Each filter bar submitted as 全部 everywhere: every field there, every field blank."""
+
+
+@pytest.mark.parametrize("path", sorted(BLANK_FORMS))
+def test_a_blank_field_is_no_filter(app_client: TestClient, filtered: None, path: str) -> None:
+    sign_in(app_client, "analyst")
+    page = app_client.get(f"{path}?{BLANK_FORMS[path]}")
+    assert page.status_code == 200, page.text
+    api = "/api/parcels" if path == "/" else f"/api{path}"
+    assert app_client.get(f"{api}?{BLANK_FORMS[path]}").status_code == 200

@@ -23,6 +23,7 @@ from mujun.web.dependencies import MAX_ID, Current, Database, Reader
 from mujun.web.gate import require, restrict
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import (
+    BLANK,
     EXPORT_BATCH,
     Column,
     CountyParam,
@@ -90,9 +91,11 @@ def list_findings(
     current: Reader,
     db: Database,
     run: Annotated[
-        int | None, Query(ge=1, le=MAX_ID, description="认定批次；默认为现行结果（不含假设批次）")
+        int | None,
+        Query(ge=1, le=MAX_ID, description="认定批次；默认为现行结果（不含假设批次）"),
+        BLANK,
     ] = None,
-    category: Annotated[Category | None, Query()] = None,
+    category: Annotated[Category | None, Query(), BLANK] = None,
     county: CountyParam = None,
     park: ParkParam = None,
     q: SearchParam = None,

@@ -22,6 +22,7 @@ from mujun.web.enterprises import ENTERPRISE_FILE
 from mujun.web.gate import require, restrict
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import (
+    BLANK,
     EXPORT_BATCH,
     Column,
     CountyParam,
@@ -116,13 +117,13 @@ def list_grades(
     current: Reader,
     db: Database,
     run: Annotated[
-        int | None, Query(ge=1, le=MAX_ID, description="评价批次；默认为现行结果")
+        int | None, Query(ge=1, le=MAX_ID, description="评价批次；默认为现行结果"), BLANK
     ] = None,
     county: CountyParam = None,
     park: ParkParam = None,
     industry: IndustryParam = None,
-    grade: Annotated[GradeLetter | None, Query(description="等级")] = None,
-    cohort: Annotated[str | None, Query(max_length=32, description="企业类别")] = None,
+    grade: Annotated[GradeLetter | None, Query(description="等级"), BLANK] = None,
+    cohort: Annotated[str | None, Query(max_length=32, description="企业类别"), BLANK] = None,
     q: Annotated[
         str | None, Query(max_length=64, description="企业名称中的字，或信用代码开头")
     ] = None,
@@ -232,12 +233,12 @@ def grades_page(
     request: Request,
     current: Reader,
     db: Database,
-    run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    run: Annotated[int | None, Query(ge=1, le=MAX_ID), BLANK] = None,
     county: CountyParam = None,
     park: ParkParam = None,
     industry: IndustryParam = None,
-    grade: Annotated[GradeLetter | None, Query()] = None,
-    cohort: Annotated[str | None, Query(max_length=32)] = None,
+    grade: Annotated[GradeLetter | None, Query(), BLANK] = None,
+    cohort: Annotated[str | None, Query(max_length=32), BLANK] = None,
     q: SearchParam = None,
     page: PageParam = 1,
     sort: SortParam = None,

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from fastapi import HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response
+from pydantic import BeforeValidator
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
@@ -32,12 +33,25 @@ from mujun.web.language import language_of
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+
+def none_if_blank(value: Any) -> Any:
+    """A filter left blank (``?park=``: a form's 全部 choice, an empty search) is no filter."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+BLANK = BeforeValidator(none_if_blank)
+"""Put last in a filter's ``Annotated`` (after its ``Query``, so that it runs before the
+constraints): a blank value is as if not given."""
 PageParam = Annotated[int, Query(ge=1, le=100_000, description="页码 / page")]
 PageSizeParam = Annotated[int, Query(ge=1, le=200, description="每页条数 / rows a page")]
-CountyParam = Annotated[str | None, Query(max_length=32, description="区县代码 / county code")]
+CountyParam = Annotated[
+    str | None, Query(max_length=32, description="区县代码 / county code"), BLANK
+]
 """A list's county filter: a county outside the account's area is refused, not emptied."""
 ParkParam = Annotated[
-    str | None, Query(max_length=32, description="园区代码 / park code (区划代码 of a park)")
+    str | None,
+    Query(max_length=32, description="园区代码 / park code (区划代码 of a park)"),
+    BLANK,
 ]
 """A list's park filter: a park outside the account's area is refused, not emptied."""
 IndustryParam = Annotated[
@@ -47,10 +61,11 @@ IndustryParam = Annotated[
         description="行业门类或大类（GB/T 4754-2017，如 C 或 C34）/ industry section or "
         "division, e.g. C or C34",
     ),
+    BLANK,
 ]
 """A list's industry filter: a section or division of GB/T 4754-2017 (``C``, ``C34``),
 matching every class code under it (``C3489``)."""
-SearchParam = Annotated[str | None, Query(max_length=64, description="查找 / search text")]
+SearchParam = Annotated[str | None, Query(max_length=64, description="查找 / search text"), BLANK]
 SortParam = Annotated[
     str | None,
     Query(
@@ -58,6 +73,7 @@ SortParam = Annotated[
         pattern=r"^-?[a-z_]+$",
         description="排序列；前加 - 为降序 / column to sort by, - for descending",
     ),
+    BLANK,
 ]
 ExportParam = Annotated[
     Literal["xlsx", "all"] | None,

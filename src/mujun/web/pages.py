@@ -22,6 +22,7 @@ from mujun.web.findings import FINDING_COLUMNS, export_findings, list_findings, 
 from mujun.web.formatting import FILTERS, rule_title
 from mujun.web.language import in_language, language_of, template_globals
 from mujun.web.listing import (
+    BLANK,
     EXPORT_BATCH,
     Column,
     CountyParam,
@@ -142,8 +143,8 @@ def findings_page(
     request: Request,
     current: Reader,
     db: Database,
-    run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    category: Annotated[Category | None, Query()] = None,
+    run: Annotated[int | None, Query(ge=1, le=MAX_ID), BLANK] = None,
+    category: Annotated[Category | None, Query(), BLANK] = None,
     county: CountyParam = None,
     park: ParkParam = None,
     q: SearchParam = None,

@@ -2,6 +2,8 @@
 the address, then the whole filtered list exported (a download)."""
 
 import io
+import os
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from openpyxl import load_workbook
@@ -27,6 +29,8 @@ def test_choose_two_drop_downs_search_and_export_the_whole_list(browse: Browse) 
     expect(rows.first).to_contain_text(PARCEL_A)
     expect(page.get_by_label("区县")).to_have_value(COUNTY_A)
     expect(page.get_by_label("类别")).to_have_value("idle_land")
+    if screens := os.environ.get("MUJUN_SCREENS"):  # look at it: the filters as chosen
+        page.screenshot(path=str(Path(screens) / "findings-filtered-zh.png"), full_page=True)
 
     with page.expect_download() as downloading:
         page.get_by_role("link", name="导出全部（1 条）").click()

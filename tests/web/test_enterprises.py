@@ -235,6 +235,7 @@ def test_the_enterprise_page_in_chinese_and_english(
     assert f'href="/parcels/{PARCEL_A}"' in page.text
     assert '<script src="/assets/echarts/echarts.min.js">' in page.text
     assert "（模拟）" in page.text and "债务纠纷" in page.text
+    assert "C34 通用设备制造业" in page.text and ">C3489<" not in page.text  # names, not codes
     english = app_client.get(f"/enterprises/{ENTERPRISE_A}", params={"lang": "en"})
     assert english.status_code == 200 and '<html lang="en">' in english.text
     assert "Idle for" in english.text and "Tax per mu (yuan/mu)" in english.text

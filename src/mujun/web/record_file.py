@@ -16,6 +16,7 @@ from mujun.identification.runs import run_of_record
 from mujun.interchange.schema import ColumnSpec, TableSpec, table
 from mujun.records import AnnualMetric, Change, Finding
 from mujun.records.changes import KEY_SEPARATOR
+from mujun.records.industries import industry_name
 
 FILE_PAGES = {"parcels": "/parcels/", "enterprises": "/enterprises/"}
 """The tables whose records have a file page, and the path of a record's file less its key."""
@@ -50,9 +51,12 @@ def _file_page(spec: TableSpec, column: ColumnSpec) -> str | None:
 
 
 def shown(column: ColumnSpec, value: Any) -> str:
-    """A value as a bureau reads it: codes by their Chinese name, 是/否, numbers grouped."""
+    """A value as a bureau reads it: codes by their Chinese name (an industry by its GB/T 4754
+    division's), 是/否, numbers grouped."""
     if value is None:
         return ""
+    if column.name == "industry_code":
+        return industry_name(str(value)) or ""
     if column.field.choices is not None:
         try:
             return str(column.field.choices(value).label_zh)

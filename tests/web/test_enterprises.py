@@ -201,7 +201,10 @@ def test_the_enterprise_file_shows_everything_known(
         "合规问题",
     ]
     registration = dict(zip(sections["企业"]["headers"], sections["企业"]["rows"][0], strict=True))
-    assert registration["行业代码"] == "C3489" and registration["成立日期"] == "2015-03-01"
+    assert (
+        registration["行业代码"] == "C34 通用设备制造业"
+        and registration["成立日期"] == "2015-03-01"
+    )
     assert registration["经营状态"] == "在营" and registration["规上"] == "是"
     assert [row[1] for row in sections["年度指标"]["rows"]] == ["2022", "2023", "2024"]
     assert sections["涉诉涉债"]["rows"][0][1] == "债务纠纷"

@@ -27,6 +27,8 @@ class Unit(StrEnum):
     SHARE = "share"
     YEARS = "years"
     MONTHS = "months"
+    DAYS = "days"
+    WORKING_DAYS = "working_days"
     DATE = "date"
     CODES = "codes"
     CHOICE = "choice"
@@ -55,6 +57,8 @@ _UNIT_ZH = {
     Unit.SHARE: "比例",
     Unit.YEARS: "年",
     Unit.MONTHS: "个月",
+    Unit.DAYS: "日",
+    Unit.WORKING_DAYS: "个工作日",
     Unit.DATE: "日期",
     Unit.CODES: "代码",
     Unit.CHOICE: "选项",
@@ -73,6 +77,8 @@ _NUMERIC = {
     Unit.SHARE,
     Unit.YEARS,
     Unit.MONTHS,
+    Unit.DAYS,
+    Unit.WORKING_DAYS,
     Unit.POINTS,
     Unit.WAN_YUAN_PER_MU,
     Unit.WAN_YUAN_PER_TCE,
@@ -80,7 +86,7 @@ _NUMERIC = {
     Unit.WAN_YUAN_PER_PERSON,
     Unit.YUAN_PER_KWH,
 }
-_WHOLE = {Unit.YEARS, Unit.MONTHS}
+_WHOLE = {Unit.YEARS, Unit.MONTHS, Unit.DAYS, Unit.WORKING_DAYS}
 """Units counted in whole numbers."""
 _FRACTION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:/\s*(\d+(?:\.\d+)?)|(%))?\s*$")
 

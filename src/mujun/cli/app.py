@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mujun.cli import demo, evaluation, identification, interchange, profiles, web
+from mujun.cli import cases, demo, evaluation, identification, interchange, profiles, web
 from mujun.cli.context import Settings, default_language, stderr
 
 
@@ -57,6 +57,7 @@ profiles.register(app)
 identification.register(app)
 evaluation.register(app)
 web.register(app)
+cases.register(app)
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """What every command shares: the records database, the language, and how failures end."""
 
+import datetime as dt
 import os
 import sys
 from dataclasses import dataclass
@@ -47,3 +48,11 @@ def fail(reason: str, code: int = 1) -> NoReturn:
     """End the command: a one-line reason on stderr and a non-zero exit."""
     stderr.print(reason.replace("\n", " "), markup=False, highlight=False)
     raise typer.Exit(code)
+
+
+def parse_date(s: Settings, text: str) -> dt.date:
+    """A date given as YYYY-MM-DD, or fail saying so."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(s.say(f"日期应为 YYYY-MM-DD：{text}", f"Not a date (YYYY-MM-DD): {text}"))

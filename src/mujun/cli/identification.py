@@ -1,6 +1,5 @@
 """Commands of identification: profiles, identify, runs, diff."""
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -8,7 +7,7 @@ from typing import Annotated, Any
 import pyarrow as pa
 import typer
 
-from mujun.cli.context import Settings, fail, settings, stdout
+from mujun.cli.context import Settings, fail, parse_date, settings, stdout
 from mujun.cli.profiles import (
     category_label,
     list_file,
@@ -75,7 +74,7 @@ def identify_command(
 ) -> None:
     """Run a profile's identification rules on the data as of a date, and keep the run (认定)."""
     s = settings(ctx)
-    day = run_date(s, _date(s, as_of))
+    day = run_date(s, parse_date(s, as_of))
     profile = named_profile(s, profile_id)
     if not profile.rules:
         fail(
@@ -384,13 +383,3 @@ def _difference_document(difference: RunDifference) -> dict[str, Any]:
             )
         ],
     }
-
-
-# -- shared -----------------------------------------------------------------------------------
-
-
-def _date(s: Settings, text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        fail(s.say(f"日期应为 YYYY-MM-DD：{text}", f"Not a date (YYYY-MM-DD): {text}"))

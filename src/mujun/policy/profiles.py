@@ -9,7 +9,7 @@ may redefine base parameters. A what-if run overrides parameters without editing
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
 from importlib import resources
@@ -97,6 +97,19 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class DisposalPath:
+    """A way a case of some category may be disposed of (workflow.md §1, "Disposal paths"):
+    what its plan (一地一策) picks. An idle-land path may apply to one cause only."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    source: str
+    cause: str | None = None
+    """``government`` or ``enterprise`` for the idle-land paths that follow a cause."""
+
+
+@dataclass(frozen=True)
 class Profile:
     """A jurisdiction's identification rules and the parameters they read."""
 
@@ -111,6 +124,9 @@ class Profile:
     overrides: Mapping[str, str]
     evaluation: EvaluationSpec | None = None
     """The per-mu comprehensive evaluation, where the profile defines one."""
+    disposal_paths: Mapping[Category, tuple[DisposalPath, ...]] = field(default_factory=dict)
+    """Per category, the disposal paths a case's plan may pick; a local profile's list for a
+    category replaces the base's."""
 
     def values(self, as_of: dt.date) -> ParameterValues:
         """The parameters as of a run's date."""
@@ -128,6 +144,19 @@ class Profile:
             except ParameterError as error:
                 raise ProfileError(f"--set {name}={raw}: {error}") from error
         return replace(self, parameters=parameters, overrides={**self.overrides, **overrides})
+
+    def only(self, rule_ids: Iterable[str]) -> "Profile":
+        """This profile with only the rules named (an exit evaluation re-runs a case's own)."""
+        wanted = set(rule_ids)
+        unknown = wanted - set(self.rules)
+        if unknown:
+            raise ProfileError(f"{self.id} has no rule {', '.join(sorted(unknown))}")
+        return replace(self, rules={k: v for k, v in self.rules.items() if k in wanted})
+
+    def paths_for(self, category: Category, cause: str | None = None) -> tuple[DisposalPath, ...]:
+        """The disposal paths of ``category``: for a known cause, those of that cause."""
+        paths = self.disposal_paths.get(category, ())
+        return tuple(p for p in paths if cause is None or p.cause in (None, cause))
 
 
 def profile_ids() -> list[str]:
@@ -175,6 +204,11 @@ def _profile(profile_id: str, document: Mapping[str, Any], base: Profile | None)
     for rule_id, entry in (document.get("rules") or {}).items():
         rules[rule_id] = _rule(rule_id, entry)
     evaluation = base.evaluation if base else None
+    paths = dict(base.disposal_paths) if base else {}
+    for category, entries in (document.get("disposal_paths") or {}).items():
+        paths[Category(category)] = tuple(
+            _disposal_path(path_id, entry) for path_id, entry in entries.items()
+        )
     if document.get("evaluation"):
         evaluation = EvaluationSpec.from_document(document["evaluation"])
     return Profile(
@@ -188,6 +222,17 @@ def _profile(profile_id: str, document: Mapping[str, Any], base: Profile | None)
         parameters=parameters,
         overrides={},
         evaluation=evaluation,
+        disposal_paths=paths,
+    )
+
+
+def _disposal_path(path_id: str, entry: Mapping[str, Any]) -> DisposalPath:
+    return DisposalPath(
+        id=path_id,
+        title_zh=str(entry["title"]),
+        title_en=str(entry["title_en"]),
+        source=str(entry["source"]),
+        cause=entry.get("cause"),
     )
 
 

@@ -3,6 +3,16 @@
 from mujun.records.accounts import Account, AuditEntry, WebSession
 from mujun.records.base import Base, table_of
 from mujun.records.buildings import Building
+from mujun.records.cases import (
+    Case,
+    CaseDocument,
+    CaseEvent,
+    CaseFile,
+    CaseFinding,
+    CaseMove,
+    CasePlan,
+    CaseTask,
+)
 from mujun.records.changes import Change, DataImport
 from mujun.records.derived import DERIVED_FROM
 from mujun.records.enterprises import Enterprise, EnterpriseCounty
@@ -38,6 +48,14 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Building",
+    "Case",
+    "CaseDocument",
+    "CaseEvent",
+    "CaseFile",
+    "CaseFinding",
+    "CaseMove",
+    "CasePlan",
+    "CaseTask",
     "Change",
     "Compliance",
     "Construction",

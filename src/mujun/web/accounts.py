@@ -13,9 +13,10 @@ from sqlalchemy import Engine, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from mujun.policy import duties
 from mujun.records.accounts import Account, SignInClient, WebSession
 from mujun.records.base import aware, table_of
-from mujun.web import audit, duties
+from mujun.web import audit
 from mujun.web.permissions import Role
 
 HASHER = PasswordHasher()

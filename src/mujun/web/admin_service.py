@@ -12,10 +12,11 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from mujun.interchange import schema
+from mujun.policy import duties
 from mujun.records import Change, DataImport
 from mujun.records.accounts import Account, AuditEntry, WebSession
 from mujun.records.base import aware
-from mujun.web import audit, duties
+from mujun.web import audit
 from mujun.web.accounts import (
     MIN_PASSWORD,
     PasswordError,

@@ -11,8 +11,8 @@ from fastapi import Path as PathParameter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from mujun.policy import duties
 from mujun.web import admin_service as service
-from mujun.web import duties
 from mujun.web.accounts import PasswordError
 from mujun.web.admin_service import (
     AccountView,

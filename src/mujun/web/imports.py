@@ -3,7 +3,7 @@
 An upload is kept in a staging folder (``MUJUN_UPLOADS``, by default ``mujun-uploads`` in the
 system's temporary folder), one sub-folder per upload named by a random token, with the
 uploader and the reason in ``upload.json``. It is checked at once: its tables and columns
-against the account's duties (:mod:`mujun.web.duties`; anything outside them refuses the whole
+against the account's duties (:mod:`mujun.policy.duties`; anything outside them refuses the whole
 upload), then its data, compared with the records but not written. Only the uploader or an
 administrator may see or confirm it. Confirming imports the files (all or nothing, every
 change logged with who and why); the importer leaves identical rows alone, so confirming twice
@@ -41,9 +41,9 @@ from mujun.interchange.importer import (
 )
 from mujun.interchange.limits import UPLOAD
 from mujun.interchange.sources import survey_data_set
+from mujun.policy.duties import EVERY_TABLE, importable
 from mujun.web import audit
 from mujun.web.dependencies import Current, Database, gate
-from mujun.web.duties import EVERY_TABLE, importable
 from mujun.web.language import in_language, language_of
 from mujun.web.pages import signed_in_page
 from mujun.web.permissions import ALLOWED, Action, RefusedError, Role

@@ -2,7 +2,7 @@
 ``restrict``).
 
 A role says what an account may do; a scope says where: the counties it may read or work on,
-and for an import the tables and columns its department supplies (:mod:`mujun.web.duties`).
+and for an import the tables and columns its department supplies (:mod:`mujun.policy.duties`).
 :func:`restrict` answers both for an account and an action, or refuses. Every read of records
 is then kept to the scope by :mod:`mujun.web.gate`. A request for a record outside the scope
 is refused, never silently filtered into a wrong answer, and the refusal is written to the
@@ -13,9 +13,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from mujun.policy import duties
+from mujun.policy.duties import Department
 from mujun.records.accounts import Account
-from mujun.web import duties
-from mujun.web.duties import Department
 
 
 class Role(StrEnum):

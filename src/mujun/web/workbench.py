@@ -29,10 +29,11 @@ from mujun.evaluation import runs as evaluation_runs
 from mujun.identification import runs as identification_runs
 from mujun.interchange import schema
 from mujun.interchange.workbooks.template import write_template
+from mujun.policy import duties
 from mujun.policy.profiles import Profile, all_profiles
 from mujun.records import Change, DataImport, EvaluationRun, Finding, Grade, IdentificationRun
 from mujun.records.accounts import Account, WebSession
-from mujun.web import duties, gate
+from mujun.web import gate
 from mujun.web.dependencies import Current, Database, signed_in
 from mujun.web.pages import signed_in_page
 from mujun.web.permissions import ALLOWED, Action, RefusedError, Role, Scope, restrict

@@ -1,0 +1,433 @@
+"""``mujun cases``: disposal cases from a kept run's findings to their exit (interface.md §3).
+
+Every command calls the same service functions as the web application (:mod:`mujun.disposal`);
+a refused move or step ends with its one-line reason (and the date it becomes possible) and
+exit status 1.
+"""
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from sqlalchemy.orm import Session
+
+from mujun.cli.context import Settings, fail, parse_date, settings, stdout
+from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table
+from mujun.disposal.case_file import CaseFile, case_file
+from mujun.disposal.documents import DocumentKind
+from mujun.disposal.errors import CaseNotFoundError, CaseRefusedError
+from mujun.disposal.idle_track import record_event
+from mujun.disposal.ledger import CaseFilters, cases_query, ledger
+from mujun.disposal.ledger_book import write_ledger
+from mujun.disposal.legal import Cause, LegalEvent, LegalEventKind
+from mujun.disposal.moves import move_case
+from mujun.disposal.opening import open_cases
+from mujun.disposal.paperwork import issue_document
+from mujun.disposal.plans import (
+    Attachment,
+    Milestone,
+    accept_task,
+    complete_task,
+    dispatch_task,
+    plan_case,
+)
+from mujun.disposal.states import CaseState
+from mujun.records.changes import current_actor
+
+cases_app = typer.Typer(
+    name="cases",
+    help="Disposal cases (处置案件): open from a run, plan, dispatch, record legal steps, close.",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(cases_app)
+
+
+@contextmanager
+def _working(s: Settings) -> Iterator[Session]:
+    """A session on the records database, committed when the command succeeds; a refusal
+    ends the command with its reason and changes nothing."""
+    with Session(s.engine(), expire_on_commit=False) as db:
+        try:
+            yield db
+            db.commit()
+        except CaseRefusedError as refused:
+            db.rollback()
+            _refuse(s, refused)
+        except CaseNotFoundError as missing:
+            db.rollback()
+            fail(s.say(f"没有编号为 {missing.case_id} 的案件", f"no case {missing.case_id}"))
+
+
+def _refuse(s: Settings, refused: CaseRefusedError) -> NoReturn:
+    reason = s.say(refused.zh, refused.en)
+    if refused.possible_from is not None:
+        reason += s.say(
+            f"（{refused.possible_from.isoformat()} 起可办理）",
+            f" (possible from {refused.possible_from.isoformat()})",
+        )
+    fail(reason)
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+DateOption = Annotated[str | None, typer.Option("--date", help="The date (YYYY-MM-DD).")]
+
+
+@cases_app.command("open")
+def open_command(
+    ctx: typer.Context,
+    run: Annotated[int, typer.Option("--run", help="The kept identification run.")],
+    criterion: Annotated[
+        str | None, typer.Option("--criterion", help="Only the findings of this rule.")
+    ] = None,
+    subject: Annotated[
+        list[str] | None, typer.Option("--subject", help="Only this subject (repeatable).")
+    ] = None,
+    date: DateOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Open a case for each finding of a kept run (a finding of an open case joins it)."""
+    s = settings(ctx)
+    on = parse_date(s, date) if date else None
+    with _working(s) as db:
+        opening = open_cases(
+            db,
+            run_id=run,
+            actor=current_actor(),
+            criterion=criterion,
+            subjects=subject,
+            on=on,
+        )
+    if output is OutputFormat.JSON:
+        print_json(opening.as_json())
+        return
+    stdout.print(
+        s.say(
+            f"第 {run} 批：新立案 {len(opening.opened)} 件，"
+            f"并入已有案件 {len(opening.joined)} 件。",
+            f"Run {run}: {len(opening.opened)} cases opened, {len(opening.joined)} joined.",
+        ),
+        markup=False,
+    )
+
+
+@cases_app.command("list")
+def list_command(
+    ctx: typer.Context,
+    state: Annotated[CaseState | None, typer.Option("--state", help="Only this state.")] = None,
+    county: Annotated[str | None, typer.Option("--county", help="Only this county.")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="Only this category.")] = None,
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="Only cases with a plan or task of this unit.")
+    ] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue cases.")] = False,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Deadlines as of this date (default today).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the ledger (处置台账) to FILE.xlsx.")
+    ] = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """The cases, with their state and next deadline."""
+    s = settings(ctx)
+    today = parse_date(s, as_of) if as_of else _today()
+    filters = CaseFilters(state=state, county=county, category=category, unit=unit, overdue=overdue)
+    with _working(s) as db:
+        found = ledger(db, cases_query(filters, today), today=today, overdue=overdue)
+        if out is not None:
+            write_ledger(db, out, found.files, today=today, lang=s.lang)
+    if output is OutputFormat.JSON:
+        print_json(found.as_json())
+        return
+    print_table(
+        s.say(f"处置案件（共 {found.total} 件，截至 {today}）", f"Cases ({found.total}, {today})"),
+        [
+            s.say("案件", "case"),
+            s.say("对象", "subject"),
+            s.say("名称", "name"),
+            s.say("类别", "category"),
+            s.say("县区", "county"),
+            s.say("状态", "state"),
+            s.say("最近期限", "next deadline"),
+        ],
+        [
+            (
+                f.case.id,
+                f.case.subject_id,
+                f.case.subject_name,
+                f.case.category,
+                f.case.county_code,
+                s.say(f.state.label_zh, f.state.label_en),
+                _deadline_text(s, f),
+            )
+            for f in found.files
+        ],
+    )
+    if out is not None:
+        stdout.print(s.say(f"处置台账已写入 {out}", f"Ledger written to {out}"), markup=False)
+
+
+def _deadline_text(s: Settings, file: CaseFile) -> str:
+    due = file.next_deadline
+    if due is None:
+        return ""
+    late = s.say("（已逾期）", " (overdue)") if due.overdue else ""
+    return f"{due.date.isoformat()} {s.say(due.label_zh, due.label_en)}{late}"
+
+
+@cases_app.command("show")
+def show_command(
+    ctx: typer.Context,
+    case: Annotated[int, typer.Argument(help="The case number.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Deadlines as of this date (default today).")
+    ] = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """One case: findings, states, plan, tasks, legal steps and deadlines."""
+    s = settings(ctx)
+    day = parse_date(s, as_of) if as_of else _today()
+    with _working(s) as db:
+        file = case_file(db, case, day)
+        document = file.as_json()
+    if output is OutputFormat.JSON:
+        print_json(document)
+        return
+    c = file.case
+    stdout.print(
+        s.say(
+            f"案件 {c.id}：{c.subject_id} {c.subject_name or ''}（{c.category}，{c.county_code}）"
+            f"  状态：{file.state.label_zh}",
+            f"Case {c.id}: {c.subject_id} {c.subject_name or ''} ({c.category}, "
+            f"{c.county_code})  state: {file.state.label_en}",
+        ),
+        markup=False,
+    )
+    print_table(
+        s.say("经过", "History"),
+        [
+            s.say("日期", "date"),
+            s.say("状态", "state"),
+            s.say("经办", "by"),
+            s.say("理由", "reason"),
+        ],
+        [(m["date"], m["state"], m["actor"], m["reason"]) for m in document["history"]],
+    )
+    if document["legal"]:
+        print_table(
+            s.say("闲置土地处置程序", "Legal track"),
+            [s.say("步骤", "step"), s.say("可办理日期", "from"), s.say("金额(元)", "yuan")],
+            [(x["step"], x["available_from"], x["amount_yuan"]) for x in document["legal"]],
+        )
+    if file.deadlines:
+        print_table(
+            s.say("期限", "Deadlines"),
+            [s.say("日期", "date"), s.say("事项", "what"), s.say("逾期", "overdue")],
+            [
+                (d.date.isoformat(), s.say(d.label_zh, d.label_en), "是" if d.overdue else "")
+                for d in file.deadlines
+            ],
+        )
+    stdout.print(s.say("可选处置路径：", "Paths: ") + ", ".join(document["paths"]), markup=False)
+
+
+@cases_app.command("plan")
+def plan_command(
+    ctx: typer.Context,
+    case: Annotated[int, typer.Argument(help="The case number.")],
+    path: Annotated[str, typer.Option("--path", help="A disposal path (cases show lists them).")],
+    due: Annotated[str, typer.Option("--due", help="The plan's due date (YYYY-MM-DD).")],
+    unit: Annotated[str | None, typer.Option("--unit", help="The responsible unit.")] = None,
+    measures: Annotated[str, typer.Option("--measures", help="The measures.")] = "",
+    milestone: Annotated[
+        list[str] | None,
+        typer.Option("--milestone", help="WHAT@YYYY-MM-DD, a milestone (repeatable)."),
+    ] = None,
+    date: DateOption = None,
+) -> None:
+    """Record the plan (一地一策) of a case."""
+    s = settings(ctx)
+    with _working(s) as db:
+        plan_case(
+            db,
+            case,
+            path=path,
+            due=parse_date(s, due),
+            on=parse_date(s, date) if date else _today(),
+            actor=current_actor(),
+            unit=unit,
+            measures=measures,
+            milestones=tuple(_milestone(s, m) for m in milestone or []),
+        )
+    stdout.print(s.say(f"案件 {case} 的处置方案已记录。", f"Plan of case {case} recorded."))
+
+
+def _milestone(s: Settings, text: str) -> Milestone:
+    what, _, day = text.rpartition("@")
+    if not what.strip():
+        fail(
+            s.say(f"节点应写作 内容@YYYY-MM-DD：{text}", f"A milestone is WHAT@YYYY-MM-DD: {text}")
+        )
+    return Milestone(what.strip(), parse_date(s, day))
+
+
+@cases_app.command("move")
+def move_command(
+    ctx: typer.Context,
+    case: Annotated[int, typer.Argument(help="The case number.")],
+    state: Annotated[CaseState, typer.Argument(help="The state to move to.")],
+    date: Annotated[str, typer.Option("--date", help="The date of the move (YYYY-MM-DD).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why.")],
+) -> None:
+    """One state move, refused when workflow.md §1 does not allow it."""
+    s = settings(ctx)
+    with _working(s) as db:
+        move_case(db, case, state, on=parse_date(s, date), reason=reason, actor=current_actor())
+    stdout.print(
+        s.say(f"案件 {case} 已转为「{state.label_zh}」。", f"Case {case} is now {state.value}."),
+        markup=False,
+    )
+
+
+@cases_app.command("record")
+def record_command(
+    ctx: typer.Context,
+    case: Annotated[int, typer.Argument(help="The case number.")],
+    event: Annotated[LegalEventKind, typer.Argument(help="The legal step.")],
+    date: Annotated[
+        str, typer.Option("--date", help="The date (for a notice or decision: its service).")
+    ],
+    cause: Annotated[
+        Cause | None, typer.Option("--cause", help="For cause: government or enterprise.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="For extension: the new agreed start date.")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="A note.")] = None,
+) -> None:
+    """A legal step of an idle-land case, refused when the law does not yet allow it."""
+    s = settings(ctx)
+    if event is LegalEventKind.CAUSE and cause is None:
+        fail(s.say("认定原因须给出 --cause", "cause needs --cause"))
+    if event is LegalEventKind.EXTENSION and until is None:
+        fail(s.say("延期须给出 --until", "extension needs --until"))
+    step = LegalEvent(
+        kind=event,
+        date=parse_date(s, date),
+        cause=cause,
+        until=parse_date(s, until) if until else None,
+    )
+    with _working(s) as db:
+        record_event(db, case, step, actor=current_actor(), note=note)
+    stdout.print(
+        s.say(
+            f"案件 {case}：已记录「{event.label_zh}」。", f"Case {case}: {event.value} recorded."
+        ),
+        markup=False,
+    )
+
+
+@cases_app.command("document")
+def document_command(
+    ctx: typer.Context,
+    case: Annotated[int, typer.Argument(help="The case number.")],
+    kind: Annotated[DocumentKind, typer.Argument(help="The document.")],
+    out: Annotated[Path, typer.Option("--out", help="The .docx file to write.")],
+    date: DateOption = None,
+) -> None:
+    """Write one of the case's documents (Word), numbered and kept with the case."""
+    s = settings(ctx)
+    if out.suffix.lower() != ".docx":
+        fail(s.say(f"文书应写为 .docx 文件：{out}", f"Documents are .docx files: {out}"))
+    with _working(s) as db:
+        issued = issue_document(
+            db, case, kind, on=parse_date(s, date) if date else _today(), actor=current_actor()
+        )
+        try:
+            out.write_bytes(issued.content)
+        except OSError as error:
+            db.rollback()
+            fail(s.say(f"无法写入 {out}：{error}", f"Cannot write {out}: {error}"))
+    stdout.print(
+        s.say(
+            f"{issued.document.number} {kind.label_zh} 已写入 {out}",
+            f"{issued.document.number} {kind.label_en} written to {out}",
+        ),
+        markup=False,
+    )
+
+
+@cases_app.command("task")
+def task_command(
+    ctx: typer.Context,
+    case: Annotated[int, typer.Argument(help="The case number.")],
+    unit: Annotated[str, typer.Option("--unit", help="A department or jurisdiction code.")],
+    what: Annotated[str, typer.Option("--what", help="What is to be done.")],
+    due: Annotated[str, typer.Option("--due", help="The due date (YYYY-MM-DD).")],
+    date: DateOption = None,
+) -> None:
+    """Dispatch a task of the case's plan to a unit (派单)."""
+    s = settings(ctx)
+    with _working(s) as db:
+        task = dispatch_task(
+            db,
+            case,
+            unit=unit,
+            what=what,
+            due=parse_date(s, due),
+            on=parse_date(s, date) if date else _today(),
+            actor=current_actor(),
+        )
+        db.flush()
+        number = task.id
+    stdout.print(s.say(f"已派单：任务 {number}。", f"Task {number} dispatched."), markup=False)
+
+
+@cases_app.command("accept")
+def accept_command(
+    ctx: typer.Context,
+    task: Annotated[int, typer.Argument(help="The task number.")],
+    date: DateOption = None,
+) -> None:
+    """The unit signs for a task (签收)."""
+    s = settings(ctx)
+    with _working(s) as db:
+        accept_task(db, task, on=parse_date(s, date) if date else _today(), actor=current_actor())
+    stdout.print(s.say(f"任务 {task} 已签收。", f"Task {task} accepted."), markup=False)
+
+
+@cases_app.command("done")
+def done_command(
+    ctx: typer.Context,
+    task: Annotated[int, typer.Argument(help="The task number.")],
+    note: Annotated[str, typer.Option("--note", help="What was done.")] = "",
+    file: Annotated[Path | None, typer.Option("--file", help="A file attesting it.")] = None,
+    date: DateOption = None,
+) -> None:
+    """The unit reports a task done (办结), with a note or a file."""
+    s = settings(ctx)
+    attachment = None
+    if file is not None:
+        try:
+            attachment = Attachment(file.name, "application/octet-stream", file.read_bytes())
+        except OSError as error:
+            fail(s.say(f"无法读取 {file}：{error}", f"Cannot read {file}: {error}"))
+    with _working(s) as db:
+        complete_task(
+            db,
+            task,
+            on=parse_date(s, date) if date else _today(),
+            actor=current_actor(),
+            note=note,
+            attachment=attachment,
+        )
+    stdout.print(s.say(f"任务 {task} 已办结。", f"Task {task} done."), markup=False)

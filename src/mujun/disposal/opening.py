@@ -1,0 +1,216 @@
+"""Opening cases from a kept run's findings (workflow.md §1; interface.md ``cases open``).
+
+One case per subject and category: a finding whose subject and category already have an open
+case joins it; one already in its case changes nothing, so opening twice opens nothing. A case
+enters ``surveyed`` on the run's as-of date, or the date given.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from itertools import groupby
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mujun.disposal.errors import CaseRefusedError
+from mujun.disposal.moves import chunks
+from mujun.disposal.states import CaseState
+from mujun.policy.profiles import load_profile
+from mujun.records import Case, CaseFinding, CaseMove, Finding, IdentificationRun
+from mujun.records.changes import KEY_SEPARATOR
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A case opened or joined, and the criteria of the run that brought it."""
+
+    case: int
+    subject_type: str
+    subject_id: str
+    category: str
+    criteria: tuple[str, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "case": self.case,
+            "subject_type": self.subject_type,
+            "subject_id": self.subject_id,
+            "category": self.category,
+            "criteria": list(self.criteria),
+        }
+
+
+@dataclass(frozen=True)
+class Opening:
+    run: int
+    opened: list[Opened]
+    joined: list[Opened]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "run": self.run,
+            "opened": [o.as_json() for o in self.opened],
+            "joined": [o.as_json() for o in self.joined],
+        }
+
+
+def open_key(subject_type: str, subject_id: str, category: str) -> str:
+    """What makes a case unique while it is open: its subject and category."""
+    return KEY_SEPARATOR.join((subject_type, subject_id, category))
+
+
+def open_cases(
+    db: Session,
+    *,
+    run_id: int,
+    actor: str,
+    criterion: str | None = None,
+    subjects: Collection[str] | None = None,
+    on: dt.date | None = None,
+) -> Opening:
+    """Open (or join) a case for each finding of run ``run_id``: all of them, those of
+    ``criterion``, or those of the ``subjects`` named by id. The caller commits."""
+    run = db.get(IdentificationRun, run_id)
+    if run is None:
+        raise CaseRefusedError(f"没有编号为 {run_id} 的认定批次", f"no run {run_id}")
+    if run.overrides:
+        raise CaseRefusedError(
+            f"第 {run_id} 批是模拟测算（what-if），不能据以立案：请用按政策原文运行的批次",
+            f"run {run_id} is a what-if run: cases open from a published run only",
+        )
+    if criterion is not None and criterion not in load_profile(run.profile).rules:
+        raise CaseRefusedError(
+            f"第 {run_id} 批所用的 {run.profile} 没有规则 {criterion}",
+            f"run {run_id}'s profile {run.profile} has no rule {criterion}",
+        )
+    entered = on or run.as_of
+    findings = _findings(db, run_id, criterion, subjects)
+    keys = {open_key(f.subject_type, f.subject_id, f.category) for f in findings}
+    cases = _open_cases(db, keys)
+    known = _case_findings(db, [c.id for c in cases.values()], run_id)
+    opening = Opening(run=run_id, opened=[], joined=[])
+    for key, group in groupby(
+        findings, lambda f: open_key(f.subject_type, f.subject_id, f.category)
+    ):
+        found = list(group)
+        case = cases.get(key)
+        if case is None:
+            case = _new_case(db, run, found=found, key=key, entered=entered, actor=actor)
+            bucket = opening.opened
+        else:
+            found = [f for f in found if (case.id, f.criterion) not in known]
+            if not found:
+                continue
+            _check_not_before(case, entered)
+            bucket = opening.joined
+        for finding in found:
+            db.add(
+                CaseFinding(
+                    case_id=case.id,
+                    run_id=run_id,
+                    criterion=finding.criterion,
+                    as_of=run.as_of,
+                    evidence=finding.evidence,
+                )
+            )
+        bucket.append(
+            Opened(
+                case.id,
+                case.subject_type,
+                case.subject_id,
+                case.category,
+                tuple(f.criterion for f in found),
+            )
+        )
+    db.flush()
+    return opening
+
+
+def _findings(
+    db: Session, run_id: int, criterion: str | None, subjects: Collection[str] | None
+) -> list[Finding]:
+    query = select(Finding).where(Finding.run_id == run_id)
+    if criterion is not None:
+        query = query.where(Finding.criterion == criterion)
+    if subjects is not None:
+        query = query.where(Finding.subject_id.in_(sorted(subjects)))
+    return sorted(
+        db.scalars(query), key=lambda f: (f.subject_type, f.subject_id, f.category, f.criterion)
+    )
+
+
+def _open_cases(db: Session, keys: Iterable[str]) -> dict[str, Case]:
+    found: dict[str, Case] = {}
+    for chunk in chunks(sorted(keys)):
+        for case in db.scalars(select(Case).where(Case.open_key.in_(chunk))):
+            assert case.open_key is not None
+            found[case.open_key] = case
+    return found
+
+
+def _case_findings(db: Session, case_ids: list[int], run_id: int) -> set[tuple[int, str]]:
+    known: set[tuple[int, str]] = set()
+    for chunk in chunks(case_ids):
+        rows = db.execute(
+            select(CaseFinding.case_id, CaseFinding.criterion).where(
+                CaseFinding.run_id == run_id, CaseFinding.case_id.in_(chunk)
+            )
+        )
+        known.update((case_id, criterion) for case_id, criterion in rows)
+    return known
+
+
+def _new_case(
+    db: Session,
+    run: IdentificationRun,
+    *,
+    found: list[Finding],
+    key: str,
+    entered: dt.date,
+    actor: str,
+) -> Case:
+    first = found[0]
+    evidence = json.loads(first.evidence)
+    case = Case(
+        profile=run.profile,
+        subject_type=first.subject_type,
+        subject_id=first.subject_id,
+        category=first.category,
+        open_key=key,
+        subject_name=first.subject_name,
+        area_m2=first.area_m2,
+        county_code=first.county_code,
+        state=CaseState.SURVEYED.value,
+        entered_on=entered,
+        opened_on=entered,
+        opened_by_run=run.id,
+        idle_since=_date(evidence.get("idle_since")),
+        land_price_yuan=evidence.get("land_price_yuan"),
+    )
+    db.add(case)
+    db.flush()
+    db.add(
+        CaseMove(
+            case_id=case.id,
+            from_state=None,
+            state=CaseState.SURVEYED.value,
+            date=entered,
+            actor=actor,
+            reason=f"据第 {run.id} 批认定结果（{run.profile}，截至 {run.as_of.isoformat()}）立案",
+        )
+    )
+    return case
+
+
+def _check_not_before(case: Case, day: dt.date) -> None:
+    if day < case.opened_on:
+        raise CaseRefusedError(
+            f"案件 {case.id} 立案于 {case.opened_on.isoformat()}，新的认定结果不能早于此日并入",
+            f"case {case.id} opened on {case.opened_on}: a finding cannot join it earlier",
+        )
+
+
+def _date(value: object) -> dt.date | None:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else None

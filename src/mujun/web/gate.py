@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from mujun.records import (
     Base,
+    Case,
+    CaseTask,
     Enterprise,
     EnterpriseCounty,
     Finding,
@@ -39,16 +41,27 @@ def _enterprise_in(counties: Collection[str]) -> ColumnElement[bool]:
     return Enterprise.credit_code.in_(there)
 
 
+def _task_in(counties: Collection[str]) -> ColumnElement[bool]:
+    """A task lies in the county of its case."""
+    return CaseTask.case_id.in_(select(Case.id).where(Case.county_code.in_(counties)))
+
+
 IN_COUNTIES: Mapping[type[Base], InCounties] = {
     Jurisdiction: Jurisdiction.county_code.in_,
+    Case: Case.county_code.in_,
+    CaseTask: _task_in,
     Parcel: Parcel.county_code.in_,
     Enterprise: _enterprise_in,
     Finding: Finding.county_code.in_,
     Grade: Grade.county_code.in_,
 }
 """Each scoped model, and the condition that one of its rows lies in some counties."""
+IN_UNITS: Mapping[type[Base], InCounties] = {CaseTask: CaseTask.unit.in_}
+"""Each model a unit's account is kept to, and the condition that a row is one of its units'."""
 NAMES: Mapping[type[Base], tuple[str, str]] = {
     Jurisdiction: ("区划", "jurisdiction"),
+    Case: ("案件", "case"),
+    CaseTask: ("任务", "task"),
     Parcel: ("宗地", "parcel"),
     Enterprise: ("企业", "enterprise"),
 }
@@ -70,18 +83,26 @@ def restrict(
 ) -> SelectT:
     """``query`` (of ``model``'s rows) kept to ``county`` or, without one, to the scope."""
     counties = counties_read(scope, county)
-    return query if counties is None else query.where(IN_COUNTIES[model](sorted(counties)))
+    if counties is not None:
+        query = query.where(IN_COUNTIES[model](sorted(counties)))
+    if scope.units is not None:
+        query = query.where(IN_UNITS[model](sorted(scope.units)))
+    return query
 
 
-def require(db: Session, scope: Scope, model: type[Base], key: str) -> None:
+def require(db: Session, scope: Scope, model: type[Base], key: str | int) -> None:
     """Refuse the record of ``model`` keyed ``key`` unless it lies in the scope (an unknown
     key too: the caller answers 404 first where it may say so)."""
-    if scope.counties is None:
+    conditions = []
+    if scope.counties is not None:
+        conditions.append(IN_COUNTIES[model](sorted(scope.counties)))
+    if scope.units is not None:
+        conditions.append(IN_UNITS[model](sorted(scope.units)))
+    if not conditions:
         return
     (column,) = table_of(model).primary_key.columns
-    inside = select(literal(True)).where(column == key, IN_COUNTIES[model](sorted(scope.counties)))
-    if db.scalar(inside) is None:
-        raise _refused(*NAMES[model], key)
+    if db.scalar(select(literal(True)).where(column == key, *conditions)) is None:
+        raise _refused(*NAMES[model], str(key))
 
 
 def admitted(

@@ -52,17 +52,29 @@ class Action(StrEnum):
     """Import data: an administrator every table, a data provider its department's."""
     ADMINISTER = "administer"
     """Manage accounts."""
+    WORK = "work"
+    """Work disposal cases: verify, plan, dispatch, record legal steps, issue documents."""
+    DECIDE = "decide"
+    """The task force's decisions on cases: open them from a run, confirm, approve plans,
+    close."""
+    TASK = "task"
+    """Sign for and complete the tasks dispatched to one's unit."""
 
 
 ALLOWED: Mapping[Role, frozenset[Action]] = {
     Role.ADMINISTRATOR: frozenset(Action),
-    Role.CITY_ANALYST: frozenset({Action.READ, Action.RUN}),
-    Role.COUNTY_OFFICER: frozenset({Action.READ}),
-    Role.DATA_PROVIDER: frozenset({Action.IMPORT}),
+    Role.CITY_ANALYST: frozenset(
+        {Action.READ, Action.RUN, Action.WORK, Action.DECIDE, Action.TASK}
+    ),
+    Role.COUNTY_OFFICER: frozenset({Action.READ, Action.WORK, Action.TASK}),
+    Role.DATA_PROVIDER: frozenset({Action.IMPORT, Action.TASK}),
     Role.VIEWER: frozenset({Action.READ}),
 }
 """What each role may do. Runs are computed over the whole city, so a county officer reads
-them but does not start them."""
+them but does not start them. The city analyst is the task force (工作专班) of workflow.md §1:
+it opens cases, confirms them, approves plans and closes them; the county officer verifies and
+works its county's cases; a department's account (the data provider) signs for and completes
+the tasks dispatched to its department."""
 
 
 class RefusedError(Exception):
@@ -81,6 +93,8 @@ class Scope:
 
     counties: frozenset[str] | None
     imports: Department | None = None
+    units: frozenset[str] | None = None
+    """For tasks, the units whose tasks it may work (None: every unit in its counties)."""
 
     @property
     def everywhere(self) -> bool:
@@ -113,6 +127,8 @@ def restrict(account: Account, action: Action) -> Scope:
         )
     if action is Action.IMPORT:
         return Scope(None, imports=_imports_of(account, role))
+    if action is Action.TASK and role is Role.DATA_PROVIDER:
+        return Scope(None, units=frozenset({_imports_of(account, role).code}))
     if role is Role.COUNTY_OFFICER or (role is Role.VIEWER and account.county_code):
         return Scope(frozenset({account.county_code or ""}))
     return Scope(None)

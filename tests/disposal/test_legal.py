@@ -179,7 +179,13 @@ def test_years_after_reads_the_civil_code_like_the_ibis_version() -> None:
 
 def test_days_after_does_not_count_the_service_day() -> None:
     assert days_after(dt.date(2025, 3, 1), 30) == dt.date(2025, 3, 31)
-    assert days_after(dt.date(2025, 1, 31), 30) == dt.date(2025, 3, 2)
+
+
+def test_a_period_ending_on_a_rest_day_ends_on_the_next_working_day() -> None:
+    """民法典 第二百零三条: a Sunday, the Qingming holiday, National Day."""
+    assert days_after(dt.date(2025, 1, 31), 30) == dt.date(2025, 3, 3)  # Sun 2 Mar → Mon
+    assert days_after(dt.date(2025, 3, 6), 30) == dt.date(2025, 4, 7)  # Sat 5 Apr, Qingming
+    assert days_after(dt.date(2025, 9, 1), 30) == dt.date(2025, 10, 9)  # 1–8 Oct holiday
 
 
 def test_calendar_years_cover_the_package() -> None:

@@ -40,8 +40,14 @@ def years_after(day: dt.date, years: int) -> dt.date:
 def days_after(day: dt.date, days: int) -> dt.date:
     """The last day of a period of ``days`` days that starts on ``day`` (a service date): the
     start day itself is not counted (民法典 第二百零一条), so 30 days after 2025-03-01 end on
-    2025-03-31."""
-    return day + dt.timedelta(days=days)
+    2025-03-31; a last day that is a statutory rest day (a holiday or a weekend that is not a
+    make-up working day) moves to the next working day (第二百零三条), so 30 days after
+    2025-03-06 end on Monday 2025-04-07, past the Qingming holiday of 4–6 April. Raises
+    :class:`CalendarError` when that day lies beyond the calendar's years."""
+    last = day + dt.timedelta(days=days)
+    while not is_working_day(last):
+        last += dt.timedelta(days=1)
+    return last
 
 
 def calendar_years() -> tuple[int, int]:

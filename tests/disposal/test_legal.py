@@ -33,9 +33,9 @@ from mujun.disposal.periods import (
     days_after,
     working_days_after,
     years_after,
-    zh_date,
 )
 from mujun.policy.profiles import load_profile
+from mujun.writing import chinese_date
 
 CASES_FILE = Path(__file__).parent / "legal_cases.yaml"
 DOCUMENT: dict[str, Any] = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
@@ -164,7 +164,7 @@ def _check_record(
     assert refused.value.possible_from == expected, refused.value.zh
     assert refused.value.zh and refused.value.en
     if expected is not None:
-        assert zh_date(expected) in refused.value.zh
+        assert chinese_date(expected) in refused.value.zh
         assert expected.isoformat() in refused.value.en
 
 

@@ -34,6 +34,7 @@ from docxtpl import DocxTemplate  # type: ignore[import-untyped]
 from jinja2 import Environment, StrictUndefined
 
 from mujun.units import m2_to_mu
+from mujun.writing import chinese_date
 
 TEMPLATES_ENV = "MUJUN_DOCUMENT_TEMPLATES"
 UNKNOWN = "不详"
@@ -274,13 +275,13 @@ def _context(data: DocumentData) -> dict[str, Any]:
         "number": data.number,
         "issuer": data.issuer,
         "addressee": data.addressee,
-        "issued_on": chinese_date(data.issued_on),
+        "issued_on": printed_date(data.issued_on),
         "subject": _subject(data.parcel, data.holder),
         "parcel": None if data.parcel is None else _parcel(data.parcel),
         "holder": None if data.holder is None else _holder(data.holder),
         "contract_id": data.contract_id or UNKNOWN,
-        "agreed_start_date": chinese_date(data.agreed_start_date),
-        "idle_since": chinese_date(data.idle_since),
+        "agreed_start_date": printed_date(data.agreed_start_date),
+        "idle_since": printed_date(data.idle_since),
         "idle_cause": data.idle_cause or UNKNOWN,
         "land_price": money(data.land_price_yuan),
         "fee": money(data.fee_yuan),
@@ -289,7 +290,7 @@ def _context(data: DocumentData) -> dict[str, Any]:
         "reply_days": data.reply_days,
         "hearing_days": data.hearing_request_working_days,
         "hearing_by": (
-            None if data.hearing_request_by is None else chinese_date(data.hearing_request_by)
+            None if data.hearing_request_by is None else printed_date(data.hearing_request_by)
         ),
         "intended_decision": (
             "" if data.intended_decision is None else data.intended_decision.label_zh
@@ -331,21 +332,21 @@ def _plan(plan: Plan) -> dict[str, Any]:
         "path": plan.path,
         "measures": list(plan.measures),
         "unit": plan.responsible_unit,
-        "due_on": chinese_date(plan.due_on),
+        "due_on": printed_date(plan.due_on),
         "milestones": [
-            {"no": i, "what": m.what, "due_on": chinese_date(m.due_on)}
+            {"no": i, "what": m.what, "due_on": printed_date(m.due_on)}
             for i, m in enumerate(plan.milestones, start=1)
         ],
     }
 
 
 def _task(no: int, task: Task) -> dict[str, Any]:
-    return {"no": no, "unit": task.unit, "what": task.what, "due_on": chinese_date(task.due_on)}
+    return {"no": no, "unit": task.unit, "what": task.what, "due_on": printed_date(task.due_on)}
 
 
-def chinese_date(value: date | None) -> str:
-    """2025年3月1日 (no padding, as GB/T 9704 writes 成文日期), or 不详."""
-    return UNKNOWN if value is None else f"{value.year}年{value.month}月{value.day}日"
+def printed_date(value: date | None) -> str:
+    """2025年3月1日, or 不详."""
+    return UNKNOWN if value is None else chinese_date(value)
 
 
 def money(yuan: float | None) -> str:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
-from mujun.disposal.periods import days_after, working_days_after, years_after, zh_date
+from mujun.disposal.periods import days_after, working_days_after, years_after
 from mujun.policy.parameters import ParameterValues
+from mujun.writing import chinese_date
 
 
 class Cause(StrEnum):
@@ -370,7 +371,7 @@ def _check_order(events: Sequence[LegalEvent], new: LegalEvent) -> None:
     last = max((event.date for event in events), default=None)
     if last is not None and new.date < last:
         raise StepRefused(
-            f"{new.kind.label_zh}的日期不能早于上一事件（{zh_date(last)}）",
+            f"{new.kind.label_zh}的日期不能早于上一事件（{chinese_date(last)}）",
             f"{new.kind.label_en}: the date may not be before the previous event's "
             f"({last.isoformat()})",
             last,
@@ -425,7 +426,7 @@ def _check_extension(
     latest = years_after(since, terms.extension_max_years)
     if not since < new.until <= latest:
         raise StepRefused(
-            f"延长后的动工日期须晚于{zh_date(since)}且不超过{zh_date(latest)}"
+            f"延长后的动工日期须晚于{chinese_date(since)}且不超过{chinese_date(latest)}"
             f"（最长延长{terms.extension_max_years}年）",
             f"the new start date must be after {since.isoformat()} and at most "
             f"{latest.isoformat()} ({terms.extension_max_years} year(s) at most)",
@@ -449,7 +450,7 @@ def _check_hearing_notice(
         raise StepRefused(*_UNKNOWN_IDLE_DATE)
     if new.date < start:
         raise StepRefused(
-            f"{zh_date(start)}起方可{_STEP_ZH[open_steps[0]]}，听证告知书须在此后送达",
+            f"{chinese_date(start)}起方可{_STEP_ZH[open_steps[0]]}，听证告知书须在此后送达",
             f"the {_STEP_EN[open_steps[0]]} is available from {start.isoformat()}: the hearing "
             "notice may be served from then on",
             start,
@@ -465,12 +466,12 @@ def _check_hearing_requested(
         raise StepRefused("尚未送达听证告知书，不能申请听证", "no hearing notice has been served")
     if hearing.requested is not None:
         raise StepRefused(
-            f"已于{zh_date(hearing.requested)}申请听证",
+            f"已于{chinese_date(hearing.requested)}申请听证",
             f"a hearing was already requested on {hearing.requested.isoformat()}",
         )
     if new.date > hearing.request_by:
         raise StepRefused(
-            f"申请听证的期限已于{zh_date(hearing.request_by)}届满",
+            f"申请听证的期限已于{chinese_date(hearing.request_by)}届满",
             f"the time to request a hearing ended on {hearing.request_by.isoformat()}",
         )
 
@@ -484,7 +485,7 @@ def _check_hearing_held(
         raise StepRefused("当事人未申请听证，不能举行听证", "no hearing has been requested")
     if hearing.held is not None:
         raise StepRefused(
-            f"听证已于{zh_date(hearing.held)}举行",
+            f"听证已于{chinese_date(hearing.held)}举行",
             f"the hearing was already held on {hearing.held.isoformat()}",
         )
 
@@ -498,7 +499,7 @@ def _check_decision(
     decided = _latest(events, _DECISION[step])
     if decided is not None:
         raise StepRefused(
-            f"已于{zh_date(decided.date)}{decided.kind.label_zh}",
+            f"已于{chinese_date(decided.date)}{decided.kind.label_zh}",
             f"already decided: {decided.kind.label_en} on {decided.date.isoformat()}",
         )
     start = available_from(idle_since(facts, events), step, terms)
@@ -506,7 +507,7 @@ def _check_decision(
         raise StepRefused(*_UNKNOWN_IDLE_DATE)
     if new.date < start:
         raise StepRefused(
-            f"闲置未满期限，{zh_date(start)}起方可{_STEP_ZH[step]}",
+            f"闲置未满期限，{chinese_date(start)}起方可{_STEP_ZH[step]}",
             f"not idle long enough: the {_STEP_EN[step]} is available from {start.isoformat()}",
             start,
         )
@@ -520,7 +521,7 @@ def _check_hearing_done(
     then either the request window passed unrequested or the hearing was held."""
     if hearing is None or hearing.served < start:
         raise StepRefused(
-            f"{_STEP_ZH[step]}前须先送达听证告知书（{zh_date(start)}以后送达）",
+            f"{_STEP_ZH[step]}前须先送达听证告知书（{chinese_date(start)}以后送达）",
             f"a hearing notice must be served (on or after {start.isoformat()}) before the "
             f"{_STEP_EN[step]} decision",
         )
@@ -531,7 +532,7 @@ def _check_hearing_done(
     if hearing.requested is None and new.date <= hearing.request_by:
         opens = hearing.request_by + dt.timedelta(days=1)
         raise StepRefused(
-            f"申请听证的期限至{zh_date(hearing.request_by)}届满，{zh_date(opens)}起方可作出决定",
+            f"申请听证的期限至{chinese_date(hearing.request_by)}届满，{chinese_date(opens)}起方可作出决定",
             f"the time to request a hearing runs until {hearing.request_by.isoformat()}: the "
             f"decision may be served from {opens.isoformat()}",
             opens,
@@ -560,7 +561,7 @@ def _check_done(step: Step, events: Sequence[LegalEvent], new: LegalEvent) -> No
     done = _latest(events, new.kind)
     if done is not None:
         raise StepRefused(
-            f"已于{zh_date(done.date)}{new.kind.label_zh}",
+            f"已于{chinese_date(done.date)}{new.kind.label_zh}",
             f"already recorded: {new.kind.label_en} on {done.date.isoformat()}",
         )
 

@@ -11,6 +11,8 @@ import datetime as dt
 
 import chinese_calendar  # type: ignore[import-untyped]
 
+from mujun.writing import chinese_date
+
 
 class CalendarError(ValueError):
     """A working day that cannot be counted: the holiday arrangement of its year is not known
@@ -20,11 +22,6 @@ class CalendarError(ValueError):
         super().__init__(en)
         self.zh = zh
         self.en = en
-
-
-def zh_date(day: dt.date) -> str:
-    """A date as Chinese notices write it: 2025年3月1日."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def years_after(day: dt.date, years: int) -> dt.date:
@@ -62,7 +59,7 @@ def is_working_day(day: dt.date) -> bool:
     first, last = calendar_years()
     if not first <= day.year <= last:
         raise CalendarError(
-            f"节假日安排仅知 {first}—{last} 年，无法计算 {zh_date(day)} 起的工作日",
+            f"节假日安排仅知 {first}—{last} 年，无法计算 {chinese_date(day)} 起的工作日",
             f"the official holiday arrangement is known for {first}-{last} only: cannot count "
             f"working days from {day.isoformat()} on",
         )

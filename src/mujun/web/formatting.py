@@ -16,6 +16,7 @@ from mujun.interchange import schema
 from mujun.interchange.problems import Language
 from mujun.policy.profiles import ProfileError, all_profiles, load_profile
 from mujun.web.language import language_of
+from mujun.writing import chinese_date
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
 MISSING = "—"
@@ -34,7 +35,7 @@ def day(value: dt.date | str | None, lang: Language = "zh") -> str:
     if isinstance(value, dt.datetime):
         value = _local(value).date()
     if lang == "zh":
-        return f"{value.year}年{value.month}月{value.day}日"
+        return chinese_date(value)
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 

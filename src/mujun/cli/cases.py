@@ -22,7 +22,7 @@ from mujun.disposal.errors import CaseNotFoundError, CaseRefusedError
 from mujun.disposal.idle_track import record_event
 from mujun.disposal.ledger import CaseFilters, cases_query, ledger
 from mujun.disposal.ledger_book import write_ledger
-from mujun.disposal.legal import Cause, LegalEvent, LegalEventKind
+from mujun.disposal.legal import Cause, LegalEvent, LegalEventKind, LegalStep, Step
 from mujun.disposal.moves import move_case
 from mujun.disposal.opening import open_cases
 from mujun.disposal.paperwork import issue_document
@@ -220,13 +220,20 @@ def show_command(
             s.say("经办", "by"),
             s.say("理由", "reason"),
         ],
-        [(m["date"], m["state"], m["actor"], m["reason"]) for m in document["history"]],
+        [(m.date.isoformat(), _state_label(s, m.state), m.actor, m.reason) for m in file.history],
     )
-    if document["legal"]:
+    if file.legal is not None and file.legal.steps:
         print_table(
             s.say("闲置土地处置程序", "Legal track"),
             [s.say("步骤", "step"), s.say("可办理日期", "from"), s.say("金额(元)", "yuan")],
-            [(x["step"], x["available_from"], x["amount_yuan"]) for x in document["legal"]],
+            [
+                (
+                    s.say(x.step.label_zh, x.step.label_en),
+                    x.available_from,
+                    _amount(s, x),
+                )
+                for x in file.legal.steps
+            ],
         )
     if file.deadlines:
         print_table(
@@ -237,7 +244,22 @@ def show_command(
                 for d in file.deadlines
             ],
         )
-    stdout.print(s.say("可选处置路径：", "Paths: ") + ", ".join(document["paths"]), markup=False)
+    stdout.print(
+        s.say("可选处置路径：", "Paths: ")
+        + s.say("、", ", ").join(f"{p.id}（{s.say(p.title_zh, p.title_en)}）" for p in file.paths),
+        markup=False,
+    )
+
+
+def _amount(s: Settings, step: LegalStep) -> str:
+    if step.step is Step.REVOCATION:
+        return ""
+    return s.say("不详", "unknown") if step.amount_yuan is None else f"{step.amount_yuan:,.2f}"
+
+
+def _state_label(s: Settings, state: str) -> str:
+    value = CaseState(state)
+    return s.say(value.label_zh, value.label_en)
 
 
 @cases_app.command("plan")

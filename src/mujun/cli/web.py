@@ -75,10 +75,12 @@ DEMO_ACCOUNTS = (
     ("city", Role.CITY_ANALYST, None, None, "市级分析员"),
     ("tonglu", Role.COUNTY_OFFICER, "330122", None, "桐庐县工作人员"),
     ("tax", Role.DATA_PROVIDER, None, "tax", "税务局数据报送员"),
+    ("land", Role.DATA_PROVIDER, None, "natural_resources", "自然资源和规划局经办人"),
     ("viewer", Role.VIEWER, None, None, "查阅人员"),
 )
 """The demo city's accounts (:mod:`mujun.demo`'s Tonglu is 330122; ``tax`` reports the tax
-bureau's data); for the demo only."""
+bureau's data; ``land`` the natural resources bureau's, and works the disposal tasks
+dispatched to it); for the demo only."""
 
 
 @accounts_app.command("demo")

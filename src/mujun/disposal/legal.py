@@ -124,6 +124,14 @@ class Step(StrEnum):
     IDLE_FEE = "idle_fee"
     REVOCATION = "revocation"
 
+    @property
+    def label_zh(self) -> str:
+        return "征缴土地闲置费" if self is Step.IDLE_FEE else "无偿收回国有建设用地使用权"
+
+    @property
+    def label_en(self) -> str:
+        return "idle-land fee" if self is Step.IDLE_FEE else "revocation without compensation"
+
 
 @dataclass(frozen=True)
 class LegalStep:

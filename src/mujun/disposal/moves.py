@@ -3,7 +3,7 @@ evaluation that decides whether a case may close (Tonglu §六(五) 评估出库
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -15,7 +15,7 @@ from mujun.analytics.facts import load_facts
 from mujun.disposal.errors import CaseNotFoundError, CaseRefusedError
 from mujun.disposal.states import CaseState, Lifecycle, event_to, next_states
 from mujun.identification.engine import identify, monthly_columns
-from mujun.policy.profiles import load_profile
+from mujun.policy.profiles import Rule, load_profile
 from mujun.records import Case, CaseEvent, CaseFinding, CaseMove, CasePlan
 
 T = TypeVar("T")
@@ -76,8 +76,9 @@ def move_case(
         verdict = evaluate_exit(db, case, on)
         if not verdict.passed:
             _keep_failed_exit(db, case, verdict, on=on, actor=actor)
+            rules = load_profile(case.profile).rules
             raise CaseRefusedError(
-                f"出库评估未通过：截至 {on.isoformat()}，{verdict.summary_zh()}",
+                f"出库评估未通过：截至 {on.isoformat()}，{verdict.summary_zh(rules)}",
                 f"the exit evaluation fails as of {on}: {verdict.summary_en()}",
                 evidence=verdict.as_json(),
             )
@@ -116,9 +117,14 @@ class ExitVerdict:
         passes."""
         return not self.still_found and not self.unjudged
 
-    def summary_zh(self) -> str:
-        parts = [f"仍符合 {c}" for c in self.still_found]
-        parts += [f"{c} 无法判定（缺少 {m}）" for c, m in self.unjudged.items()]
+    def summary_zh(self, rules: Mapping[str, Rule]) -> str:
+        """What still fails, each rule by its title."""
+
+        def title(criterion: str) -> str:
+            return f"「{rules[criterion].title_zh}」" if criterion in rules else criterion
+
+        parts = [f"仍符合{title(c)}" for c in self.still_found]
+        parts += [f"{title(c)}无法判定（缺少 {m}）" for c, m in self.unjudged.items()]
         return "；".join(parts)
 
     def summary_en(self) -> str:

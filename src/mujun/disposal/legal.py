@@ -130,7 +130,7 @@ class Step(StrEnum):
 
     @property
     def label_en(self) -> str:
-        return "idle-land fee" if self is Step.IDLE_FEE else "revocation without compensation"
+        return "idle-land fee" if self is Step.IDLE_FEE else "revocation"
 
 
 @dataclass(frozen=True)
@@ -458,8 +458,8 @@ def _check_hearing_notice(
         raise StepRefused(*_UNKNOWN_IDLE_DATE)
     if new.date < start:
         raise StepRefused(
-            f"{chinese_date(start)}起方可{_STEP_ZH[open_steps[0]]}，听证告知书须在此后送达",
-            f"the {_STEP_EN[open_steps[0]]} is available from {start.isoformat()}: the hearing "
+            f"{chinese_date(start)}起方可{open_steps[0].label_zh}，听证告知书须在此后送达",
+            f"the {open_steps[0].label_en} is available from {start.isoformat()}: the hearing "
             "notice may be served from then on",
             start,
         )
@@ -515,8 +515,8 @@ def _check_decision(
         raise StepRefused(*_UNKNOWN_IDLE_DATE)
     if new.date < start:
         raise StepRefused(
-            f"闲置未满期限，{chinese_date(start)}起方可{_STEP_ZH[step]}",
-            f"not idle long enough: the {_STEP_EN[step]} is available from {start.isoformat()}",
+            f"闲置未满期限，{chinese_date(start)}起方可{step.label_zh}",
+            f"not idle long enough: the {step.label_en} is available from {start.isoformat()}",
             start,
         )
     _check_hearing_done(step, start, hearing_of(events, terms), new)
@@ -529,9 +529,9 @@ def _check_hearing_done(
     then either the request window passed unrequested or the hearing was held."""
     if hearing is None or hearing.served < start:
         raise StepRefused(
-            f"{_STEP_ZH[step]}前须先送达听证告知书（{chinese_date(start)}以后送达）",
+            f"{step.label_zh}前须先送达听证告知书（{chinese_date(start)}以后送达）",
             f"a hearing notice must be served (on or after {start.isoformat()}) before the "
-            f"{_STEP_EN[step]} decision",
+            f"{step.label_en} decision",
         )
     if hearing.requested is not None and hearing.held is None:
         raise StepRefused(
@@ -564,7 +564,7 @@ def _check_done(step: Step, events: Sequence[LegalEvent], new: LegalEvent) -> No
     if _latest(events, _DECISION[step]) is None:
         raise StepRefused(
             f"尚未{_DECISION[step].label_zh}，不能记录{new.kind.label_zh}",
-            f"{new.kind.label_en}: no {_STEP_EN[step]} decision has been served",
+            f"{new.kind.label_en}: no {step.label_en} decision has been served",
         )
     done = _latest(events, new.kind)
     if done is not None:
@@ -586,8 +586,6 @@ def _check_deregistered(
     _check_done(Step.REVOCATION, events, new)
 
 
-_STEP_ZH = {Step.IDLE_FEE: "征缴土地闲置费", Step.REVOCATION: "无偿收回国有建设用地使用权"}
-_STEP_EN = {Step.IDLE_FEE: "idle-land fee", Step.REVOCATION: "revocation"}
 _UNKNOWN_IDLE_DATE = (
     "闲置起始日期未知，无法判断闲置是否满期",
     "the date the land has been idle since is unknown: its idle years cannot be counted",

@@ -75,7 +75,8 @@ def deadlines_of(
 def possible_steps(
     facts: IdleFacts, events: Sequence[LegalEvent], terms: LegalTerms, today: dt.date
 ) -> list[LegalEventKind]:
-    """The official's steps the law allows today: those :func:`legal.check_event` admits."""
+    """The official's steps the law allows today: those :func:`legal.check_event` admits; a new
+    hearing notice only while no decision may be made and no notice served is still running."""
     possible = []
     for kind in DECISIONS:
         try:
@@ -83,4 +84,19 @@ def possible_steps(
         except (legal.StepRefused, CalendarError):
             continue
         possible.append(kind)
+    notice = LegalEventKind.HEARING_NOTICE
+    if notice in possible and (len(possible) > 1 or _notice_running(events, terms, today)):
+        possible.remove(notice)
     return possible
+
+
+def _notice_running(events: Sequence[LegalEvent], terms: LegalTerms, today: dt.date) -> bool:
+    """A hearing notice whose request window is still open (or cannot be counted yet), or
+    whose hearing is yet to be held."""
+    try:
+        hearing = legal.hearing_of(events, terms)
+    except CalendarError:
+        return True
+    if hearing is None:
+        return False
+    return today <= hearing.request_by or (hearing.requested is not None and hearing.held is None)

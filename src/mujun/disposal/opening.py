@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mujun.disposal.errors import CaseRefusedError
-from mujun.disposal.moves import chunks
+from mujun.disposal.moves import chunks, logged_as
 from mujun.disposal.states import CaseState
 from mujun.policy.profiles import load_profile
 from mujun.records import Case, CaseFinding, CaseMove, Finding, IdentificationRun
@@ -91,41 +91,48 @@ def open_cases(
     cases = _open_cases(db, keys)
     known = _case_findings(db, [c.id for c in cases.values()], run_id)
     opening = Opening(run=run_id, opened=[], joined=[])
+    new: list[tuple[Case, list[Finding]]] = []
+    joining: list[tuple[Case, list[Finding]]] = []
     for key, group in groupby(
         findings, lambda f: open_key(f.subject_type, f.subject_id, f.category)
     ):
         found = list(group)
         case = cases.get(key)
         if case is None:
-            case = _new_case(db, run, found=found, key=key, entered=entered, actor=actor)
-            bucket = opening.opened
-        else:
-            found = [f for f in found if (case.id, f.criterion) not in known]
-            if not found:
-                continue
+            new.append((_new_case(run, found[0], key=key, entered=entered), found))
+            continue
+        found = [f for f in found if (case.id, f.criterion) not in known]
+        if found:
             _check_not_before(case, entered)
-            bucket = opening.joined
-        for finding in found:
-            db.add(
-                CaseFinding(
-                    case_id=case.id,
-                    run_id=run_id,
-                    criterion=finding.criterion,
-                    as_of=run.as_of,
-                    evidence=finding.evidence,
+            joining.append((case, found))
+    with logged_as(db, actor, f"据第 {run_id} 批认定结果立案"):
+        db.add_all(case for case, _ in new)
+        db.flush()  # one multi-row insert numbers the new cases
+        for case, _ in new:
+            db.add(_opening_move(case, run, actor))
+        for bucket, pairs in ((opening.opened, new), (opening.joined, joining)):
+            for case, found in pairs:
+                db.add_all(_case_finding(case, run, finding) for finding in found)
+                bucket.append(
+                    Opened(
+                        case.id,
+                        case.subject_type,
+                        case.subject_id,
+                        case.category,
+                        tuple(f.criterion for f in found),
+                    )
                 )
-            )
-        bucket.append(
-            Opened(
-                case.id,
-                case.subject_type,
-                case.subject_id,
-                case.category,
-                tuple(f.criterion for f in found),
-            )
-        )
-    db.flush()
     return opening
+
+
+def _case_finding(case: Case, run: IdentificationRun, finding: Finding) -> CaseFinding:
+    return CaseFinding(
+        case_id=case.id,
+        run_id=run.id,
+        criterion=finding.criterion,
+        as_of=run.as_of,
+        evidence=finding.evidence,
+    )
 
 
 def _findings(
@@ -162,18 +169,9 @@ def _case_findings(db: Session, case_ids: list[int], run_id: int) -> set[tuple[i
     return known
 
 
-def _new_case(
-    db: Session,
-    run: IdentificationRun,
-    *,
-    found: list[Finding],
-    key: str,
-    entered: dt.date,
-    actor: str,
-) -> Case:
-    first = found[0]
+def _new_case(run: IdentificationRun, first: Finding, *, key: str, entered: dt.date) -> Case:
     evidence = json.loads(first.evidence)
-    case = Case(
+    return Case(
         profile=run.profile,
         subject_type=first.subject_type,
         subject_id=first.subject_id,
@@ -189,19 +187,17 @@ def _new_case(
         idle_since=_date(evidence.get("idle_since")),
         land_price_yuan=evidence.get("land_price_yuan"),
     )
-    db.add(case)
-    db.flush()
-    db.add(
-        CaseMove(
-            case_id=case.id,
-            from_state=None,
-            state=CaseState.SURVEYED.value,
-            date=entered,
-            actor=actor,
-            reason=f"据第 {run.id} 批认定结果（{run.profile}，截至 {run.as_of.isoformat()}）立案",
-        )
+
+
+def _opening_move(case: Case, run: IdentificationRun, actor: str) -> CaseMove:
+    return CaseMove(
+        case_id=case.id,
+        from_state=None,
+        state=CaseState.SURVEYED.value,
+        date=case.opened_on,
+        actor=actor,
+        reason=f"据第 {run.id} 批认定结果（{run.profile}，截至 {run.as_of.isoformat()}）立案",
     )
-    return case
 
 
 def _check_not_before(case: Case, day: dt.date) -> None:

@@ -21,6 +21,7 @@ from mujun.records.jobs import Job
 from mujun.records.jurisdictions import Jurisdiction
 from mujun.records.land import Construction, LandApproval, LandContract, LandOccupancy, Parcel
 from mujun.records.metrics import AnnualMetric, MonthlyMetric
+from mujun.records.objections import Objection, Publication
 from mujun.records.risks import Compliance, LegalEvent
 from mujun.records.runs import Finding, IdentificationRun, UnjudgedSubject
 
@@ -74,7 +75,9 @@ __all__ = [
     "LandOccupancy",
     "LegalEvent",
     "MonthlyMetric",
+    "Objection",
     "Parcel",
+    "Publication",
     "UnjudgedSubject",
     "WebSession",
     "table_of",

@@ -24,6 +24,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mujun.web import (
     administration,
     audit,
+    case_api,
+    case_pages,
     cockpit,
     enterprises,
     errors,
@@ -38,6 +40,7 @@ from mujun.web import (
     parcels,
     runs,
     session,
+    tasks,
     workbench,
 )
 from mujun.web.language import in_language
@@ -96,6 +99,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     runs.router,
     parcel_map.router,
     imports.router,
+    case_api.router,
+    case_pages.router,
+    tasks.router,
     workbench.router,
     administration.router,
     pages.router,

@@ -64,7 +64,16 @@ GROUPS: tuple[Group, ...] = (
         ),
     ),
     Group("evaluation", "评价", "Evaluation", (Link("/grades", "综合评价", "Grades", "ti-award"),)),
-    Group("disposal", "处置", "Disposal", ()),
+    Group(
+        "disposal",
+        "处置",
+        "Disposal",
+        (
+            Link("/cases", "处置台账", "Cases", "ti-folders", under=("/cases/",)),
+            Link("/cases/board", "处置看板", "Board", "ti-layout-kanban"),
+            Link("/tasks", "我的任务", "My tasks", "ti-checklist", Action.TASK),
+        ),
+    ),
     Group("monitoring", "监测", "Monitoring", ()),
     Group("map", "地图", "Map", (Link("/map", "挂图作战", "Map", "ti-map-2"),)),
     Group(

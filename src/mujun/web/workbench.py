@@ -34,6 +34,7 @@ from mujun.policy.profiles import Profile, all_profiles
 from mujun.records import Change, DataImport, EvaluationRun, Finding, Grade, IdentificationRun
 from mujun.records.accounts import Account, WebSession
 from mujun.web import gate
+from mujun.web.cases import case_todos
 from mujun.web.dependencies import Current, Database, signed_in
 from mujun.web.pages import signed_in_page
 from mujun.web.permissions import ALLOWED, Action, RefusedError, Role, Scope, restrict
@@ -72,7 +73,7 @@ class Item(BaseModel):
 
 
 Source = Callable[[Session, Current], Sequence[Item]]
-TODO_SOURCES: list[Source] = []
+TODO_SOURCES: list[Source] = [case_todos]
 """What needs doing, by the issues that bring it (the disposal cases' deadlines, …)."""
 WARNING_SOURCES: list[Source] = []
 """What to watch, by the issues that bring it (the monitoring's early warnings, …)."""

@@ -1,0 +1,768 @@
+"""处置 in the browser: the case list (处置台账), the board by state, a case's file with the forms
+for each move and step the account may take, and the files kept with a case.
+
+Every route asks the service (:mod:`mujun.disposal`); a form posts with the session's CSRF
+token and is answered with a redirect back to the file saying what was done, or the file again
+(409) with the service's reason, and the date the step becomes possible, at the top of the form.
+"""
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mujun.disposal.case_file import CaseFile, case_file
+from mujun.disposal.documents import DocumentKind
+from mujun.disposal.errors import CaseRefusedError
+from mujun.disposal.idle_track import ON_THE_TRACK, is_idle_land, record_event
+from mujun.disposal.ledger import CaseFilters, ledger
+from mujun.disposal.ledger_book import write_ledger
+from mujun.disposal.legal import Cause, LegalEvent, LegalEventKind, Step
+from mujun.disposal.moves import move_case
+from mujun.disposal.opening import open_cases
+from mujun.disposal.paperwork import issue_document
+from mujun.disposal.plans import (
+    DISPATCHABLE,
+    PLANNABLE,
+    Milestone,
+    TaskState,
+    dispatch_task,
+    is_overdue,
+    plan_case,
+)
+from mujun.disposal.states import CaseState
+from mujun.identification.evidence import format_evidence
+from mujun.identification.runs import run_of_record
+from mujun.policy.profiles import Category, load_profile
+from mujun.records import Case
+from mujun.units import m2_to_mu
+from mujun.web.case_api import (
+    CaseId,
+    CategoryParam,
+    FileId,
+    OverdueParam,
+    StateParam,
+    UnitParam,
+    docx_response,
+    filters_of,
+    kept_file,
+)
+from mujun.web.cases import (
+    BOARD_STATES,
+    CONFLICT,
+    STATE_COLOURS,
+    Names,
+    category_label,
+    check_move,
+    gated_cases,
+    ledger_rows,
+    may,
+    movable,
+    names_of,
+    reach_case,
+    refusal_words,
+    subject_label,
+    subject_page,
+    today,
+    unit_choices,
+)
+from mujun.web.dependencies import Current, Database, Reader, gate
+from mujun.web.formatting import rule_title
+from mujun.web.gate import restrict
+from mujun.web.language import in_language, language_of
+from mujun.web.listing import CountyParam, ExportParam, PageParam, SearchParam, workbook_file
+from mujun.web.pages import PAGE, page_count, signed_in_page
+from mujun.web.permissions import Action
+
+router = APIRouter(include_in_schema=False)
+Worker = Annotated[Current, Depends(gate(Action.WORK))]
+Decider = Annotated[Current, Depends(gate(Action.DECIDE))]
+Done = Annotated[str | None, Query(max_length=32)]
+Short = Annotated[str, Form(max_length=64)]
+Long = Annotated[str, Form(max_length=4000)]
+BOARD_CARDS = 30
+"""Cards shown per column of the board (the count says how many there are)."""
+DONE = {
+    "moved": ("状态已变更。", "The case was moved."),
+    "planned": ("处置方案已记录。", "The plan was recorded."),
+    "dispatched": ("已派单。", "The task was dispatched."),
+    "recorded": ("处置程序已记录。", "The step was recorded."),
+}
+
+
+class FormError(Exception):
+    """A form filled in so that the service cannot be asked (a date that is not one)."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh = zh
+        self.en = en
+
+
+def _day(value: str, zh: str, en: str, *, required: bool = True) -> dt.date | None:
+    text = value.strip()
+    if not text:
+        if required:
+            raise FormError(f"请填写{zh}", f"{en} is required")
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise FormError(f"{zh}不是日期：{text[:20]}", f"{en} is not a date: {text[:20]}") from None
+
+
+def _required_day(value: str, zh: str, en: str) -> dt.date:
+    found = _day(value, zh, en)
+    assert found is not None
+    return found
+
+
+# -- the list ------------------------------------------------------------------------------------
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def cases_page(
+    request: Request,
+    current: Reader,
+    db: Database,
+    state: StateParam = None,
+    county: CountyParam = None,
+    category: CategoryParam = None,
+    unit: UnitParam = None,
+    overdue: OverdueParam = False,
+    q: SearchParam = None,
+    page: PageParam = 1,
+    export: ExportParam = None,
+    opened: Annotated[int | None, Query(ge=0)] = None,
+    joined: Annotated[int | None, Query(ge=0)] = None,
+) -> Response:
+    """处置台账: the cases the filters keep, fifty a page, each with its next deadline; with
+    ``export=all`` every one of them as the ledger workbook bureaus keep."""
+    on = today()
+    filters = filters_of(state, county, category, unit, overdue, q)
+    query = gated_cases(current.scope, filters, on)
+    lang = language_of(request)
+    if export == "all":
+        files = ledger(db, query, today=on, overdue=overdue).files
+        title = in_language(request, "处置台账", "Disposal ledger")
+        return workbook_file(
+            title,
+            lambda path: write_ledger(db, path, files, today=on, lang=lang),
+        )
+    found = ledger(db, query, today=on, overdue=overdue, offset=(page - 1) * PAGE, limit=PAGE)
+    names = names_of(request)
+    notice = None
+    if opened is not None and joined is not None:
+        notice = in_language(
+            request,
+            f"新立案 {opened} 件，并入已有案件 {joined} 件。",
+            f"{opened} cases opened, {joined} joined.",
+        )
+    return signed_in_page(
+        request,
+        "cases.html",
+        current,
+        rows=ledger_rows(request, found.files, names),
+        total=found.total,
+        page=page,
+        pages=page_count(found.total),
+        offset=(page - 1) * PAGE,
+        filters=_filter_values(filters),
+        **_filter_choices(request, db, current),
+        notice=notice,
+        run=run_of_record(session=db) if may(current, Action.DECIDE) else None,
+        any_cases=bool(found.total) or cases_in_scope(db, current) > 0,
+        as_of=on,
+    )
+
+
+def _filter_values(filters: CaseFilters) -> dict[str, Any]:
+    return {
+        "state": filters.state.value if filters.state else "",
+        "county": filters.county or "",
+        "category": filters.category or "",
+        "unit": filters.unit or "",
+        "overdue": filters.overdue,
+        "q": filters.q or "",
+    }
+
+
+def _filter_choices(request: Request, db: Session, current: Current) -> dict[str, Any]:
+    lang = language_of(request)
+    return {
+        "states": [(s.value, s.label_zh if lang == "zh" else s.label_en) for s in BOARD_STATES],
+        "categories": [(c.value, c.label_zh if lang == "zh" else c.label_en) for c in Category],
+        "units": unit_choices(db, current.scope, lang),
+    }
+
+
+@router.post("/cases/open")
+def open_form(
+    request: Request, current: Decider, db: Database, run: Annotated[int, Form(ge=1)]
+) -> Response:
+    """Open (or join) a case for every finding of the run (the task force's button)."""
+    try:
+        opening = open_cases(db, run_id=run, actor=current.account.username)
+    except CaseRefusedError as error:
+        db.rollback()
+        return signed_in_page(
+            request,
+            "cases.html",
+            current,
+            status_code=CONFLICT,
+            rows=[],
+            total=0,
+            page=1,
+            pages=1,
+            offset=0,
+            filters=_filter_values(CaseFilters()),
+            **_filter_choices(request, db, current),
+            error=refusal_words(request, error),
+            run=run_of_record(session=db),
+            any_cases=cases_in_scope(db, current) > 0,
+            as_of=today(),
+        )
+    return RedirectResponse(
+        f"/cases?opened={len(opening.opened)}&joined={len(opening.joined)}", status_code=303
+    )
+
+
+# -- the board -----------------------------------------------------------------------------------
+
+
+@router.get("/cases/board", response_class=HTMLResponse)
+def board_page(
+    request: Request,
+    current: Reader,
+    db: Database,
+    county: CountyParam = None,
+    category: CategoryParam = None,
+    unit: UnitParam = None,
+    overdue: OverdueParam = False,
+    q: SearchParam = None,
+) -> HTMLResponse:
+    """处置看板: a column per state, each with its count and the cards of its first cases."""
+    on = today()
+    names = names_of(request)
+    lang = language_of(request)
+    base = filters_of(None, county, category, unit, overdue, q)
+    counts: dict[str, int] = {}
+    if not overdue:
+        counted = gated_cases(current.scope, base, on).order_by(None)
+        sub = counted.subquery()
+        rows = db.execute(select(sub.c.state, func.count()).group_by(sub.c.state))
+        counts = {state: count for state, count in rows}
+    columns = []
+    for state in BOARD_STATES:
+        filters = filters_of(state, county, category, unit, overdue, q)
+        found = ledger(
+            db,
+            gated_cases(current.scope, filters, on),
+            today=on,
+            overdue=overdue,
+            limit=BOARD_CARDS,
+        )
+        total = found.total if overdue else counts.get(state.value, 0)
+        columns.append(
+            {
+                "state": state.value,
+                "label": state.label_zh if lang == "zh" else state.label_en,
+                "colour": STATE_COLOURS[state],
+                "total": total,
+                "cards": ledger_rows(request, found.files, names),
+            }
+        )
+    return signed_in_page(
+        request,
+        "cases_board.html",
+        current,
+        columns=columns,
+        filters=_filter_values(base),
+        **_filter_choices(request, db, current),
+    )
+
+
+# -- a case's file -------------------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(
+    request: Request, case_id: CaseId, current: Reader, db: Database, done: Done = None
+) -> HTMLResponse:
+    """案件档案: the subject, findings with their evidence, the timeline, the plan, the tasks,
+    the legal track, the documents, and the forms the account may use."""
+    reach_case(db, current, case_id)
+    words = DONE.get(done or "")
+    return _file_page(
+        request,
+        current,
+        db,
+        case_id,
+        notice=None if words is None else in_language(request, *words),
+    )
+
+
+def _file_page(
+    request: Request,
+    current: Current,
+    db: Session,
+    case_id: int,
+    *,
+    status_code: int = 200,
+    notice: str | None = None,
+    refusal: tuple[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:
+    on = today()
+    file = case_file(db, case_id, on)
+    lang = language_of(request)
+    names = names_of(request)
+    return signed_in_page(
+        request,
+        "case_file.html",
+        current,
+        status_code=status_code,
+        c=shown_case(db, file, names, lang),
+        forms=_forms(db, current, file, names, lang),
+        notice=notice,
+        refusal=None if refusal is None else {"form": refusal[0], "text": refusal[1]},
+        values=values or {},
+        today=on.isoformat(),
+    )
+
+
+def shown_case(db: Session, file: CaseFile, names: Names, lang: str) -> dict[str, Any]:
+    """The case file as a page shows it: names for codes, figures in words."""
+    zh = lang == "zh"
+    case = file.case
+    profile = load_profile(case.profile)
+    paths = {p.id: p for p in profile.disposal_paths.get(Category(case.category), ())}
+    state = file.state
+    files = {d.file_id for d in file.documents}
+    plan = file.plan
+    path = paths.get(plan.path) if plan else None
+    status = file.legal
+    steps = []
+    if status is not None:
+        for step in status.steps:
+            fee = step.step is Step.IDLE_FEE
+            steps.append(
+                {
+                    "label": {
+                        Step.IDLE_FEE: ("征缴土地闲置费", "Idle-land fee"),
+                        Step.REVOCATION: ("无偿收回国有建设用地使用权", "Revocation"),
+                    }[step.step][0 if zh else 1],
+                    "available_from": step.available_from,
+                    "available": step.available,
+                    "fee": fee,
+                    "amount": step.amount_yuan,
+                    "decided_on": step.decided_on,
+                    "due_by": step.due_by,
+                    "done_on": step.done_on,
+                }
+            )
+    return {
+        "id": case.id,
+        "subject": subject_label(case, lang),
+        "subject_id": case.subject_id,
+        "subject_page": subject_page(case),
+        "name": case.subject_name or "—",
+        "category": category_label(case.category, lang),
+        "idle": is_idle_land(case),
+        "county": names.places.get(case.county_code or "", case.county_code or "—"),
+        "area_mu": None if case.area_m2 is None else m2_to_mu(case.area_m2),
+        "state": state.value,
+        "state_label": state.label_zh if zh else state.label_en,
+        "colour": STATE_COLOURS[state],
+        "profile": case.profile,
+        "opened_on": case.opened_on,
+        "entered_on": case.entered_on,
+        "findings": [
+            {
+                "run": f.run_id,
+                "rule": rule_title(f.criterion, "zh" if zh else "en"),
+                "criterion": f.criterion,
+                "as_of": f.as_of,
+                "figures": format_evidence(json.loads(f.evidence), "zh" if zh else "en"),
+            }
+            for f in file.findings
+        ],
+        "timeline": _timeline(file, lang),
+        "plan": None
+        if plan is None
+        else {
+            "path": (path.title_zh if zh else path.title_en) if path else plan.path,
+            "measures": [line for line in plan.measures.splitlines() if line.strip()],
+            "unit": names.unit(plan.unit, lang),
+            "due": plan.due,
+            "recorded_on": plan.recorded_on,
+            "milestones": plan.milestones,
+        },
+        "tasks": [
+            {
+                "id": t.id,
+                "unit": names.unit(t.unit, lang),
+                "what": t.what,
+                "due": t.due,
+                "state": t.state,
+                "state_label": TaskState(t.state).label_zh if zh else t.state,
+                "overdue": is_overdue(t, file.as_of),
+                "dispatched_on": t.dispatched_on,
+                "done_on": t.done_on,
+                "note": t.note,
+                "attachment": t.attachment_id if t.attachment_id not in files else None,
+            }
+            for t in file.tasks
+        ],
+        "legal": None
+        if status is None
+        else {
+            "idle_since": status.idle_since,
+            "cause": None
+            if status.cause is None
+            else (status.cause.label_zh if zh else status.cause.value),
+            "steps": steps,
+            "hearing": status.hearing,
+            "mortgagee_copy": status.mortgagee_copy,
+        },
+        "legal_problem": None
+        if file.legal_problem is None
+        else (file.legal_problem.zh if zh else file.legal_problem.en),
+        "possible": [k.label_zh if zh else k.label_en for k in file.possible],
+        "deadlines": [
+            {"date": d.date, "what": d.label_zh if zh else d.label_en, "overdue": d.overdue}
+            for d in file.deadlines
+        ],
+        "documents": [
+            {
+                "kind": DocumentKind(d.kind).label_zh if zh else DocumentKind(d.kind).label_en,
+                "number": d.number,
+                "issued_on": d.issued_on,
+                "served_on": d.served_on,
+                "file": d.file_id,
+            }
+            for d in file.documents
+        ],
+    }
+
+
+def _timeline(file: CaseFile, lang: str) -> list[dict[str, Any]]:
+    zh = lang == "zh"
+    entries: list[dict[str, Any]] = []
+    for m in file.history:
+        label = CaseState(m.state).label_zh if zh else CaseState(m.state).label_en
+        entries.append(
+            {
+                "date": m.date,
+                "kind": "move",
+                "what": (f"转为「{label}」" if zh else f"moved to {label}")
+                if m.from_state
+                else (f"立案（{label}）" if zh else f"opened ({label})"),
+                "actor": m.actor,
+                "text": m.reason,
+            }
+        )
+    for e in file.events:
+        if e.kind == "exit_failed":
+            verdict = json.loads(e.note or "{}")
+            still = ", ".join(
+                rule_title(c, "zh" if zh else "en") for c in verdict.get("still_found", {})
+            )
+            missing = ", ".join(verdict.get("unjudged", {}))
+            text = (
+                (f"仍符合：{still}" if still else "") + (f" 无法判定：{missing}" if missing else "")
+                if zh
+                else (f"still found: {still}" if still else "")
+                + (f" cannot judge: {missing}" if missing else "")
+            )
+            entries.append(
+                {
+                    "date": e.date,
+                    "kind": "exit_failed",
+                    "what": "出库评估未通过" if zh else "exit evaluation failed",
+                    "actor": e.actor,
+                    "text": text.strip(),
+                }
+            )
+            continue
+        try:
+            kind = LegalEventKind(e.kind)
+        except ValueError:
+            continue
+        extra = []
+        if e.cause:
+            extra.append(Cause(e.cause).label_zh if zh else e.cause)
+        if e.until:
+            extra.append(("延至 " if zh else "until ") + e.until.isoformat())
+        if e.note:
+            extra.append(e.note)
+        entries.append(
+            {
+                "date": e.date,
+                "kind": "event",
+                "what": kind.label_zh if zh else kind.label_en,
+                "actor": e.actor,
+                "text": "；".join(extra) if zh else "; ".join(extra),
+            }
+        )
+    for d in file.documents:
+        kind_label = DocumentKind(d.kind).label_zh if zh else DocumentKind(d.kind).label_en
+        entries.append(
+            {
+                "date": d.issued_on,
+                "kind": "document",
+                "what": (f"制发{kind_label}" if zh else f"issued: {kind_label}"),
+                "actor": "",
+                "text": d.number,
+            }
+        )
+    order = {"move": 0, "event": 1, "document": 2, "exit_failed": 3}
+    return sorted(entries, key=lambda x: (x["date"], order[x["kind"]]))
+
+
+def _forms(
+    db: Session, current: Current, file: CaseFile, names: Names, lang: str
+) -> dict[str, Any]:
+    """The forms the account may use on the case now (the server checks again)."""
+    zh = lang == "zh"
+    if not may(current, Action.WORK):
+        return {}
+    state = file.state
+    forms: dict[str, Any] = {}
+    targets = movable(current, file)
+    if targets:
+        forms["move"] = [(s.value, s.label_zh if zh else s.label_en) for s in targets]
+    units = unit_choices(db, current.scope, lang)
+    if state in PLANNABLE and file.paths:
+        forms["plan"] = {
+            "paths": [(p.id, p.title_zh if zh else p.title_en) for p in file.paths],
+            "units": units,
+        }
+    if state in DISPATCHABLE:
+        forms["dispatch"] = units
+    idle = is_idle_land(file.case)
+    if idle and state in ON_THE_TRACK:
+        forms["record"] = [(k.value, k.label_zh if zh else k.label_en) for k in LegalEventKind]
+        forms["causes"] = [(c.value, c.label_zh if zh else c.value) for c in Cause]
+    if state.is_open:
+        kinds = [k for k in DocumentKind if idle or not k.idle_land_only]
+        forms["document"] = [(k.value, k.label_zh if zh else k.label_en) for k in kinds]
+    return forms
+
+
+def _refused_page(
+    request: Request,
+    current: Current,
+    db: Session,
+    case_id: int,
+    form: str,
+    text: str,
+    values: dict[str, str],
+    status_code: int = CONFLICT,
+) -> HTMLResponse:
+    db.rollback()
+    return _file_page(
+        request, current, db, case_id, status_code=status_code, refusal=(form, text), values=values
+    )
+
+
+def _back(case_id: int, done: str) -> RedirectResponse:
+    return RedirectResponse(f"/cases/{case_id}?done={quote(done)}", status_code=303)
+
+
+@router.post("/cases/{case_id}/move")
+def move_form(
+    request: Request,
+    case_id: CaseId,
+    current: Worker,
+    db: Database,
+    state: Annotated[CaseState, Form()],
+    date: Short = "",
+    reason: Long = "",
+) -> Response:
+    reach_case(db, current, case_id)
+    check_move(current, state)
+    values = {"state": state.value, "date": date, "reason": reason}
+    try:
+        on = _required_day(date, "日期", "the date")
+        move_case(db, case_id, state, on=on, reason=reason, actor=current.account.username)
+    except FormError as error:
+        text = in_language(request, error.zh, error.en)
+        return _refused_page(request, current, db, case_id, "move", text, values, 422)
+    except CaseRefusedError as error:
+        return _refused_page(
+            request, current, db, case_id, "move", refusal_words(request, error), values
+        )
+    return _back(case_id, "moved")
+
+
+@router.post("/cases/{case_id}/plan")
+def plan_form(
+    request: Request,
+    case_id: CaseId,
+    current: Worker,
+    db: Database,
+    path: Short = "",
+    due: Short = "",
+    date: Short = "",
+    unit: Short = "",
+    measures: Long = "",
+    milestones: Long = "",
+) -> Response:
+    """The plan; milestones one a line, ``内容@YYYY-MM-DD`` (as the CLI takes them)."""
+    reach_case(db, current, case_id)
+    values = {
+        "path": path,
+        "due": due,
+        "date": date,
+        "unit": unit,
+        "measures": measures,
+        "milestones": milestones,
+    }
+    try:
+        plan_case(
+            db,
+            case_id,
+            path=path,
+            due=_required_day(due, "完成时限", "the due date"),
+            on=_required_day(date, "制定日期", "the date"),
+            actor=current.account.username,
+            unit=unit.strip() or None,
+            measures=measures,
+            milestones=tuple(_milestones(milestones)),
+        )
+    except FormError as error:
+        text = in_language(request, error.zh, error.en)
+        return _refused_page(request, current, db, case_id, "plan", text, values, 422)
+    except CaseRefusedError as error:
+        return _refused_page(
+            request, current, db, case_id, "plan", refusal_words(request, error), values
+        )
+    return _back(case_id, "planned")
+
+
+def _milestones(text: str) -> list[Milestone]:
+    found = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        what, _, day = line.rpartition("@")
+        if not what.strip():
+            raise FormError(
+                f"节点应写作 内容@YYYY-MM-DD：{line[:40]}",
+                f"a milestone is WHAT@YYYY-MM-DD: {line[:40]}",
+            )
+        found.append(Milestone(what.strip(), _required_day(day, "节点时限", "a milestone's date")))
+    return found
+
+
+@router.post("/cases/{case_id}/tasks")
+def dispatch_form(
+    request: Request,
+    case_id: CaseId,
+    current: Worker,
+    db: Database,
+    unit: Short = "",
+    what: Long = "",
+    due: Short = "",
+    date: Short = "",
+) -> Response:
+    reach_case(db, current, case_id)
+    values = {"unit": unit, "what": what, "due": due, "date": date}
+    try:
+        dispatch_task(
+            db,
+            case_id,
+            unit=unit,
+            what=what,
+            due=_required_day(due, "完成时限", "the due date"),
+            on=_required_day(date, "派单日期", "the date"),
+            actor=current.account.username,
+        )
+    except FormError as error:
+        text = in_language(request, error.zh, error.en)
+        return _refused_page(request, current, db, case_id, "dispatch", text, values, 422)
+    except CaseRefusedError as error:
+        return _refused_page(
+            request, current, db, case_id, "dispatch", refusal_words(request, error), values
+        )
+    return _back(case_id, "dispatched")
+
+
+@router.post("/cases/{case_id}/events")
+def record_form(
+    request: Request,
+    case_id: CaseId,
+    current: Worker,
+    db: Database,
+    kind: Annotated[LegalEventKind, Form()],
+    date: Short = "",
+    cause: Short = "",
+    until: Short = "",
+    note: Long = "",
+) -> Response:
+    reach_case(db, current, case_id)
+    values = {"kind": kind.value, "date": date, "cause": cause, "until": until, "note": note}
+    try:
+        if kind is LegalEventKind.CAUSE and cause not in {c.value for c in Cause}:
+            raise FormError("请选择闲置原因", "choose the cause")
+        if kind is LegalEventKind.EXTENSION and not until.strip():
+            raise FormError("延长动工期限须填写新的约定动工日期", "an extension needs the new date")
+        event = LegalEvent(
+            kind=kind,
+            date=_required_day(date, "日期", "the date"),
+            cause=Cause(cause) if kind is LegalEventKind.CAUSE else None,
+            until=_day(until, "延至日期", "the new date", required=False)
+            if kind is LegalEventKind.EXTENSION
+            else None,
+        )
+        record_event(db, case_id, event, actor=current.account.username, note=note.strip() or None)
+    except FormError as error:
+        text = in_language(request, error.zh, error.en)
+        return _refused_page(request, current, db, case_id, "record", text, values, 422)
+    except CaseRefusedError as error:
+        return _refused_page(
+            request, current, db, case_id, "record", refusal_words(request, error), values
+        )
+    return _back(case_id, "recorded")
+
+
+@router.post("/cases/{case_id}/documents")
+def document_form(
+    request: Request,
+    case_id: CaseId,
+    current: Worker,
+    db: Database,
+    kind: Annotated[DocumentKind, Form()],
+    date: Short = "",
+) -> Response:
+    """Issue the document: it is numbered, kept with the case, and downloaded."""
+    reach_case(db, current, case_id)
+    values = {"kind": kind.value, "date": date}
+    try:
+        on = _required_day(date, "成文日期", "the date")
+        issued = issue_document(db, case_id, kind, on=on, actor=current.account.username)
+    except FormError as error:
+        text = in_language(request, error.zh, error.en)
+        return _refused_page(request, current, db, case_id, "document", text, values, 422)
+    except CaseRefusedError as error:
+        return _refused_page(
+            request, current, db, case_id, "document", refusal_words(request, error), values
+        )
+    return docx_response(issued.file_name, issued.content)
+
+
+@router.get("/cases/{case_id}/files/{file_id}")
+def case_file_download(case_id: CaseId, file_id: FileId, current: Reader, db: Database) -> Response:
+    """A document or attachment kept with the case."""
+    return kept_file(db, current, case_id, file_id)
+
+
+def cases_in_scope(db: Session, current: Current) -> int:
+    """How many cases the account may read (the list's empty state tells none from filtered)."""
+    return db.scalar(restrict(select(func.count()).select_from(Case), current.scope, Case)) or 0

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from mujun.cli import cases, demo, evaluation, identification, interchange, profiles, web
+from mujun.cli import objections as objection_commands
 from mujun.cli.context import Settings, default_language, stderr
 
 
@@ -58,6 +59,7 @@ identification.register(app)
 evaluation.register(app)
 web.register(app)
 cases.register(app)
+objection_commands.register(app)
 
 
 def main() -> None:

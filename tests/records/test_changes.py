@@ -5,7 +5,7 @@ import datetime as dt
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from mujun.records import Change, Jurisdiction, Parcel
+from mujun.records import Account, Change, Jurisdiction, Parcel
 
 
 def _changes(engine: Engine) -> list[Change]:
@@ -48,3 +48,17 @@ def test_an_unchanged_flush_logs_nothing(engine: Engine) -> None:
         jurisdiction.name = "桐庐县"
         session.commit()
     assert [c.action for c in _changes(engine)] == ["insert"]
+
+
+def test_a_record_the_database_numbers_is_logged_under_its_number(engine: Engine) -> None:
+    """An autoincrement key is unknown before the insert: the change row gets it after."""
+    with Session(engine, info={"actor": "官员甲"}) as session:
+        session.add(Account(username="wang", display_name="王", password_hash="x", role="viewer"))
+        session.add(Account(username="li", display_name="李", password_hash="x", role="viewer"))
+        session.commit()
+        ids = {a.username: a.id for a in session.scalars(select(Account))}
+    logged = {c.after["username"]: c for c in _changes(engine) if c.table_name == "accounts"}
+    assert {name: change.object_key for name, change in logged.items()} == {
+        name: str(number) for name, number in ids.items()
+    }
+    assert {name: change.after["id"] for name, change in logged.items()} == ids

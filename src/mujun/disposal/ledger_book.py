@@ -84,7 +84,9 @@ def write_ledger(
     db: Session, path: Path, files: Sequence[CaseFile], *, today: dt.date, lang: Language
 ) -> None:
     """Write ``files`` as the ledger workbook at ``path`` (nothing there if writing fails)."""
-    counties = dict(db.execute(select(Jurisdiction.code, Jurisdiction.name)).tuples())
+    counties = {
+        code: name for code, name in db.execute(select(Jurisdiction.code, Jurisdiction.name))
+    }
     title = (
         f"闲置低效用地处置台账（截至{today.year}年{today.month}月{today.day}日）"
         if lang == "zh"

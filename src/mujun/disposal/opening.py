@@ -86,10 +86,14 @@ def open_cases(
             f"run {run_id}'s profile {run.profile} has no rule {criterion}",
         )
     entered = on or run.as_of
-    findings = _findings(db, run_id, criterion, subjects)
+    filed = _filed(db, run_id)
+    findings = [
+        f
+        for f in _findings(db, run_id, criterion, subjects)
+        if (f.subject_type, f.subject_id, f.category, f.criterion) not in filed
+    ]
     keys = {open_key(f.subject_type, f.subject_id, f.category) for f in findings}
     cases = _open_cases(db, keys)
-    known = _case_findings(db, [c.id for c in cases.values()], run_id)
     opening = Opening(run=run_id, opened=[], joined=[])
     new: list[tuple[Case, list[Finding]]] = []
     joining: list[tuple[Case, list[Finding]]] = []
@@ -101,10 +105,8 @@ def open_cases(
         if case is None:
             new.append((_new_case(run, found[0], key=key, entered=entered), found))
             continue
-        found = [f for f in found if (case.id, f.criterion) not in known]
-        if found:
-            _check_not_before(case, entered)
-            joining.append((case, found))
+        _check_not_before(case, entered)
+        joining.append((case, found))
     with logged_as(db, actor, f"据第 {run_id} 批认定结果立案"):
         db.add_all(case for case, _ in new)
         db.flush()  # one multi-row insert numbers the new cases
@@ -157,16 +159,15 @@ def _open_cases(db: Session, keys: Iterable[str]) -> dict[str, Case]:
     return found
 
 
-def _case_findings(db: Session, case_ids: list[int], run_id: int) -> set[tuple[int, str]]:
-    known: set[tuple[int, str]] = set()
-    for chunk in chunks(case_ids):
-        rows = db.execute(
-            select(CaseFinding.case_id, CaseFinding.criterion).where(
-                CaseFinding.run_id == run_id, CaseFinding.case_id.in_(chunk)
-            )
-        )
-        known.update((case_id, criterion) for case_id, criterion in rows)
-    return known
+def _filed(db: Session, run_id: int) -> set[tuple[str, str, str, str]]:
+    """The findings of run ``run_id`` already in a case, open or not (a dismissed case's
+    finding stays dismissed): subject type and id, category, criterion."""
+    rows = db.execute(
+        select(Case.subject_type, Case.subject_id, Case.category, CaseFinding.criterion)
+        .join(CaseFinding, CaseFinding.case_id == Case.id)
+        .where(CaseFinding.run_id == run_id)
+    )
+    return {(t, i, c, k) for t, i, c, k in rows}
 
 
 def _new_case(run: IdentificationRun, first: Finding, *, key: str, entered: dt.date) -> Case:

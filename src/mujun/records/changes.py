@@ -10,10 +10,23 @@ import getpass
 import os
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, event, inspect
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    event,
+    inspect,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
-from mujun.records.base import Base
+from mujun.records.base import Base, table_of
 from mujun.records.fields import is_derived
 from mujun.records.vocabulary import ChangeAction
 
@@ -117,24 +130,28 @@ def log_orm_changes(session: Session, _context: Any, _instances: Any) -> None:
     reason = session.info.get("reason")
     at = now()
 
+    session_changes: list[Change] = []
+
     def record(obj: Base, action: ChangeAction, before: Any, after: Any) -> None:
-        session.add(
-            Change(
-                changed_at=at,
-                actor=actor,
-                import_id=session.info.get("import_id"),
-                table_name=obj.__tablename__,
-                object_key=_object_key(obj),
-                action=action,
-                before=before,
-                after=after,
-                reason=reason,
-            )
+        change = Change(
+            changed_at=at,
+            actor=actor,
+            import_id=session.info.get("import_id"),
+            table_name=obj.__tablename__,
+            object_key=_object_key(obj),
+            action=action,
+            before=before,
+            after=after,
+            reason=reason,
         )
+        session_changes.append(change)
+        session.add(change)
 
     for obj in list(session.new):
         if _is_logged(obj):
             record(obj, ChangeAction.INSERT, None, _snapshot(obj, committed=False))
+            if _numbered_by_the_database(obj):
+                session.info.setdefault(UNNUMBERED, []).append((session_changes[-1], obj))
     for obj in list(session.dirty):
         if _is_logged(obj) and session.is_modified(obj, include_collections=False):
             before = _snapshot(obj, committed=True)
@@ -144,6 +161,38 @@ def log_orm_changes(session: Session, _context: Any, _instances: Any) -> None:
     for obj in list(session.deleted):
         if _is_logged(obj):
             record(obj, ChangeAction.DELETE, _snapshot(obj, committed=True), None)
+
+
+UNNUMBERED = "mujun.changes.unnumbered"
+"""``session.info`` key: the inserts whose key the database gives (an autoincrement number)
+and their change rows, written before the number was known."""
+
+
+def _numbered_by_the_database(obj: Base) -> bool:
+    return any(part is None for part in inspect(obj).mapper.primary_key_from_instance(obj))
+
+
+@event.listens_for(Session, "after_flush")
+def key_numbered_inserts(session: Session, _context: Any) -> None:
+    """Give the change rows of records numbered by the database in this flush their key and
+    number, now that the database has given them (one statement for all)."""
+    pending: list[tuple[Change, Base]] = session.info.pop(UNNUMBERED, [])
+    if not pending:
+        return
+    updates = []
+    for change, obj in pending:
+        key = _object_key(obj)
+        after = _snapshot(obj, committed=False)
+        updates.append({"change_id": change.id, "key": key, "after": after})
+        set_committed_value(change, "object_key", key)
+        set_committed_value(change, "after", after)
+    table = table_of(Change)
+    session.connection().execute(
+        update(table)
+        .where(table.c.id == bindparam("change_id"))
+        .values(object_key=bindparam("key"), after=bindparam("after")),
+        updates,
+    )
 
 
 def _is_logged(obj: object) -> bool:

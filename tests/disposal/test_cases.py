@@ -164,11 +164,6 @@ def test_a_later_finding_joins_the_open_case_and_a_dismissed_one_opens_anew(
     assert (open_cases(db, run_id=later, actor=ACTOR).opened, []) == ([], [])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open_cases only skips findings already in an OPEN case: after a case is dismissed, "
-    "opening the same run again re-opens the very finding verification found wrong",
-)
 def test_opening_the_same_run_again_after_a_dismissal_opens_nothing(
     world: World, db: Session
 ) -> None:
@@ -601,12 +596,6 @@ def test_the_ledger_filters_by_state_county_category_unit_and_overdue(
     assert by_case[p3]["subject_type"] == "parcel" and by_case[p3]["category"] == IDLE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="write_ledger builds its county names with dict(Result.tuples()): a Result has "
-    "keys(), so dict() takes it for a mapping and fails (TypeError: not subscriptable)",
-)
 def test_the_ledger_workbook_names_counties_categories_and_states(
     world: World, db: Session, tmp_path: Path
 ) -> None:

@@ -33,11 +33,12 @@ from mujun.disposal.objections import (
     publish,
     repeat_run,
 )
+from mujun.disposal.opening import open_cases
 from mujun.identification.service import identify_and_keep
 from mujun.interchange.credit_code import check_character
 from mujun.interchange.importer import import_data_set
 from mujun.policy.profiles import load_profile
-from mujun.records import Account, Change, Finding, Objection, Publication
+from mujun.records import Account, Case, Change, Finding, Objection, Publication
 from tests.builders import identification_run
 
 PROFILE = "cn-idle-2012"
@@ -202,7 +203,7 @@ def published(world: World, on: dt.date = dt.date(2024, 7, 1)) -> int:
         return publication.id
 
 
-def lodged(world: World, publication: int, **changes: object) -> int:
+def lodged(world: World, publication: int | None, **changes: object) -> int:
     fields: dict[str, object] = {
         "table": "construction",
         "key": P2_RECORD,
@@ -351,6 +352,36 @@ def test_an_objection_after_the_period_is_refused_saying_when_it_ended(world: Wo
         lodged(world, publication, on=dt.date(2024, 6, 30))
 
 
+def test_a_dismissed_cases_disputed_figure_is_an_objection_without_a_period(
+    world: World,
+) -> None:
+    with world.session() as db:
+        open_cases(db, run_id=world.run, actor=OFFICER, subjects=["P2"])
+        db.commit()
+        case_id = db.scalars(select(Case.id).where(Case.subject_id == "P2")).one()
+    found = objection(
+        world,
+        lodged(
+            world,
+            None,
+            case_id=case_id,
+            on=dt.date(2025, 1, 6),
+            subject_type=None,
+            subject_id=None,
+            lodged_by="桐庐县自然资源和规划局（核实）",
+        ),
+    )
+    assert (found.case_id, found.publication_id, found.run_id) == (case_id, None, world.run)
+    assert (found.subject_type, found.subject_id, found.county_code) == ("parcel", "P2", K1)
+    assert found.routed_to == "natural_resources"
+    with world.session() as db:
+        query = objections_query(ObjectionFilters(case=case_id))
+        assert [o.id for o in db.scalars(query)] == [found.id]
+    with pytest.raises(CaseRefusedError) as refused:
+        lodged(world, None, case_id=None)
+    assert "name the publication or the case" in refused.value.en
+
+
 # -- answering ---------------------------------------------------------------------------
 
 
@@ -361,6 +392,11 @@ def test_a_correction_needs_an_import_that_changed_the_value(world: World) -> No
         answer_corrected(db, objection_id, unrelated, dt.date(2024, 7, 3), HOUSING)
     assert "did not correct it" in refused.value.en
     correcting = world.imported("start", construction("P2", "2023-05-01"))
+    with world.session() as db, pytest.raises(CaseRefusedError) as refused:
+        answer_corrected(db, objection_id, world.admin_import, dt.date(2024, 7, 4), HOUSING)
+    assert f"was written by import {correcting}, not import {world.admin_import}" in (
+        refused.value.en
+    )
     with world.session() as db:
         answer_corrected(db, objection_id, correcting, dt.date(2024, 7, 4), HOUSING)
         db.commit()

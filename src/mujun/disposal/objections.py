@@ -413,7 +413,7 @@ def answer_corrected(
     db: Session, objection_id: int, import_id: int, on: dt.date, actor: str
 ) -> Objection:
     """Answer by the import ``import_id`` that corrected the value: refused unless the value
-    now stored differs from the one disputed. The caller commits."""
+    now stored differs from the one disputed and that import wrote it. The caller commits."""
     objection = _answerable(db, objection_id, on)
     if db.get(DataImport, import_id) is None:
         raise CaseRefusedError(f"没有编号为 {import_id} 的导入", f"no import {import_id}")
@@ -428,6 +428,16 @@ def answer_corrected(
             f"{spec.name}.{objection.column_name} of {objection.object_key} is still "
             f"{objection.stored_value!r} as when objected to: import {import_id} did not "
             "correct it",
+        )
+    writer = source_of(db, spec.name, objection.object_key, objection.column_name).import_id
+    if writer != import_id:
+        zh_by = f"第 {writer} 次导入" if writer is not None else "导入以外的修改"
+        en_by = f"import {writer}" if writer is not None else "a change outside any import"
+        raise CaseRefusedError(
+            f"{spec.name}.{objection.column_name}（{objection.object_key}）的现值由{zh_by}"
+            f"写入，不是第 {import_id} 次导入",
+            f"{spec.name}.{objection.column_name} of {objection.object_key} was written by "
+            f"{en_by}, not import {import_id}",
         )
     with logged_as(db, actor, f"第 {import_id} 次导入已更正异议值"):
         objection.state = ObjectionState.CORRECTED.value

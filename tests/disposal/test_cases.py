@@ -81,10 +81,12 @@ def record(db: Session, case_id: int, kind: LegalEventKind, on: dt.date, **kw: o
 def test_every_finding_opens_one_case_per_subject_and_category(world: World, db: Session) -> None:
     opening = open_cases(db, run_id=world.run, actor=ACTOR)
     db.commit()
-    assert opening.as_json()["joined"] == []
-    assert [
-        (o["subject_id"], o["category"], o["criteria"]) for o in opening.as_json()["opened"]
-    ] == [
+    assert opening.as_json() == {
+        "run": world.run,
+        "opened": [o.as_json() for o in opening.opened],
+        "joined": [],
+    }
+    assert [(o.subject_id, o.category, list(o.criteria)) for o in opening.opened] == [
         ("P1", LOW, ["ankang/low/1", "ankang/low/2"]),
         ("P2", IDLE, ["idle/not-started"]),
         ("P3", IDLE, ["idle/not-started"]),
@@ -248,6 +250,8 @@ def test_tasks_are_dispatched_accepted_and_done_and_overdue_is_read_off_the_day(
     move_case(db, case_id, CaseState.PLANNED, on=day(1), reason="审批", actor=ACTOR)
     with pytest.raises(CaseRefusedError, match="neither a department"):
         dispatch_task(db, case_id, unit="nowhere", what="核税", due=day(30), on=day(1), actor=ACTOR)
+    with pytest.raises(CaseRefusedError, match="before the dispatch"):
+        dispatch_task(db, case_id, unit="tax", what="核税", due=AS_OF, on=day(1), actor=ACTOR)
     with pytest.raises(CaseRefusedError, match="say what"):
         dispatch_task(db, case_id, unit="tax", what=" ", due=day(30), on=day(1), actor=ACTOR)
     due = dt.date(2024, 8, 31)
@@ -361,8 +365,8 @@ def test_the_fee_decision_waits_for_the_hearing_window_across_national_day(
 
     # Served on Friday 27 September 2024: the window counts the make-up Sunday 29 September,
     # skips the National Day holiday (1–7 October) and ends on Thursday 10 October.
-    notice = issue_document(
-        db, case_id, DocumentKind.HEARING_NOTICE, on=dt.date(2024, 9, 27), actor=ACTOR
+    notice = issue_document(  # written the day before it is served
+        db, case_id, DocumentKind.HEARING_NOTICE, on=dt.date(2024, 9, 26), actor=ACTOR
     )
     db.commit()
     assert notice.document.served_on is None
@@ -401,6 +405,10 @@ def test_the_fee_decision_waits_for_the_hearing_window_across_national_day(
         db, case_id, DocumentKind.FEE_DECISION, on=dt.date(2024, 10, 11), actor=ACTOR
     )
     db.commit()
+    decision_text = _text(decision.content)
+    assert "200,000.00元" in decision_text and "1,000,000.00元" in decision_text
+    assert "抵押权人" in decision_text  # E2's mortgage is open: the decision is copied
+    assert "乙公司" in decision_text and "P2" in decision_text
     record(db, case_id, LegalEventKind.FEE_DECISION, dt.date(2024, 10, 11))
     # 30 days after service end on Sunday 10 November, a rest day: the fee is due on Monday.
     kept = db.get(CaseDocument, decision.document.id)
@@ -416,6 +424,62 @@ def test_the_fee_decision_waits_for_the_hearing_window_across_national_day(
     late = case_file(db, case_id, dt.date(2024, 11, 12))
     assert late.deadlines[0].what == "fee_payment" and late.deadlines[0].overdue
     assert late.overdue
+
+
+def test_a_requested_hearing_is_held_before_the_decision_and_revocation_waits_two_years(
+    world: World, db: Session
+) -> None:
+    case_id = opened(db, world.run)["P2"]
+    confirm(db, case_id, dt.date(2024, 7, 1))
+    record(db, case_id, LegalEventKind.CAUSE, dt.date(2024, 7, 2), cause=Cause.ENTERPRISE)
+    with pytest.raises(CaseRefusedError) as too_soon:
+        record_event(
+            db,
+            case_id,
+            LegalEvent(LegalEventKind.REVOCATION_DECISION, dt.date(2024, 7, 3)),
+            actor=ACTOR,
+        )
+    assert too_soon.value.possible_from == dt.date(2025, 3, 1)
+    db.rollback()
+    with pytest.raises(CaseRefusedError, match="no hearing notice"):
+        record_event(
+            db,
+            case_id,
+            LegalEvent(LegalEventKind.HEARING_REQUESTED, dt.date(2024, 7, 3)),
+            actor=ACTOR,
+        )
+    db.rollback()
+    record(db, case_id, LegalEventKind.HEARING_NOTICE, dt.date(2024, 7, 3))
+    record(db, case_id, LegalEventKind.HEARING_REQUESTED, dt.date(2024, 7, 5))
+    with pytest.raises(CaseRefusedError, match="must be held first"):
+        record_event(
+            db, case_id, LegalEvent(LegalEventKind.FEE_DECISION, dt.date(2024, 7, 15)), actor=ACTOR
+        )
+    db.rollback()
+    shown = case_file(db, case_id, dt.date(2024, 7, 15)).as_json()
+    assert shown["hearing"]["requested"] == "2024-07-05"
+    assert "hearing_request" not in [d["what"] for d in shown["deadlines"]]
+    record(db, case_id, LegalEventKind.HEARING_HELD, dt.date(2024, 7, 20))
+    record(db, case_id, LegalEventKind.FEE_DECISION, dt.date(2024, 7, 22))
+    with pytest.raises(CaseRefusedError, match="already decided"):
+        record_event(
+            db, case_id, LegalEvent(LegalEventKind.FEE_DECISION, dt.date(2024, 7, 23)), actor=ACTOR
+        )
+    db.rollback()
+    record(db, case_id, LegalEventKind.FEE_PAID, dt.date(2024, 8, 1))
+    paid = case_file(db, case_id, dt.date(2024, 8, 2))
+    assert [d.what for d in paid.deadlines] == ["revocation"]
+    assert paid.as_json()["legal"][0]["done_on"] == "2024-08-01"
+    # The notice before the fee decision does not serve the revocation: a new one, once
+    # the land has been idle two years.
+    with pytest.raises(CaseRefusedError, match="hearing notice must be served"):
+        record_event(
+            db,
+            case_id,
+            LegalEvent(LegalEventKind.REVOCATION_DECISION, dt.date(2025, 3, 3)),
+            actor=ACTOR,
+        )
+    db.rollback()
 
 
 def test_a_mortgagee_is_copied_while_the_mortgage_is_open(world: World, db: Session) -> None:

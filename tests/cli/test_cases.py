@@ -371,3 +371,33 @@ def test_list_writes_the_ledger_workbook(cli: tuple[Cli, int], tmp_path: Path) -
     sheet = openpyxl.load_workbook(out).worksheets[0]
     rows = [row for row in sheet.iter_rows(min_row=3, values_only=True) if row[0] is not None]
     assert [(row[1], row[2], row[3]) for row in rows] == [(ids["P3"], "淳安县", "P3")]
+
+
+def test_a_refused_exit_keeps_the_case_in_evaluation(cli: tuple[Cli, int]) -> None:
+    c, run = cli
+    case = str(_open_all(c, run)["P3"])
+    c.ok("cases", "move", case, "confirmed", "--date", "2024-07-01", "--reason", "核实")
+    c.ok(
+        "cases",
+        "plan",
+        case,
+        "--path",
+        "fee_and_develop",
+        "--due",
+        "2025-06-30",
+        "--date",
+        "2024-07-01",
+    )
+    for state, on in (
+        ("planned", "2024-07-02"),
+        ("in_progress", "2024-07-03"),
+        ("evaluating", "2024-07-04"),
+    ):
+        c.ok("cases", "move", case, state, "--date", on, "--reason", "推进")
+    reason = c.refused("cases", "move", case, "closed", "--date", "2024-07-05", "--reason", "评估")
+    assert "出库评估未通过" in reason and "2024-07-05" in reason
+    shown = c.json("cases", "show", case, "--as-of", "2024-07-05")
+    assert shown["state"] == "evaluating"
+    assert [h["state"] for h in shown["history"]][-1] == "evaluating"
+    c.ok("cases", "move", case, "in_progress", "--date", "2024-07-05", "--reason", "继续整治")
+    assert c.json("cases", "show", case)["state"] == "in_progress"

@@ -10,10 +10,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from mujun.disposal.opening import open_cases
 from mujun.records import AuditEntry, Enterprise, Jurisdiction
 from mujun.web.app import ROUTERS, create_app
 from mujun.web.dependencies import signed_in
-from tests.web.conftest import ACCOUNTS, COUNTY_A, COUNTY_B, PARCEL_A, PARCEL_B, sign_in
+from tests.web.conftest import (
+    ACCOUNTS,
+    COUNTY_A,
+    COUNTY_B,
+    PARCEL_A,
+    PARCEL_B,
+    keep_run,
+    sign_in,
+)
 
 PUBLIC = {
     ("POST", "/api/session"),
@@ -67,6 +76,51 @@ def enterprise_in_each_county(city: Engine) -> None:
         for county, code in ENTERPRISES.items():
             session.add(Enterprise(credit_code=code, name=code, jurisdiction_code=county))
         session.commit()
+
+
+CASE_ROUTES = [
+    ("GET", "/api/cases?county={county}"),
+    ("GET", "/cases?county={county}"),
+    ("GET", "/cases/board?county={county}"),
+    ("GET", "/api/cases/{case}"),
+    ("GET", "/cases/{case}"),
+]
+"""The disposal cases' routes that read: a case lies in the county of its subject."""
+
+
+@pytest.fixture
+def case_in_each_county(city: Engine) -> dict[str, int]:
+    """The cases of a run with an idle parcel in each county, by county."""
+    run = keep_run(city)
+    with Session(city) as session:
+        opening = open_cases(session, run_id=run, actor="test")
+        session.commit()
+    found = {o.subject_id: o.case for o in opening.opened}
+    return {COUNTY_A: found[PARCEL_A], COUNTY_B: found[PARCEL_B]}
+
+
+@pytest.mark.parametrize("route", CASE_ROUTES)
+@pytest.mark.parametrize("username", sorted(ACCOUNTS))
+def test_case_scope_matrix(
+    app_client: TestClient,
+    city: Engine,
+    case_in_each_county: dict[str, int],
+    username: str,
+    route: tuple[str, str],
+) -> None:
+    sign_in(app_client, username)
+    method, path = route
+    for county, expected in zip((COUNTY_A, COUNTY_B), READS[username], strict=True):
+        url = path.format(county=county, case=case_in_each_county[county])
+        response = app_client.request(method, url)
+        assert response.status_code == expected, (username, path, county, response.text)
+    with Session(city) as session:
+        refusals = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.username == username, AuditEntry.outcome == "refused"
+            )
+        ).all()
+    assert len(refusals) == sum(status == 403 for status in READS[username])
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -162,6 +216,8 @@ def test_a_nul_character_is_refused_not_a_database_error(app_client: TestClient,
         "/api/runs/diff?a={big}&b=1",
         "/cockpit?run={big}",
         "/findings?run={big}",
+        "/api/cases/{big}",
+        "/cases/{big}",
     ],
 )
 def test_an_id_beyond_any_record_is_invalid_not_a_database_error(

@@ -11,9 +11,12 @@ import docx
 import openpyxl
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from mujun.cli.app import app
+from mujun.records.database import open_engine
+from tests.builders import identification_run
 from tests.disposal.conftest import K1, K2, build_records, keep_run
 
 runner = CliRunner()
@@ -129,6 +132,14 @@ def test_open_prints_one_document_narrows_and_twice_opens_nothing(cli: tuple[Cli
 
     assert "nope/1" in c.refused("cases", "open", "--run", str(run), "--criterion", "nope/1")
     assert "999" in c.refused("cases", "open", "--run", "999")
+    records = open_engine(c.url)
+    with Session(records) as db:
+        what_if = identification_run(profile="ankang-2024", overrides={"idle.after_years": "2"})
+        db.add(what_if)
+        db.commit()
+        what_if_id = what_if.id
+    records.dispose()
+    assert "what-if" in c.refused("cases", "open", "--run", str(what_if_id))
 
 
 def test_list_and_show_follow_the_contract(cli: tuple[Cli, int]) -> None:

@@ -409,6 +409,10 @@ def test_the_fee_decision_waits_for_the_hearing_window_across_national_day(
     assert during.next_deadline is not None
     assert during.next_deadline.date == dt.date(2024, 10, 10)
 
+    assert case_file(db, case_id, dt.date(2024, 10, 10)).as_json()["possible_steps"] == []
+    assert case_file(db, case_id, dt.date(2024, 10, 11)).as_json()["possible_steps"] == [
+        "fee_decision"
+    ]
     with pytest.raises(CaseRefusedError) as too_early:
         record_event(
             db, case_id, LegalEvent(LegalEventKind.FEE_DECISION, dt.date(2024, 10, 10)), actor=ACTOR
@@ -445,6 +449,8 @@ def test_the_fee_decision_waits_for_the_hearing_window_across_national_day(
     late = case_file(db, case_id, dt.date(2024, 11, 12))
     assert late.deadlines[0].what == "fee_payment" and late.deadlines[0].overdue
     assert late.overdue
+    assert _ledger_ids(db, dt.date(2024, 11, 11), overdue=True) == []
+    assert _ledger_ids(db, dt.date(2024, 11, 12), overdue=True) == [case_id]
 
 
 def test_a_requested_hearing_is_held_before_the_decision_and_revocation_waits_two_years(
@@ -667,6 +673,8 @@ def test_the_ledger_filters_by_state_county_category_unit_and_overdue(
     complete_task(db, task.id, on=today, actor="tax", note="已核")
     db.commit()
     assert _ledger_ids(db, dt.date(2024, 9, 1), overdue=True) == []
+    assert _ledger_ids(db, dt.date(2024, 12, 27), overdue=True) == []
+    assert _ledger_ids(db, dt.date(2024, 12, 28), overdue=True) == [p1]  # the plan's due date
 
     document = ledger(db, cases_query(CaseFilters(), today), today=today).as_json()
     rows = document["cases"]

@@ -11,11 +11,23 @@ from sqlalchemy.orm import Session
 
 from mujun.disposal.errors import CaseRefusedError
 from mujun.disposal.moves import move_case
+from mujun.disposal.opening import open_cases
 from mujun.disposal.plans import plan_case
 from mujun.disposal.states import CaseState
-from mujun.records import Case, CaseEvent, CaseMove, CasePlan, Compliance, Construction, Parcel
+from mujun.policy.profiles import ProfileError
+from mujun.records import (
+    Case,
+    CaseEvent,
+    CaseMove,
+    CasePlan,
+    Compliance,
+    Construction,
+    Finding,
+    Parcel,
+)
 from mujun.records.changes import Change
-from tests.disposal.conftest import ACTOR, AS_OF, E1, World, case_of, drive, opened
+from tests.builders import identification_run
+from tests.disposal.conftest import ACTOR, AS_OF, E1, K1, World, case_of, drive, opened
 
 ALLOWED = {
     CaseState.SURVEYED: {CaseState.CONFIRMED, CaseState.DISMISSED},
@@ -292,3 +304,44 @@ def test_a_failed_exit_goes_back_to_work_with_a_reason(world: World, db: Session
     move_case(db, case_id, CaseState.IN_PROGRESS, on=last, reason="继续整治", actor=ACTOR)
     db.commit()
     assert case_of(db, "P3").state == "in_progress"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ProfileError,
+    reason="evaluate_exit runs every criterion of the case under the profile of the run that "
+    "opened it: a finding of another profile's run that joined the case (tonglu/low on an "
+    "ankang-2024 case) makes closing crash with ProfileError instead of judging or refusing",
+)
+def test_a_finding_of_another_profile_joined_does_not_break_the_exit(
+    world: World, db: Session
+) -> None:
+    case_id = opened(db, world.run)["P1"]
+    other = identification_run(profile="tonglu-2022", as_of=dt.date(2024, 7, 31))
+    db.add(other)
+    db.flush()
+    db.add(
+        Finding(
+            run_id=other.id,
+            criterion="tonglu/low",
+            subject_type="parcel",
+            subject_id="P1",
+            category="low_efficiency_land",
+            subject_name="甲公司",
+            area_m2=10000.0,
+            county_code=K1,
+            key=False,
+            evidence="{}",
+            source="tonglu-2022",
+        )
+    )
+    db.commit()
+    try:
+        joined = open_cases(db, run_id=other.id, actor=ACTOR)
+    except CaseRefusedError:
+        return  # refusing to join another profile's finding is a fix too
+    db.commit()
+    assert [o.case for o in joined.joined] == [case_id]
+    last = drive(db, case_id, CaseState.EVALUATING, start=dt.date(2024, 7, 31))
+    with pytest.raises(CaseRefusedError):  # ankang/low/1 and /2 still fire on P1
+        move_case(db, case_id, CaseState.CLOSED, on=last, reason="评估", actor=ACTOR)

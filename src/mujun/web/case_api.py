@@ -233,7 +233,7 @@ def api_plan(case_id: CaseId, body: PlanRequest, current: Worker, db: Database) 
     return JSONResponse(case_file(db, case_id, today()).as_json())
 
 
-@router.post("/cases/{case_id}/tasks", summary="派单 / dispatch a task")
+@router.post("/cases/{case_id}/tasks", status_code=201, summary="派单 / dispatch a task")
 def api_dispatch(case_id: CaseId, body: TaskRequest, current: Worker, db: Database) -> Response:
     """Dispatch a task of the plan to a unit (a department or a town or park)."""
     reach_case(db, current, case_id)

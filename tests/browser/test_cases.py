@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
-from mujun.disposal.moves import get_case, move_case
+from mujun.disposal.moves import move_case
 from mujun.disposal.opening import open_cases
 from mujun.disposal.plans import dispatch_task, paths_of, plan_case
 from mujun.disposal.states import CaseState
@@ -219,7 +219,9 @@ def dispatched(case_site: Site) -> None:
     case = _case_of(case_site, PARCEL_B, "idle_land")
     with Session(case_site.engine) as session:
         move_case(session, case, CaseState.CONFIRMED, on=SENT, reason="认定", actor="专班")
-        path = paths_of(session, get_case(session, case))[0].id
+        kept = session.get(Case, case)
+        assert kept is not None
+        path = paths_of(session, kept)[0].id
         plan_case(session, case, path=path, due=dt.date(2026, 6, 30), on=SENT, actor="专班")
         move_case(session, case, CaseState.PLANNED, on=SENT, reason="批准", actor="专班")
         dispatch_task(

@@ -550,6 +550,24 @@ def test_another_county_s_case_is_refused_and_audited(
     assert app_client.get("/cases", params={"county": COUNTY_B}).status_code == 403
     assert len(refusals(city, "officer")) == 4
 
+    _working_case(app_client, other)
+    analyst = sign_in(app_client, "analyst")
+    task = app_client.post(
+        f"/api/cases/{other}/tasks",
+        json={"unit": "tax", "what": "核查", "due": "2026-02-01", "date": "2026-01-08"},
+        headers={"X-CSRF-Token": analyst},
+    ).json()["task"]
+    token = sign_in(app_client, "officer")
+    assert app_client.get("/api/tasks").json() == []
+    assert (
+        post(app_client, token, f"/tasks/{task}/accept", {"date": "2026-01-09"}).status_code == 403
+    )
+    answer = app_client.post(
+        f"/api/tasks/{task}/accept", json={"date": "2026-01-09"}, headers={"X-CSRF-Token": token}
+    )
+    assert answer.status_code == 403
+    assert len(refusals(city, "officer")) == 6
+
 
 def test_a_viewer_reads_but_does_not_post(
     app_client: TestClient, city: Engine, opened: dict[str, int]

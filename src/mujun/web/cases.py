@@ -216,11 +216,6 @@ def state_label(code: str, lang: str) -> str:
     return state.label_zh if lang == "zh" else state.label_en
 
 
-def task_state_label(code: str, lang: str) -> str:
-    state = TaskState(code)
-    return state.label_zh if lang == "zh" else {"dispatched": "dispatched"}.get(code, code)
-
-
 def ledger_rows(request: Request, files: Sequence[CaseFile], names: Names) -> list[dict[str, Any]]:
     """The rows of the list (and the cards of the board) as a page shows them."""
     lang = language_of(request)

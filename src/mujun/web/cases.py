@@ -73,6 +73,10 @@ BOARD_STATES = (
 )
 """The board's columns, in the order a case goes (核实不予认定 last)."""
 TODO_WINDOW = 30
+WORKED_STATES = [s for s in OPEN_STATES if s != CaseState.SURVEYED.value]
+"""The cases the to-dos read: those being worked (confirmed and on). A case still being
+surveyed has no plan, task or legal step yet, and most cases of a run wait there: leaving them
+out keeps the workbench cheap."""
 TODO_LIMIT = 12
 
 
@@ -259,7 +263,7 @@ _STEP_ZH = {
 def case_todos(db: Session, current: Current) -> "list[Item]":
     """What the disposal cases ask of the account: for a unit's account its tasks not done
     (overdue ones first, as danger); for one that works cases, the overdue deadlines, those of
-    the next 30 days and the legal steps now possible of the open cases in its area."""
+    the next 30 days and the legal steps now possible of the cases being worked in its area."""
     role = Role(current.account.role)
     if Action.WORK in ALLOWED[role]:
         return _case_items(db, current.scope)
@@ -276,7 +280,7 @@ def _case_items(db: Session, scope: Scope) -> "list[Item]":
     from mujun.web.workbench import Item  # noqa: PLC0415 (the workbench imports this module)
 
     on = today()
-    query = restrict(select(Case).where(Case.state.in_(OPEN_STATES)), scope, Case)
+    query = restrict(select(Case).where(Case.state.in_(WORKED_STATES)), scope, Case)
     files = case_files(db, list(db.scalars(query.order_by(Case.id))), on)
     overdue: list[Item] = []
     coming: list[Item] = []

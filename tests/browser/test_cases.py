@@ -173,6 +173,10 @@ def test_an_idle_parcel_worked_through_the_forms(
     _flash(page, "状态已变更")
     expect(page.locator("#case-header")).to_contain_text("审核认定")
 
+    record = page.locator("#form-record")
+    record.get_by_label("程序").select_option("extension")
+    expect(record.get_by_label("延至（延长动工期限时）")).to_be_visible()
+    expect(record.get_by_label("闲置原因（认定原因时）")).to_be_hidden()
     _record(page, "cause", "2026-01-06", "enterprise")
     _flash(page, "处置程序已记录")
     _record(page, "hearing_notice", "2026-01-08")

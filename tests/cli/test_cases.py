@@ -354,12 +354,6 @@ def test_plan_document_task_accept_and_done(cli: tuple[Cli, int], tmp_path: Path
     assert c.json("cases", "list", "--unit", "tax")["cases"][0]["case"] == int(case)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a hearing window beyond the holiday calendar's years is not shown: case_file keeps "
-    "the CalendarError in legal_problem, but as_json drops it and cases show prints an empty "
-    "track (legal [], idle null, hearing null) with exit 0 instead of the calendar's message",
-)
 def test_a_window_beyond_the_holiday_calendar_is_said_not_hidden(cli: tuple[Cli, int]) -> None:
     c, run = cli
     case = str(_open_all(c, run)["P2"])

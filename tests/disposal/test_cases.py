@@ -249,12 +249,6 @@ def test_a_plan_picks_a_path_its_profile_offers_for_the_category_and_cause(
     db.commit()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a plan's path is checked against the cause only when the plan is recorded: a "
-    "government cause recorded afterwards leaves an approvable plan that levies the fee "
-    "(fee_and_develop), which the law forbids for that cause",
-)
 def test_a_plan_the_recorded_cause_no_longer_offers_cannot_be_approved(
     world: World, db: Session
 ) -> None:
@@ -727,12 +721,6 @@ def test_the_ledger_workbook_names_counties_categories_and_states(
     assert "ankang/low/1" not in criteria and "禁止类" in criteria
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the ledger names a plan's path from CaseFile.paths, which case_files leaves empty "
-    "once a case is closed: a closed case's row shows the path's code (restructuring), not "
-    "its name (重组转让)",
-)
 def test_the_ledger_names_the_path_of_a_closed_case(
     world: World, db: Session, tmp_path: Path
 ) -> None:
@@ -756,12 +744,6 @@ def test_the_ledger_names_the_path_of_a_closed_case(
     assert row[header.index("处置路径")] == "重组转让"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a case keeps the land price its opening finding read: a price recorded later (and "
-    "read by a later run's finding that joins the case) never reaches the fee, which stays "
-    "unknown (None) on the case, its documents and the ledger",
-)
 def test_a_land_price_recorded_later_sets_the_fee(world: World, db: Session) -> None:
     case_id = opened(db, world.run)["P3"]
     assert case_file(db, case_id, AS_OF).as_json()["legal"][0]["amount_yuan"] is None

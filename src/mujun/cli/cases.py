@@ -222,6 +222,12 @@ def show_command(
         ],
         [(m.date.isoformat(), _state_label(s, m.state), m.actor, m.reason) for m in file.history],
     )
+    if file.legal_problem is not None:
+        stdout.print(
+            s.say("闲置土地处置程序无法计算：", "The legal track cannot be read: ")
+            + s.say(file.legal_problem.zh, file.legal_problem.en),
+            markup=False,
+        )
     if file.legal is not None and file.legal.steps:
         print_table(
             s.say("闲置土地处置程序", "Legal track"),

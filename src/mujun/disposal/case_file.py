@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mujun.disposal import legal
+from mujun.disposal.access import chunks, get_case
 from mujun.disposal.deadlines import Due, deadlines_of, possible_steps
 from mujun.disposal.errors import CaseRefusedError
 from mujun.disposal.idle_track import (
@@ -23,12 +25,11 @@ from mujun.disposal.idle_track import (
     legal_events_for,
     terms_of,
 )
-from mujun.disposal.legal import LegalEventKind, LegalStatus, LegalStep, legal_status
-from mujun.disposal.moves import chunks, get_case
+from mujun.disposal.legal import Cause, LegalEventKind, LegalStatus, LegalStep, legal_status
 from mujun.disposal.periods import CalendarError
-from mujun.disposal.plans import is_overdue, paths_of
+from mujun.disposal.plans import is_overdue, paths_after
 from mujun.disposal.states import CaseState, next_states
-from mujun.policy.profiles import DisposalPath
+from mujun.policy.profiles import Category, DisposalPath, load_profile
 from mujun.records import (
     Case,
     CaseDocument,
@@ -53,10 +54,17 @@ class CaseFile:
     legal: LegalStatus | None
     """The idle-land track (None for other categories)."""
     legal_problem: CaseRefusedError | None
+    idle_since: dt.date | None
+    """For idle land, the date it is idle since (an extension's new start date replaces the
+    finding's)."""
+    cause: Cause | None
     """Why the track cannot be read as of the day (a date beyond the holiday calendar)."""
     possible: list[LegalEventKind]
     deadlines: list[Due]
     paths: tuple[DisposalPath, ...]
+    """The paths the case may plan now (none once it is finished)."""
+    plan_path: DisposalPath | None
+    """The path its plan took, by name, whatever the case's state."""
 
     @property
     def state(self) -> CaseState:
@@ -102,7 +110,19 @@ class CaseFile:
                 }
                 for f in self.findings
             ],
-            "idle": _idle_json(status) if is_idle_land(case) else None,
+            "idle": (
+                {
+                    "since": _iso(self.idle_since),
+                    "cause": self.cause.value if self.cause else None,
+                }
+                if is_idle_land(case)
+                else None
+            ),
+            "legal_problem": (
+                {"zh": self.legal_problem.zh, "en": self.legal_problem.en}
+                if self.legal_problem
+                else None
+            ),
             "legal": [_step_json(s) for s in status.steps] if status else [],
             "hearing": _hearing_json(status),
             "mortgagee_copy": status.mortgagee_copy if status else False,
@@ -156,9 +176,9 @@ def case_files(db: Session, cases: Sequence[Case], as_of: dt.date) -> list[CaseF
     files = []
     for case in cases:
         status, problem, possible = None, None, []
+        mine = legal_events.get(case.id, [])
         if case.id in facts:
             terms = terms_of(case, as_of)
-            mine = legal_events.get(case.id, [])
             try:
                 status = legal_status(facts[case.id], mine, terms, as_of)
             except CalendarError as error:
@@ -178,11 +198,14 @@ def case_files(db: Session, cases: Sequence[Case], as_of: dt.date) -> list[CaseF
                 documents=documents.get(case.id, []),
                 legal=status,
                 legal_problem=problem,
+                idle_since=legal.idle_since(facts[case.id], mine) if case.id in facts else None,
+                cause=legal.cause_of(mine),
                 possible=possible,
                 deadlines=deadlines_of(
                     state, plans.get(case.id), tasks.get(case.id, []), status, as_of
                 ),
-                paths=paths_of(db, case) if state.is_open else (),
+                paths=paths_after(case, mine) if state.is_open else (),
+                plan_path=_plan_path(case, plans.get(case.id)),
             )
         )
     return files
@@ -205,17 +228,15 @@ def _by_case(db: Session, model: type[M], ids: Sequence[int], *order: Any) -> di
     return grouped
 
 
+def _plan_path(case: Case, plan: CasePlan | None) -> DisposalPath | None:
+    if plan is None:
+        return None
+    offered = load_profile(case.profile).paths_for(Category(case.category))
+    return next((p for p in offered if p.id == plan.path), None)
+
+
 def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
-
-
-def _idle_json(status: LegalStatus | None) -> dict[str, Any] | None:
-    if status is None:
-        return None
-    return {
-        "since": _iso(status.idle_since),
-        "cause": status.cause.value if status.cause else None,
-    }
 
 
 def _step_json(step: LegalStep) -> dict[str, Any]:

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mujun.disposal import legal
+from mujun.disposal.access import chunks, get_case, logged_as
 from mujun.disposal.documents import DocumentKind
 from mujun.disposal.errors import CaseRefusedError
 from mujun.disposal.legal import IdleFacts, LegalEvent, LegalEventKind, LegalStatus, LegalTerms
-from mujun.disposal.moves import chunks, get_case, logged_as
 from mujun.disposal.periods import CalendarError
 from mujun.disposal.states import CaseState
 from mujun.policy.profiles import Category, load_profile

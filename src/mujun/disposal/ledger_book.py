@@ -115,7 +115,7 @@ def _rows(
         profile = load_profile(case.profile)
         category = Category(case.category)
         plan = file.plan
-        path = next((p for p in file.paths if plan and p.id == plan.path), None)
+        path = file.plan_path
         unit = unit_name(db, plan.unit) if plan and plan.unit else None
         done = sum(t.state == TaskState.DONE for t in file.tasks)
         due = file.next_deadline

@@ -3,48 +3,21 @@ evaluation that decides whether a case may close (Tonglu §六(五) 评估出库
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from mujun.analytics.facts import load_facts
-from mujun.disposal.errors import CaseNotFoundError, CaseRefusedError
+from mujun.disposal.access import get_case, logged_as
+from mujun.disposal.errors import CaseRefusedError
+from mujun.disposal.plans import paths_of
 from mujun.disposal.states import CaseState, Lifecycle, event_to, next_states
 from mujun.identification.engine import identify, monthly_columns
 from mujun.policy.profiles import Rule, load_profile
-from mujun.records import Case, CaseEvent, CaseFinding, CaseMove, CasePlan
-
-T = TypeVar("T")
-
-
-def chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
-    """``items`` in slices small enough for one ``IN (…)``."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def get_case(db: Session, case_id: int) -> Case:
-    case = db.get(Case, case_id)
-    if case is None:
-        raise CaseNotFoundError(case_id)
-    return case
-
-
-@contextmanager
-def logged_as(db: Session, actor: str, reason: str | None) -> Iterator[None]:
-    """Changes flushed inside are written to the change log with this actor and reason."""
-    saved = dict(db.info)
-    db.info.update(actor=actor, reason=reason)
-    try:
-        yield
-        db.flush()
-    finally:
-        db.info.clear()
-        db.info.update(saved)
+from mujun.records import Case, CaseEvent, CaseFinding, CaseMove, CasePlan, IdentificationRun
 
 
 def move_case(
@@ -66,11 +39,8 @@ def move_case(
             f"case {case.id} entered {current} on {case.entered_on}: a move cannot be dated before",
             possible_from=case.entered_on,
         )
-    if target is CaseState.PLANNED and db.get(CasePlan, case.id) is None:
-        raise CaseRefusedError(
-            f"案件 {case.id} 尚未制定处置方案（一地一策），不能审批",
-            f"case {case.id} has no plan to approve",
-        )
+    if target is CaseState.PLANNED:
+        _check_plan(db, case)
     evidence = None
     if target is CaseState.CLOSED:
         verdict = evaluate_exit(db, case, on)
@@ -142,29 +112,36 @@ class ExitVerdict:
 
 
 def evaluate_exit(db: Session, case: Case, on: dt.date) -> ExitVerdict:
-    """Run the case's criteria again on the data as of ``on`` and read its subject's
-    verdicts."""
-    criteria = sorted(
-        set(db.scalars(select(CaseFinding.criterion).where(CaseFinding.case_id == case.id)))
-    )
-    profile = load_profile(case.profile).only(criteria)
+    """Run the case's criteria again, each under the profile of the run that found it, on the
+    data as of ``on``, and read its subject's verdicts."""
+    by_profile: dict[str, set[str]] = {}
+    for profile_id, criterion in db.execute(
+        select(IdentificationRun.profile, CaseFinding.criterion)
+        .join(IdentificationRun, IdentificationRun.id == CaseFinding.run_id, isouter=True)
+        .where(CaseFinding.case_id == case.id)
+    ):
+        by_profile.setdefault(profile_id or case.profile, set()).add(criterion)
     bind = db.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
-    facts = load_facts(engine, monthly=monthly_columns(profile))
-    try:
-        result = identify(facts=facts, profile=profile, as_of=on)
-    finally:
-        facts.close()
-    still = {
-        row["criterion"]: json.loads(row["evidence"])
-        for row in result.findings.to_pylist()
-        if _is_subject(case, row)
-    }
-    unjudged = {
-        row["criterion"]: row["missing"]
-        for row in result.unjudged.to_pylist()
-        if _is_subject(case, row)
-    }
+    still: dict[str, dict[str, Any]] = {}
+    unjudged: dict[str, str] = {}
+    for profile_id, criteria in sorted(by_profile.items()):
+        profile = load_profile(profile_id).only(criteria)
+        facts = load_facts(engine, monthly=monthly_columns(profile))
+        try:
+            result = identify(facts=facts, profile=profile, as_of=on)
+        finally:
+            facts.close()
+        still |= {
+            row["criterion"]: json.loads(row["evidence"])
+            for row in result.findings.to_pylist()
+            if _is_subject(case, row)
+        }
+        unjudged |= {
+            row["criterion"]: row["missing"]
+            for row in result.unjudged.to_pylist()
+            if _is_subject(case, row)
+        }
     return ExitVerdict(as_of=on, still_found=still, unjudged=unjudged)
 
 
@@ -187,6 +164,24 @@ def _keep_failed_exit(
             )
         )
     db.commit()
+
+
+def _check_plan(db: Session, case: Case) -> None:
+    """A plan is approved only if there is one and its path is still one the case may take
+    (a cause recorded after it may rule it out)."""
+    plan = db.get(CasePlan, case.id)
+    if plan is None:
+        raise CaseRefusedError(
+            f"案件 {case.id} 尚未制定处置方案（一地一策），不能审批",
+            f"case {case.id} has no plan to approve",
+        )
+    offered = paths_of(db, case)
+    if plan.path not in {p.id for p in offered}:
+        raise CaseRefusedError(
+            f"方案所选处置路径 {plan.path} 已不适用于本案（闲置原因已认定），请重新制定方案；可选："
+            + "、".join(p.title_zh for p in offered),
+            f"the plan's path {plan.path} no longer applies (the cause was recorded): plan again",
+        )
 
 
 def _not_allowed(case: Case, current: CaseState, target: CaseState) -> CaseRefusedError:

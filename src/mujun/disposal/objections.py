@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, Select, select, update
+from sqlalchemy import Engine, Select, select
 from sqlalchemy.orm import Session
 
+from mujun.disposal.access import logged_as
 from mujun.disposal.errors import CaseRefusedError
-from mujun.disposal.moves import logged_as
 from mujun.disposal.periods import CalendarError, working_days_after
 from mujun.identification.runs import RunDifference, diff_runs
 from mujun.identification.service import identify_and_keep
@@ -49,8 +49,6 @@ from mujun.records.changes import KEY_SEPARATOR
 from mujun.records.vocabulary import ChangeAction
 
 WORKING_DAYS = "publication.working_days"
-DEFAULT_WORKING_DAYS = 5
-"""The period where a profile does not set ``publication.working_days`` (workflow.md §6)."""
 
 
 class ObjectionState(StrEnum):
@@ -117,15 +115,12 @@ def publish(
         note=(note or "").strip() or None,
     )
     with logged_as(db, actor, f"公示第 {run_id} 批初步名单"):
-        _add_numbered(db, publication)
+        db.add(publication)
     return publication
 
 
 def _working_days(profile_id: str, on: dt.date) -> int:
-    profile = load_profile(profile_id)
-    if WORKING_DAYS not in profile.parameters:
-        return DEFAULT_WORKING_DAYS
-    return profile.values(on).whole(WORKING_DAYS)
+    return load_profile(profile_id).values(on).whole(WORKING_DAYS)
 
 
 def get_publication(db: Session, publication_id: int) -> Publication:
@@ -142,22 +137,6 @@ def _run(db: Session, run_id: int) -> IdentificationRun:
     if run is None:
         raise CaseRefusedError(f"没有编号为 {run_id} 的认定批次", f"no run {run_id}")
     return run
-
-
-def _add_numbered(db: Session, record: Publication | Objection) -> None:
-    """Add ``record`` and number it. The change log writes an insert before the flush that
-    numbers the row, so its key is the number only once known: set it here."""
-    db.add(record)
-    db.flush()
-    db.execute(
-        update(Change)
-        .where(
-            Change.table_name == record.__tablename__,
-            Change.action == ChangeAction.INSERT.value,
-            Change.object_key == "None",
-        )
-        .values(object_key=str(record.id))
-    )
 
 
 # -- lodging -----------------------------------------------------------------------------
@@ -242,7 +221,7 @@ def lodge(
         state=ObjectionState.OPEN.value,
     )
     with logged_as(db, actor, f"{lodged_by.strip()}对{spec.name}.{column}提出异议"):
-        _add_numbered(db, objection)
+        db.add(objection)
     return objection
 
 

@@ -7,19 +7,20 @@ enters ``surveyed`` on the run's as-of date, or the date given.
 
 import datetime as dt
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import groupby
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
+from mujun.disposal.access import chunks, logged_as
 from mujun.disposal.errors import CaseRefusedError
-from mujun.disposal.moves import chunks, logged_as
 from mujun.disposal.states import CaseState
-from mujun.policy.profiles import load_profile
+from mujun.policy.profiles import Category, load_profile
 from mujun.records import Case, CaseFinding, CaseMove, Finding, IdentificationRun
-from mujun.records.changes import KEY_SEPARATOR
+from mujun.records.changes import KEY_SEPARATOR, insert_logged
 
 
 @dataclass(frozen=True)
@@ -92,71 +93,138 @@ def open_cases(
         for f in _findings(db, run_id, criterion, subjects)
         if (f.subject_type, f.subject_id, f.category, f.criterion) not in filed
     ]
-    keys = {open_key(f.subject_type, f.subject_id, f.category) for f in findings}
-    cases = _open_cases(db, keys)
-    opening = Opening(run=run_id, opened=[], joined=[])
-    new: list[tuple[Case, list[Finding]]] = []
-    joining: list[tuple[Case, list[Finding]]] = []
+    cases = _open_cases(db, {open_key(f.subject_type, f.subject_id, f.category) for f in findings})
+    new: list[list[Row[Any]]] = []
+    joining: list[tuple[OpenCase, list[Row[Any]]]] = []
     for key, group in groupby(
         findings, lambda f: open_key(f.subject_type, f.subject_id, f.category)
     ):
         found = list(group)
         case = cases.get(key)
         if case is None:
-            new.append((_new_case(run, found[0], key=key, entered=entered), found))
-            continue
-        _check_not_before(case, entered)
-        joining.append((case, found))
-    with logged_as(db, actor, f"据第 {run_id} 批认定结果立案"):
-        db.add_all(case for case, _ in new)
-        db.flush()  # one multi-row insert numbers the new cases
-        for case, _ in new:
-            db.add(_opening_move(case, run, actor))
-        for bucket, pairs in ((opening.opened, new), (opening.joined, joining)):
-            for case, found in pairs:
-                db.add_all(_case_finding(case, run, finding) for finding in found)
-                bucket.append(
-                    Opened(
-                        case.id,
-                        case.subject_type,
-                        case.subject_id,
-                        case.category,
-                        tuple(f.criterion for f in found),
-                    )
-                )
-    return opening
-
-
-def _case_finding(case: Case, run: IdentificationRun, finding: Finding) -> CaseFinding:
-    return CaseFinding(
-        case_id=case.id,
-        run_id=run.id,
-        criterion=finding.criterion,
-        as_of=run.as_of,
-        evidence=finding.evidence,
+            new.append(found)
+        else:
+            _check_not_before(case, entered)
+            joining.append((case, found))
+    conn = db.connection()
+    reason = f"据第 {run_id} 批认定结果立案"
+    numbers = insert_logged(
+        conn,
+        Case,
+        [_new_case(run, found[0], entered=entered) for found in new],
+        actor=actor,
+        reason=reason,
+        numbered=True,
     )
+    insert_logged(
+        conn,
+        CaseMove,
+        [_opening_move(number, run, entered, actor) for number in numbers],
+        actor=actor,
+        reason=reason,
+        numbered=True,
+    )
+    opened = [
+        OpenCase(number, found[0].subject_type, found[0].subject_id, found[0].category, entered)
+        for number, found in zip(numbers, new, strict=True)
+    ]
+    _refresh_idle_facts(db, run, joining, actor=actor, reason=reason)
+    filing = [*zip(opened, new, strict=True), *joining]
+    insert_logged(
+        conn,
+        CaseFinding,
+        [_case_finding(case.id, run, finding) for case, found in filing for finding in found],
+        actor=actor,
+        reason=reason,
+    )
+    return Opening(
+        run=run_id,
+        opened=[case.filed(found) for case, found in zip(opened, new, strict=True)],
+        joined=[case.filed(found) for case, found in joining],
+    )
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    """What opening needs of an open case: its number, subject, category and opening date."""
+
+    id: int
+    subject_type: str
+    subject_id: str
+    category: str
+    opened_on: dt.date
+
+    def filed(self, found: list[Row[Any]]) -> Opened:
+        return Opened(
+            self.id,
+            self.subject_type,
+            self.subject_id,
+            self.category,
+            tuple(f.criterion for f in found),
+        )
+
+
+def _refresh_idle_facts(
+    db: Session,
+    run: IdentificationRun,
+    joining: list[tuple[OpenCase, list[Row[Any]]]],
+    *,
+    actor: str,
+    reason: str,
+) -> None:
+    """A finding no older than the case's others brings what it knows of the idle land (the
+    idle date, a land price recorded since) to the open idle-land case it joins."""
+    idle = [(case, found) for case, found in joining if case.category == Category.IDLE_LAND]
+    latest: dict[int, dt.date] = {}
+    for chunk in chunks([case.id for case, _ in idle]):
+        rows = db.execute(
+            select(CaseFinding.case_id, func.max(CaseFinding.as_of))
+            .where(CaseFinding.case_id.in_(chunk))
+            .group_by(CaseFinding.case_id)
+        )
+        latest.update((case_id, as_of) for case_id, as_of in rows)
+    with logged_as(db, actor, reason):
+        for case, found in idle:
+            if run.as_of < latest.get(case.id, run.as_of):
+                continue
+            evidence = json.loads(found[0].evidence)
+            row = db.get(Case, case.id)
+            assert row is not None
+            row.idle_since = _date(evidence.get("idle_since")) or row.idle_since
+            if evidence.get("land_price_yuan") is not None:
+                row.land_price_yuan = evidence["land_price_yuan"]
+
+
+def _case_finding(case_id: int, run: IdentificationRun, finding: Row[Any]) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "run_id": run.id,
+        "criterion": finding.criterion,
+        "as_of": run.as_of,
+        "evidence": finding.evidence,
+    }
 
 
 def _findings(
     db: Session, run_id: int, criterion: str | None, subjects: Collection[str] | None
-) -> list[Finding]:
-    query = select(Finding).where(Finding.run_id == run_id)
+) -> list[Row[Any]]:
+    query = select(
+        Finding.subject_type,
+        Finding.subject_id,
+        Finding.category,
+        Finding.criterion,
+        Finding.subject_name,
+        Finding.area_m2,
+        Finding.county_code,
+        Finding.evidence,
+    ).where(Finding.run_id == run_id)
     if criterion is not None:
         query = query.where(Finding.criterion == criterion)
     if subjects is not None:
         query = query.where(Finding.subject_id.in_(sorted(subjects)))
     return sorted(
-        db.scalars(query), key=lambda f: (f.subject_type, f.subject_id, f.category, f.criterion)
+        db.execute(query), key=lambda f: (f.subject_type, f.subject_id, f.category, f.criterion)
     )
-
-
-def _open_cases(db: Session, keys: Iterable[str]) -> dict[str, Case]:
-    found: dict[str, Case] = {}
-    for chunk in chunks(sorted(keys)):
-        for case in db.scalars(select(Case).where(Case.open_key.in_(chunk))):
-            assert case.open_key is not None
-            found[case.open_key] = case
-    return found
 
 
 def _filed(db: Session, run_id: int) -> set[tuple[str, str, str, str]]:
@@ -170,38 +238,66 @@ def _filed(db: Session, run_id: int) -> set[tuple[str, str, str, str]]:
     return {(t, i, c, k) for t, i, c, k in rows}
 
 
-def _new_case(run: IdentificationRun, first: Finding, *, key: str, entered: dt.date) -> Case:
+MANY_KEYS = 5_000
+"""Above this many subjects, every open case is read at once rather than by key."""
+
+
+def _open_cases(db: Session, keys: set[str]) -> dict[str, OpenCase]:
+    """The open cases of these subjects and categories, by key."""
+    columns = select(
+        Case.open_key,
+        Case.id,
+        Case.subject_type,
+        Case.subject_id,
+        Case.category,
+        Case.opened_on,
+    )
+    if len(keys) > MANY_KEYS:
+        rows = list(db.execute(columns.where(Case.open_key.is_not(None))))
+    else:
+        rows = [
+            row
+            for chunk in chunks(sorted(keys))
+            for row in db.execute(columns.where(Case.open_key.in_(chunk)))
+        ]
+    return {row[0]: OpenCase(*row[1:]) for row in rows if row[0] in keys}
+
+
+def _new_case(run: IdentificationRun, first: Row[Any], *, entered: dt.date) -> dict[str, Any]:
     evidence = json.loads(first.evidence)
-    return Case(
-        profile=run.profile,
-        subject_type=first.subject_type,
-        subject_id=first.subject_id,
-        category=first.category,
-        open_key=key,
-        subject_name=first.subject_name,
-        area_m2=first.area_m2,
-        county_code=first.county_code,
-        state=CaseState.SURVEYED.value,
-        entered_on=entered,
-        opened_on=entered,
-        opened_by_run=run.id,
-        idle_since=_date(evidence.get("idle_since")),
-        land_price_yuan=evidence.get("land_price_yuan"),
-    )
+    return {
+        "profile": run.profile,
+        "subject_type": first.subject_type,
+        "subject_id": first.subject_id,
+        "category": first.category,
+        "open_key": open_key(first.subject_type, first.subject_id, first.category),
+        "subject_name": first.subject_name,
+        "area_m2": first.area_m2,
+        "county_code": first.county_code,
+        "state": CaseState.SURVEYED.value,
+        "entered_on": entered,
+        "opened_on": entered,
+        "opened_by_run": run.id,
+        "idle_since": _date(evidence.get("idle_since")),
+        "land_price_yuan": evidence.get("land_price_yuan"),
+    }
 
 
-def _opening_move(case: Case, run: IdentificationRun, actor: str) -> CaseMove:
-    return CaseMove(
-        case_id=case.id,
-        from_state=None,
-        state=CaseState.SURVEYED.value,
-        date=case.opened_on,
-        actor=actor,
-        reason=f"据第 {run.id} 批认定结果（{run.profile}，截至 {run.as_of.isoformat()}）立案",
-    )
+def _opening_move(
+    case_id: int, run: IdentificationRun, entered: dt.date, actor: str
+) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "from_state": None,
+        "state": CaseState.SURVEYED.value,
+        "date": entered,
+        "actor": actor,
+        "reason": f"据第 {run.id} 批认定结果（{run.profile}，截至 {run.as_of.isoformat()}）立案",
+        "evidence": None,
+    }
 
 
-def _check_not_before(case: Case, day: dt.date) -> None:
+def _check_not_before(case: OpenCase, day: dt.date) -> None:
     if day < case.opened_on:
         raise CaseRefusedError(
             f"案件 {case.id} 立案于 {case.opened_on.isoformat()}，新的认定结果不能早于此日并入",

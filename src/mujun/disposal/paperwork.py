@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mujun.disposal import documents, legal
+from mujun.disposal.access import get_case, logged_as
 from mujun.disposal.documents import DocumentData, DocumentKind
 from mujun.disposal.errors import CaseRefusedError
 from mujun.disposal.idle_track import (
@@ -23,7 +24,6 @@ from mujun.disposal.idle_track import (
     terms_of,
 )
 from mujun.disposal.legal import LegalEvent, LegalEventKind, Step
-from mujun.disposal.moves import get_case, logged_as
 from mujun.disposal.periods import CalendarError
 from mujun.disposal.plans import Attachment, keep_file, paths_of, unit_name
 from mujun.policy.profiles import load_profile

@@ -8,15 +8,16 @@ an attached file). Overdue is read off the due date when asked, never stored.
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
 from mujun.disposal import legal
+from mujun.disposal.access import get_case, logged_as
 from mujun.disposal.errors import CaseRefusedError
 from mujun.disposal.idle_track import is_idle_land, legal_events_of
-from mujun.disposal.moves import get_case, logged_as
 from mujun.disposal.states import CaseState
 from mujun.policy import duties
 from mujun.policy.profiles import Category, DisposalPath, load_profile
@@ -54,9 +55,14 @@ class Milestone:
 
 
 def paths_of(db: Session, case: Case) -> tuple[DisposalPath, ...]:
-    """The disposal paths case ``case`` may plan: for idle land, those of its cause once
-    recorded."""
-    cause = legal.cause_of(legal_events_of(db, case)) if is_idle_land(case) else None
+    """The disposal paths case ``case`` may plan."""
+    return paths_after(case, legal_events_of(db, case) if is_idle_land(case) else [])
+
+
+def paths_after(case: Case, events: Sequence[legal.LegalEvent]) -> tuple[DisposalPath, ...]:
+    """The disposal paths of the case's category in its profile; for idle land, those of its
+    cause once ``events`` (its legal events) record one."""
+    cause = legal.cause_of(events)
     profile = load_profile(case.profile)
     return profile.paths_for(Category(case.category), cause.value if cause else None)
 

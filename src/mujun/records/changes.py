@@ -8,10 +8,12 @@ made through the ORM are logged by :func:`log_orm_changes`, so no path writes un
 import datetime as dt
 import getpass
 import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Connection,
     DateTime,
     ForeignKey,
     Index,
@@ -20,6 +22,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     event,
+    insert,
     inspect,
     update,
 )
@@ -161,6 +164,55 @@ def log_orm_changes(session: Session, _context: Any, _instances: Any) -> None:
     for obj in list(session.deleted):
         if _is_logged(obj):
             record(obj, ChangeAction.DELETE, _snapshot(obj, committed=True), None)
+
+
+def insert_logged(
+    conn: Connection,
+    model: type[Base],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    actor: str,
+    reason: str | None,
+    numbered: bool = False,
+) -> list[int]:
+    """Insert many ``rows`` of ``model`` in a few statements, each with its change-log row (as
+    the ORM would log them, at a fraction of the cost); with ``numbered``, the database numbers
+    them and their numbers are returned, in order."""
+    if not rows:
+        return []
+    table = table_of(model)
+    ids: list[int] = []
+    if numbered:
+        (key_column,) = table.primary_key.columns
+        statement = insert(table).returning(key_column, sort_by_parameter_order=True)
+        ids = [row[0] for row in conn.execute(statement, list(rows))]
+        rows = [{**row, key_column.name: number} for row, number in zip(rows, ids, strict=True)]
+    else:
+        conn.execute(insert(table), list(rows))
+    logged = [c for c in table.columns if not is_derived(c)]
+    keys = [c.name for c in table.primary_key.columns]
+    at = now()
+    conn.execute(
+        insert(table_of(Change)),
+        [
+            {
+                "changed_at": at,
+                "actor": actor,
+                "import_id": None,
+                "table_name": table.name,
+                "object_key": KEY_SEPARATOR.join(str(_plain(row[k])) for k in keys),
+                "action": ChangeAction.INSERT.value,
+                "before": None,
+                "after": {
+                    c.name: SECRET if c.info.get("secret") else _plain(row.get(c.name))
+                    for c in logged
+                },
+                "reason": reason,
+            }
+            for row in rows
+        ],
+    )
+    return ids
 
 
 UNNUMBERED = "mujun.changes.unnumbered"

@@ -54,8 +54,9 @@ def test_demo_accounts_are_added_once_and_can_sign_in(tmp_path: Path) -> None:
         runner.invoke(app, ["--db", db, "accounts", "list", "--format", "json"]).stdout
     )
     roles = {a["username"]: (a["role"], a["county"]) for a in listed["accounts"]}
-    assert roles["tonglu"] == ("county_officer", "330122") and len(roles) == 5
-    assert {a["username"]: a["department"] for a in listed["accounts"]}["tax"] == "tax"
+    assert roles["tonglu"] == ("county_officer", "330122") and len(roles) == 6
+    departments = {a["username"]: a["department"] for a in listed["accounts"]}
+    assert (departments["tax"], departments["land"]) == ("tax", "natural_resources")
     engine = open_engine(db)
     with Session(engine) as session:
         assert (

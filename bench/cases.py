@@ -12,7 +12,10 @@ process, its wall time and peak memory printed:
    overdue filter;
 4. read 200 case files at random (``case_file``), each on its own, and print p50/p95/max.
 
-    python bench/cases.py [--db URL] [--enterprises 200000] [--work bench/out/cases]
+    python bench/cases.py [--db URL | --postgres URL] [--enterprises 200000] [--work DIR]
+
+``--postgres postgresql://postgres@127.0.0.1:5432/test`` prepares the province in a new
+database ``mujun_bench_cases`` on that server instead of a SQLite file.
 
 The web pages over the same functions are timed under 20 users by ``bench/web_load.py``.
 """
@@ -24,6 +27,7 @@ import shutil
 from pathlib import Path
 
 from import_province import GENERATE, IMPORT, run_phase
+from mujun.records.database import recreate_database
 
 HERE = Path(__file__).resolve().parent
 
@@ -109,6 +113,7 @@ def main() -> None:
     parser.add_argument("--enterprises", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, default=HERE / "out" / "cases")
+    parser.add_argument("--postgres", help="prepare the province on this PostgreSQL server")
     args = parser.parse_args()
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
@@ -127,8 +132,11 @@ def prepare(args: argparse.Namespace) -> str:
     args.work.mkdir(parents=True)
     data = args.work / "csv"
     run_phase("generate", GENERATE, str(args.enterprises), str(args.seed), str(data))
-    url = f"sqlite:///{args.work / 'province.db'}"
-    run_phase("import into SQLite", IMPORT, url, str(data))
+    if args.postgres:
+        url = recreate_database(args.postgres, "mujun_bench_cases")
+    else:
+        url = f"sqlite:///{args.work / 'province.db'}"
+    run_phase("import", IMPORT, url, str(data))
     return url
 
 

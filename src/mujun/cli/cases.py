@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mujun.cli.context import Settings, fail, parse_date, settings, stdout
@@ -35,6 +36,8 @@ from mujun.disposal.plans import (
     plan_case,
 )
 from mujun.disposal.states import CaseState
+from mujun.policy.profiles import Category
+from mujun.records import Jurisdiction
 from mujun.records.changes import current_actor
 
 cases_app = typer.Typer(
@@ -135,6 +138,9 @@ def list_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the ledger (处置台账) to FILE.xlsx.")
     ] = None,
+    limit: Annotated[
+        int, typer.Option(min=1, help="Cases shown in the table (all go to --out and json).")
+    ] = 50,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """The cases, with their state and next deadline."""
@@ -142,14 +148,19 @@ def list_command(
     today = parse_date(s, as_of) if as_of else _today()
     filters = CaseFilters(state=state, county=county, category=category, unit=unit, overdue=overdue)
     with _working(s) as db:
-        found = ledger(db, cases_query(filters, today), today=today, overdue=overdue)
+        shown = limit if output is OutputFormat.TABLE and out is None else None
+        found = ledger(db, cases_query(filters, today), today=today, overdue=overdue, limit=shown)
         if out is not None:
             write_ledger(db, out, found.files, today=today, lang=s.lang)
+        counties = {c: n for c, n in db.execute(select(Jurisdiction.code, Jurisdiction.name))}
     if output is OutputFormat.JSON:
         print_json(found.as_json())
         return
     print_table(
-        s.say(f"处置案件（共 {found.total} 件，截至 {today}）", f"Cases ({found.total}, {today})"),
+        s.say(
+            f"处置案件（共 {found.total} 件，显示 {len(found.files)} 件，截至 {today}）",
+            f"Cases ({len(found.files)} of {found.total}, as of {today})",
+        ),
         [
             s.say("案件", "case"),
             s.say("对象", "subject"),
@@ -164,8 +175,8 @@ def list_command(
                 f.case.id,
                 f.case.subject_id,
                 f.case.subject_name,
-                f.case.category,
-                f.case.county_code,
+                _category_label(s, f.case.category),
+                counties.get(f.case.county_code or "", f.case.county_code),
                 s.say(f.state.label_zh, f.state.label_en),
                 _deadline_text(s, f),
             )
@@ -174,6 +185,11 @@ def list_command(
     )
     if out is not None:
         stdout.print(s.say(f"处置台账已写入 {out}", f"Ledger written to {out}"), markup=False)
+
+
+def _category_label(s: Settings, category: str) -> str:
+    value = Category(category)
+    return s.say(value.label_zh, value.label_en)
 
 
 def _deadline_text(s: Settings, file: CaseFile) -> str:
@@ -203,12 +219,13 @@ def show_command(
         print_json(document)
         return
     c = file.case
+    category = _category_label(s, c.category)
     stdout.print(
         s.say(
-            f"案件 {c.id}：{c.subject_id} {c.subject_name or ''}（{c.category}，{c.county_code}）"
+            f"案件 {c.id}：{c.subject_id} {c.subject_name or ''}（{category}，{c.county_code}）"
             f"  状态：{file.state.label_zh}",
-            f"Case {c.id}: {c.subject_id} {c.subject_name or ''} ({c.category}, "
-            f"{c.county_code})  state: {file.state.label_en}",
+            f"Case {c.id}: {c.subject_id} {c.subject_name or ''} ({category}, {c.county_code})"
+            f"  state: {file.state.label_en}",
         ),
         markup=False,
     )

@@ -11,7 +11,7 @@ process of its own, then:
    uniformly, as a person reads a page; ``0-0`` sends requests back to back) and asks again:
    list pages (parcels, findings, grades, enterprises; a random page and sort), parcel files
    (page and API), enterprise files, map views (a random place at zoom 11 to 16) and map
-   searches. Latency per kind:
+   searches, the case list, board and files (page and API). Latency per kind:
    p50, p95, p99, max, and every error;
 3. the cockpit in Debian's Chromium (Playwright): first contentful paint and the time until
    its charts are drawn, signed in as the analyst, over ``--paints`` fresh page loads.
@@ -24,7 +24,8 @@ Sorting the enterprise list by land aggregates every enterprise's land first; it
 kind of its own.
 
 Targets (issue 5): list pages, parcel file and map requests p95 ≤ 300 ms, p99 ≤ 1 s, no
-errors; the cockpit's first paint ≤ 2 s.
+errors; the cockpit's first paint ≤ 2 s. Issue 12: the case list and the case file p95 ≤ 300 ms
+(every finding of the run is a case).
 """
 
 import argparse
@@ -51,7 +52,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from import_province import GENERATE, IMPORT, run_phase
-from mujun.records import Enterprise, EvaluationRun, IdentificationRun, Parcel
+from mujun.records import Case, Enterprise, EvaluationRun, IdentificationRun, Parcel
 from mujun.records.database import open_engine, recreate_database
 
 HERE = Path(__file__).resolve().parent
@@ -70,8 +71,13 @@ found = identify_and_keep(engine=engine, profile=load_profile("ankang-2024"),
                           as_of=dt.date(2025, 12, 31), actor="bench")
 graded = evaluate_and_keep(engine=engine, profile=load_profile("huangyan-2022"), year=2025,
                            actor="bench")
-print(f"identification run #{found.run_id}: {found.identification.findings.num_rows:,} findings;"
-      f" evaluation run #{graded.run_id}")
+from sqlalchemy.orm import Session
+from mujun.disposal.opening import open_cases
+with Session(engine) as db:
+    opened = open_cases(db, run_id=found.run_id, actor="bench")
+    db.commit()
+print(f"identification run #{found.run_id}: {found.identification.findings.num_rows:,} findings,"
+      f" {len(opened.opened):,} cases; evaluation run #{graded.run_id}")
 """
 
 ACCOUNTS = """
@@ -106,6 +112,8 @@ class Sample:
     places: list[tuple[float, float]]
     county_places: list[tuple[float, float]]
     names: list[str]
+    cases: list[int]
+    county_cases: list[int]
 
 
 @dataclass
@@ -168,7 +176,7 @@ def has_kept_runs(url: str) -> bool:
     with Session(engine) as session:
         kept = all(
             session.scalar(select(func.count()).select_from(model))
-            for model in (IdentificationRun, EvaluationRun)
+            for model in (IdentificationRun, EvaluationRun, Case)
         )
     engine.dispose()
     return kept
@@ -194,6 +202,9 @@ def take_sample(url: str, rng: random.Random) -> Sample:
             name[:4]
             for name in session.scalars(select(Enterprise.name).order_by(func.random()).limit(200))
         ]
+        cases = session.execute(
+            select(Case.id, Case.county_code).order_by(func.random()).limit(4000)
+        ).all()
     engine.dispose()
     counties = [r.county_code for r in rows]
     county = max(set(counties), key=counties.count)
@@ -211,6 +222,8 @@ def take_sample(url: str, rng: random.Random) -> Sample:
         places=places,
         county_places=in_county,
         names=names,
+        cases=[c.id for c in cases],
+        county_cases=[c.id for c in cases if c.county_code == county],
     )
 
 
@@ -274,6 +287,7 @@ def requests_of(sample: Sample, officer: bool) -> list[Request]:
     parcels = sample.county_parcels if officer else sample.parcels
     enterprises = sample.county_enterprises if officer else sample.enterprises
     places = sample.county_places if officer else sample.places
+    cases = sample.county_cases if officer else sample.cases
 
     def view(rng: random.Random) -> tuple[str, str]:
         x, y = rng.choice(places)
@@ -304,6 +318,11 @@ def requests_of(sample: Sample, officer: bool) -> list[Request]:
         view,
         view,
         lambda rng: ("map search", f"/api/map/search?q={rng.choice(sample.names)}"),
+        lambda rng: ("list /cases", f"/cases?page={rng.randint(1, 20)}"),
+        lambda rng: ("list /cases by state", f"/cases?state=surveyed&page={rng.randint(1, 20)}"),
+        lambda rng: ("case board", "/cases/board"),
+        lambda rng: ("case file", f"/cases/{rng.choice(cases)}"),
+        lambda rng: ("case file", f"/api/cases/{rng.choice(cases)}"),
     ]
 
 

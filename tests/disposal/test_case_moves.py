@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mujun.disposal.errors import CaseRefusedError
-from mujun.disposal.moves import move_case
+from mujun.disposal.moves import Dispute, move_case
 from mujun.disposal.opening import open_cases
 from mujun.disposal.plans import plan_case
 from mujun.disposal.states import CaseState
@@ -22,6 +22,7 @@ from mujun.records import (
     Compliance,
     Construction,
     Finding,
+    Objection,
     Parcel,
 )
 from mujun.records.changes import Change
@@ -337,3 +338,35 @@ def test_a_finding_of_another_profile_joined_does_not_break_the_exit(
     last = drive(db, case_id, CaseState.EVALUATING, start=dt.date(2024, 7, 31))
     with pytest.raises(CaseRefusedError):  # ankang/low/1 and /2 still fire on P1
         move_case(db, case_id, CaseState.CLOSED, on=last, reason="评估", actor=ACTOR)
+
+
+def test_a_dismissal_records_the_disputed_figures_as_objections(world: World, db: Session) -> None:
+    """workflow.md §1: dismissed — the figures disputed are recorded as a data objection, each
+    routed to the department that supplied it; a dispute the records cannot place refuses the
+    whole move."""
+    p3 = opened(db, world.run)["P3"]
+    wrong = Dispute("parcels", "P404", "area_m2", "20000")
+    with pytest.raises(CaseRefusedError, match="P404"):
+        move_case(db, p3, CaseState.DISMISSED, on=day(1), reason="面积有误", actor=ACTOR,
+                  disputes=[wrong])  # fmt: skip
+    db.rollback()
+    assert case_of(db, "P3").state == "surveyed"
+    with pytest.raises(CaseRefusedError, match="dismissal"):
+        move_case(db, p3, CaseState.CONFIRMED, on=day(1), reason="核实", actor=ACTOR,
+                  disputes=[Dispute("parcels", "P3", "area_m2")])  # fmt: skip
+    db.rollback()
+    move_case(db, p3, CaseState.DISMISSED, on=day(1), reason="面积有误", actor=ACTOR,
+              disputes=[Dispute("parcels", "P3", "area_m2", "20000")])  # fmt: skip
+    db.commit()
+    (objection,) = db.scalars(select(Objection).where(Objection.case_id == p3))
+    assert (objection.table_name, objection.object_key, objection.column_name) == (
+        "parcels",
+        "P3",
+        "area_m2",
+    )
+    assert (objection.claimed_value, objection.state, objection.reason) == (
+        "20000",
+        "open",
+        "面积有误",
+    )
+    assert objection.routed_to == "natural_resources"

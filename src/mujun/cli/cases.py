@@ -24,7 +24,7 @@ from mujun.disposal.idle_track import record_event
 from mujun.disposal.ledger import CaseFilters, cases_query, ledger
 from mujun.disposal.ledger_book import write_ledger
 from mujun.disposal.legal import Cause, LegalEvent, LegalEventKind, LegalStep, Step
-from mujun.disposal.moves import move_case
+from mujun.disposal.moves import Dispute, move_case
 from mujun.disposal.opening import open_cases
 from mujun.disposal.paperwork import issue_document
 from mujun.disposal.plans import (
@@ -332,15 +332,46 @@ def move_command(
     state: Annotated[CaseState, typer.Argument(help="The state to move to.")],
     date: Annotated[str, typer.Option("--date", help="The date of the move (YYYY-MM-DD).")],
     reason: Annotated[str, typer.Option("--reason", help="Why.")],
+    dispute: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dispute",
+            help="On dismissal, a figure found wrong: TABLE:KEY:COLUMN[=CLAIMED] (repeatable), "
+            "recorded as a data objection to the department that supplied it.",
+        ),
+    ] = None,
 ) -> None:
     """One state move, refused when workflow.md §1 does not allow it."""
     s = settings(ctx)
+    disputes = [_dispute(s, text) for text in dispute or []]
     with _working(s) as db:
-        move_case(db, case, state, on=parse_date(s, date), reason=reason, actor=current_actor())
+        move_case(
+            db,
+            case,
+            state,
+            on=parse_date(s, date),
+            reason=reason,
+            actor=current_actor(),
+            disputes=disputes,
+        )
     stdout.print(
         s.say(f"案件 {case} 已转为「{state.label_zh}」。", f"Case {case} is now {state.value}."),
         markup=False,
     )
+
+
+def _dispute(s: Settings, text: str) -> Dispute:
+    spec, equals, claimed = text.partition("=")
+    table, _, rest = spec.partition(":")
+    key, _, column = rest.rpartition(":")
+    if not (table and key and column):
+        fail(
+            s.say(
+                f"有异议的数据应写作 表:主键:字段[=主张值]：{text}",
+                f"A disputed figure is TABLE:KEY:COLUMN[=CLAIMED]: {text}",
+            )
+        )
+    return Dispute(table, key, column, claimed if equals else None)
 
 
 @cases_app.command("record")

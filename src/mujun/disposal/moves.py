@@ -3,7 +3,7 @@ evaluation that decides whether a case may close (Tonglu §六(五) 评估出库
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from mujun.analytics.facts import load_facts
 from mujun.disposal.access import get_case, logged_as
 from mujun.disposal.errors import CaseRefusedError
+from mujun.disposal.objections import lodge
 from mujun.disposal.plans import paths_of
 from mujun.disposal.states import CaseState, Lifecycle, event_to, next_states
 from mujun.identification.engine import identify, monthly_columns
@@ -20,12 +21,36 @@ from mujun.policy.profiles import Rule, load_profile
 from mujun.records import Case, CaseEvent, CaseFinding, CaseMove, CasePlan, IdentificationRun
 
 
+@dataclass(frozen=True)
+class Dispute:
+    """A figure the verification found wrong: the column of the record of ``table`` keyed
+    ``key`` (its key parts joined by ``|``), and the value claimed instead, if known."""
+
+    table: str
+    key: str
+    column: str
+    claimed: str | None = None
+
+
 def move_case(
-    db: Session, case_id: int, target: CaseState, *, on: dt.date, reason: str, actor: str
+    db: Session,
+    case_id: int,
+    target: CaseState,
+    *,
+    on: dt.date,
+    reason: str,
+    actor: str,
+    disputes: Sequence[Dispute] = (),
 ) -> CaseMove:
     """Move case ``case_id`` to ``target`` on ``on``, or refuse with the reason. A move to
-    ``closed`` runs the exit evaluation first. The caller commits."""
+    ``closed`` runs the exit evaluation first; a dismissal records the figures it disputes as
+    data objections (workflow.md §1, §6), each routed to the department that supplied it. The
+    caller commits."""
     case = get_case(db, case_id)
+    if disputes and target is not CaseState.DISMISSED:
+        raise CaseRefusedError(
+            "只有核实不予认定时才登记有异议的数据", "figures are disputed on a dismissal only"
+        )
     current = CaseState(case.state)
     event = event_to(current, target)
     if event is None:
@@ -68,6 +93,19 @@ def move_case(
             evidence=evidence,
         )
         db.add(move)
+    for dispute in disputes:
+        lodge(
+            db,
+            case_id=case.id,
+            table=dispute.table,
+            key=dispute.key,
+            column=dispute.column,
+            claimed=dispute.claimed,
+            reason=reason.strip(),
+            lodged_by=f"{actor}（核实）",
+            on=on,
+            actor=actor,
+        )
     return move
 
 

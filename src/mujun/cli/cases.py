@@ -6,20 +6,17 @@ exit status 1.
 """
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from mujun.cli.casework import working
 from mujun.cli.context import Settings, fail, parse_date, settings, stdout
 from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table
 from mujun.disposal.case_file import CaseFile, case_file
 from mujun.disposal.documents import DocumentKind
-from mujun.disposal.errors import CaseNotFoundError, CaseRefusedError
 from mujun.disposal.idle_track import record_event
 from mujun.disposal.ledger import CaseFilters, cases_query, ledger
 from mujun.disposal.ledger_book import write_ledger
@@ -51,32 +48,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(cases_app)
 
 
-@contextmanager
-def _working(s: Settings) -> Iterator[Session]:
-    """A session on the records database, committed when the command succeeds; a refusal
-    ends the command with its reason and changes nothing."""
-    with Session(s.engine(), expire_on_commit=False) as db:
-        try:
-            yield db
-            db.commit()
-        except CaseRefusedError as refused:
-            db.rollback()
-            _refuse(s, refused)
-        except CaseNotFoundError as missing:
-            db.rollback()
-            fail(s.say(f"没有编号为 {missing.case_id} 的案件", f"no case {missing.case_id}"))
-
-
-def _refuse(s: Settings, refused: CaseRefusedError) -> NoReturn:
-    reason = s.say(refused.zh, refused.en)
-    if refused.possible_from is not None:
-        reason += s.say(
-            f"（{refused.possible_from.isoformat()} 起可办理）",
-            f" (possible from {refused.possible_from.isoformat()})",
-        )
-    fail(reason)
-
-
 def _today() -> dt.date:
     return dt.date.today()
 
@@ -100,7 +71,7 @@ def open_command(
     """Open a case for each finding of a kept run (a finding of an open case joins it)."""
     s = settings(ctx)
     on = parse_date(s, date) if date else None
-    with _working(s) as db:
+    with working(s) as db:
         opening = open_cases(
             db,
             run_id=run,
@@ -147,7 +118,7 @@ def list_command(
     s = settings(ctx)
     today = parse_date(s, as_of) if as_of else _today()
     filters = CaseFilters(state=state, county=county, category=category, unit=unit, overdue=overdue)
-    with _working(s) as db:
+    with working(s) as db:
         shown = limit if output is OutputFormat.TABLE and out is None else None
         found = ledger(db, cases_query(filters, today), today=today, overdue=overdue, limit=shown)
         if out is not None:
@@ -212,7 +183,7 @@ def show_command(
     """One case: findings, states, plan, tasks, legal steps and deadlines."""
     s = settings(ctx)
     day = parse_date(s, as_of) if as_of else _today()
-    with _working(s) as db:
+    with working(s) as db:
         file = case_file(db, case, day)
         document = file.as_json()
     if output is OutputFormat.JSON:
@@ -301,7 +272,7 @@ def plan_command(
 ) -> None:
     """Record the plan (一地一策) of a case."""
     s = settings(ctx)
-    with _working(s) as db:
+    with working(s) as db:
         plan_case(
             db,
             case,
@@ -344,7 +315,7 @@ def move_command(
     """One state move, refused when workflow.md §1 does not allow it."""
     s = settings(ctx)
     disputes = [_dispute(s, text) for text in dispute or []]
-    with _working(s) as db:
+    with working(s) as db:
         move_case(
             db,
             case,
@@ -402,7 +373,7 @@ def record_command(
         cause=cause,
         until=parse_date(s, until) if until else None,
     )
-    with _working(s) as db:
+    with working(s) as db:
         record_event(db, case, step, actor=current_actor(), note=note)
     stdout.print(
         s.say(
@@ -424,7 +395,7 @@ def document_command(
     s = settings(ctx)
     if out.suffix.lower() != ".docx":
         fail(s.say(f"文书应写为 .docx 文件：{out}", f"Documents are .docx files: {out}"))
-    with _working(s) as db:
+    with working(s) as db:
         issued = issue_document(
             db, case, kind, on=parse_date(s, date) if date else _today(), actor=current_actor()
         )
@@ -453,7 +424,7 @@ def task_command(
 ) -> None:
     """Dispatch a task of the case's plan to a unit (派单)."""
     s = settings(ctx)
-    with _working(s) as db:
+    with working(s) as db:
         task = dispatch_task(
             db,
             case,
@@ -476,7 +447,7 @@ def accept_command(
 ) -> None:
     """The unit signs for a task (签收)."""
     s = settings(ctx)
-    with _working(s) as db:
+    with working(s) as db:
         accept_task(db, task, on=parse_date(s, date) if date else _today(), actor=current_actor())
     stdout.print(s.say(f"任务 {task} 已签收。", f"Task {task} accepted."), markup=False)
 
@@ -497,7 +468,7 @@ def done_command(
             attachment = Attachment(file.name, "application/octet-stream", file.read_bytes())
         except OSError as error:
             fail(s.say(f"无法读取 {file}：{error}", f"Cannot read {file}: {error}"))
-    with _working(s) as db:
+    with working(s) as db:
         complete_task(
             db,
             task,

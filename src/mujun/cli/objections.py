@@ -7,16 +7,14 @@ with its one-line reason (and the date it becomes possible) and exit status 1.
 """
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
+from mujun.cli.casework import refuse, working
 from mujun.cli.context import Settings, fail, parse_date, settings, stdout
 from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table
-from mujun.disposal.errors import CaseNotFoundError, CaseRefusedError
+from mujun.disposal.errors import CaseRefusedError
 from mujun.disposal.objections import (
     ObjectionFilters,
     ObjectionState,
@@ -44,32 +42,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(objections_app)
 
 
-@contextmanager
-def _working(s: Settings) -> Iterator[Session]:
-    """A session on the records database, committed when the command succeeds; a refusal
-    ends the command with its reason and changes nothing."""
-    with Session(s.engine(), expire_on_commit=False) as db:
-        try:
-            yield db
-            db.commit()
-        except CaseRefusedError as refused:
-            db.rollback()
-            _refuse(s, refused)
-        except CaseNotFoundError as missing:
-            db.rollback()
-            fail(s.say(f"没有编号为 {missing.case_id} 的案件", f"no case {missing.case_id}"))
-
-
-def _refuse(s: Settings, refused: CaseRefusedError) -> NoReturn:
-    reason = s.say(refused.zh, refused.en)
-    if refused.possible_from is not None:
-        reason += s.say(
-            f"（{refused.possible_from.isoformat()} 起可办理）",
-            f" (possible from {refused.possible_from.isoformat()})",
-        )
-    fail(reason)
-
-
 def _day(s: Settings, date: str | None) -> dt.date:
     return parse_date(s, date) if date else dt.date.today()
 
@@ -89,7 +61,7 @@ def publish_command(
     """Publish a kept run's preliminary list (公示) for the profile's period of working days."""
     s = settings(ctx)
     on = _day(s, date)
-    with _working(s) as db:
+    with working(s) as db:
         publication = publish(db, run, on, current_actor(), note=note)
     if output is OutputFormat.JSON:
         print_json(publication_json(publication))
@@ -137,7 +109,7 @@ def lodge_command(
     supplied the value."""
     s = settings(ctx)
     on = _day(s, date)
-    with _working(s) as db:
+    with working(s) as db:
         objection = lodge(
             db,
             table=table,
@@ -214,7 +186,7 @@ def list_command(
     filters = ObjectionFilters(
         publication=publication, state=state, department=department_code, county=county
     )
-    with _working(s) as db:
+    with working(s) as db:
         found = [objection_json(o) for o in db.scalars(objections_query(filters))]
     if output is OutputFormat.JSON:
         print_json({"total": len(found), "objections": found})
@@ -280,7 +252,7 @@ def answer_command(
             )
         )
     on = _day(s, date)
-    with _working(s) as db:
+    with working(s) as db:
         if corrected_by is not None:
             answered = answer_corrected(db, objection, corrected_by, on, current_actor())
         else:
@@ -316,7 +288,7 @@ def repeat_command(
     try:
         repeated = repeat_run(s.engine(), publication, current_actor())
     except CaseRefusedError as refused:
-        _refuse(s, refused)
+        refuse(s, refused)
     if output is OutputFormat.JSON:
         print_json(repeated.as_json())
         return

@@ -86,10 +86,10 @@ class CaseFile:
     def next_states(self) -> list[CaseState]:
         return next_states(self.state)
 
-    def as_json(self) -> dict[str, Any]:
-        """The document of interface.md ``cases show --format json``."""
+    def heading_json(self) -> dict[str, Any]:
+        """What a list row and the file both say of the case first."""
         case = self.case
-        status = self.legal
+        due = self.next_deadline
         return {
             "case": case.id,
             "subject_type": case.subject_type,
@@ -97,8 +97,19 @@ class CaseFile:
             "subject_name": case.subject_name,
             "category": case.category,
             "county_code": case.county_code,
-            "profile": case.profile,
             "state": case.state,
+            "next_deadline": due.date.isoformat() if due else None,
+            "next_deadline_what": due.what if due else None,
+            "overdue": self.overdue,
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        """The document of interface.md ``cases show --format json``."""
+        case = self.case
+        status = self.legal
+        return {
+            **self.heading_json(),
+            "profile": case.profile,
             "as_of": self.as_of.isoformat(),
             "criteria": self.criteria,
             "findings": [
@@ -143,7 +154,6 @@ class CaseFile:
                 {"what": d.what, "date": d.date.isoformat(), "overdue": d.overdue}
                 for d in self.deadlines
             ],
-            "next_deadline": _iso(self.next_deadline.date if self.next_deadline else None),
             "history": [
                 {
                     "state": m.state,

@@ -132,6 +132,21 @@ def legal_status_of(db: Session, case: Case, as_of: dt.date) -> LegalStatus:
         raise CaseRefusedError(error.zh, error.en) from error
 
 
+def check_allowed(db: Session, case: Case, event: LegalEvent) -> None:
+    """Refuse ``event`` on the case when the law does not allow it (yet), with the reason and
+    the date it becomes possible."""
+    try:
+        legal.check_event(
+            idle_facts(db, case), legal_events_of(db, case), terms_of(case, event.date), event
+        )
+    except legal.StepRefused as refused:
+        raise CaseRefusedError(
+            refused.zh, refused.en, possible_from=refused.possible_from
+        ) from refused
+    except CalendarError as error:
+        raise CaseRefusedError(error.zh, error.en) from error
+
+
 def record_event(
     db: Session, case_id: int, event: LegalEvent, *, actor: str, note: str | None = None
 ) -> CaseEvent:
@@ -155,16 +170,7 @@ def record_event(
             f"the date is before the case opened ({case.opened_on})",
             possible_from=case.opened_on,
         )
-    try:
-        legal.check_event(
-            idle_facts(db, case), legal_events_of(db, case), terms_of(case, event.date), event
-        )
-    except legal.StepRefused as refused:
-        raise CaseRefusedError(
-            refused.zh, refused.en, possible_from=refused.possible_from
-        ) from refused
-    except CalendarError as error:
-        raise CaseRefusedError(error.zh, error.en) from error
+    check_allowed(db, case, event)
     with logged_as(db, actor, event.kind.label_zh):
         row = CaseEvent(
             case_id=case.id,

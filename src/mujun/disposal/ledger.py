@@ -88,7 +88,7 @@ class Ledger:
 
     def as_json(self) -> dict[str, Any]:
         """The document of interface.md ``cases list --format json``."""
-        return {"total": self.total, "cases": [ledger_row(f) for f in self.files]}
+        return {"total": self.total, "cases": [f.heading_json() for f in self.files]}
 
 
 def ledger(
@@ -110,20 +110,3 @@ def ledger(
     if limit is not None:
         page = page.limit(limit)
     return Ledger(total=total, files=case_files(db, list(db.scalars(page)), today))
-
-
-def ledger_row(file: CaseFile) -> dict[str, Any]:
-    case = file.case
-    due = file.next_deadline
-    return {
-        "case": case.id,
-        "subject_type": case.subject_type,
-        "subject_id": case.subject_id,
-        "subject_name": case.subject_name,
-        "category": case.category,
-        "county_code": case.county_code,
-        "state": case.state,
-        "next_deadline": due.date.isoformat() if due else None,
-        "next_deadline_what": due.what if due else None,
-        "overdue": file.overdue,
-    }

@@ -16,15 +16,13 @@ from mujun.disposal.documents import DocumentData, DocumentKind
 from mujun.disposal.errors import CaseRefusedError
 from mujun.disposal.idle_track import (
     SERVED_BY,
+    check_allowed,
     holders_of,
-    idle_facts,
     is_idle_land,
-    legal_events_of,
     legal_status_of,
     terms_of,
 )
 from mujun.disposal.legal import LegalEvent, LegalEventKind, Step
-from mujun.disposal.periods import CalendarError
 from mujun.disposal.plans import Attachment, keep_file, paths_of, unit_name
 from mujun.policy.profiles import load_profile
 from mujun.records import (
@@ -178,7 +176,7 @@ def _idle_paper(
     terms = terms_of(case, on)
     decided = DECIDED_BY.get(kind)
     if decided is not None:
-        _check_allowed(db, case, decided, on)
+        check_allowed(db, case, LegalEvent(kind=decided, date=on))
     fee = next((s for s in status.steps if s.step is Step.IDLE_FEE), None)
     contract = _contract(db, case)
     return DocumentData(
@@ -238,23 +236,6 @@ def _work_paper(
         ),
         tasks=tuple(documents.Task(_unit(db, t.unit), t.what, t.due) for t in tasks),
     )
-
-
-def _check_allowed(db: Session, case: Case, kind: LegalEventKind, on: dt.date) -> None:
-    """A decision or notice is written only when the law would let it be served that day."""
-    try:
-        legal.check_event(
-            idle_facts(db, case),
-            legal_events_of(db, case),
-            terms_of(case, on),
-            LegalEvent(kind=kind, date=on),
-        )
-    except legal.StepRefused as refused:
-        raise CaseRefusedError(
-            refused.zh, refused.en, possible_from=refused.possible_from
-        ) from refused
-    except CalendarError as error:
-        raise CaseRefusedError(error.zh, error.en) from error
 
 
 def _intended(status: legal.LegalStatus) -> DocumentKind:

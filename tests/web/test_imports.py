@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from mujun.interchange import importer, schema
 from mujun.interchange.workbooks import ERROR_SHEET
+from mujun.policy.duties import ADMINISTRATOR_ONLY, DEPARTMENTS, EVERY_TABLE
 from mujun.records import Account, AnnualMetric, AuditEntry, Change, Enterprise
 from mujun.web import imports
-from mujun.policy.duties import ADMINISTRATOR_ONLY, DEPARTMENTS, EVERY_TABLE
 from mujun.web.permissions import Role
 from tests.interchange.test_importer import CODE_A, CODE_B
 from tests.web.conftest import HASHED, sign_in

@@ -184,11 +184,13 @@ def unit_choices(db: Session, scope: Scope, lang: str) -> list[tuple[str, str]]:
     """The units a plan or a task may name: the departments, then the towns and parks of the
     account's area."""
     departments = [(d.code, d.label_zh if lang == "zh" else d.label_en) for d in duties.DEPARTMENTS]
-    query = select(Jurisdiction.code, Jurisdiction.name).where(
-        Jurisdiction.level.in_(["town", "park"])
+    query = restrict(
+        select(Jurisdiction.code, Jurisdiction.name).where(
+            Jurisdiction.level.in_(["town", "park"])
+        ),
+        scope,
+        Jurisdiction,
     )
-    if scope.counties is not None:
-        query = query.where(Jurisdiction.county_code.in_(sorted(scope.counties)))
     places = [(code, name) for code, name in db.execute(query.order_by(Jurisdiction.code))]
     return departments + places
 

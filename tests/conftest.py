@@ -7,6 +7,7 @@ session, so runs side by side do not meet; every test starts from empty tables.
 """
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,13 +38,24 @@ def _emptied(engine: Engine) -> Engine:
     return engine
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite records file, migrated once for the worker: each test copies it."""
+    path = tmp_path_factory.mktemp("migrated") / "records.db"
+    engine = open_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty, migrated records database: SQLite in a file, then PostgreSQL."""
     if request.param == "postgresql":
         yield _emptied(request.getfixturevalue("postgres_engine"))
         return
+    shutil.copyfile(request.getfixturevalue("migrated_sqlite"), tmp_path / "records.db")
     sqlite = open_engine(f"sqlite:///{tmp_path / 'records.db'}")
-    upgrade(sqlite)
+    upgrade(sqlite)  # nothing to do: proves the copy is at the head revision
     yield sqlite
     sqlite.dispose()

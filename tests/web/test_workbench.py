@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from mujun.records import Change, DataImport, Finding
 from mujun.records.accounts import Account
 from mujun.web.dependencies import Current
-from mujun.web.workbench import TODO_SOURCES, Item
+from mujun.web.workbench import TODO_SOURCES
+from mujun.web.worklist import Item
 from tests.builders import NOW, identification_run
 from tests.web.conftest import (
     ACCOUNTS,

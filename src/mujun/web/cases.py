@@ -13,7 +13,7 @@ the reason at the top of the form it came from.
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -37,9 +37,7 @@ from mujun.web.language import in_language, language_of
 from mujun.web.permissions import ALLOWED, Action, RefusedError, Role, Scope
 from mujun.web.permissions import restrict as permitted
 from mujun.web.places import places
-
-if TYPE_CHECKING:
-    from mujun.web.workbench import Item
+from mujun.web.worklist import Item
 
 CONFLICT = 409
 """The status of a request the case's state or the law refuses (see the module's text)."""
@@ -262,7 +260,7 @@ _STEP_ZH = {
 }
 
 
-def case_todos(db: Session, current: Current) -> "list[Item]":
+def case_todos(db: Session, current: Current) -> list[Item]:
     """What the disposal cases ask of the account: for a unit's account its tasks not done
     (overdue ones first, as danger); for one that works cases, the overdue deadlines, those of
     the next 30 days and the legal steps now possible of the cases being worked in its area."""
@@ -278,8 +276,7 @@ def case_todos(db: Session, current: Current) -> "list[Item]":
     return []
 
 
-def _case_items(db: Session, scope: Scope) -> "list[Item]":
-    from mujun.web.workbench import Item  # noqa: PLC0415 (the workbench imports this module)
+def _case_items(db: Session, scope: Scope) -> list[Item]:
 
     on = today()
     query = restrict(select(Case).where(Case.state.in_(WORKED_STATES)), scope, Case)
@@ -337,8 +334,7 @@ def _case_items(db: Session, scope: Scope) -> "list[Item]":
     return items
 
 
-def _task_items(db: Session, scope: Scope) -> "list[Item]":
-    from mujun.web.workbench import Item  # noqa: PLC0415 (the workbench imports this module)
+def _task_items(db: Session, scope: Scope) -> list[Item]:
 
     on = today()
     query = restrict(

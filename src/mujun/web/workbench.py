@@ -38,6 +38,7 @@ from mujun.web.cases import case_todos
 from mujun.web.dependencies import Current, Database, signed_in
 from mujun.web.pages import signed_in_page
 from mujun.web.permissions import ALLOWED, Action, RefusedError, Role, Scope, restrict
+from mujun.web.worklist import Item
 
 router = APIRouter(tags=["workbench"])
 RECENT_IMPORTS = 8
@@ -60,16 +61,6 @@ def any_role(found: Annotated[tuple[Account, WebSession], Depends(signed_in)]) -
 
 any_role.gated_action = "any"  # type: ignore[attr-defined]
 Anyone = Annotated[Current, Depends(any_role)]
-
-
-class Item(BaseModel):
-    """Something that needs the account (a to-do) or that it should watch (a warning)."""
-
-    level: Literal["info", "warning", "danger"]
-    zh: str
-    en: str
-    href: str | None = None
-    count: int | None = None
 
 
 Source = Callable[[Session, Current], Sequence[Item]]

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from mujun.cli import cases, demo, evaluation, identification, interchange, profiles, web
+from mujun.cli import (
+    cases,
+    demo,
+    evaluation,
+    identification,
+    interchange,
+    monitor,
+    profiles,
+    web,
+)
 from mujun.cli import objections as objection_commands
 from mujun.cli.context import Settings, default_language, stderr
 
@@ -60,6 +69,7 @@ evaluation.register(app)
 web.register(app)
 cases.register(app)
 objection_commands.register(app)
+monitor.register(app)
 
 
 def main() -> None:

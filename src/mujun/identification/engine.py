@@ -150,9 +150,9 @@ def identify(
     rules = sorted(profile.rules.values(), key=lambda r: r.id)
     for index, rule in enumerate(rules):
         on_progress(rule.id, index / len(rules))
-        verdicts = facts.keep("verdicts", _verdicts(FORMULAS[rule.id].compute(ctx)))
-        found.append(_findings(rule, verdicts))
-        unjudged.append(_unjudged(rule, verdicts))
+        judged = facts.keep("verdicts", verdicts(FORMULAS[rule.id].compute(ctx)))
+        found.append(_findings(rule, judged))
+        unjudged.append(_unjudged(rule, judged))
     on_progress("findings", 1.0)
     findings = _described(facts, pa.concat_tables(found) if found else None)
     return Identification(
@@ -167,7 +167,7 @@ def identify(
     )
 
 
-def _verdicts(judgement: Judgement) -> ir.Table:
+def verdicts(judgement: Judgement) -> ir.Table:
     """One row per subject: its verdict, 重点 flag, evidence as JSON and missing figures."""
     t = judgement.table
     if judgement.subject_type is not None:
@@ -224,13 +224,13 @@ def _described(facts: Facts, found: pa.Table | None) -> pa.Table:
     """The findings with each subject's name, area and county."""
     if found is None or found.num_rows == 0:
         return FINDINGS_SCHEMA.empty_table()
-    described = _subjects(facts)
+    described = subjects(facts)
     found_t = ibis.memtable(found)
     joined = attach(found_t, described, ["subject_type", "subject_id"])
     return _sorted(joined.select(*FINDINGS_SCHEMA.names).to_pyarrow(), FINDINGS_SCHEMA)
 
 
-def _subjects(facts: Facts) -> ir.Table:
+def subjects(facts: Facts) -> ir.Table:
     """Every subject's type, id, name, area and county."""
     county = counties(facts)
     names = facts["enterprises"].select(

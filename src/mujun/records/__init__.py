@@ -21,6 +21,7 @@ from mujun.records.jobs import Job
 from mujun.records.jurisdictions import Jurisdiction
 from mujun.records.land import Construction, LandApproval, LandContract, LandOccupancy, Parcel
 from mujun.records.metrics import AnnualMetric, MonthlyMetric
+from mujun.records.monitoring import EarlyWarning, MonitoringRun, MonitoringUnjudged, WarningMonth
 from mujun.records.objections import Objection, Publication
 from mujun.records.risks import Compliance, LegalEvent
 from mujun.records.runs import Finding, IdentificationRun, UnjudgedSubject
@@ -61,6 +62,7 @@ __all__ = [
     "Compliance",
     "Construction",
     "DataImport",
+    "EarlyWarning",
     "Enterprise",
     "EnterpriseCounty",
     "EvaluationRun",
@@ -74,11 +76,14 @@ __all__ = [
     "LandContract",
     "LandOccupancy",
     "LegalEvent",
+    "MonitoringRun",
+    "MonitoringUnjudged",
     "MonthlyMetric",
     "Objection",
     "Parcel",
     "Publication",
     "UnjudgedSubject",
+    "WarningMonth",
     "WebSession",
     "table_of",
 ]

@@ -59,9 +59,11 @@ CONSEQUENCE_EVIDENCE = (
 def idle_parcels(ctx: Context) -> ir.Table:
     """Every parcel with both idle verdicts, ``idle`` (either), the figures missing where
     ``idle`` or ``not_started`` is unknown (``idle_missing``, ``not_started_missing``), and the
-    consequence reached. A parcel without a construction record on or before the as-of date
-    has not started, or is not judged, as the parameter ``idle.without_construction_record``
-    reads it."""
+    consequence reached; with the readings they rest on (``started``, ``unrecorded``: no
+    record read as unknown, ``developed_little``, ``start_missing``: what whether it started
+    lacks) and the agreed and actual completion dates, which monitoring reads. A parcel
+    without a construction record on or before the as-of date has not started, or is not
+    judged, as the parameter ``idle.without_construction_record`` reads it."""
     return ctx.once("idle", _idle_parcels)
 
 
@@ -77,6 +79,7 @@ def _idle_parcels(ctx: Context) -> ir.Table:
         "land_use",
         "area_m2",
         "agreed_start_date",
+        "agreed_completion_date",
         "land_price_yuan",
         "total_investment_yuan",
         "committed_investment_per_mu_yuan",
@@ -86,6 +89,7 @@ def _idle_parcels(ctx: Context) -> ir.Table:
         "area_to_develop_m2",
         "invested_yuan",
         "suspended_since",
+        "completed_date",
     )
     as_of = ibis.literal(ctx.as_of)
     started = t.started_date.notnull() & (t.started_date <= as_of)
@@ -95,6 +99,9 @@ def _idle_parcels(ctx: Context) -> ir.Table:
         t.developed_area_m2, t.area_to_develop_m2, p.number("idle.developed_share")
     ) | below_share(t.invested_yuan, t.total_investment_yuan, p.number("idle.invested_share"))
     t = t.mutate(
+        started=started,
+        unrecorded=unrecorded,
+        developed_little=little,
         not_started=(as_of >= years_after(t.agreed_start_date, after)) & ~started,
         stalled=started
         & t.suspended_since.notnull()
@@ -107,6 +114,7 @@ def _idle_parcels(ctx: Context) -> ir.Table:
     )
     t = t.mutate(
         idle=t.not_started | t.stalled,
+        start_missing=not_started_missing,
         not_started_missing=ibis.ifelse(
             t.not_started.isnull(), not_started_missing, ibis.null("string")
         ),

@@ -8,7 +8,7 @@ Each signal's verdicts are read the way an identification rule's are
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,9 +103,15 @@ def levels(profile: Profile, month: str) -> dict[str, Level]:
 
 
 def monitor(
-    *, facts: Facts, profile: Profile, month: str, on_progress: Progress = silent
+    *,
+    facts: Facts,
+    profile: Profile,
+    month: str,
+    only: Collection[str] | None = None,
+    on_progress: Progress = silent,
 ) -> Monitoring:
-    """Judge every subject of ``facts`` for ``month`` by every signal, under ``profile``."""
+    """Judge every subject of ``facts`` for ``month`` by every signal (or those ``only``
+    names), under ``profile``."""
     check_profile(profile)
     values = profile.values(last_day(month))
     parameters = values.in_force()
@@ -114,7 +120,7 @@ def monitor(
     described = _described(facts)
     fired: list[pa.Table] = []
     unjudged: list[pa.Table] = []
-    listed = signals()
+    listed = [s for s in signals() if only is None or s.id in only]
     for index, one in enumerate(listed):
         on_progress(one.id, index / len(listed))
         judged = facts.keep("signal_verdicts", verdicts(one.compute(ctx)))

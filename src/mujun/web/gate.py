@@ -26,6 +26,7 @@ from mujun.records import (
     Finding,
     Grade,
     Jurisdiction,
+    Objection,
     Parcel,
     table_of,
 )
@@ -54,16 +55,22 @@ IN_COUNTIES: Mapping[type[Base], InCounties] = {
     Enterprise: _enterprise_in,
     Finding: Finding.county_code.in_,
     Grade: Grade.county_code.in_,
+    Objection: Objection.county_code.in_,
 }
 """Each scoped model, and the condition that one of its rows lies in some counties."""
-IN_UNITS: Mapping[type[Base], InCounties] = {CaseTask: CaseTask.unit.in_}
-"""Each model a unit's account is kept to, and the condition that a row is one of its units'."""
+IN_UNITS: Mapping[type[Base], InCounties] = {
+    CaseTask: CaseTask.unit.in_,
+    Objection: Objection.routed_to.in_,
+}
+"""Each model a unit's account is kept to, and the condition that a row is one of its units'
+(an objection: the department it is routed to)."""
 NAMES: Mapping[type[Base], tuple[str, str]] = {
     Jurisdiction: ("区划", "jurisdiction"),
     Case: ("案件", "case"),
     CaseTask: ("任务", "task"),
     Parcel: ("宗地", "parcel"),
     Enterprise: ("企业", "enterprise"),
+    Objection: ("异议", "objection"),
 }
 """What a record asked for by its key is called, in Chinese and English."""
 

@@ -61,6 +61,14 @@ GROUPS: tuple[Group, ...] = (
         (
             Link("/findings", "认定结果", "Findings", "ti-list-check"),
             Link("/runs", "批次", "Runs", "ti-player-play", under=("/runs/",)),
+            Link(
+                "/publications",
+                "公示与异议",
+                "Publications",
+                "ti-speakerphone",
+                under=("/publications/",),
+            ),
+            Link("/objections", "异议答复", "Objections", "ti-message-report", Action.TASK),
         ),
     ),
     Group("evaluation", "评价", "Evaluation", (Link("/grades", "综合评价", "Grades", "ti-award"),)),

@@ -36,6 +36,7 @@ from mujun.records.accounts import Account, WebSession
 from mujun.web import gate
 from mujun.web.cases import case_todos
 from mujun.web.dependencies import Current, Database, signed_in
+from mujun.web.objections import objection_todos
 from mujun.web.pages import signed_in_page
 from mujun.web.permissions import ALLOWED, Action, RefusedError, Role, Scope, restrict
 from mujun.web.worklist import Item
@@ -64,7 +65,7 @@ Anyone = Annotated[Current, Depends(any_role)]
 
 
 Source = Callable[[Session, Current], Sequence[Item]]
-TODO_SOURCES: list[Source] = [case_todos]
+TODO_SOURCES: list[Source] = [case_todos, objection_todos]
 """What needs doing, by the issues that bring it (the disposal cases' deadlines, …)."""
 WARNING_SOURCES: list[Source] = []
 """What to watch, by the issues that bring it (the monitoring's early warnings, …)."""

@@ -24,7 +24,6 @@ from mujun.monitoring.months import last_day
 from mujun.monitoring.routing import routed_to
 from mujun.monitoring.signals import DEPARTMENT, Level, Signal, signals
 from mujun.policy.duties import DEPARTMENTS
-from mujun.policy.parameters import ParameterError
 from mujun.policy.profiles import Profile, ProfileError
 from mujun.progress import Progress, silent
 
@@ -84,22 +83,13 @@ class Monitoring:
 
 
 def check_profile(profile: Profile) -> None:
-    """The profile defines every parameter the signals read (and the idle-land rules' year)."""
+    """The profile defines every parameter the signals read, their levels included."""
     wanted = {name for s in signals() for name in (*s.parameters, s.level_parameter)}
     undefined = sorted(wanted - set(profile.parameters))
     if undefined:
         raise ProfileError(
             f"{profile.id} does not define the monitoring parameters {', '.join(undefined)}"
         )
-
-
-def levels(profile: Profile, month: str) -> dict[str, Level]:
-    """Each signal's level under ``profile`` in ``month``."""
-    values = profile.values(last_day(month))
-    try:
-        return {s.id: Level(values.text(s.level_parameter)) for s in signals()}
-    except ValueError as error:
-        raise ParameterError(f"{profile.id}: {error}") from error
 
 
 def monitor(
@@ -116,11 +106,11 @@ def monitor(
     values = profile.values(last_day(month))
     parameters = values.in_force()
     ctx = Context(facts=facts, parameters=values)
-    level_of = levels(profile, month)
     described = _described(facts)
     fired: list[pa.Table] = []
     unjudged: list[pa.Table] = []
     listed = [s for s in signals() if only is None or s.id in only]
+    level_of = {s.id: Level(values.text(s.level_parameter)) for s in listed}
     for index, one in enumerate(listed):
         on_progress(one.id, index / len(listed))
         judged = facts.keep("signal_verdicts", verdicts(one.compute(ctx)))
@@ -149,8 +139,10 @@ def _described(facts: Facts) -> ir.Table:
             }
         )
     )
-    found = subjects(facts).select("subject_type", "subject_id", "subject_name", "county_code")
-    return facts.derived("monitored_subjects", lambda: found.union(departments))
+    columns = ("subject_type", "subject_id", "subject_name", "county_code")
+    return facts.derived(
+        "monitored_subjects", lambda: subjects(facts).select(*columns).union(departments)
+    )
 
 
 def _fired(one: Signal, level: Level, judged: ir.Table, described: ir.Table) -> pa.Table:

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from mujun.analytics.facts import load_facts
-from mujun.monitoring.engine import Monitoring, check_profile, monitor
+from mujun.monitoring.engine import Monitoring, monitor
 from mujun.monitoring.runs import keep
 from mujun.monitoring.signals import monthly_columns
 from mujun.monitoring.warnings import Outcome, open_key, record_run
@@ -34,7 +34,6 @@ def monitor_and_keep(
 ) -> KeptMonitoring:
     """Judge ``month`` under ``profile``, keep the run and raise, continue and lift the
     warnings; the warnings are issued on ``issued_on`` (receipt deadlines count from it)."""
-    check_profile(profile)
     started = dt.datetime.now(dt.UTC)
     facts = load_facts(engine, monthly=monthly_columns(), on_progress=phase(on_progress, 0, 2))
     try:

@@ -170,7 +170,7 @@ DROP = ("monitor.drop_share", "monitor.drop_months")
     "monitor/electricity-drop",
     SubjectType.ENTERPRISE,
     "用电量连续骤降",
-    "Electricity down by half or more on a year earlier, months in a row",
+    "Electricity below half of the same month a year earlier, months in a row",
     parameters=DROP,
     monthly=("electricity_kwh",),
 )
@@ -194,7 +194,7 @@ def electricity_stopped(ctx: Context) -> Judgement:
     "monitor/sales-drop",
     SubjectType.ENTERPRISE,
     "开票销售额连续骤降",
-    "Invoiced sales down by half or more on a year earlier, months in a row",
+    "Invoiced sales below half of the same month a year earlier, months in a row",
     parameters=DROP,
     monthly=("invoiced_sales_yuan",),
 )

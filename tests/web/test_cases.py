@@ -14,7 +14,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from mujun.records import Account, AuditEntry, CaseTask, Enterprise, Finding, Parcel
+from mujun.records import (
+    Account,
+    AuditEntry,
+    CaseTask,
+    Enterprise,
+    Finding,
+    Objection,
+    Parcel,
+)
 from mujun.web import case_api, case_pages, cases, tasks
 from tests.builders import identification_run
 from tests.web.conftest import COUNTY_A, COUNTY_B, PARCEL_A, PARCEL_B, sign_in
@@ -304,6 +312,44 @@ def test_a_case_from_survey_to_exit(
     text = app_client.get(f"/cases/{case}").text
     assert "企业原因" in text and "2026年1月8日" in text  # the cause, the hearing notice
     assert "缴纳土地闲置费期限" in text
+
+
+def test_a_dismissal_names_the_figures_found_wrong(
+    app_client: TestClient, city: Engine, opened: dict[str, int]
+) -> None:
+    firm = opened["firm"]
+    officer = sign_in(app_client, "officer")
+    page = app_client.get(f"/cases/{firm}")
+    assert 'id="disputes"' in page.text and "宗地（主键：宗地号）" in page.text
+    assert '<option value="parcels.area_m2">面积(平方米)</option>' in page.text
+    form = {"csrf_token": officer, "state": "dismissed", "date": "2026-01-05"}
+    half = app_client.post(
+        f"/cases/{firm}/move",
+        data=form
+        | {"reason": "面积有误", "dispute_field": ["parcels.area_m2", ""], "dispute_key": ["", ""]},
+    )
+    assert half.status_code == 422 and "有误的数据须选择数据项并填写记录主键" in half.text
+    assert '<option value="parcels.area_m2" selected>' in half.text  # kept for a second try
+    done = app_client.post(
+        f"/cases/{firm}/move",
+        data=form
+        | {
+            "reason": "核实面积有误",
+            "dispute_field": ["parcels.area_m2", ""],
+            "dispute_key": [PARCEL_A, ""],
+            "dispute_claimed": ["15000", ""],
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    with Session(city) as session:
+        (kept,) = session.scalars(select(Objection)).all()
+    assert (kept.case_id, kept.table_name, kept.object_key) == (firm, "parcels", PARCEL_A)
+    assert (kept.column_name, kept.claimed_value, kept.stored_value) == (
+        "area_m2",
+        "15000",
+        "20000.0",
+    )
 
 
 def test_a_plan_its_tasks_a_document_and_the_exit(

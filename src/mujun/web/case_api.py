@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi import Path as PathParameter
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -18,17 +18,17 @@ from mujun.disposal.case_file import case_file
 from mujun.disposal.documents import DocumentKind
 from mujun.disposal.errors import CaseRefusedError
 from mujun.disposal.idle_track import record_event
-from mujun.disposal.ledger import CaseFilters, ledger
+from mujun.disposal.ledger import ledger
 from mujun.disposal.legal import Cause, LegalEvent, LegalEventKind
 from mujun.disposal.moves import move_case
 from mujun.disposal.opening import open_cases
 from mujun.disposal.paperwork import DOCX, issue_document
 from mujun.disposal.plans import Milestone, dispatch_task, plan_case
 from mujun.disposal.states import CaseState
-from mujun.policy.profiles import Category
 from mujun.records import CaseFile
 from mujun.web.cases import (
     REFUSED_RESPONSE,
+    Filters,
     check_move,
     gated_cases,
     reach_case,
@@ -36,7 +36,7 @@ from mujun.web.cases import (
     today,
 )
 from mujun.web.dependencies import MAX_ID, Current, Database, Reader, gate
-from mujun.web.listing import BLANK, CountyParam, PageParam, PageSizeParam, SearchParam
+from mujun.web.listing import PageParam, PageSizeParam
 from mujun.web.permissions import Action
 
 router = APIRouter(prefix="/api", tags=["cases"], responses=REFUSED_RESPONSE)
@@ -44,12 +44,6 @@ Worker = Annotated[Current, Depends(gate(Action.WORK))]
 Decider = Annotated[Current, Depends(gate(Action.DECIDE))]
 CaseId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="案件编号 / case number")]
 FileId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="文件编号 / file number")]
-StateParam = Annotated[CaseState | None, Query(description="状态 / state"), BLANK]
-CategoryParam = Annotated[Category | None, Query(description="类别 / category"), BLANK]
-UnitParam = Annotated[
-    str | None, Query(max_length=64, description="承办单位代码 / unit code"), BLANK
-]
-OverdueParam = Annotated[bool, Query(description="只看逾期 / overdue only")]
 Text = Annotated[str, Field(max_length=4000)]
 
 
@@ -112,46 +106,22 @@ class DocumentRequest(BaseModel):
     date: dt.date
 
 
-def filters_of(
-    state: CaseState | None,
-    county: str | None,
-    category: Category | None,
-    unit: str | None,
-    overdue: bool,
-    q: str | None,
-) -> CaseFilters:
-    return CaseFilters(
-        state=state,
-        county=county,
-        category=None if category is None else category.value,
-        unit=unit,
-        overdue=overdue,
-        q=q,
-    )
-
-
 @router.get("/cases", response_model=CasePage, summary="处置台账 / the cases")
 def api_cases(
     current: Reader,
     db: Database,
-    state: StateParam = None,
-    county: CountyParam = None,
-    category: CategoryParam = None,
-    unit: UnitParam = None,
-    overdue: OverdueParam = False,
-    q: SearchParam = None,
+    filters: Filters,
     page: PageParam = 1,
     page_size: PageSizeParam = 50,
 ) -> CasePage:
     """The cases of the account's area (or of ``county``: refused outside it) the filters keep,
     each with its next deadline as of today."""
     on = today()
-    filters = filters_of(state, county, category, unit, overdue, q)
     found = ledger(
         db,
         gated_cases(current.scope, filters, on),
         today=on,
-        overdue=overdue,
+        overdue=filters.overdue,
         offset=(page - 1) * page_size,
         limit=page_size,
     )

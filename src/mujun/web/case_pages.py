@@ -8,6 +8,8 @@ token and is answered with a redirect back to the file saying what was done, or 
 
 import datetime as dt
 import json
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -23,7 +25,7 @@ from mujun.disposal.idle_track import ON_THE_TRACK, is_idle_land, record_event
 from mujun.disposal.ledger import CaseFilters, ledger
 from mujun.disposal.ledger_book import write_ledger
 from mujun.disposal.legal import Cause, LegalEvent, LegalEventKind, Step
-from mujun.disposal.moves import move_case
+from mujun.disposal.moves import Dispute, move_case
 from mujun.disposal.opening import open_cases
 from mujun.disposal.paperwork import issue_document
 from mujun.disposal.plans import (
@@ -41,21 +43,12 @@ from mujun.identification.runs import run_of_record
 from mujun.policy.profiles import Category, load_profile
 from mujun.records import Case
 from mujun.units import m2_to_mu
-from mujun.web.case_api import (
-    CaseId,
-    CategoryParam,
-    FileId,
-    OverdueParam,
-    StateParam,
-    UnitParam,
-    docx_response,
-    filters_of,
-    kept_file,
-)
+from mujun.web.case_api import CaseId, FileId, docx_response, kept_file
 from mujun.web.cases import (
     BOARD_STATES,
     CONFLICT,
     STATE_COLOURS,
+    Filters,
     Names,
     category_label,
     check_move,
@@ -75,7 +68,8 @@ from mujun.web.dependencies import Current, Database, Reader, gate
 from mujun.web.formatting import rule_title
 from mujun.web.gate import restrict
 from mujun.web.language import in_language, language_of
-from mujun.web.listing import CountyParam, ExportParam, PageParam, SearchParam, workbook_file
+from mujun.web.listing import ExportParam, PageParam, workbook_file
+from mujun.web.objections import field_groups
 from mujun.web.pages import PAGE, page_count, signed_in_page
 from mujun.web.permissions import Action
 
@@ -130,12 +124,7 @@ def cases_page(
     request: Request,
     current: Reader,
     db: Database,
-    state: StateParam = None,
-    county: CountyParam = None,
-    category: CategoryParam = None,
-    unit: UnitParam = None,
-    overdue: OverdueParam = False,
-    q: SearchParam = None,
+    filters: Filters,
     page: PageParam = 1,
     export: ExportParam = None,
     opened: Annotated[int | None, Query(ge=0)] = None,
@@ -144,7 +133,7 @@ def cases_page(
     """处置台账: the cases the filters keep, fifty a page, each with its next deadline; with
     ``export=all`` every one of them as the ledger workbook bureaus keep."""
     on = today()
-    filters = filters_of(state, county, category, unit, overdue, q)
+    overdue = filters.overdue
     query = gated_cases(current.scope, filters, on)
     lang = language_of(request)
     if export == "all":
@@ -236,21 +225,14 @@ def open_form(
 
 
 @router.get("/cases/board", response_class=HTMLResponse)
-def board_page(
-    request: Request,
-    current: Reader,
-    db: Database,
-    county: CountyParam = None,
-    category: CategoryParam = None,
-    unit: UnitParam = None,
-    overdue: OverdueParam = False,
-    q: SearchParam = None,
-) -> HTMLResponse:
-    """处置看板: a column per state, each with its count and the cards of its first cases."""
+def board_page(request: Request, current: Reader, db: Database, filters: Filters) -> HTMLResponse:
+    """处置看板: a column per state (a state asked for is ignored: each column is one), each
+    with its count and the cards of its first cases."""
     on = today()
     names = names_of(request)
     lang = language_of(request)
-    base = filters_of(None, county, category, unit, overdue, q)
+    overdue = filters.overdue
+    base = replace(filters, state=None)
     counts: dict[str, int] = {}
     if not overdue:
         counted = gated_cases(current.scope, base, on).order_by(None)
@@ -259,10 +241,9 @@ def board_page(
         counts = {state: count for state, count in rows}
     columns = []
     for state in BOARD_STATES:
-        filters = filters_of(state, county, category, unit, overdue, q)
         found = ledger(
             db,
-            gated_cases(current.scope, filters, on),
+            gated_cases(current.scope, replace(base, state=state), on),
             today=on,
             overdue=overdue,
             limit=BOARD_CARDS,
@@ -537,6 +518,8 @@ def _forms(
     targets = movable(current, file)
     if targets:
         forms["move"] = [(s.value, s.label_zh if zh else s.label_en) for s in targets]
+    if CaseState.DISMISSED in targets:
+        forms["disputes"] = field_groups(lang)
     units = unit_choices(db, current.scope, lang)
     if state in PLANNABLE and file.paths:
         forms["plan"] = {
@@ -575,6 +558,28 @@ def _back(case_id: int, done: str) -> RedirectResponse:
     return RedirectResponse(f"/cases/{case_id}?done={quote(done)}", status_code=303)
 
 
+def _acted(
+    request: Request,
+    current: Current,
+    db: Session,
+    case_id: int,
+    form: str,
+    values: dict[str, str],
+    act: Callable[[], Response],
+) -> Response:
+    """What ``act`` answers; or the file again with the reason at the top of ``form`` (its
+    values kept): 422 for a form filled in so that the service cannot be asked, 409 for a
+    refusal of the service. Nothing of a refused form is kept."""
+    try:
+        return act()
+    except FormError as error:
+        text = in_language(request, error.zh, error.en)
+        return _refused_page(request, current, db, case_id, form, text, values, 422)
+    except CaseRefusedError as error:
+        text = refusal_words(request, error)
+        return _refused_page(request, current, db, case_id, form, text, values)
+
+
 @router.post("/cases/{case_id}/move")
 def move_form(
     request: Request,
@@ -584,21 +589,60 @@ def move_form(
     state: Annotated[CaseState, Form()],
     date: Short = "",
     reason: Long = "",
+    dispute_field: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies it)
+    dispute_key: Annotated[list[str], Form()] = [],  # noqa: B006
+    dispute_claimed: Annotated[list[str], Form()] = [],  # noqa: B006
 ) -> Response:
+    """Move the case; a dismissal (核实不予认定) may name the figures found wrong, each
+    ``table.column`` of the record keyed ``key`` and the value claimed: they are kept as
+    objections naming the case, routed to the departments that supplied them."""
     reach_case(db, current, case_id)
     check_move(current, state)
     values = {"state": state.value, "date": date, "reason": reason}
-    try:
+    for i, (field, key, claimed) in enumerate(_rows(dispute_field, dispute_key, dispute_claimed)):
+        values |= {f"dispute_field_{i}": field, f"dispute_key_{i}": key}
+        values[f"dispute_claimed_{i}"] = claimed
+
+    def act() -> Response:
         on = _required_day(date, "日期", "the date")
-        move_case(db, case_id, state, on=on, reason=reason, actor=current.account.username)
-    except FormError as error:
-        text = in_language(request, error.zh, error.en)
-        return _refused_page(request, current, db, case_id, "move", text, values, 422)
-    except CaseRefusedError as error:
-        return _refused_page(
-            request, current, db, case_id, "move", refusal_words(request, error), values
-        )
-    return _back(case_id, "moved")
+        disputes = _disputes(dispute_field, dispute_key, dispute_claimed)
+        actor = current.account.username
+        move_case(db, case_id, state, on=on, reason=reason, actor=actor, disputes=disputes)
+        return _back(case_id, "moved")
+
+    return _acted(request, current, db, case_id, "move", values, act)
+
+
+DISPUTES = 5
+"""The disputed figures a dismissal may name at most (the form shows two rows)."""
+
+
+def _rows(fields: list[str], keys: list[str], claimed: list[str]) -> list[tuple[str, str, str]]:
+    """The rows of disputed figures as posted (a missing cell blank)."""
+    count = max(len(fields), len(keys), len(claimed))
+
+    def cell(cells: list[str], i: int) -> str:
+        return cells[i][:500] if i < len(cells) else ""
+
+    return [(cell(fields, i), cell(keys, i), cell(claimed, i)) for i in range(count)]
+
+
+def _disputes(fields: list[str], keys: list[str], claimed: list[str]) -> list[Dispute]:
+    """The disputed figures filled in; a row left blank is none."""
+    found = []
+    for field, key, value in _rows(fields, keys, claimed):
+        if not (field.strip() or key.strip() or value.strip()):
+            continue
+        table, _, column = field.strip().partition(".")
+        if not column or not key.strip():
+            raise FormError(
+                "有误的数据须选择数据项并填写记录主键",
+                "a disputed figure needs the figure and the key",
+            )
+        found.append(Dispute(table, key.strip(), column, value.strip() or None))
+    if len(found) > DISPUTES:
+        raise FormError(f"有误的数据最多填写 {DISPUTES} 项", f"at most {DISPUTES} disputed figures")
+    return found
 
 
 @router.post("/cases/{case_id}/plan")
@@ -624,7 +668,8 @@ def plan_form(
         "measures": measures,
         "milestones": milestones,
     }
-    try:
+
+    def act() -> Response:
         plan_case(
             db,
             case_id,
@@ -636,14 +681,9 @@ def plan_form(
             measures=measures,
             milestones=tuple(_milestones(milestones)),
         )
-    except FormError as error:
-        text = in_language(request, error.zh, error.en)
-        return _refused_page(request, current, db, case_id, "plan", text, values, 422)
-    except CaseRefusedError as error:
-        return _refused_page(
-            request, current, db, case_id, "plan", refusal_words(request, error), values
-        )
-    return _back(case_id, "planned")
+        return _back(case_id, "planned")
+
+    return _acted(request, current, db, case_id, "plan", values, act)
 
 
 def _milestones(text: str) -> list[Milestone]:
@@ -674,7 +714,8 @@ def dispatch_form(
 ) -> Response:
     reach_case(db, current, case_id)
     values = {"unit": unit, "what": what, "due": due, "date": date}
-    try:
+
+    def act() -> Response:
         dispatch_task(
             db,
             case_id,
@@ -684,14 +725,9 @@ def dispatch_form(
             on=_required_day(date, "派单日期", "the date"),
             actor=current.account.username,
         )
-    except FormError as error:
-        text = in_language(request, error.zh, error.en)
-        return _refused_page(request, current, db, case_id, "dispatch", text, values, 422)
-    except CaseRefusedError as error:
-        return _refused_page(
-            request, current, db, case_id, "dispatch", refusal_words(request, error), values
-        )
-    return _back(case_id, "dispatched")
+        return _back(case_id, "dispatched")
+
+    return _acted(request, current, db, case_id, "dispatch", values, act)
 
 
 @router.post("/cases/{case_id}/events")
@@ -708,7 +744,8 @@ def record_form(
 ) -> Response:
     reach_case(db, current, case_id)
     values = {"kind": kind.value, "date": date, "cause": cause, "until": until, "note": note}
-    try:
+
+    def act() -> Response:
         if kind is LegalEventKind.CAUSE and cause not in {c.value for c in Cause}:
             raise FormError("请选择闲置原因", "choose the cause")
         if kind is LegalEventKind.EXTENSION and not until.strip():
@@ -722,14 +759,9 @@ def record_form(
             else None,
         )
         record_event(db, case_id, event, actor=current.account.username, note=note.strip() or None)
-    except FormError as error:
-        text = in_language(request, error.zh, error.en)
-        return _refused_page(request, current, db, case_id, "record", text, values, 422)
-    except CaseRefusedError as error:
-        return _refused_page(
-            request, current, db, case_id, "record", refusal_words(request, error), values
-        )
-    return _back(case_id, "recorded")
+        return _back(case_id, "recorded")
+
+    return _acted(request, current, db, case_id, "record", values, act)
 
 
 @router.post("/cases/{case_id}/documents")
@@ -744,17 +776,13 @@ def document_form(
     """Issue the document: it is numbered, kept with the case, and downloaded."""
     reach_case(db, current, case_id)
     values = {"kind": kind.value, "date": date}
-    try:
+
+    def act() -> Response:
         on = _required_day(date, "成文日期", "the date")
         issued = issue_document(db, case_id, kind, on=on, actor=current.account.username)
-    except FormError as error:
-        text = in_language(request, error.zh, error.en)
-        return _refused_page(request, current, db, case_id, "document", text, values, 422)
-    except CaseRefusedError as error:
-        return _refused_page(
-            request, current, db, case_id, "document", refusal_words(request, error), values
-        )
-    return docx_response(issued.file_name, issued.content)
+        return docx_response(issued.file_name, issued.content)
+
+    return _acted(request, current, db, case_id, "document", values, act)
 
 
 @router.get("/cases/{case_id}/files/{file_id}")

@@ -13,9 +13,9 @@ the reason at the top of the form it came from.
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -34,6 +34,7 @@ from mujun.web.dependencies import Current
 from mujun.web.formatting import BEIJING, day
 from mujun.web.gate import require, restrict
 from mujun.web.language import in_language, language_of
+from mujun.web.listing import BLANK, CountyParam, SearchParam
 from mujun.web.permissions import ALLOWED, Action, RefusedError, Role, Scope
 from mujun.web.permissions import restrict as permitted
 from mujun.web.places import places
@@ -76,6 +77,36 @@ WORKED_STATES = [s for s in OPEN_STATES if s != CaseState.SURVEYED.value]
 surveyed has no plan, task or legal step yet, and most cases of a run wait there: leaving them
 out keeps the workbench cheap."""
 TODO_LIMIT = 12
+StateParam = Annotated[CaseState | None, Query(description="状态 / state"), BLANK]
+CategoryParam = Annotated[Category | None, Query(description="类别 / category"), BLANK]
+UnitParam = Annotated[
+    str | None, Query(max_length=64, description="承办单位代码 / unit code"), BLANK
+]
+OverdueParam = Annotated[bool, Query(description="只看逾期 / overdue only")]
+
+
+def case_filters(
+    state: StateParam = None,
+    county: CountyParam = None,
+    category: CategoryParam = None,
+    unit: UnitParam = None,
+    overdue: OverdueParam = False,
+    q: SearchParam = None,
+) -> CaseFilters:
+    """The case list's filters from the query, for the pages and the API alike."""
+    return CaseFilters(
+        state=state,
+        county=county,
+        category=None if category is None else category.value,
+        unit=unit,
+        overdue=overdue,
+        q=q,
+    )
+
+
+Filters = Annotated[CaseFilters, Depends(case_filters)]
+"""The case list's filters (``state``, ``county``, ``category``, ``unit``, ``overdue``, ``q``)
+as a route's parameter."""
 
 
 def today() -> dt.date:

@@ -21,7 +21,7 @@ from mujun.monitoring.warnings import (
     receive,
     report,
 )
-from mujun.records import Change, EarlyWarning, WarningMonth
+from mujun.records import Case, Change, EarlyWarning, WarningMonth
 from tests.monitoring.conftest import CITY, COUNTY, DROP, E1, E2, PROFILE, build_records, run
 
 TENTH = 10.0
@@ -67,6 +67,7 @@ def test_the_life_of_warnings(engine: Engine) -> None:
             "since": "2025-03",
             "warning": w1,
             "state": "issued",
+            "case": None,
         }
         unjudged = {u["signal"]: u for u in document["unjudged"]}
         assert unjudged["monitor/loan-overdue"] == {
@@ -88,6 +89,7 @@ def test_the_life_of_warnings(engine: Engine) -> None:
         (late,) = [v for v in list_warnings(db, today=dt.date(2025, 5, 1)) if v.warning.id == w2]
         assert late.receipt.escalated  # received a day late: it went to the city
 
+    cases = _open_cases(engine)  # E1 and E2 have cases opened since: their warnings show them
     april = run(engine, "2025-04", dt.date(2025, 5, 6))
     (w3,) = april.outcome.raised  # E2 fires again: its closed warning is not continued
     assert april.outcome.continued == [w1] and april.outcome.lifted == []
@@ -118,6 +120,7 @@ def test_the_life_of_warnings(engine: Engine) -> None:
         assert (department.routed_to, department.state) == (["tax"], "lifted")
         ongoing = db.get(EarlyWarning, w3)
         assert ongoing is not None
+        assert (warning.case_id, ongoing.case_id) == cases
         assert (ongoing.since, ongoing.last_month, ongoing.state) == (
             "2025-04",
             "2025-06",
@@ -129,6 +132,29 @@ def test_the_life_of_warnings(engine: Engine) -> None:
             )
         ).all()
         assert sorted(logged) == ["insert", "update", "update"]  # raised, continued, lifted
+
+
+def _open_cases(engine: Engine) -> tuple[int, int]:
+    """An open case of each enterprise (as an identification run's finding would open it)."""
+    with Session(engine) as db:
+        opened = [
+            Case(
+                profile=PROFILE,
+                subject_type="enterprise",
+                subject_id=code,
+                category="abnormal_enterprise",
+                open_key=f"enterprise|{code}|abnormal_enterprise",
+                county_code=COUNTY,
+                state="surveyed",
+                entered_on=dt.date(2025, 4, 20),
+                opened_on=dt.date(2025, 4, 20),
+                opened_by_run=1,
+            )
+            for code in (E1, E2)
+        ]
+        db.add_all(opened)
+        db.commit()
+        return opened[0].id, opened[1].id
 
 
 def _receive_report_close(db: Session, w2: int) -> None:

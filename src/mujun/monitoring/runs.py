@@ -82,6 +82,7 @@ def run_warnings(db: Session, run_id: int) -> list[dict[str, Any]]:
             "since": w.since,
             "warning": w.id,
             "state": w.state,
+            "case": w.case_id,
         }
         for w, level, evidence in rows
     ]

@@ -9,7 +9,7 @@ every write goes to the change log, with its actor and reason.
 """
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -23,7 +23,7 @@ from mujun.disposal.access import chunks, logged_as
 from mujun.disposal.periods import working_days_after
 from mujun.monitoring.routing import city_of
 from mujun.policy.profiles import load_profile
-from mujun.records import EarlyWarning, MonitoringRun, WarningMonth
+from mujun.records import Case, EarlyWarning, MonitoringRun, WarningMonth
 from mujun.records.changes import KEY_SEPARATOR, insert_logged
 
 RECEIPT = "monitor.receipt_working_days"
@@ -120,17 +120,18 @@ def record_run(
     }
     keys = [open_key(r["signal"], r["subject_type"], r["subject_id"]) for r in rows]
     reason = f"第 {run.id} 批监测（{run.month}）"
+    cases = open_cases_of(db, {(r["subject_type"], r["subject_id"]) for r in rows})
     new = [(key, row) for key, row in zip(keys, rows, strict=True) if key not in live]
     raised = insert_logged(
         db.connection(),
         EarlyWarning,
-        [_new_warning(run, key, row) for key, row in new],
+        [_new_warning(run, key, row) | {"case_id": cases.get(_subject(row))} for key, row in new],
         actor=actor,
         reason=reason,
         numbered=True,
     )
     continuing = [(live[key], row) for key, row in zip(keys, rows, strict=True) if key in live]
-    _continue(db, run, continuing, actor=actor, reason=reason)
+    _continue(db, run, continuing, cases, actor=actor, reason=reason)
     ids = dict(zip((key for key, _ in new), raised, strict=True)) | {
         key: live[key].id for key in keys if key in live
     }
@@ -184,11 +185,13 @@ def _continue(
     db: Session,
     run: MonitoringRun,
     continuing: list[tuple[_Live, dict[str, Any]]],
+    cases: Mapping[tuple[str, str], int],
     *,
     actor: str,
     reason: str,
 ) -> None:
-    """A live warning fired again in a later month: its latest month, level and evidence."""
+    """A live warning fired again in a later month: its latest month, level and evidence, and
+    the case its subject has had opened since, if it had none."""
     later = {w.id: row for w, row in continuing if w.last_month < run.month}
     with logged_as(db, actor, reason):
         for chunk in chunks(sorted(later)):
@@ -197,6 +200,29 @@ def _continue(
                 warning.last_month = run.month
                 warning.level = row["level"]
                 warning.evidence = row["evidence"]
+                warning.case_id = warning.case_id or cases.get(_subject(row))
+
+
+def _subject(row: Mapping[str, Any]) -> tuple[str, str]:
+    return row["subject_type"], row["subject_id"]
+
+
+def open_cases_of(db: Session, subjects: Collection[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The disposal case each subject belongs to: its open case (the first opened, where it
+    has several categories open). A warning shows it; a case is opened from an identification
+    run's findings (:mod:`mujun.disposal.opening`), not from a warning."""
+    wanted = set(subjects)
+    found: dict[tuple[str, str], int] = {}
+    for chunk in chunks(sorted({subject_id for _, subject_id in wanted})):
+        rows = db.execute(
+            select(Case.subject_type, Case.subject_id, Case.id)
+            .where(Case.open_key.is_not(None), Case.subject_id.in_(chunk))
+            .order_by(Case.id)
+        )
+        for kind, subject_id, case_id in rows:
+            if (kind, subject_id) in wanted:
+                found.setdefault((kind, subject_id), case_id)
+    return found
 
 
 def _lift(db: Session, ids: list[int], *, month: str, actor: str, reason: str) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from mujun.cli.context import Settings, fail, parse_date, settings, stdout
 from mujun.cli.profiles import named_profile, run_date
 from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table, progress_bar
+from mujun.disposal.periods import CalendarError
 from mujun.monitoring.engine import check_profile
 from mujun.monitoring.months import MonthError, last_day, parse_month
 from mujun.monitoring.runs import run_document
@@ -114,12 +115,13 @@ def monitor_command(
 
 @contextmanager
 def _working(s: Settings) -> Iterator[Session]:
-    """A session committed when the command succeeds; a refusal changes nothing."""
+    """A session committed when the command succeeds; a refusal (or a receipt deadline beyond
+    the holiday calendar's years) changes nothing."""
     with Session(s.engine(), expire_on_commit=False) as db:
         try:
             yield db
             db.commit()
-        except WarningRefusedError as refused:
+        except (WarningRefusedError, CalendarError) as refused:
             db.rollback()
             fail(s.say(refused.zh, refused.en))
 

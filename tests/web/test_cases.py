@@ -321,7 +321,7 @@ def test_a_dismissal_names_the_figures_found_wrong(
     officer = sign_in(app_client, "officer")
     page = app_client.get(f"/cases/{firm}")
     assert 'id="disputes"' in page.text and "宗地（主键：宗地号）" in page.text
-    assert '<option value="parcels.area_m2">面积(平方米)</option>' in page.text
+    assert '<option value="parcels.area_m2">宗地 · 面积(平方米)</option>' in page.text
     form = {"csrf_token": officer, "state": "dismissed", "date": "2026-01-05"}
     half = app_client.post(
         f"/cases/{firm}/move",

@@ -28,7 +28,7 @@ from mujun.disposal.objections import (
     source_of,
     stored_value,
 )
-from mujun.records import IdentificationRun, Publication
+from mujun.records import Finding, IdentificationRun, Publication
 from mujun.web import cases
 from mujun.web.cases import CONFLICT, may, names_of, refusal_words
 from mujun.web.dependencies import Current, Database, Reader, gate
@@ -342,6 +342,8 @@ def _lodge(
 ) -> HTMLResponse:
     publication = reach_publication(db, publication_id)
     lang = language_of(request)
+    if not values.get("subject") and values.get("key"):
+        values = values | {"subject": _subject_of(db, publication.run_id, values["key"])}
     return signed_in_page(
         request,
         "objection_lodge.html",
@@ -354,6 +356,18 @@ def _lodge(
         refusal=refusal,
         today=cases.today().isoformat(),
     )
+
+
+def _subject_of(db: Session, run_id: int, key: str) -> str:
+    """The subject of the list a record's key begins with (a parcel's or an enterprise's
+    records are keyed by it first), to fill in; blank when none is."""
+    first = key.split("|", 1)[0].strip()
+    found = db.scalar(
+        select(Finding.subject_id)
+        .where(Finding.run_id == run_id, Finding.subject_id == first)
+        .limit(1)
+    )
+    return found or ""
 
 
 def _preview(db: Session, values: dict[str, str], lang: str) -> dict[str, Any] | None:
@@ -376,6 +390,9 @@ def _preview(db: Session, values: dict[str, str], lang: str) -> dict[str, Any] |
     source = source_of(db, spec.name, key, column)
     written = value.isoformat() if isinstance(value, dt.date) else value
     return {
+        "figure": f"{spec.label_zh} · {spec.column(column).label_zh}"
+        if lang == "zh"
+        else f"{spec.name} · {column}",
         "value": shown_value(None if written is None else str(written), lang),
         "department": department_label(source.department, lang),
         "import": import_label(db, source.import_id, lang),

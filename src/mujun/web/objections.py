@@ -223,7 +223,8 @@ class FieldGroup:
 
 def field_groups(lang: str) -> list[FieldGroup]:
     """Every figure of the records by its names: a group per table (its name and how its
-    records are keyed), an option per column (``table.column``)."""
+    records are keyed), an option per column (``table.column``), named with its table (a closed
+    select shows no group)."""
     zh = lang == "zh"
     return [
         FieldGroup(
@@ -231,7 +232,10 @@ def field_groups(lang: str) -> list[FieldGroup]:
             if zh
             else f"{spec.name} (key: {key_hint(spec, lang)})",
             fields=[
-                (f"{spec.name}.{c.name}", c.label_zh if zh else c.name)
+                (
+                    f"{spec.name}.{c.name}",
+                    f"{spec.label_zh} · {c.label_zh}" if zh else f"{spec.name} · {c.name}",
+                )
                 for c in spec.columns
                 if c.name not in spec.key
             ],

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from mujun.records import Account
+from mujun.disposal.opening import open_cases
+from mujun.records import Account, Case
 from mujun.records.database import open_engine, upgrade
 from mujun.web import cases
 from mujun.web.permissions import Role
@@ -37,6 +38,9 @@ def case_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     engine = open_engine(f"sqlite:///{folder / 'records.db'}")
     upgrade(engine)
     world = build_world(engine, folder)
+    with Session(engine) as db:
+        open_cases(db, run_id=world.run, actor="专班")
+        db.commit()
     with Session(engine) as db:
         db.info.update(actor="setup", reason="web accounts")
         db.execute(update(Account).values(password_hash=HASHED))
@@ -140,3 +144,29 @@ def _answer(page: Page, folder: Path) -> None:
     page.goto("/objections?state=")
     expect(page.locator("#objection-1")).to_contain_text("维持原值：施工许可系2024年补办")
     page.screenshot(path=str(folder / "objections-answered.png"), full_page=True)
+
+
+def test_a_dismissal_names_the_figure_found_wrong(
+    as_user: AsUser,  # noqa: F811
+    case_site: Site,
+    screens: Path,  # noqa: F811
+) -> None:
+    with Session(case_site.engine) as db:
+        case = db.scalars(select(Case).where(Case.subject_id == "P2")).one().id
+    page = as_user("officer")
+    page.goto(f"/cases/{case}")
+    move = page.locator("#form-move")
+    move.get_by_label("转为").select_option("dismissed")
+    move.get_by_label("理由（必填）").fill("现场核实已开工，实际开工日期漏报")
+    move.get_by_label("有误数据项 1").select_option("construction.started_date")
+    move.get_by_label("记录主键 1").fill(P2_RECORD)
+    move.get_by_label("核实后的值 1").fill("2023-05-01")
+    move.screenshot(path=str(screens / "case-dismiss-disputes.png"))
+    with page.expect_navigation():
+        move.get_by_role("button", name="提交").click()
+    _flash(page, "状态已变更")
+    page = as_user(NATURAL)
+    page.goto("/objections")
+    card = page.locator(".objection").filter(has_text="案件")
+    expect(card).to_contain_text("现场核实已开工")
+    expect(card).to_contain_text("开发建设 · 实际开工日期")

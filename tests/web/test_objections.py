@@ -332,3 +332,22 @@ def test_the_run_is_repeated_and_the_difference_shown(client: TestClient, world:
     assert difference.status_code == 200
     page = client.get(f"/publications/{publication}")
     assert "查看与公示名单的差异" in page.text
+
+
+def test_the_pages_read_in_english(client: TestClient, world: World) -> None:
+    publication = published(client, world)
+    client.cookies.set("mujun_lang", "en")
+    late = lodged(client, publication, date="2024-07-09")
+    assert late.status_code == 409 and "is too late" in late.text and "不予受理" not in late.text
+    assert lodged(client, publication).status_code == 303
+    page = client.get(f"/publications/{publication}").text
+    assert "1 Jul 2024 to 8 Jul 2024 (5 working days)" in page
+    assert "construction · started_date" in page and "natural resources" in page
+    lodge = client.get(
+        f"/publications/{publication}/lodge",
+        params={"field": "construction.started_date", "key": P2_RECORD},
+    ).text
+    assert "(record P2|2024-06-01), now" in lodge and "公示期" not in lodge
+    sign_in(client, NATURAL)
+    inbox = client.get("/objections").text
+    assert "Objection 1: construction · started_date" in inbox and "(not corrected yet)" in inbox

@@ -139,6 +139,9 @@ def test_the_task_force_publishes_a_run_once_and_an_officer_may_not(
     assert "已公示。" in page.text and "公示中" in page.text
     assert "2024年7月1日" in page.text and "2024年7月8日" in page.text  # five working days
     assert "本次公示还没有异议" in page.text
+    assert client.get("/publications/999").status_code == 404
+    for big in ("/publications/{}", "/api/publications/{}", "/api/objections/{}"):
+        assert client.get(big.format(2**63)).status_code == 422
     listed = client.get("/publications")
     assert f'href="/publications/{publication}"' in listed.text and "5 个工作日" in listed.text
     again = form(client, token, "/publications", {"run": str(world.run), "date": "2024-07-03"})
@@ -332,6 +335,9 @@ def test_the_run_is_repeated_and_the_difference_shown(client: TestClient, world:
     assert difference.status_code == 200
     page = client.get(f"/publications/{publication}")
     assert "查看与公示名单的差异" in page.text
+    api = client.post(f"/api/publications/{publication}/repeat", headers={"X-CSRF-Token": token})
+    assert api.status_code == 200 and api.json()["published_run"] == world.run
+    assert set(api.json()["counts"]) == {"added", "dropped", "changed"}
 
 
 def test_the_pages_read_in_english(client: TestClient, world: World) -> None:

@@ -99,53 +99,45 @@ def case_in_each_county(city: Engine) -> dict[str, int]:
     return {COUNTY_A: found[PARCEL_A], COUNTY_B: found[PARCEL_B]}
 
 
+def _walk_every_role(
+    client: TestClient, city: Engine, method: str, path: str, places: dict[str, dict[str, str]]
+) -> None:
+    """Each role asks for ``path`` inside (county A) and outside (county B) its county, with
+    ``places[county]`` filled in: allowed or refused as :data:`READS` says, and each refusal
+    in the audit log under the account that was refused."""
+    for username in sorted(ACCOUNTS):
+        sign_in(client, username)
+        for county, expected in zip((COUNTY_A, COUNTY_B), READS[username], strict=True):
+            response = client.request(method, path.format(county=county, **places[county]))
+            assert response.status_code == expected, (username, path, county, response.text)
+        with Session(city) as session:
+            refusals = session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.username == username, AuditEntry.outcome == "refused"
+                )
+            ).all()
+        assert len(refusals) == sum(status == 403 for status in READS[username]), username
+
+
 @pytest.mark.parametrize("route", CASE_ROUTES)
-@pytest.mark.parametrize("username", sorted(ACCOUNTS))
 def test_case_scope_matrix(
     app_client: TestClient,
     city: Engine,
     case_in_each_county: dict[str, int],
-    username: str,
     route: tuple[str, str],
 ) -> None:
-    sign_in(app_client, username)
-    method, path = route
-    for county, expected in zip((COUNTY_A, COUNTY_B), READS[username], strict=True):
-        url = path.format(county=county, case=case_in_each_county[county])
-        response = app_client.request(method, url)
-        assert response.status_code == expected, (username, path, county, response.text)
-    with Session(city) as session:
-        refusals = session.scalars(
-            select(AuditEntry).where(
-                AuditEntry.username == username, AuditEntry.outcome == "refused"
-            )
-        ).all()
-    assert len(refusals) == sum(status == 403 for status in READS[username])
+    places = {county: {"case": str(case)} for county, case in case_in_each_county.items()}
+    _walk_every_role(app_client, city, *route, places)
 
 
 @pytest.mark.parametrize("route", ROUTES)
-@pytest.mark.parametrize("username", sorted(ACCOUNTS))
 @pytest.mark.usefixtures("enterprise_in_each_county")
-def test_scope_matrix(
-    app_client: TestClient, city: Engine, username: str, route: tuple[str, str]
-) -> None:
-    sign_in(app_client, username)
-    method, path = route
-    for (parcel, county), expected in zip(
-        ((PARCEL_A, COUNTY_A), (PARCEL_B, COUNTY_B)), READS[username], strict=True
-    ):
-        url = path.format(
-            parcel=parcel, county=county, enterprise=ENTERPRISES[county], park=PARKS[county]
-        )
-        response = app_client.request(method, url)
-        assert response.status_code == expected, (username, path, county, response.text)
-    with Session(city) as session:
-        refusals = session.scalars(
-            select(AuditEntry).where(
-                AuditEntry.username == username, AuditEntry.outcome == "refused"
-            )
-        ).all()
-    assert len(refusals) == sum(status == 403 for status in READS[username])
+def test_scope_matrix(app_client: TestClient, city: Engine, route: tuple[str, str]) -> None:
+    places = {
+        county: {"parcel": parcel, "enterprise": ENTERPRISES[county], "park": PARKS[county]}
+        for parcel, county in ((PARCEL_A, COUNTY_A), (PARCEL_B, COUNTY_B))
+    }
+    _walk_every_role(app_client, city, *route, places)
 
 
 def test_an_officer_lists_only_their_county(app_client: TestClient) -> None:

@@ -2,7 +2,7 @@
 signal fires (same warning, same ``since``), kept while its subject cannot be judged, lifted
 when the signal stops; received, reported on and closed (a closed warning is not continued:
 the next firing raises a new one); escalated when not received within three working days,
-counted across a holiday. One journey of five monthly runs, since each run reads the records
+counted across a holiday. One journey of six monthly runs, since each run reads the records
 afresh."""
 
 import datetime as dt
@@ -28,7 +28,8 @@ TENTH = 10.0
 
 
 def test_the_life_of_warnings(engine: Engine) -> None:
-    # E1: a tenth of 2024 from January to April, May not received, June back to 2024's level.
+    # E1: a tenth of 2024 from January to April, May not received, June to August back to
+    # 2024's level.
     # E2: a tenth all along. The tax bureau sends E1's tax February to April, not in May.
     build_records(
         engine,
@@ -40,10 +41,12 @@ def test_the_life_of_warnings(engine: Engine) -> None:
                     "2025-03": TENTH,
                     "2025-04": TENTH,
                     "2025-06": 100.0,
+                    "2025-07": 100.0,
+                    "2025-08": 100.0,
                 },
                 "tax_yuan": {"2025-02": 1.0, "2025-03": 1.0, "2025-04": 1.0, "2025-06": 1.0},
             },
-            E2: {"electricity_kwh": {f"2025-{m:02d}": TENTH for m in range(1, 7)}},
+            E2: {"electricity_kwh": {f"2025-{m:02d}": TENTH for m in range(1, 9)}},
         },
     )
     march = run(engine, "2025-03", dt.date(2025, 4, 1))
@@ -100,9 +103,13 @@ def test_the_life_of_warnings(engine: Engine) -> None:
     (feed,) = may.outcome.raised  # the tax bureau sent February to April, nothing in May
     assert may.outcome.continued == [w3] and may.outcome.lifted == []
 
-    # June known and no drop: decided, lifted; the tax bureau sent June: its warning too.
+    # June back to 2024's level, but May still unknown: E1 stays unjudged, its warning kept.
+    # The tax bureau sent June: its warning is lifted.
     june = run(engine, "2025-06", dt.date(2025, 7, 1))
-    assert june.outcome.lifted == [w1, feed] and june.outcome.continued == [w3]
+    assert june.outcome.lifted == [feed] and june.outcome.continued == [w3]
+    # June to August known, none a drop: decided, lifted.
+    august = run(engine, "2025-08", dt.date(2025, 9, 1))
+    assert august.outcome.lifted == [w1] and august.outcome.continued == [w3]
     with Session(engine) as db:
         warning = db.get(EarlyWarning, w1)
         assert warning is not None
@@ -111,7 +118,7 @@ def test_the_life_of_warnings(engine: Engine) -> None:
             "2025-03",
             "2025-04",
         )
-        assert (warning.lifted_month, warning.open_key) == ("2025-06", None)
+        assert (warning.lifted_month, warning.open_key) == ("2025-08", None)
         months = db.scalars(select(WarningMonth.month).where(WarningMonth.warning_id == w1)).all()
         assert sorted(months) == ["2025-03", "2025-04", "2025-04"]
         department = db.get(EarlyWarning, feed)
@@ -123,7 +130,7 @@ def test_the_life_of_warnings(engine: Engine) -> None:
         assert (warning.case_id, ongoing.case_id) == cases
         assert (ongoing.since, ongoing.last_month, ongoing.state) == (
             "2025-04",
-            "2025-06",
+            "2025-08",
             "issued",
         )
         logged = db.scalars(

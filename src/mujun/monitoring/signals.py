@@ -4,9 +4,9 @@ like an identification rule's, one row per subject with ``fires`` true, false or
 
 "Each of the last N months" is the month judged and the N − 1 before it. A month's figure is
 unknown where the month has no row or the cell is blank (zero is a figure, not unknown), and
-the verdicts combine in three-valued logic (:mod:`mujun.analytics.logic`): a month known not to
-meet the line decides "not fired" whatever the others are; otherwise an unknown month leaves
-the subject unjudged, listed with the figures missing (``<figure>_<YYYY-MM>``).
+an unknown month leaves the subject unjudged for the signal (never fired, never cleared, even
+where a known month does not meet the line: :func:`each`), listed with the figures missing
+(``<figure>_<YYYY-MM>``).
 
 Parcels are judged as of the month's last day on the idle-land reading of the national rules
 (:func:`~mujun.identification.formulas.idle.idle_parcels`), whose parameters the profile
@@ -123,8 +123,13 @@ def by_month(ctx: Context, column: str, months: Sequence[str]) -> ir.Table:
 
 
 def each(verdicts: Sequence[ir.BooleanValue]) -> ir.BooleanValue:
-    """Three-valued "in each": SQL's AND of them all."""
-    return functools.reduce(operator.and_, verdicts)
+    """In each month: unknown as soon as one month is, else whether all are true.
+
+    Stricter than SQL's AND, where a month known false decides whatever the others are:
+    workflow.md §3 leaves a subject with an unknown month unjudged (never fired, never
+    cleared), so that a warning is not lifted on a month missing from the feed."""
+    known = functools.reduce(operator.and_, [v.notnull() for v in verdicts])
+    return ibis.ifelse(known, functools.reduce(operator.and_, verdicts), ibis.null("boolean"))
 
 
 def _enterprises(t: ir.Table, fires: ir.BooleanValue, evidence: tuple[str, ...]) -> Judgement:

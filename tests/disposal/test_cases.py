@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mujun.disposal import ledger as ledger_module
 from mujun.disposal.case_file import case_file
 from mujun.disposal.documents import DocumentKind
 from mujun.disposal.errors import CaseRefusedError
 from mujun.disposal.idle_track import record_event
-from mujun.disposal.ledger import CaseFilters, cases_query, ledger
+from mujun.disposal.ledger import CaseFilters, cases_query, every_file, ledger
 from mujun.disposal.ledger_book import write_ledger
 from mujun.disposal.legal import Cause, LegalEvent, LegalEventKind
 from mujun.disposal.moves import move_case
@@ -694,20 +695,23 @@ def test_the_ledger_filters_by_state_county_category_unit_and_overdue(
 
 
 def test_the_ledger_workbook_names_counties_categories_and_states(
-    world: World, db: Session, tmp_path: Path
+    world: World, db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = opened(db, world.run)
     confirm(db, ids["P3"])
     today = dt.date(2024, 8, 31)
-    files = ledger(db, cases_query(CaseFilters(), today), today=today).files
+    monkeypatch.setattr(ledger_module, "READ_TOGETHER", 2)  # three cases: streamed in two batches
+    files = every_file(db, cases_query(CaseFilters(), today), today=today)
     path = tmp_path / "台账.xlsx"
     write_ledger(db, path, files, today=today, lang="zh")
     sheet = openpyxl.load_workbook(path).worksheets[0]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert "处置台账" in str(rows[0][0]) and "2024年8月31日" in str(rows[0][0])
     header = rows[1]
-    body = {row[header.index("案件编号")]: row for row in rows[2:] if row[0] is not None}
-    assert set(body) == set(ids.values())
+    listed = [row for row in rows[2:] if row[0] is not None]
+    assert [row[0] for row in listed] == [1, 2, 3]
+    body = {row[header.index("案件编号")]: row for row in listed}
+    assert list(body) == sorted(ids.values())
     county, category, state = (
         header.index("县（市、区）"),
         header.index("类别"),

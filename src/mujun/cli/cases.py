@@ -18,7 +18,7 @@ from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table
 from mujun.disposal.case_file import CaseFile, case_file
 from mujun.disposal.documents import DocumentKind
 from mujun.disposal.idle_track import record_event
-from mujun.disposal.ledger import CaseFilters, cases_query, ledger
+from mujun.disposal.ledger import CaseFilters, cases_query, every_file, ledger
 from mujun.disposal.ledger_book import write_ledger
 from mujun.disposal.legal import Cause, LegalEvent, LegalEventKind, LegalStep, Step
 from mujun.disposal.moves import Dispute, move_case
@@ -119,10 +119,12 @@ def list_command(
     today = parse_date(s, as_of) if as_of else _today()
     filters = CaseFilters(state=state, county=county, category=category, unit=unit, overdue=overdue)
     with working(s) as db:
-        shown = limit if output is OutputFormat.TABLE and out is None else None
-        found = ledger(db, cases_query(filters, today), today=today, overdue=overdue, limit=shown)
+        query = cases_query(filters, today)
+        shown = limit if output is OutputFormat.TABLE else None
+        found = ledger(db, query, today=today, overdue=overdue, limit=shown)
         if out is not None:
-            write_ledger(db, out, found.files, today=today, lang=s.lang)
+            every = every_file(db, query, today=today, overdue=overdue)
+            write_ledger(db, out, every, today=today, lang=s.lang)
         counties = {c: n for c, n in db.execute(select(Jurisdiction.code, Jurisdiction.name))}
     if output is OutputFormat.JSON:
         print_json(found.as_json())

@@ -9,6 +9,7 @@ overdue, and the deadlines decide.
 """
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,8 @@ from mujun.disposal.states import CaseState
 from mujun.records import Case, CaseEvent, CasePlan, CaseTask
 
 OPEN_STATES = [s.value for s in CaseState if s.is_open]
+READ_TOGETHER = 2000
+"""Cases whose files are read together when every case of a list is (:func:`every_file`)."""
 
 
 @dataclass(frozen=True)
@@ -110,3 +113,14 @@ def ledger(
     if limit is not None:
         page = page.limit(limit)
     return Ledger(total=total, files=case_files(db, list(db.scalars(page)), today))
+
+
+def every_file(
+    db: Session, query: Select[Case], *, today: dt.date, overdue: bool = False
+) -> Iterator[CaseFile]:
+    """Every case of ``query`` (already gated) as of ``today``, in its order, for the whole-list
+    export to write as they come: the cases are streamed from one query and their files read
+    :data:`READ_TOGETHER` at a time, so one batch at most is held in memory."""
+    cases = db.scalars(query.execution_options(yield_per=READ_TOGETHER))
+    for batch in cases.partitions():
+        yield from (f for f in case_files(db, batch, today) if f.overdue or not overdue)

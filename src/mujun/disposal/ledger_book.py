@@ -2,7 +2,7 @@
 mujun shares: one row per case, names not codes, its plan, tasks and next deadline."""
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from sqlalchemy import select
@@ -81,7 +81,7 @@ _LAYOUT = [
 
 
 def write_ledger(
-    db: Session, path: Path, files: Sequence[CaseFile], *, today: dt.date, lang: Language
+    db: Session, path: Path, files: Iterable[CaseFile], *, today: dt.date, lang: Language
 ) -> None:
     """Write ``files`` as the ledger workbook at ``path`` (nothing there if writing fails)."""
     counties = {
@@ -107,7 +107,7 @@ def write_ledger(
 
 
 def _rows(
-    db: Session, files: Sequence[CaseFile], counties: dict[str, str], lang: Language
+    db: Session, files: Iterable[CaseFile], counties: dict[str, str], lang: Language
 ) -> Iterator[list[Cell]]:
     zh = lang == "zh"
     for number, file in enumerate(files, start=1):

@@ -22,7 +22,7 @@ from mujun.disposal.case_file import CaseFile, case_file
 from mujun.disposal.documents import DocumentKind
 from mujun.disposal.errors import CaseRefusedError
 from mujun.disposal.idle_track import ON_THE_TRACK, is_idle_land, record_event
-from mujun.disposal.ledger import CaseFilters, ledger
+from mujun.disposal.ledger import CaseFilters, every_file, ledger
 from mujun.disposal.ledger_book import write_ledger
 from mujun.disposal.legal import Cause, LegalEvent, LegalEventKind, Step
 from mujun.disposal.moves import Dispute, move_case
@@ -137,7 +137,7 @@ def cases_page(
     query = gated_cases(current.scope, filters, on)
     lang = language_of(request)
     if export == "all":
-        files = ledger(db, query, today=on, overdue=overdue).files
+        files = every_file(db, query, today=on, overdue=overdue)
         title = in_language(request, "处置台账", "Disposal ledger")
         return workbook_file(
             title,

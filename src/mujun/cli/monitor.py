@@ -5,6 +5,7 @@ same service functions the web application calls (:mod:`mujun.monitoring`)."""
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,6 +15,12 @@ from mujun.cli.context import Settings, fail, parse_date, settings, stdout
 from mujun.cli.profiles import named_profile, run_date
 from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table, progress_bar
 from mujun.disposal.periods import CalendarError
+from mujun.monitoring.bulletin import (
+    BulletinError,
+    bulletin,
+    write_bulletin_document,
+    write_bulletin_workbook,
+)
 from mujun.monitoring.engine import check_profile
 from mujun.monitoring.months import MonthError, last_day, parse_month
 from mujun.monitoring.runs import run_document
@@ -33,7 +40,8 @@ from mujun.records.changes import current_actor
 
 warnings_app = typer.Typer(
     name="warnings",
-    help="Early warnings (预警): list, receive (签收), report (处置反馈), close (办结).",
+    help="Early warnings (预警): list, receive (签收), report (处置反馈), close (办结); the "
+    "month's bulletin (预警通报).",
     no_args_is_help=True,
 )
 
@@ -226,3 +234,71 @@ def close_command(
     with _working(s) as db:
         close(db, warning, on=parse_date(s, date), reason=reason, actor=current_actor())
     stdout.print(s.say(f"预警 {warning} 已办结", f"Warning {warning} closed"), markup=False)
+
+
+@warnings_app.command("bulletin")
+def bulletin_command(
+    ctx: typer.Context,
+    month: Annotated[str, typer.Option("--month", help="The month (YYYY-MM).")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="The file: FILE.xlsx (workbook) or FILE.docx (Word notice)."),
+    ],
+    profile_id: Annotated[
+        str | None,
+        typer.Option("--profile", help="The profile whose run is read (default: the latest)."),
+    ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--on", help="The bulletin's day: its date, and escalations as of (default today)."
+        ),
+    ] = None,
+    issuer: Annotated[
+        str | None,
+        typer.Option("--issuer", help="The issuing office (default: the city's joint office)."),
+    ] = None,
+    number: Annotated[
+        str | None, typer.Option("--number", help="Its number (default: 2025年第6期).")
+    ] = None,
+) -> None:
+    """预警通报: the month's warnings by county, level and signal, new, continuing and lifted,
+    and the red list, as a workbook (.xlsx) or an official notice (.docx)."""
+    s = settings(ctx)
+    try:
+        month = parse_month(month)
+    except MonthError:
+        fail(s.say(f"月份应为 YYYY-MM：{month}", f"Not a month (YYYY-MM): {month}"))
+    suffix = out.suffix.lower()
+    if suffix not in (".xlsx", ".docx"):
+        fail(
+            s.say(
+                f"通报应写成 .xlsx 或 .docx：{out}", f"Write the bulletin as .xlsx or .docx: {out}"
+            )
+        )
+    if not out.parent.is_dir():
+        fail(s.say(f"找不到文件夹 {out.parent}", f"{out.parent} does not exist"))
+    today = parse_date(s, on) if on else dt.date.today()
+    with Session(s.engine()) as db:
+        try:
+            data = bulletin(db, month=month, profile=profile_id, today=today)
+        except BulletinError as error:
+            fail(s.say(error.zh, error.en))
+    if suffix == ".xlsx":
+        write_bulletin_workbook(data, out, lang=s.lang)
+    else:
+        write_bulletin_document(data, out, issuer=issuer, number=number, issued_on=today)
+    levels = data.by_level()
+    stdout.print(
+        s.say(
+            f"{out}：{data.month} 预警 {len(data.warnings)} 条（红 {levels[Level.RED]}，"
+            f"橙 {levels[Level.ORANGE]}，黄 {levels[Level.YELLOW]}；新发 {len(data.new)}，"
+            f"持续 {len(data.continuing)}），解除 {len(data.lifted)} 条，"
+            f"逾期未签收 {len(data.escalated)} 条",
+            f"{out}: {data.month}, {len(data.warnings)} warnings ({levels[Level.RED]} red, "
+            f"{levels[Level.ORANGE]} orange, {levels[Level.YELLOW]} yellow; {len(data.new)} new, "
+            f"{len(data.continuing)} continuing), {len(data.lifted)} lifted, "
+            f"{len(data.escalated)} escalated",
+        ),
+        markup=False,
+    )

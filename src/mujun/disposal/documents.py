@@ -249,22 +249,34 @@ def _problem(data: DocumentData) -> str | None:
 
 def template_path(kind: DocumentKind) -> Traversable:
     """The template of a kind: ``$MUJUN_DOCUMENT_TEMPLATES/<kind>.docx`` if there, else shipped."""
+    return template_file("mujun.disposal", kind.value)
+
+
+def template_file(package: str, name: str) -> Traversable:
+    """The template ``<name>.docx``: ``$MUJUN_DOCUMENT_TEMPLATES/<name>.docx`` if there, else
+    the one shipped in ``<package>/templates`` (the monitoring bulletin's too)."""
     folder = os.environ.get(TEMPLATES_ENV)
     if folder:
-        override = Path(folder) / f"{kind.value}.docx"
+        override = Path(folder) / f"{name}.docx"
         if override.is_file():
             return override
-    return resources.files("mujun.disposal") / "templates" / f"{kind.value}.docx"
+    return resources.files(package) / "templates" / f"{name}.docx"
 
 
 def render(data: DocumentData) -> bytes:
     """The document as a .docx file, from its kind's template."""
-    template = DocxTemplate(io.BytesIO(template_path(data.kind).read_bytes()))
-    template.render(
-        _context(data), jinja_env=Environment(undefined=StrictUndefined), autoescape=True
+    return render_template(template_path(data.kind), _context(data))
+
+
+def render_template(template: Traversable, context: Mapping[str, Any]) -> bytes:
+    """A .docx file from ``template`` and the names it uses (an undefined name is an error;
+    values are XML-escaped)."""
+    document = DocxTemplate(io.BytesIO(template.read_bytes()))
+    document.render(
+        dict(context), jinja_env=Environment(undefined=StrictUndefined), autoescape=True
     )
     out = io.BytesIO()
-    template.save(out)
+    document.save(out)
     return out.getvalue()
 
 

@@ -43,6 +43,8 @@ from mujun.web import (
     runs,
     session,
     tasks,
+    warning_api,
+    warning_pages,
     workbench,
 )
 from mujun.web.language import in_language
@@ -106,6 +108,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     objection_api.router,
     objection_pages.router,
     tasks.router,
+    warning_api.router,
+    warning_pages.router,
     workbench.router,
     administration.router,
     pages.router,

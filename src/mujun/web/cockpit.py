@@ -29,14 +29,16 @@ from mujun.policy.evaluation import GRADES
 from mujun.policy.profiles import Category
 from mujun.records import EvaluationRun, Finding, Grade, IdentificationRun, Jurisdiction, Parcel
 from mujun.units import m2_to_mu
+from mujun.web.cases import names_of
 from mujun.web.dependencies import MAX_ID, Database, Reader
 from mujun.web.findings import chosen_run
 from mujun.web.gate import SelectT, restrict
 from mujun.web.grades import cohort_titles
-from mujun.web.language import in_language
+from mujun.web.language import in_language, language_of
 from mujun.web.listing import CountyParam
 from mujun.web.pages import signed_in_page
 from mujun.web.permissions import Scope
+from mujun.web.warning_inbox import WarningFigures, warning_figures
 
 router = APIRouter(tags=["cockpit"])
 TREND_YEARS = 5
@@ -105,6 +107,8 @@ class Cockpit(BaseModel):
     counties: list[Tally]
     grades: GradeFigures | None
     """None until an evaluation run is kept."""
+    warnings: WarningFigures | None = None
+    """The latest month monitored; None before any."""
 
 
 @router.get("/api/cockpit", response_model=Cockpit, summary="驾驶舱 / cockpit figures")
@@ -136,6 +140,9 @@ def cockpit(
         categories=categories,
         counties=counties,
         grades=grades,
+        warnings=warning_figures(
+            db, current.scope, county, names_of(request), language_of(request)
+        ),
     )
 
 

@@ -14,13 +14,14 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import ColumnElement, Select, literal, select
+from sqlalchemy import ColumnElement, Select, Text, cast, literal, or_, select
 from sqlalchemy.orm import Session
 
 from mujun.records import (
     Base,
     Case,
     CaseTask,
+    EarlyWarning,
     Enterprise,
     EnterpriseCounty,
     Finding,
@@ -47,6 +48,13 @@ def _task_in(counties: Collection[str]) -> ColumnElement[bool]:
     return CaseTask.case_id.in_(select(Case.id).where(Case.county_code.in_(counties)))
 
 
+def _warning_to(units: Collection[str]) -> ColumnElement[bool]:
+    """A warning is one of the units' when its ``routed_to`` (a JSON list of codes, kept as
+    the run wrote it) names one of them."""
+    routed = cast(EarlyWarning.routed_to, Text)
+    return or_(*(routed.contains(f'"{unit}"', autoescape=True) for unit in sorted(units)))
+
+
 IN_COUNTIES: Mapping[type[Base], InCounties] = {
     Jurisdiction: Jurisdiction.county_code.in_,
     Case: Case.county_code.in_,
@@ -56,14 +64,16 @@ IN_COUNTIES: Mapping[type[Base], InCounties] = {
     Finding: Finding.county_code.in_,
     Grade: Grade.county_code.in_,
     Objection: Objection.county_code.in_,
+    EarlyWarning: EarlyWarning.county_code.in_,
 }
 """Each scoped model, and the condition that one of its rows lies in some counties."""
 IN_UNITS: Mapping[type[Base], InCounties] = {
     CaseTask: CaseTask.unit.in_,
     Objection: Objection.routed_to.in_,
+    EarlyWarning: _warning_to,
 }
 """Each model a unit's account is kept to, and the condition that a row is one of its units'
-(an objection: the department it is routed to)."""
+(an objection: the department it is routed to; a warning: the departments it is routed to)."""
 NAMES: Mapping[type[Base], tuple[str, str]] = {
     Jurisdiction: ("区划", "jurisdiction"),
     Case: ("案件", "case"),
@@ -71,6 +81,7 @@ NAMES: Mapping[type[Base], tuple[str, str]] = {
     Parcel: ("宗地", "parcel"),
     Enterprise: ("企业", "enterprise"),
     Objection: ("异议", "objection"),
+    EarlyWarning: ("预警", "warning"),
 }
 """What a record asked for by its key is called, in Chinese and English."""
 

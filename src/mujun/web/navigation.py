@@ -82,7 +82,21 @@ GROUPS: tuple[Group, ...] = (
             Link("/tasks", "我的任务", "My tasks", "ti-checklist", Action.TASK),
         ),
     ),
-    Group("monitoring", "监测", "Monitoring", ()),
+    Group(
+        "monitoring",
+        "监测",
+        "Monitoring",
+        (
+            Link(
+                "/warnings",
+                "预警收件箱",
+                "Warning inbox",
+                "ti-alert-triangle",
+                action=None,
+                under=("/warnings/",),
+            ),
+        ),
+    ),
     Group("map", "地图", "Map", (Link("/map", "挂图作战", "Map", "ti-map-2"),)),
     Group(
         "data",

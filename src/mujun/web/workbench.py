@@ -29,6 +29,7 @@ from mujun.evaluation import runs as evaluation_runs
 from mujun.identification import runs as identification_runs
 from mujun.interchange import schema
 from mujun.interchange.workbooks.template import write_template
+from mujun.monitoring.feeds import last_months_received
 from mujun.policy import duties
 from mujun.policy.profiles import Profile, all_profiles
 from mujun.records import Change, DataImport, EvaluationRun, Finding, Grade, IdentificationRun
@@ -39,6 +40,7 @@ from mujun.web.dependencies import Current, Database, signed_in
 from mujun.web.objections import objection_todos
 from mujun.web.pages import signed_in_page
 from mujun.web.permissions import ALLOWED, Action, RefusedError, Role, Scope, restrict
+from mujun.web.warning_inbox import warning_items
 from mujun.web.worklist import Item
 
 router = APIRouter(tags=["workbench"])
@@ -67,7 +69,7 @@ Anyone = Annotated[Current, Depends(any_role)]
 Source = Callable[[Session, Current], Sequence[Item]]
 TODO_SOURCES: list[Source] = [case_todos, objection_todos]
 """What needs doing, by the issues that bring it (the disposal cases' deadlines, …)."""
-WARNING_SOURCES: list[Source] = []
+WARNING_SOURCES: list[Source] = [warning_items]
 """What to watch, by the issues that bring it (the monitoring's early warnings, …)."""
 
 
@@ -110,6 +112,11 @@ class Freshness(BaseModel):
     tables: list[str]
     last_import: int | None
     last_at: dt.datetime | None
+    last_month: str | None = None
+    """For a department that sends monthly figures, the latest month it sent one
+    (:func:`mujun.monitoring.feeds.last_months_received`)."""
+    monthly: bool = False
+    """Whether the department sends monthly figures."""
 
 
 class RecentImport(BaseModel):
@@ -306,6 +313,7 @@ def _freshness(session: Session) -> list[Freshness]:
             last.setdefault(table, (id_, _aware(finished_at)))
         if len(last) >= len(DATA_TABLES):
             break
+    months = {feed.department: feed.last_month for feed in last_months_received(session)}
     shown = []
     for department in duties.DEPARTMENTS:
         tables = list(department.duties)
@@ -319,6 +327,8 @@ def _freshness(session: Session) -> list[Freshness]:
                 tables=tables,
                 last_import=None if latest is None else latest[0],
                 last_at=None if latest is None else latest[1],
+                last_month=months.get(department.code),
+                monthly=department.code in months,
             )
         )
     return shown

@@ -1,0 +1,279 @@
+"""监测预警 in the browser: the warning inbox (预警收件箱), filtered by level, signal, county,
+state, month and escalation, paged, exported whole as the bureau's titled list; and a warning's
+page with its subject, where it was routed, its evidence as a small chart of the months
+compared, its timeline and the forms that receive it (签收), report on it (处置反馈) and close it
+(办结).
+
+Every route asks the service (:mod:`mujun.monitoring.warnings`); a form posts with the session's
+CSRF token and is answered with a redirect saying what was done, or the page again (409) with
+the service's reason at the top of the form it came from (422 for a form filled in wrongly).
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mujun.disposal.periods import CalendarError
+from mujun.monitoring.warnings import WarningRefusedError, WarningState, close, receive, report
+from mujun.records import EarlyWarning
+from mujun.web import cases
+from mujun.web.cases import CONFLICT, names_of
+from mujun.web.dependencies import Current, Database, gate
+from mujun.web.gate import restrict
+from mujun.web.language import in_language, language_of
+from mujun.web.listing import EXPORT_BATCH, ExportParam, PageParam, workbook_file
+from mujun.web.pages import PAGE, page_count, signed_in_page
+from mujun.web.permissions import Action
+from mujun.web.warning_book import write_inbox
+from mujun.web.warning_inbox import (
+    Filters,
+    WarningId,
+    WarningReader,
+    counted,
+    evidence_chart,
+    evidence_lines,
+    filter_values,
+    fired_months,
+    gated_warnings,
+    level_choices,
+    may_act,
+    month_label,
+    reach_warning,
+    shown_warning,
+    signal_choices,
+    state_choices,
+    timeline,
+)
+
+router = APIRouter(include_in_schema=False)
+Tasker = Annotated[Current, Depends(gate(Action.TASK))]
+Done = Annotated[str | None, Query(max_length=32)]
+Short = Annotated[str, Form(max_length=64)]
+Long = Annotated[str, Form(max_length=4000)]
+DONE = {
+    "received": ("已签收。", "Received."),
+    "reported": ("处置情况已反馈。", "The feedback was kept."),
+    "closed": ("已办结。", "Closed."),
+}
+
+
+class FormError(Exception):
+    """A form filled in so that the service cannot be asked (a date that is not one)."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh = zh
+        self.en = en
+
+
+def _day(value: str) -> dt.date:
+    text = value.strip()
+    if not text:
+        raise FormError("请填写日期", "the date is required")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise FormError(f"日期有误：{text[:20]}", f"not a date: {text[:20]}") from None
+
+
+# -- the inbox -----------------------------------------------------------------------------------
+
+
+@router.get("/warnings", response_class=HTMLResponse)
+def warnings_page(
+    request: Request,
+    current: WarningReader,
+    db: Database,
+    filters: Filters,
+    page: PageParam = 1,
+    export: ExportParam = None,
+) -> Response:
+    """预警收件箱: the warnings of the account's reach the filters keep, fifty a page, newest
+    first; with ``export=all`` (or ``xlsx``) every one of them as the bureau's titled list."""
+    on = cases.today()
+    lang = language_of(request)
+    names = names_of(request)
+    query = gated_warnings(db, current, filters, on)
+    if export is not None:
+        every = (
+            shown_warning(w, names, lang, on)
+            for w in db.scalars(query.execution_options(yield_per=EXPORT_BATCH))
+        )
+        title = in_language(request, "监测预警清单", "Early warnings")
+        return workbook_file(
+            title, lambda path: write_inbox(path, every, today=on, lang=language_of(request))
+        )
+    total = counted(db, query)
+    rows = [
+        shown_warning(w, names, lang, on)
+        for w in db.scalars(query.offset((page - 1) * PAGE).limit(PAGE))
+    ]
+    return signed_in_page(
+        request,
+        "warnings.html",
+        current,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=page_count(total),
+        offset=(page - 1) * PAGE,
+        filters=filter_values(filters),
+        levels=level_choices(lang),
+        signals=signal_choices(lang),
+        states=state_choices(lang),
+        any_warnings=bool(total) or _in_reach(db, current) > 0,
+        as_of=on,
+    )
+
+
+def _in_reach(db: Session, current: Current) -> int:
+    """How many warnings the account may read (the empty state tells none from filtered)."""
+    query = restrict(select(func.count()).select_from(EarlyWarning), current.scope, EarlyWarning)
+    return db.scalar(query) or 0
+
+
+# -- a warning -----------------------------------------------------------------------------------
+
+
+@router.get("/warnings/{warning_id}", response_class=HTMLResponse)
+def warning_page(
+    request: Request, warning_id: WarningId, current: WarningReader, db: Database, done: Done = None
+) -> HTMLResponse:
+    """预警详情: its subject, signal, level and where it went; the evidence as the months
+    compared; its timeline; and the forms the account may use."""
+    reach_warning(db, current, warning_id)
+    words = DONE.get(done or "")
+    notice = None if words is None else in_language(request, *words)
+    return _warning(request, current, db, warning_id, notice=notice)
+
+
+def _warning(
+    request: Request,
+    current: Current,
+    db: Session,
+    warning_id: int,
+    *,
+    status_code: int = 200,
+    notice: str | None = None,
+    refusal: tuple[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:
+    on = cases.today()
+    lang = language_of(request)
+    warning = reach_warning(db, current, warning_id)
+    fired = fired_months(db, warning_id)
+    shown = shown_warning(warning, names_of(request), lang, on)
+    state = WarningState(warning.state)
+    acts = may_act(current)
+    forms = {
+        "receive": acts and state is WarningState.ISSUED,
+        "report": acts and state in (WarningState.RECEIVED, WarningState.HANDLED),
+        "close": acts and state is WarningState.HANDLED,
+    }
+    return signed_in_page(
+        request,
+        "warning.html",
+        current,
+        status_code=status_code,
+        w=shown,
+        evidence=evidence_lines(warning.evidence, lang),
+        evidence_month=month_label(warning.last_month, lang),
+        chart=evidence_chart([month.evidence for month, _ in fired] or [warning.evidence], lang),
+        timeline=timeline(db, warning, fired, lang),
+        feedback=warning.feedback,
+        forms=forms,
+        notice=notice,
+        refusal=None if refusal is None else {"form": refusal[0], "text": refusal[1]},
+        values=values or {},
+        today=on.isoformat(),
+    )
+
+
+def _acted(
+    request: Request,
+    current: Current,
+    db: Session,
+    warning_id: int,
+    form: str,
+    values: dict[str, str],
+    act: Callable[[], None],
+    done: str,
+) -> Response:
+    """A redirect to the warning saying what was done; or the page again with the reason at
+    the top of ``form`` (its values kept): 422 for a form filled in wrongly, 409 for a refusal
+    of the service. Nothing of a refused form is kept."""
+    reach_warning(db, current, warning_id)
+    try:
+        act()
+    except FormError as error:
+        db.rollback()
+        text = in_language(request, error.zh, error.en)
+        return _warning(
+            request, current, db, warning_id, status_code=422, refusal=(form, text), values=values
+        )
+    except (WarningRefusedError, CalendarError) as error:
+        db.rollback()
+        text = in_language(request, error.zh, error.en)
+        return _warning(
+            request,
+            current,
+            db,
+            warning_id,
+            status_code=CONFLICT,
+            refusal=(form, text),
+            values=values,
+        )
+    return RedirectResponse(f"/warnings/{warning_id}?done={done}", status_code=303)
+
+
+@router.post("/warnings/{warning_id}/receive")
+def receive_form(
+    request: Request, warning_id: WarningId, current: Tasker, db: Database, date: Short = ""
+) -> Response:
+    """签收."""
+
+    def act() -> None:
+        receive(db, warning_id, on=_day(date), actor=current.account.username)
+
+    return _acted(request, current, db, warning_id, "receive", {"date": date}, act, "received")
+
+
+@router.post("/warnings/{warning_id}/feedback")
+def feedback_form(
+    request: Request,
+    warning_id: WarningId,
+    current: Tasker,
+    db: Database,
+    date: Short = "",
+    text: Long = "",
+) -> Response:
+    """处置反馈 (again as often as there is news)."""
+
+    def act() -> None:
+        report(db, warning_id, on=_day(date), text=text, actor=current.account.username)
+
+    values = {"date": date, "text": text}
+    return _acted(request, current, db, warning_id, "report", values, act, "reported")
+
+
+@router.post("/warnings/{warning_id}/close")
+def close_form(
+    request: Request,
+    warning_id: WarningId,
+    current: Tasker,
+    db: Database,
+    date: Short = "",
+    reason: Long = "",
+) -> Response:
+    """办结, with a reason."""
+
+    def act() -> None:
+        close(db, warning_id, on=_day(date), reason=reason, actor=current.account.username)
+
+    values = {"date": date, "reason": reason}
+    return _acted(request, current, db, warning_id, "close", values, act, "closed")

@@ -2,6 +2,7 @@
 refused, and every refusal in the audit log. A route that does not pass the gate fails
 test_every_route_passes_the_gate."""
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from mujun.disposal.opening import open_cases
-from mujun.records import AuditEntry, Enterprise, Jurisdiction
+from mujun.records import AuditEntry, EarlyWarning, Enterprise, Jurisdiction, MonitoringRun
 from mujun.web.app import ROUTERS, create_app
 from mujun.web.dependencies import signed_in
 from tests.web.conftest import (
@@ -127,6 +128,73 @@ def test_case_scope_matrix(
     route: tuple[str, str],
 ) -> None:
     places = {county: {"case": str(case)} for county, case in case_in_each_county.items()}
+    _walk_every_role(app_client, city, *route, places)
+
+
+WARNING_ROUTES = [
+    ("GET", "/api/warnings?county={county}"),
+    ("GET", "/warnings?county={county}"),
+    ("GET", "/api/warnings/{warning}"),
+    ("GET", "/warnings/{warning}"),
+]
+"""The early warnings' routes that read: a warning lies in the county of its subject."""
+
+
+@pytest.fixture
+def warning_in_each_county(city: Engine) -> dict[str, int]:
+    """A warning on an enterprise of each county, by county, of one kept monitoring run."""
+    moment = dt.datetime(2025, 4, 1, tzinfo=dt.UTC)
+    with Session(city) as session:
+        session.info.update(actor="test", reason="warnings")
+        run = MonitoringRun(
+            profile="yancheng-2021",
+            profile_version=1,
+            month="2025-03",
+            issued_on=moment.date(),
+            parameters={},
+            overrides={},
+            fingerprint="test",
+            started_at=moment,
+            finished_at=moment,
+            actor="test",
+            warning_count=2,
+            unjudged=[],
+        )
+        session.add(run)
+        session.flush()
+        found = {}
+        for county, code in ENTERPRISES.items():
+            warning = EarlyWarning(
+                profile="yancheng-2021",
+                signal="monitor/loan-overdue",
+                level="red",
+                subject_type="enterprise",
+                subject_id=code,
+                subject_name=code,
+                county_code=county,
+                routed_to=[county, "finance_regulator"],
+                state="issued",
+                since="2025-03",
+                last_month="2025-03",
+                evidence="{}",
+                raised_by_run=run.id,
+                issued_on=moment.date(),
+            )
+            session.add(warning)
+            session.flush()
+            found[county] = warning.id
+        session.commit()
+    return found
+
+
+@pytest.mark.parametrize("route", WARNING_ROUTES)
+def test_warning_scope_matrix(
+    app_client: TestClient,
+    city: Engine,
+    warning_in_each_county: dict[str, int],
+    route: tuple[str, str],
+) -> None:
+    places = {county: {"warning": str(w)} for county, w in warning_in_each_county.items()}
     _walk_every_role(app_client, city, *route, places)
 
 

@@ -7,6 +7,7 @@ the session; each test gets a fresh browser context (no cookies) and fails on an
 page writes to the console or throws. Without chromium the tests fail: they are never skipped.
 """
 
+import os
 import re
 import socket
 import threading
@@ -93,7 +94,12 @@ def browser() -> Iterator[Browser]:
     expect.set_options(timeout=WAIT_MS)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox"], headless=True
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--lang=zh-CN"],
+            # Chinese as the browser's language (chromium-l10n), so that a date field reads
+            # 2024/07/02 as on an official's computer; the codeset stays UTF-8 for file names.
+            env={**os.environ, "LANGUAGE": "zh_CN", "LANG": "C.UTF-8"},
+            headless=True,
         )
         yield launched
         launched.close()

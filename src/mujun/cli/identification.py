@@ -36,6 +36,7 @@ from mujun.identification.runs import (
 from mujun.identification.service import KeptRun, identify_and_keep
 from mujun.interchange.problems import Language
 from mujun.policy.parameters import ParameterError
+from mujun.policy.profiles import Profile
 from mujun.records.changes import current_actor
 
 
@@ -70,6 +71,15 @@ def identify_command(
     limit: Annotated[
         int, typer.Option(min=0, help="Findings shown in the table (all go to --out).")
     ] = 30,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            "--only",
+            metavar="RULE,…",
+            help="Judge only these rules of the profile (comma-separated rule ids); the kept "
+            "run records them and is never the run of record.",
+        ),
+    ] = None,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Run a profile's identification rules on the data as of a date, and keep the run (认定)."""
@@ -83,6 +93,7 @@ def identify_command(
                 f"{profile_id} has no identification rules (it is an evaluation: mujun evaluate)",
             )
         )
+    rules = _only_rules(s, profile, only)
     profile = what_if_profile(s, profile, what_if or [])
     out = list_file(s, out)
     try:
@@ -100,6 +111,7 @@ def identify_command(
             profile=profile,
             as_of=day,
             actor=current_actor(),
+            only=rules,
             on_progress=progress,
         )
     result = kept.identification
@@ -115,6 +127,24 @@ def identify_command(
     _print_identification(s, kept, limit)
     if out is not None:
         stdout.print(s.say(f"清单已写入 {out}", f"List written to {out}"), markup=False)
+
+
+def _only_rules(s: Settings, profile: Profile, only: str | None) -> list[str] | None:
+    """The rule ids ``--only`` names, each a rule of ``profile``; None without ``--only``."""
+    if only is None:
+        return None
+    rules = sorted({r.strip() for r in only.split(",") if r.strip()})
+    unknown = [r for r in rules if r not in profile.rules]
+    if unknown or not rules:
+        known = ", ".join(sorted(profile.rules))
+        fail(
+            s.say(
+                f"{profile.id} 没有规则 {', '.join(unknown) or '（空）'}（它的规则：{known}）",
+                f"{profile.id} has no rule {', '.join(unknown) or '(none given)'} "
+                f"(its rules: {known})",
+            )
+        )
+    return rules
 
 
 def _write_list(out: Path, result: Identification, lang: Language) -> None:
@@ -193,6 +223,7 @@ def _identification_document(kept: KeptRun) -> dict[str, Any]:
         "fingerprint": result.fingerprint,
         "parameters": dict(result.parameters),
         "overrides": dict(result.profile.overrides),
+        "rules": sorted(result.profile.rules),
         "findings": _findings_document(result.findings),
         "unjudged": result.unjudged_summary(),
     }
@@ -250,6 +281,7 @@ def runs_command(
             "finished_at": r.finished_at.isoformat(),
             "actor": r.actor,
             "unjudged": r.unjudged,
+            "rules": r.rules,
         }
         for r in runs
     ]
@@ -281,7 +313,10 @@ def runs_command(
                 d["run"],
                 f"{d['profile']} v{d['profile_version']}",
                 d["as_of"],
-                ", ".join(f"{k}={v}" for k, v in d["overrides"].items()),
+                ", ".join(
+                    [f"{k}={v}" for k, v in d["overrides"].items()]
+                    + ([f"--only {','.join(d['rules'])}"] if d["rules"] else [])
+                ),
                 d["findings"],
                 d["fingerprint"][:12],
                 d["finished_at"][:19],

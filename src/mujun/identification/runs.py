@@ -7,10 +7,11 @@ seen only when asked for by its id.
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
-from sqlalchemy import Engine, Text, cast, select
+from sqlalchemy import Engine, Text, and_, cast, select
 from sqlalchemy.orm import Session
 
 from mujun.identification.engine import FINDINGS_SCHEMA, UNJUDGED_SCHEMA, Identification
@@ -18,8 +19,9 @@ from mujun.records import Finding, IdentificationRun, UnjudgedSubject
 from mujun.records.kept import forget_run, keep_run, kept_run, produced_rows, recent_runs
 
 SUBJECT_KEY = ["criterion", "subject_type", "subject_id"]
-PUBLISHED = cast(IdentificationRun.overrides, Text) == "{}"
-"""A run of a profile as published: no what-if values (stored as the JSON ``{}``)."""
+PUBLISHED = and_(cast(IdentificationRun.overrides, Text) == "{}", IdentificationRun.rules.is_(None))
+"""A run of a profile as published: no what-if values (stored as the JSON ``{}``), every rule
+judged (``rules`` null)."""
 
 
 class RunNotFoundError(LookupError):
@@ -57,9 +59,15 @@ def run_of_record(*, session: Session) -> IdentificationRun | None:
 
 
 def save_run(
-    engine: Engine, identification: Identification, *, started_at: dt.datetime, actor: str
+    engine: Engine,
+    identification: Identification,
+    *,
+    started_at: dt.datetime,
+    actor: str,
+    rules: Sequence[str] | None = None,
 ) -> int:
-    """Store a run and its findings in one transaction; return the run's id."""
+    """Store a run and its findings in one transaction; return the run's id. ``rules`` names
+    the rules judged when the run judged only some of its profile's (``identify --only``)."""
     profile = identification.profile
     return keep_run(
         engine,
@@ -76,6 +84,7 @@ def save_run(
             "actor": actor,
             "finding_count": identification.findings.num_rows,
             "unjudged": identification.unjudged_summary(),
+            "rules": None if rules is None else sorted(rules),
         },
         [(Finding, identification.findings), (UnjudgedSubject, identification.unjudged)],
     )
@@ -104,12 +113,20 @@ def run_unjudged(engine: Engine, run_id: int) -> pa.Table:
 
 
 def same_run(
-    engine: Engine, *, profile: str, as_of: dt.date, fingerprint: str, overrides: dict[str, str]
+    engine: Engine,
+    *,
+    profile: str,
+    as_of: dt.date,
+    fingerprint: str,
+    overrides: dict[str, str],
+    rules: Sequence[str] | None = None,
 ) -> int | None:
-    """The latest stored run of ``profile`` as of ``as_of`` on the same data and parameters."""
+    """The latest stored run of ``profile`` as of ``as_of`` on the same data and parameters,
+    judging the same rules (``None``: all of them)."""
+    wanted = None if rules is None else sorted(rules)
     with engine.connect() as conn:
         rows = conn.execute(
-            select(IdentificationRun.id, IdentificationRun.overrides)
+            select(IdentificationRun.id, IdentificationRun.overrides, IdentificationRun.rules)
             .where(
                 IdentificationRun.profile == profile,
                 IdentificationRun.as_of == as_of,
@@ -117,7 +134,9 @@ def same_run(
             )
             .order_by(IdentificationRun.id.desc())
         ).all()
-    return next((row.id for row in rows if row.overrides == overrides), None)
+    return next(
+        (row.id for row in rows if row.overrides == overrides and row.rules == wanted), None
+    )
 
 
 def delete_run(engine: Engine, run_id: int) -> None:

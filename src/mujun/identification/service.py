@@ -3,6 +3,7 @@ keep the run; for a what-if, also keep (or find) the run of the published profil
 data and compare the two."""
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -29,9 +30,15 @@ def identify_and_keep(
     profile: Profile,
     as_of: dt.date,
     actor: str,
+    only: Sequence[str] | None = None,
     on_progress: Progress = silent,
 ) -> KeptRun:
+    """Run ``profile`` (only the rules ``only`` names, if given: see :meth:`Profile.only`) and
+    keep the run, recording which rules it judged."""
     started = dt.datetime.now(dt.UTC)
+    rules = None if only is None else sorted(set(only))
+    if rules is not None:
+        profile = profile.only(rules)
     facts = load_facts(
         engine, monthly=monthly_columns(profile), on_progress=phase(on_progress, 0, 2)
     )
@@ -39,12 +46,19 @@ def identify_and_keep(
         result = identify(
             facts=facts, profile=profile, as_of=as_of, on_progress=phase(on_progress, 1, 2)
         )
-        run_id = save_run(engine, result, started_at=started, actor=actor)
+        run_id = save_run(engine, result, started_at=started, actor=actor, rules=rules)
         if not profile.overrides:
             return KeptRun(run_id=run_id, identification=result, difference=None)
         published = load_profile(profile.id)
+        if rules is not None:
+            published = published.only(rules)
         baseline = same_run(
-            engine, profile=profile.id, as_of=as_of, fingerprint=facts.fingerprint, overrides={}
+            engine,
+            profile=profile.id,
+            as_of=as_of,
+            fingerprint=facts.fingerprint,
+            overrides={},
+            rules=rules,
         )
         if baseline is None:
             baseline = save_run(
@@ -52,6 +66,7 @@ def identify_and_keep(
                 identify(facts=facts, profile=published, as_of=as_of),
                 started_at=started,
                 actor=actor,
+                rules=rules,
             )
     finally:
         facts.close()

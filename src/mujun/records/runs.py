@@ -42,6 +42,10 @@ class IdentificationRun(Base):
     finding_count: Mapped[int] = mapped_column(Integer)
     unjudged: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     """Per rule and missing figure, how many subjects could not be judged."""
+    rules: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    """The rule ids judged when the run judged only some of its profile's rules
+    (``identify --only``); null when it judged them all. A run of some rules is never the run
+    of record."""
 
 
 class Finding(Base):

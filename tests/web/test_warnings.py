@@ -311,7 +311,9 @@ def test_receive_report_and_close_in_pages_and_the_api(client: TestClient, world
         {"name": "本期", "data": [10.0, 10.0, 10.0]},
         {"name": "上年同期", "data": [100.0, 100.0, 100.0]},
     ]
-    assert "用电量(千瓦时)（2025年3月）" in page.text and "桐庐县、供电公司" in page.text
+    figures = page.text.split('id="evidence-figures"')[1].split("</table>")[0]
+    assert "用电量(千瓦时)" in figures and "2025年3月" in figures and "10.0%" in figures
+    assert "桐庐县、供电公司" in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;甲公司" in page.text
     assert "<script>alert(1)</script>" not in page.text
     assert f'href="/cases/{w.case}"' in page.text
@@ -340,6 +342,7 @@ def test_receive_report_and_close_in_pages_and_the_api(client: TestClient, world
     page = client.get(url).text
     assert "已办结" in page and 'id="actions"' not in page
     timeline = page.split('id="timeline"')[1]
+    assert timeline.count("timeline-feedback") == 2  # each feedback once
     for words in (
         "发出预警（第",
         "签收",

@@ -389,6 +389,18 @@ def evidence_chart(evidences: Sequence[str], lang: str) -> dict[str, Any] | None
     if paired:
         return {
             "unit": _figure_label(figure, lang),
+            "paired": True,
+            "rows": [
+                {
+                    "month": month_label(m, lang),
+                    "now": by_month[m],
+                    "before": by_month[shifted(m, -12)],
+                    "share": None
+                    if not by_month[shifted(m, -12)]
+                    else round(by_month[m] * 100 / by_month[shifted(m, -12)], 1),
+                }
+                for m in paired
+            ],
             "months": [month_label(m, lang) for m in paired],
             "series": [
                 {"name": "本期" if zh else "This year", "data": [by_month[m] for m in paired]},
@@ -401,6 +413,8 @@ def evidence_chart(evidences: Sequence[str], lang: str) -> dict[str, Any] | None
     months = sorted(by_month)
     return {
         "unit": _figure_label(figure, lang),
+        "paired": False,
+        "rows": [{"month": month_label(m, lang), "now": by_month[m]} for m in months],
         "months": [month_label(m, lang) for m in months],
         "series": [{"name": _figure_label(figure, lang), "data": [by_month[m] for m in months]}],
     }
@@ -482,9 +496,10 @@ def timeline(
     )
     lifted_on: dt.date | None = None
     for change in changes:
-        after = change.after or {}
-        if after.get("feedback"):
-            when = after.get("feedback_on") or (change.before or {}).get("feedback_on")
+        before, after = change.before or {}, change.after or {}
+        reported = any(before.get(key) != after.get(key) for key in ("feedback", "feedback_on"))
+        if reported and after.get("feedback"):
+            when = after.get("feedback_on")
             entries.append(
                 {
                     "date": dt.date.fromisoformat(when)
@@ -496,7 +511,8 @@ def timeline(
                     "text": str(after["feedback"]),
                 }
             )
-        if after.get("state") == WarningState.LIFTED.value:
+        lifted = WarningState.LIFTED.value
+        if after.get("state") == lifted and before.get("state") != lifted:
             lifted_on = change.changed_at.date()
     if warning.closed_on is not None:
         entries.append(

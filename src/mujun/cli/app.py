@@ -1,24 +1,68 @@
 """The ``mujun`` program: global options, and the command groups registered on it."""
 
+import importlib
 import os
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from mujun.cli import (
-    cases,
-    demo,
-    evaluation,
-    identification,
-    interchange,
-    monitor,
-    profiles,
-    web,
-)
-from mujun.cli import objections as objection_commands
 from mujun.cli.context import Settings, default_language, stderr
+
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "mujun.cli.interchange": ("import", "export", "template", "summary"),
+    "mujun.cli.demo": ("demo",),
+    "mujun.cli.profiles": ("profiles",),
+    "mujun.cli.identification": ("identify", "runs", "diff"),
+    "mujun.cli.evaluation": ("evaluate", "rankings", "enterprise"),
+    "mujun.cli.web": ("serve", "accounts"),
+    "mujun.cli.cases": ("cases",),
+    "mujun.cli.objections": ("publish", "objections"),
+    "mujun.cli.monitor": ("monitor", "warnings"),
+}
+"""Each module of commands (its ``register(app)`` adds them) and the commands it adds, in the
+order the help lists them. A command's module is imported only when the command runs, so that
+``mujun identify`` does not import the web application, the case files and the rest: start-up
+is a large part of a short command. A command missing here is still found (every module is
+then loaded), only not lazily."""
+
+
+class LazyGroup(TyperGroup):
+    """The program's commands, each module imported on first use (see :data:`COMMANDS`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.loaded: set[str] = set()
+
+    def _load(self, module: str) -> None:
+        if module in self.loaded:
+            return
+        self.loaded.add(module)
+        commands = typer.Typer()
+        importlib.import_module(module).register(commands)
+        for name, command in typer.main.get_group(commands).commands.items():
+            self.add_command(command, name)
+
+    def _load_all(self) -> None:
+        for module in COMMANDS:
+            self._load(module)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        self._load_all()
+        names = [name for module in COMMANDS for name in COMMANDS[module]]
+        return [n for n in names if n in self.commands] + [
+            n for n in self.commands if n not in names
+        ]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        module = next((m for m, names in COMMANDS.items() if cmd_name in names), None)
+        if module is not None:
+            self._load(module)
+        if cmd_name not in self.commands:
+            self._load_all()
+        return super().get_command(ctx, cmd_name)
 
 
 class LanguageChoice(StrEnum):
@@ -34,6 +78,7 @@ app = typer.Typer(
         "this folder."
     ),
     no_args_is_help=True,
+    cls=LazyGroup,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
@@ -59,17 +104,6 @@ def main_options(
         db_url=db,
         lang=default_language() if lang is None else ("en" if lang is LanguageChoice.EN else "zh"),
     )
-
-
-interchange.register(app)
-demo.register(app)
-profiles.register(app)
-identification.register(app)
-evaluation.register(app)
-web.register(app)
-cases.register(app)
-objection_commands.register(app)
-monitor.register(app)
 
 
 def main() -> None:

@@ -8,8 +8,10 @@ commits meanwhile is either wholly seen or not at all.
 SQLite's ADBC driver carries its own copy of the SQLite library. Two copies in one process
 must not open the same database file: closing a file in one drops the POSIX locks the other
 holds (SQLite's "How To Corrupt" §2.2.1), and here it showed as "disk I/O error". So SQLite is
-read by a child process (``python -m mujun.records.snapshot``) that writes each table as an
-Arrow file in a temporary folder.
+read by a child process that writes each table as an Arrow file in a temporary folder. The
+child runs :data:`EXPORT_SQLITE`, which imports ADBC's driver manager and PyArrow and nothing
+else (neither this package nor ADBC's DB-API layer, which imports pandas): its start-up is
+part of every run.
 
 The driver infers each column's Arrow type from its first rows, and a column whose first rows
 are all empty would then be typed wrongly; each query therefore starts with one marker row
@@ -22,13 +24,11 @@ import json
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-import adbc_driver_postgresql.dbapi as adbc_postgresql
-import adbc_driver_sqlite.dbapi as adbc_sqlite
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Boolean, Date, DateTime, Engine, Float, Integer, Table
@@ -51,6 +51,8 @@ def read_snapshot(
 def _read_postgresql(
     engine: Engine, tables: Sequence[tuple[Table, Sequence[str]]]
 ) -> Iterator[tuple[str, pa.Table]]:
+    import adbc_driver_postgresql.dbapi as adbc_postgresql  # noqa: PLC0415 (imports pandas)
+
     uri = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     with adbc_postgresql.connect(uri) as conn, closing(conn.cursor()) as cursor:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -66,7 +68,7 @@ def _read_sqlite(
     queries = {table.name: _sqlite_query(table, columns) for table, columns in tables}
     with tempfile.TemporaryDirectory(prefix="mujun-snapshot-") as folder:
         child = subprocess.run(
-            [sys.executable, "-m", __name__, engine.url.database or "", folder],
+            [sys.executable, "-c", EXPORT_SQLITE, engine.url.database or "", folder],
             input=json.dumps(queries),
             capture_output=True,
             text=True,
@@ -90,18 +92,32 @@ def _sqlite_query(table: Table, columns: Sequence[str]) -> str:
     )
 
 
-def export_sqlite(path: str, folder: Path, queries: Mapping[str, str]) -> None:
-    """In the child: run each query in one read transaction, write ``<name>.arrow``."""
-    with adbc_sqlite.connect(path) as conn, closing(conn.cursor()) as cursor:
-        for name, query in queries.items():
-            cursor.execute(query)
-            read = cursor.fetch_arrow_table()
-            with (
-                pa.OSFile(str(folder / f"{name}.arrow"), "wb") as sink,
-                pa.ipc.new_file(sink, read.schema) as writer,
-            ):
-                writer.write_table(read)
-        conn.rollback()
+EXPORT_SQLITE = """
+import json, sys
+import adbc_driver_manager as adbc
+import adbc_driver_sqlite
+import pyarrow as pa
+path, folder = sys.argv[1], sys.argv[2]
+queries = json.loads(sys.stdin.read())
+database = adbc_driver_sqlite.connect(path)
+conn = adbc.AdbcConnection(database)
+conn.set_autocommit(False)  # every query in one read transaction
+for name, query in queries.items():
+    statement = adbc.AdbcStatement(conn)
+    statement.set_sql_query(query)
+    stream, _ = statement.execute_query()
+    reader = pa.RecordBatchReader._import_from_c(stream.address)
+    with pa.OSFile(f"{folder}/{name}.arrow", "wb") as sink:
+        with pa.ipc.new_file(sink, reader.schema) as writer:
+            for batch in reader:
+                writer.write_batch(batch)
+    statement.close()
+conn.rollback()
+conn.close()
+database.close()
+"""
+"""In the child: run each query (a JSON object of name → SQL on stdin) in one read
+transaction of the database file ``argv[1]``, and write ``<argv[2]>/<name>.arrow``."""
 
 
 def _marker_value(sql_type: Any) -> str:
@@ -136,7 +152,3 @@ def _names(columns: Sequence[str]) -> str:
 
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-if __name__ == "__main__":
-    export_sqlite(sys.argv[1], Path(sys.argv[2]), json.loads(sys.stdin.read()))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from mujun.cli.context import fail, settings, stdout
 from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table
+from mujun.monitoring.schedule import ScheduleError, schedule_settings
 from mujun.records.accounts import Account
 from mujun.web.accounts import create_account
 from mujun.web.app import create_app
@@ -27,10 +28,18 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve the web application (default http://127.0.0.1:8000)."""
+    """Serve the web application (default http://127.0.0.1:8000); it judges the previous
+    month by itself on the 5th at 02:00 (MUJUN_MONITOR_SCHEDULE=off, MUJUN_MONITOR_DAY,
+    MUJUN_MONITOR_TIME)."""
     s = settings(ctx)
+    try:
+        schedule = schedule_settings()
+    except ScheduleError as error:
+        fail(str(error))
+    app = create_app(s.engine())
+    app.state.monitor_schedule = schedule
     stdout.print(s.say(f"访问 http://{host}:{port}/", f"Open http://{host}:{port}/"), markup=False)
-    uvicorn.run(create_app(s.engine()), host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @accounts_app.command("add")

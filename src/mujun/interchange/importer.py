@@ -43,6 +43,8 @@ DUCKDB_MEMORY_LIMIT = "2GB"
 LOCK_WAIT = dt.timedelta(minutes=2)
 """How long an import waits for another import to finish before it is refused."""
 IMPORT_LOCK = 0x6D756A756E  # "mujun": PostgreSQL's advisory lock key for imports
+MONTHLY = "monthly_metrics"
+"""The table of the monthly figures, by enterprise and month."""
 # A table getting this many new rows has its foreign keys checked once, after the load.
 LARGE_LOAD = 100_000
 # Reading, checking, comparing with the records, writing: four phases of progress.
@@ -88,6 +90,9 @@ class ImportOutcome:
     """Each table of the data set, with the interchange columns its file or sheet has."""
     import_id: int | None = None
     marked_copy: Path | None = None
+    months: tuple[str, ...] = ()
+    """The months (``YYYY-MM``) of the monthly figures it writes, new or changed, in order:
+    monitoring runs for each once the import is committed (:mod:`mujun.monitoring.jobs`)."""
 
     @property
     def committed(self) -> bool:
@@ -148,6 +153,7 @@ def import_data_set(
             for done, table in enumerate(checked):
                 comparing(table.raw.label, done / len(checked))
                 outcome.changes[table.spec.name] = _compare(db, conn, table)
+            outcome.months = _months_written(db, outcome)
             if not outcome.rows_changed or not commit:
                 transaction.rollback()
                 return outcome
@@ -262,6 +268,17 @@ def _compare(db: duckdb.DuckDBPyConnection, conn: Connection, table: CheckedTabl
         f"SELECT (SELECT count(*) FROM new_{name}), (SELECT count(*) FROM changed_{name})"
     ).fetchall()
     return TableChanges(inserted, updated, table.raw.rows - inserted - updated)
+
+
+def _months_written(db: duckdb.DuckDBPyConnection, outcome: ImportOutcome) -> tuple[str, ...]:
+    """The months of the monthly figures new or changed (compared, not yet written)."""
+    name = MONTHLY
+    if not outcome.changes.get(name, TableChanges()).written:
+        return ()
+    rows = db.execute(
+        f"SELECT month FROM new_{name} UNION SELECT month FROM changed_{name} ORDER BY month"
+    ).fetchall()
+    return tuple(str(month) for (month,) in rows)
 
 
 # -- writing -------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ against the account's duties (:mod:`mujun.policy.duties`; anything outside them 
 upload), then its data, compared with the records but not written. Only the uploader or an
 administrator may see or confirm it. Confirming imports the files (all or nothing, every
 change logged with who and why); the importer leaves identical rows alone, so confirming twice
-changes nothing the second time.
+changes nothing the second time. An import that writes monthly figures starts a monitoring job
+for the months it brought (:mod:`mujun.monitoring.jobs`).
 """
 
 import dataclasses
@@ -41,9 +42,11 @@ from mujun.interchange.importer import (
 )
 from mujun.interchange.limits import UPLOAD
 from mujun.interchange.sources import survey_data_set
+from mujun.monitoring.jobs import queue_after_import
 from mujun.policy.duties import EVERY_TABLE, importable
 from mujun.web import audit
 from mujun.web.dependencies import Current, Database, gate
+from mujun.web.jobs import worker_of
 from mujun.web.language import in_language, language_of
 from mujun.web.pages import signed_in_page
 from mujun.web.permissions import ALLOWED, Action, RefusedError, Role
@@ -451,6 +454,14 @@ def _confirm(request: Request, token: str, current: Current, db: Session) -> Imp
         reason=upload.reason,
         marked_copy=upload.folder / _MARKED,
         limits=UPLOAD,
+    )
+    queue_after_import(
+        lambda kind, kept, work: worker_of(request).start(
+            kind=kind, request=kept, account=current.account, work=work
+        ),
+        request.app.state.engine,
+        outcome,
+        actor=current.account.username,
     )
     audit.record(
         db,

@@ -26,6 +26,8 @@ from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from mujun.evaluation.engine import EvaluationError
+from mujun.monitoring.schedule import ACTOR as SCHEDULE_ACTOR
+from mujun.monitoring.schedule import start_schedule
 from mujun.policy.parameters import ParameterError
 from mujun.policy.profiles import ProfileError
 from mujun.progress import Progress
@@ -59,13 +61,24 @@ class Worker:
         self.engine = engine
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mujun-job")
 
-    def start(self, *, kind: str, request: dict[str, Any], account: Account, work: Work) -> Job:
-        """Keep a ``queued`` job that ``account`` asked for, and give ``work`` to the thread."""
+    def start(
+        self,
+        *,
+        kind: str,
+        request: dict[str, Any],
+        account: Account | None,
+        work: Work,
+        actor: str | None = None,
+    ) -> Job:
+        """Keep a ``queued`` job that ``account`` asked for (or, with no account, ``actor``:
+        the server's schedule), and give ``work`` to the thread."""
+        if account is None and actor is None:
+            raise ValueError("a job is asked for by an account or a named actor")
         job = Job(
             kind=kind,
             request=request,
-            account_id=account.id,
-            actor=account.username,
+            account_id=None if account is None else account.id,
+            actor=actor or (account.username if account is not None else ""),
             state=JobState.QUEUED.value,
             progress=0.0,
             created_at=dt.datetime.now(dt.UTC),
@@ -147,14 +160,26 @@ def mark_interrupted(engine: Engine) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The application's worker (``app.state.worker``) for as long as it serves; jobs left
-    unfinished by an earlier server are marked interrupted first."""
+    unfinished by an earlier server are marked interrupted first. With
+    ``app.state.monitor_schedule`` set (``mujun serve``), the monthly monitoring schedule
+    starts jobs on the worker too (:mod:`mujun.monitoring.schedule`)."""
     engine: Engine = app.state.engine
     await asyncio.to_thread(mark_interrupted, engine)
     worker = Worker(engine)
     app.state.worker = worker
+    scheduler = start_schedule(
+        lambda kind, request, work: worker.start(
+            kind=kind, request=request, account=None, work=work, actor=SCHEDULE_ACTOR
+        ),
+        engine,
+        getattr(app.state, "monitor_schedule", None),
+    )
+    app.state.monitor_scheduler = scheduler
     try:
         yield
     finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         await asyncio.to_thread(worker.stop)
 
 

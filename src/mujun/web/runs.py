@@ -206,8 +206,12 @@ def job_view(engine: Engine, job: Job) -> JobView:
     published = None
     if job.kind == "identification" and job.request.get("what_if"):
         published = _published_of(engine, job.run_id)
+    listed = RESULTS.get(job.kind)  # a monitoring run's warnings have no list here
     return view.model_copy(
-        update={"run_url": RESULTS[job.kind].format(job.run_id), "published_run": published}
+        update={
+            "run_url": None if listed is None else listed.format(job.run_id),
+            "published_run": published,
+        }
     )
 
 

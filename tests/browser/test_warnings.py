@@ -85,6 +85,9 @@ def test_receive_report_and_close_a_warning(
     for words in ("发出预警", "签收", "企业称设备检修", "现场核实已恢复生产"):
         expect(timeline).to_contain_text(words)
     page.screenshot(path=str(screens / "warning-closed.png"), full_page=True)
+    page.goto("/warnings?lang=en")
+    expect(page.locator("#warnings tbody tr")).to_have_count(3)
+    page.screenshot(path=str(screens / "warnings-inbox-en.png"), full_page=True)
 
     city = as_user("analyst")
     city.goto("/cockpit")

@@ -365,6 +365,7 @@ def test_receive_report_and_close_in_pages_and_the_api(client: TestClient, world
         assert db.get(EarlyWarning, w.drop_b).state == "issued"  # type: ignore[union-attr]
         assert db.get(EarlyWarning, w.drop_c).state == "issued"  # type: ignore[union-attr]
     _the_api(client, w)
+    _a_deadline_beyond_the_holiday_calendar(client, w)
 
 
 def _the_api(client: TestClient, w: World) -> None:
@@ -400,3 +401,22 @@ def _the_api(client: TestClient, w: World) -> None:
     assert refusals(w.engine, "power") == 1
     closed_ones = client.get("/api/warnings", params={"state": "closed"}).json()["warnings"]
     assert [one["warning"] for one in closed_ones] == newest(w.drop_a, w.drop_b)
+
+
+def _a_deadline_beyond_the_holiday_calendar(client: TestClient, world: World) -> None:
+    """A warning issued at the end of the last year whose holidays are published: its receipt
+    deadline falls in a year not published yet, so it is shown as not known, never a failure."""
+    with Session(world.engine) as db:
+        db.info.update(actor="test", reason="issued at the year's end")
+        warning = db.get(EarlyWarning, world.drop_c)
+        assert warning is not None
+        warning.issued_on = dt.date(2026, 12, 30)
+        db.commit()
+    sign_in(client, "officer")
+    inbox = client.get("/warnings")
+    assert inbox.status_code == 200 and "待定" in inbox.text
+    assert client.get(f"/warnings/{world.drop_c}").status_code == 200
+    assert client.get("/warnings", params={"escalated": "true"}).status_code == 200
+    one = client.get(f"/api/warnings/{world.drop_c}").json()
+    assert one["receive_by"] is None and one["escalated"] is False
+    assert "节假日安排" in client.get("/api/workbench").json()["warnings"][2]["zh"]

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from mujun.disposal.periods import CalendarError
 from mujun.monitoring.routing import city_of
 from mujun.monitoring.warnings import (
+    Receipt,
     WarningRefusedError,
     WarningView,
     close,
-    receipt,
     receive,
     report,
 )
@@ -41,6 +41,7 @@ from mujun.web.warning_inbox import (
     fired_months,
     gated_warnings,
     reach_warning,
+    receipt_of,
     timeline,
 )
 
@@ -71,11 +72,20 @@ class WarningPage(BaseModel):
     warnings: list[dict[str, Any]]
 
 
-def _view(db: Session, warning: EarlyWarning, on: dt.date) -> dict[str, Any]:
-    """A warning as the CLI's ``warnings list --format json`` gives it, and its latest month."""
-    due = receipt(warning, today=on)
-    escalated_to = city_of(db, warning.county_code) if due.escalated else None
+def _view(
+    db: Session, warning: EarlyWarning, on: dt.date, cities: dict[str | None, str | None]
+) -> dict[str, Any]:
+    """A warning as the CLI's ``warnings list --format json`` gives it, with the dates of its
+    steps (``cities``: the city above each county, filled as read)."""
+    found = receipt_of(warning, on)
+    due = found or Receipt(due=warning.issued_on, escalated=False)
+    escalated_to = None
+    if due.escalated:
+        if warning.county_code not in cities:
+            cities[warning.county_code] = city_of(db, warning.county_code)
+        escalated_to = cities[warning.county_code]
     return WarningView(warning, due, escalated_to).as_json() | {
+        "receive_by": None if found is None else found.due.isoformat(),
         "escalated": due.escalated,
         "received_on": None if warning.received_on is None else warning.received_on.isoformat(),
         "closed_on": None if warning.closed_on is None else warning.closed_on.isoformat(),
@@ -104,13 +114,14 @@ def api_warnings(
     it escalated as of today."""
     on = cases.today()
     query = gated_warnings(db, current, filters, on)
+    cities: dict[str | None, str | None] = {}
     return WarningPage(
         total=counted(db, query),
         page=page,
         page_size=page_size,
         as_of=on,
         warnings=[
-            _view(db, w, on)
+            _view(db, w, on, cities)
             for w in db.scalars(query.offset((page - 1) * page_size).limit(page_size))
         ],
     )
@@ -124,7 +135,7 @@ def api_warning(
     on = cases.today()
     warning = reach_warning(db, current, warning_id)
     fired = fired_months(db, warning_id)
-    return _view(db, warning, on) | {
+    return _view(db, warning, on, {}) | {
         "evidence": json.loads(warning.evidence),
         "months": [
             {
@@ -151,7 +162,7 @@ def _acted(db: Session, warning_id: int, current: Current, act: Any) -> Response
         db.flush()
     except (WarningRefusedError, CalendarError) as error:
         return _refused(db, error)
-    return JSONResponse(_view(db, warning, cases.today()))
+    return JSONResponse(_view(db, warning, cases.today(), {}))
 
 
 @router.post("/warnings/{warning_id}/receive", summary="签收 / receive a warning")

@@ -102,7 +102,7 @@ def _rows(rows: Iterable[Mapping[str, Any]], lang: Language) -> Iterator[list[Ce
             row["since"],
             row["months"],
             row["state_label"],
-            row["receive_by"].isoformat(),
+            None if row["receive_by"] is None else row["receive_by"].isoformat(),
             ("是" if zh else "yes") if row["escalated"] else None,
             row["case"],
         ]

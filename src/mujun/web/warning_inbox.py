@@ -27,10 +27,11 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from mujun.disposal.periods import CalendarError
 from mujun.identification.evidence import evidence_label, evidence_value
 from mujun.monitoring.months import shifted
 from mujun.monitoring.signals import DEPARTMENT, SIGNALS, Level
-from mujun.monitoring.warnings import WarningState, receipt
+from mujun.monitoring.warnings import Receipt, WarningState, receipt
 from mujun.policy import duties
 from mujun.policy.profiles import SubjectType
 from mujun.records import Change, EarlyWarning, MonitoringRun, WarningMonth
@@ -129,6 +130,16 @@ def filter_values(filters: WarningFilters) -> dict[str, Any]:
     }
 
 
+def receipt_of(warning: EarlyWarning, on: dt.date) -> Receipt | None:
+    """The warning's receipt as of ``on`` (:func:`receipt`); None while its deadline cannot be
+    counted (it falls in a year whose official holidays are not published yet): not escalated
+    then, and the pages say the deadline is not known yet."""
+    try:
+        return receipt(warning, today=on)
+    except CalendarError:
+        return None
+
+
 def escalated_condition(db: Session, on: dt.date) -> ColumnElement[bool]:
     """The warnings escalated as of ``on``, as SQL: the receipt deadline is one per profile and
     day of issue (one per run), computed by the service (:func:`receipt`) for each of those,
@@ -136,10 +147,13 @@ def escalated_condition(db: Session, on: dt.date) -> ColumnElement[bool]:
     conditions = []
     issues = db.execute(select(EarlyWarning.profile, EarlyWarning.issued_on).distinct()).all()
     for profile, issued_on in issues:
-        due = receipt(
+        found = receipt_of(
             EarlyWarning(profile=profile, issued_on=issued_on, state=WarningState.ISSUED.value),
-            today=on,
-        ).due
+            on,
+        )
+        if found is None:
+            continue
+        due = found.due
         late = EarlyWarning.received_on > due
         if on > due:
             late = or_(late, and_(EarlyWarning.received_on.is_(None), EarlyWarning.state.in_(LIVE)))
@@ -293,7 +307,7 @@ def subject_of(warning: EarlyWarning, lang: str) -> dict[str, Any]:
 
 def shown_warning(warning: EarlyWarning, names: Names, lang: str, on: dt.date) -> dict[str, Any]:
     """A warning as the inbox shows it: names for codes, its receipt as of ``on``."""
-    due = receipt(warning, today=on)
+    due = receipt_of(warning, on)
     level = Level(warning.level)
     state = WarningState(warning.state)
     return {
@@ -313,9 +327,9 @@ def shown_warning(warning: EarlyWarning, names: Names, lang: str, on: dt.date) -
         "state_label": state_label(state.value, lang),
         "state_colour": STATE_COLOURS[state],
         "live": state.is_live,
-        "receive_by": due.due,
+        "receive_by": None if due is None else due.due,
         "awaiting": warning.received_on is None and state.is_live,
-        "escalated": due.escalated,
+        "escalated": due is not None and due.escalated,
         "case": warning.case_id,
         "routed_to": [names.unit(code, lang) for code in warning.routed_to],
         "issued_on": warning.issued_on,
@@ -580,27 +594,25 @@ def warning_items(db: Session, current: Current) -> list[Item]:
             )
         )
     for warning in found[:TODO_LIMIT]:
-        due = receipt(warning, today=on)
-        title_zh = signal_title(warning.signal, "zh")
-        who_zh = subject_of(warning, "zh")["name"]
-        who_en = subject_of(warning, "en")["name"]
+        due = receipt_of(warning, on)
         level = Level(warning.level)
+        late = due is not None and due.escalated
+        if due is None:
+            when_zh, when_en = "请尽快签收（签收期限待节假日安排公布后计算）", "receive it soon"
+        elif late:
+            when_zh = f"已逾期未签收（{day(due.due, 'zh')}前应签收）"
+            when_en = f"not received by {day(due.due, 'en')}"
+        else:
+            when_zh = f"请于{day(due.due, 'zh')}前签收"
+            when_en = f"receive by {day(due.due, 'en')}"
         items.append(
             Item(
-                level="danger" if level is Level.RED or due.escalated else "warning",
-                zh=f"{level.label_zh}预警 {warning.id}：{who_zh}{title_zh}，"
-                + (
-                    f"已逾期未签收（{day(due.due, 'zh')}前应签收）"
-                    if due.escalated
-                    else f"请于{day(due.due, 'zh')}前签收"
-                ),
-                en=f"{level.value.capitalize()} warning {warning.id}: {who_en}, "
-                f"{signal_title(warning.signal, 'en').lower()}; "
-                + (
-                    f"not received by {day(due.due, 'en')}"
-                    if due.escalated
-                    else f"receive by {day(due.due, 'en')}"
-                ),
+                level="danger" if level is Level.RED or late else "warning",
+                zh=f"{level.label_zh}预警 {warning.id}：{subject_of(warning, 'zh')['name']}"
+                f"{signal_title(warning.signal, 'zh')}，{when_zh}",
+                en=f"{level.value.capitalize()} warning {warning.id}: "
+                f"{subject_of(warning, 'en')['name']}, "
+                f"{signal_title(warning.signal, 'en').lower()}; {when_en}",
                 href=f"/warnings/{warning.id}",
             )
         )

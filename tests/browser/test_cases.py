@@ -1,8 +1,9 @@
 """处置 in a real browser: the case list with its filters, the board, an idle parcel's file and
 each of its forms (move, record a legal step and its refusal, plan, dispatch, issue a
-document), and a department's task inbox; no console error on any page. Screenshots of the
-list, the board, the case file and the inbox at 1440 px go to ``MUJUN_SCREENS`` (or the test's
-temporary folder): ``MUJUN_SCREENS=screens .venv/bin/pytest -n 0 tests/browser/test_cases.py``.
+document, the exit refused and then passed), and a department's task inbox; no console error
+on any page. Screenshots of the list, the board, the case file (worked and closed) and the
+inbox at 1440 px go to ``MUJUN_SCREENS`` (or the test's temporary folder):
+``MUJUN_SCREENS=screens .venv/bin/pytest -n 0 tests/browser/test_cases.py``.
 """
 
 import datetime as dt
@@ -19,7 +20,7 @@ from mujun.disposal.moves import move_case
 from mujun.disposal.opening import open_cases
 from mujun.disposal.plans import dispatch_task, paths_of, plan_case
 from mujun.disposal.states import CaseState
-from mujun.records import Case
+from mujun.records import Case, Construction
 from mujun.records.database import open_engine, upgrade
 from mujun.web import case_api, case_pages, cases, tasks
 from tests.browser.conftest import WAIT_MS, BrowserErrors, Site, serving, watched
@@ -166,6 +167,7 @@ def test_an_idle_parcel_worked_through_the_forms(
     as_user: AsUser, case_site: Site, screens: Path, browser_errors: BrowserErrors
 ) -> None:
     browser_errors.expect(r"status of 409 \(Conflict\).*/events")  # the refused step, shown
+    browser_errors.expect(r"status of 409 \(Conflict\).*/move")  # the refused exit, shown
     case = _case_of(case_site, PARCEL_A, "idle_land")
     page = as_user("analyst")
     page.goto(f"/cases/{case}")
@@ -211,6 +213,33 @@ def test_an_idle_parcel_worked_through_the_forms(
     page.goto("/cases/board")
     expect(page.locator('[data-state="planned"] .board-count')).to_have_text("1")
     page.screenshot(path=str(screens / "cases-board.png"), full_page=True)
+    _exit(page, case_site, case, screens)
+
+
+def _exit(page: Page, site: Site, case: int, screens: Path) -> None:
+    """整治提升, 评估出库: the exit evaluation refuses while the parcel has not started, and
+    passes once the natural resources bureau's record shows it started."""
+    page.goto(f"/cases/{case}")
+    _move(page, "in_progress", "按方案督促开工")
+    _flash(page, "状态已变更")
+    _move(page, "evaluating", "申请出库评估")
+    _flash(page, "状态已变更")
+    _move(page, "closed", "出库评估")
+    refusal = page.locator("#form-move").get_by_role("alert")
+    expect(refusal).to_contain_text("超过约定动工开发日期满一年未动工开发")
+    _record_started(site, PARCEL_A, TODAY - dt.timedelta(days=1))
+    _move(page, "closed", "出库评估通过：已动工")
+    _flash(page, "状态已变更")
+    expect(page.locator("#case-header")).to_contain_text("出库销号")
+    expect(page.locator("#form-move")).to_have_count(0)  # a closed case has no move left
+    page.screenshot(path=str(screens / "case-closed.png"), full_page=True)
+
+
+def _record_started(site: Site, parcel: str, on: dt.date) -> None:
+    """The start of works on ``parcel`` recorded on ``on``, as the bureau's import writes it."""
+    with Session(site.engine) as session:
+        session.add(Construction(parcel_id=parcel, as_of=on, started_date=on))
+        session.commit()
 
 
 WHAT = "核实淳安县宗地的土地估价报告"

@@ -38,8 +38,9 @@ from mujun.disposal.plans import (
     plan_case,
 )
 from mujun.disposal.states import CaseState
-from mujun.identification.evidence import format_evidence
+from mujun.identification.evidence import evidence_label, format_evidence
 from mujun.identification.runs import run_of_record
+from mujun.interchange.problems import Language
 from mujun.policy.profiles import Category, load_profile
 from mujun.records import Case
 from mujun.units import m2_to_mu
@@ -339,7 +340,8 @@ def shown_case(db: Session, file: CaseFile, names: Names, lang: str) -> dict[str
                         Step.REVOCATION: ("无偿收回国有建设用地使用权", "Revocation"),
                     }[step.step][0 if zh else 1],
                     "available_from": step.available_from,
-                    "available": step.available,
+                    # Only a case on the legal track may take a step (not one closed).
+                    "available": step.available and state in ON_THE_TRACK,
                     "fee": fee,
                     "amount": step.amount_yuan,
                     "decided_on": step.decided_on,
@@ -392,7 +394,7 @@ def shown_case(db: Session, file: CaseFile, names: Names, lang: str) -> dict[str
                 "due": t.due,
                 "state": t.state,
                 "state_label": TaskState(t.state).label_zh if zh else t.state,
-                "overdue": is_overdue(t, file.as_of),
+                "overdue": state.is_open and is_overdue(t, file.as_of),
                 "dispatched_on": t.dispatched_on,
                 "done_on": t.done_on,
                 "note": t.note,
@@ -440,7 +442,7 @@ def _timeline(file: CaseFile, lang: str) -> list[dict[str, Any]]:
         entries.append(
             {
                 "date": m.date,
-                "kind": "move",
+                "kind": "after_exit" if m.from_state == CaseState.EVALUATING else "move",
                 "what": (f"转为「{label}」" if zh else f"moved to {label}")
                 if m.from_state
                 else (f"立案（{label}）" if zh else f"opened ({label})"),
@@ -454,7 +456,10 @@ def _timeline(file: CaseFile, lang: str) -> list[dict[str, Any]]:
             still = ", ".join(
                 rule_title(c, "zh" if zh else "en") for c in verdict.get("still_found", {})
             )
-            missing = ", ".join(verdict.get("unjudged", {}))
+            missing = ("；" if zh else "; ").join(
+                _unjudged(c, figures, "zh" if zh else "en")
+                for c, figures in verdict.get("unjudged", {}).items()
+            )
             text = (
                 (f"仍符合：{still}" if still else "") + (f" 无法判定：{missing}" if missing else "")
                 if zh
@@ -502,8 +507,19 @@ def _timeline(file: CaseFile, lang: str) -> list[dict[str, Any]]:
                 "text": d.number,
             }
         )
-    order = {"move": 0, "event": 1, "document": 2, "exit_failed": 3}
+    # On one day: the moves, the legal steps, the documents, a failed exit evaluation, then a
+    # move out of 评估出库 (closed, or back to work), which can only follow it.
+    order = {"move": 0, "event": 1, "document": 2, "exit_failed": 3, "after_exit": 4}
     return sorted(entries, key=lambda x: (x["date"], order[x["kind"]]))
+
+
+def _unjudged(criterion: str, figures: str, lang: Language) -> str:
+    """A criterion that could not judge the subject, with the figures it lacked, by name."""
+    names = ("、" if lang == "zh" else ", ").join(
+        evidence_label(f, lang) for f in figures.split(",") if f
+    )
+    title = rule_title(criterion, lang)
+    return f"{title}（缺少{names}）" if lang == "zh" else f"{title} (missing {names})"
 
 
 def _forms(

@@ -7,7 +7,8 @@ each phase in a fresh process, its wall time and peak memory printed:
 
 1. monitoring of 2025-11 under ``yancheng-2021`` (the first month judged: every warning new),
    judged and kept by ``mujun.monitoring.service.monitor_and_keep``, the time split into
-   reading the records, judging the signals and keeping the run and its warnings;
+   reading the records, judging the signals and keeping the run and its warnings (and, of
+   that, the run's row with its unjudged subjects);
 2. monitoring of 2025-12 (the warnings of 2025-11 continued or lifted);
 3. the 预警通报 of 2025-12: its workbook and its Word document.
 
@@ -32,6 +33,7 @@ MONITOR = """
 import sys, time, datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+import mujun.monitoring.service as service
 from mujun.monitoring.service import monitor_and_keep
 from mujun.policy.profiles import load_profile
 from mujun.records import MonitoringRun, MonitoringUnjudged
@@ -39,6 +41,13 @@ from mujun.records.database import open_engine, upgrade
 engine = open_engine(sys.argv[1])
 upgrade(engine)
 marks = {}
+keep = service.keep
+def timed_keep(*args, **kwargs):  # the run's row and its unjudged subjects
+    started = time.perf_counter()
+    kept = keep(*args, **kwargs)
+    marks["run and unjudged kept"] = time.perf_counter() - started
+    return kept
+service.keep = timed_keep
 started = time.perf_counter()
 def progress(stage, done):
     marks.setdefault(stage, time.perf_counter() - started)
@@ -54,7 +63,8 @@ with Session(engine) as db:
     summary = db.get(MonitoringRun, kept.run_id).unjudged
 counted = sum(u["subjects"] for u in summary)
 o = kept.outcome
-print(f"read {read:.1f} s, judge {judged - read:.1f} s, keep {total - judged:.1f} s; "
+print(f"read {read:.1f} s, judge {judged - read:.1f} s, keep {total - judged:.1f} s "
+      f"(of which the run and its unjudged rows {marks['run and unjudged kept']:.1f} s); "
       f"{kept.monitoring.fired.num_rows:,} warnings ({len(o.raised):,} new, "
       f"{len(o.continued):,} continued, {len(o.lifted):,} lifted); "
       f"unjudged: {rows:,} rows kept, {counted:,} counted")

@@ -91,8 +91,11 @@ def month_zh(month: str) -> str:
 
 def months_from(since: str, until: str) -> int:
     """Months from ``since`` to ``until``, both counted: 2025-04 to 2025-06 is 3."""
-    (y1, m1), (y2, m2) = ((int(p) for p in m.split("-")) for m in (since, until))
-    return (y2 * 12 + m2) - (y1 * 12 + m1) + 1
+    return _index(until) - _index(since) + 1
+
+
+def _index(month: str) -> int:
+    return int(month[:4]) * 12 + int(month[5:7])
 
 
 @dataclass(frozen=True)
@@ -320,8 +323,9 @@ def bulletin(
             EarlyWarning.lifted_month == month, EarlyWarning.profile == run.profile
         )
     ).all()
-    rows = [_row(w, Level(level), month, jurisdictions, as_of) for w, level in fired]
-    rows += [_row(w, Level(w.level), month, jurisdictions, as_of) for w in lifted]
+    receipts = _Receipts(as_of)
+    rows = [_row(w, Level(level), month, jurisdictions, receipts) for w, level in fired]
+    rows += [_row(w, Level(w.level), month, jurisdictions, receipts) for w in lifted]
     rows.sort(key=_order)
     counties = sorted(
         (code, name) for code, (name, level, _) in jurisdictions.items() if level == "county"
@@ -344,12 +348,28 @@ def bulletin(
     )
 
 
+class _Receipts:
+    """Whether each warning escalated, as of one day: :func:`receipt`, asked once per profile,
+    day of issue, day of receipt and state (the warnings of a run share them; counting working
+    days across the holiday calendar is slow)."""
+
+    def __init__(self, as_of: dt.date) -> None:
+        self.as_of = as_of
+        self._known: dict[tuple[Any, ...], bool] = {}
+
+    def escalated(self, w: EarlyWarning) -> bool:
+        key = (w.profile, w.issued_on, w.received_on, w.state)
+        if key not in self._known:
+            self._known[key] = receipt(w, today=self.as_of).escalated
+        return self._known[key]
+
+
 def _row(
     w: EarlyWarning,
     level: Level,
     month: str,
     jurisdictions: dict[str, tuple[str, str, str | None]],
-    as_of: dt.date,
+    receipts: _Receipts,
 ) -> BulletinRow:
     lifted = w.lifted_month == month and w.state == WarningState.LIFTED.value
     news = News.LIFTED if lifted else News.NEW if w.since == month else News.CONTINUING
@@ -369,7 +389,7 @@ def _row(
         state=WarningState(w.state),
         departments=tuple(code for code in w.routed_to if code != w.county_code)
         or departments_of(w.signal),
-        escalated=receipt(w, today=as_of).escalated,
+        escalated=receipts.escalated(w),
         case_id=w.case_id,
     )
 

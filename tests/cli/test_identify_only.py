@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from mujun.cli.app import app
-from mujun.identification.runs import run_of_record
+from mujun.identification.runs import run_findings, run_of_record
 from mujun.interchange.exporter import write_csv_folder
 from tests.planted import planted_city
 
@@ -75,3 +75,26 @@ def test_an_unknown_rule_is_refused_naming_the_profiles_rules(db: str) -> None:
     assert code == 1
     assert len(err.strip().splitlines()) == 1
     assert "no/such" in err and "ankang/low/5" in err and "idle/stalled" in err
+
+
+def test_the_json_document_gives_the_kept_findings_as_they_are(db: str) -> None:
+    """The findings are written without reparsing their evidence: the same values as the
+    kept run's findings, each evidence parsed from what was kept."""
+    document = identify(db)
+    kept = run_findings(create_engine(db), document["run"])
+    assert document["findings"] == [
+        {
+            "subject_type": f["subject_type"],
+            "subject_id": f["subject_id"],
+            "category": f["category"],
+            "criterion": f["criterion"],
+            "key": f["key"],
+            "evidence": json.loads(f["evidence"]),
+            "source": f["source"],
+            "subject_name": f["subject_name"],
+            "area_m2": f["area_m2"],
+            "county_code": f["county_code"],
+        }
+        for f in kept.to_pylist()
+    ]
+    assert document["findings"] and document["unjudged"] is not None

@@ -89,6 +89,19 @@ def test_receive_report_and_close_a_warning(
     expect(page.locator("#warnings tbody tr")).to_have_count(3)
     page.screenshot(path=str(screens / "warnings-inbox-en.png"), full_page=True)
 
+    _the_department_and_the_city(as_user, screens)
+
+
+def _the_department_and_the_city(as_user: AsUser, screens: Path) -> None:  # noqa: F811
+    """The tax bureau opens its own warning; the city sees the counts on the cockpit."""
+    tax = as_user("tax")  # the tax bureau: its own figures stopped after February
+    tax.goto("/warnings")
+    with tax.expect_navigation():
+        tax.get_by_role("link", name="月度数据断供").click()
+    expect(tax.locator("#evidence-chart canvas")).to_be_visible()
+    expect(tax.locator("#warning-header")).to_contain_text("税务局")
+    tax.screenshot(path=str(screens / "warning-feed.png"), full_page=True)
+
     city = as_user("analyst")
     city.goto("/cockpit")
     expect(city.locator("#cockpit-warnings")).to_contain_text("丙公司")

@@ -14,7 +14,7 @@
     tooltip: {trigger: "axis", renderMode: "richText"},
     legend: {bottom: 0, data: chart.series.map(s => s.name)},
     xAxis: {type: "category", data: chart.months, axisLabel: {interval: 0}},
-    yAxis: {type: "value", name: chart.unit},
+    yAxis: {type: "value", name: chart.unit, minInterval: 1},
     series: chart.series.map(s => ({name: s.name, type: "bar", data: s.data, barMaxWidth: 32})),
   });
   window.addEventListener("resize", () => shown.resize());

@@ -191,6 +191,8 @@ class Bench:
     data: Path
     work: Path
     repeat: int
+    before: Path | None = None
+    """Another mujun's source folder (``src``): timed too, alternating, as "before"."""
     rows: list[Row] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
 
@@ -219,6 +221,12 @@ class Bench:
                 alternate(Row(task, name), [("mujun", prepare, importing, None), load], self.repeat)
             )
 
+    def versus(self, argv: list[str]) -> list[Job]:
+        """The same command run by the ``before`` source, if one is given."""
+        if self.before is None:
+            return []
+        return [("before", None, ["env", f"PYTHONPATH={self.before}", *argv], None)]
+
     def identify_refs(self) -> list[Job]:
         duck, pandas = self.work / "duckdb_id.csv", self.work / "pandas_id.csv"
         return [
@@ -233,7 +241,11 @@ class Bench:
             self.rows.append(
                 alternate(
                     Row(task, name),
-                    [("mujun", None, mujun(url, *args), ours), *self.identify_refs()],
+                    [
+                        *self.versus(mujun(url, *args)),
+                        ("mujun", None, mujun(url, *args), ours),
+                        *self.identify_refs(),
+                    ],
                     self.repeat,
                 )
             )
@@ -242,7 +254,11 @@ class Bench:
         self.rows.append(
             alternate(
                 Row(f"identify `--only {ONLY}`", name),
-                [("mujun", None, mujun(url, *args, "--only", ONLY), ours), *self.identify_refs()],
+                [
+                    *self.versus(mujun(url, *args, "--only", ONLY)),
+                    ("mujun", None, mujun(url, *args, "--only", ONLY), ours),
+                    *self.identify_refs(),
+                ],
                 self.repeat,
             )
         )
@@ -267,6 +283,7 @@ class Bench:
             alternate(
                 Row("evaluate `huangyan-2022` 2025", name),
                 [
+                    *self.versus(mujun(url, *args)),
                     ("mujun", None, mujun(url, *args), ours),
                     ("duckdb", None, self.ref("duckdb_ref.py", "evaluate", duck), None),
                     ("pandas", None, self.ref("pandas_ref.py", "evaluate", pandas), None),
@@ -288,13 +305,15 @@ class Bench:
             )
 
     def startup(self) -> None:
-        self.rows.append(
-            alternate(
-                Row("`mujun --help` (start-up)", "—"),
-                [("mujun", None, [sys.executable, "-m", "mujun", "--help"], None)],
-                self.repeat + 1,
+        for args in (["--help"], ["identify", "--help"]):
+            argv = [sys.executable, "-m", "mujun", *args]
+            self.rows.append(
+                alternate(
+                    Row(f"`mujun {' '.join(args)}` (start-up)", "—"),
+                    [*self.versus(argv), ("mujun", None, argv, None)],
+                    self.repeat + 1,
+                )
             )
-        )
 
 
 def main() -> None:
@@ -306,6 +325,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--work", type=Path, default=HERE / "out" / "reference")
     parser.add_argument("--tasks", default="import,identify,full,evaluate,startup")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also time the mujun of this source folder (its src), alternating: before/after",
+    )
     parser.add_argument(
         "--keep-db",
         action="store_true",
@@ -321,7 +345,8 @@ def main() -> None:
         flush=True,
     )
     data = _data_set(args.data or work / f"data-{args.enterprises}-{args.seed}", args)
-    bench = Bench(data=data, work=work, repeat=args.repeat)
+    before = args.before.resolve() if args.before else None
+    bench = Bench(data=data, work=work, repeat=args.repeat, before=before)
     databases: list[tuple[str, Callable[[], str]]] = [("SQLite", lambda: _fresh_sqlite(work))]
     if args.postgres:
         databases.append(("PostgreSQL", lambda: recreate_database(args.postgres, "mujun_ref")))
@@ -374,20 +399,23 @@ def _load() -> str:
 
 
 def table(rows: Sequence[Row]) -> str:
+    before = any("before" in r.samples for r in rows)
+    extra = " before | mujun ÷ before |" if before else ""
     lines = [
-        "| task | database | mujun | DuckDB | pandas | mujun ÷ DuckDB | mujun ÷ pandas "
+        f"| task | database | mujun |{extra} DuckDB | pandas | mujun ÷ DuckDB | mujun ÷ pandas "
         "| peak mujun / DuckDB / pandas | load (1 min) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|" + ("---|---|" if before else "") + "---|---|---|---|---|---|",
     ]
     for r in rows:
-        m, d, p = r.median("mujun"), r.median("duckdb"), r.median("pandas")
+        m, d, p, b = (r.median(w) for w in ("mujun", "duckdb", "pandas", "before"))
         loads = [s.load for samples in r.samples.values() for s in samples]
         peaks = " / ".join(
             f"{r.peak(w):,.0f} MB" if r.peak(w) is not None else "—"
             for w in ("mujun", "duckdb", "pandas")
         )
+        versus = f" {_s(b)} | {_ratio(m, b)} |" if before else ""
         lines.append(
-            f"| {r.task} | {r.database} | {_s(m)} | {_s(d)} | {_s(p)} | {_ratio(m, d)} "
+            f"| {r.task} | {r.database} | {_s(m)} |{versus} {_s(d)} | {_s(p)} | {_ratio(m, d)} "
             f"| {_ratio(m, p)} | {peaks} | {min(loads):.1f}–{max(loads):.1f} |"
         )
     return "\n".join(lines)

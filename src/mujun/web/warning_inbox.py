@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query
@@ -133,9 +134,19 @@ def filter_values(filters: WarningFilters) -> dict[str, Any]:
 def receipt_of(warning: EarlyWarning, on: dt.date) -> Receipt | None:
     """The warning's receipt as of ``on`` (:func:`receipt`); None while its deadline cannot be
     counted (it falls in a year whose official holidays are not published yet): not escalated
-    then, and the pages say the deadline is not known yet."""
+    then, and the pages say the deadline is not known yet. Read once per profile, day of
+    issue, day received, state and day read: everything the service reads (the working days
+    are counted day by day, a few milliseconds each; a list or an export repeats them)."""
+    return _receipt(warning.profile, warning.issued_on, warning.received_on, warning.state, on)
+
+
+@lru_cache(maxsize=4096)
+def _receipt(
+    profile: str, issued_on: dt.date, received_on: dt.date | None, state: str, on: dt.date
+) -> Receipt | None:
+    read = EarlyWarning(profile=profile, issued_on=issued_on, received_on=received_on, state=state)
     try:
-        return receipt(warning, today=on)
+        return receipt(read, today=on)
     except CalendarError:
         return None
 

@@ -20,13 +20,6 @@ from mujun.cli.profiles import (
 )
 from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table, progress_bar
 from mujun.identification.engine import Identification
-from mujun.identification.evidence import evidence_label, format_evidence
-from mujun.identification.listing import (
-    findings_headers,
-    findings_rows,
-    write_findings_csv,
-    write_findings_workbook,
-)
 from mujun.identification.runs import (
     RunDifference,
     RunNotFoundError,
@@ -151,6 +144,11 @@ def _only_rules(s: Settings, profile: Profile, only: str | None) -> list[str] | 
 
 def _write_list(out: Path, result: Identification, lang: Language) -> None:
     """The findings as a bureau's list, a workbook or CSV by ``out``'s suffix."""
+    from mujun.identification.listing import (  # noqa: PLC0415 (see _print_identification)
+        write_findings_csv,
+        write_findings_workbook,
+    )
+
     if out.suffix.lower() == ".xlsx":
         write_findings_workbook(
             out,
@@ -165,6 +163,11 @@ def _write_list(out: Path, result: Identification, lang: Language) -> None:
 
 
 def _print_identification(s: Settings, kept: KeptRun, limit: int) -> None:
+    # The lists and the evidence labels import the workbook writer (openpyxl); imported here,
+    # they cost nothing to a program reading --format json.
+    from mujun.identification.evidence import evidence_label  # noqa: PLC0415
+    from mujun.identification.listing import findings_headers, findings_rows  # noqa: PLC0415
+
     result = kept.identification
     profile = result.profile
     tallies = result.tallies()
@@ -370,6 +373,8 @@ def diff_command(
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Compare two runs: findings added, dropped and changed (比对)."""
+    from mujun.identification.evidence import format_evidence  # noqa: PLC0415
+
     s = settings(ctx)
     engine = s.engine()
     try:

@@ -30,7 +30,10 @@ class Case(Base):
     """The file of one subject in one category."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_county_state", "county_code", "state"),)
+    __table_args__ = (
+        Index("ix_cases_county_state", "county_code", "state"),
+        Index("ix_cases_state_id", "state", "id"),  # a state's first cases by number
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     profile: Mapped[str] = mapped_column(String(64))

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mujun.disposal.case_file import CaseFile, case_file
+from mujun.disposal.case_file import CaseFile, case_file, case_files
 from mujun.disposal.documents import DocumentKind
 from mujun.disposal.errors import CaseRefusedError
 from mujun.disposal.idle_track import ON_THE_TRACK, is_idle_land, record_event
@@ -242,21 +242,20 @@ def board_page(request: Request, current: Reader, db: Database, filters: Filters
         counts = {state: count for state, count in rows}
     columns = []
     for state in BOARD_STATES:
-        found = ledger(
-            db,
-            gated_cases(current.scope, replace(base, state=state), on),
-            today=on,
-            overdue=overdue,
-            limit=BOARD_CARDS,
-        )
-        total = found.total if overdue else counts.get(state.value, 0)
+        query = gated_cases(current.scope, replace(base, state=state), on)
+        if overdue:
+            found = ledger(db, query, today=on, overdue=True, limit=BOARD_CARDS)
+            files, total = found.files, found.total
+        else:  # counted above, all states at once
+            files = case_files(db, list(db.scalars(query.limit(BOARD_CARDS))), on)
+            total = counts.get(state.value, 0)
         columns.append(
             {
                 "state": state.value,
                 "label": state.label_zh if lang == "zh" else state.label_en,
                 "colour": STATE_COLOURS[state],
                 "total": total,
-                "cards": ledger_rows(request, found.files, names),
+                "cards": ledger_rows(request, files, names),
             }
         )
     return signed_in_page(

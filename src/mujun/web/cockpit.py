@@ -15,12 +15,13 @@ the notice; and a page view costs one aggregate query instead of reading the rec
 DuckDB. A year counts with its run of record; a year no run was kept for does not appear.
 """
 
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from mujun.evaluation.rankings import Within, kept_tax_by_park, kept_tax_by_year
@@ -212,16 +213,37 @@ def _names(db: Session) -> dict[str, str]:
 def _grade_figures(
     request: Request, db: Session, record: EvaluationRun, scope: Scope, county: str | None
 ) -> GradeFigures:
-    parks = _parks_by_tax(db, record, scope, county)
+    kept = db.execute(select(func.max(EvaluationRun.id), func.count(EvaluationRun.id))).one()
+    engine = db.get_bind().engine
+    trend, parks = _kept_tax(engine, tuple(kept), record.id, scope.counties, county)
     return GradeFigures(
         run=record.id,
         profile=record.profile,
         year=record.year,
         cohorts=_distribution(request, db, record, scope, county),
-        trend=_trend(db, scope, county),
-        top_parks=parks[:PARKS_SHOWN],
-        bottom_parks=parks[PARKS_SHOWN:][-PARKS_SHOWN:][::-1],
+        trend=list(trend),
+        top_parks=list(parks[:PARKS_SHOWN]),
+        bottom_parks=list(parks[PARKS_SHOWN:][-PARKS_SHOWN:][::-1]),
     )
+
+
+@lru_cache(maxsize=32)
+def _kept_tax(
+    engine: Engine,
+    evaluations: tuple[int | None, int],
+    record: int,
+    counties: frozenset[str] | None,
+    county: str | None,
+) -> tuple[tuple[TaxYear, ...], tuple[ParkTax, ...]]:
+    """The per-mu tax trend and the parks by per-mu tax, kept for as long as the evaluation
+    runs are the same (``evaluations``: the latest run's id and how many are kept). They read
+    every grade of up to five kept runs (0.5 s each at 200,000 enterprises on PostgreSQL), and
+    kept grades never change: a run kept or forgotten changes the key."""
+    scope = Scope(counties=counties)
+    with Session(engine) as db:
+        kept = db.get(EvaluationRun, record)
+        assert kept is not None, record
+        return tuple(_trend(db, scope, county)), tuple(_parks_by_tax(db, kept, scope, county))
 
 
 def _distribution(

@@ -9,10 +9,11 @@ from pathlib import Path
 import docx
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from mujun.disposal import ledger as ledger_module
+from mujun.disposal import opening as opening_module
 from mujun.disposal.case_file import case_file
 from mujun.disposal.documents import DocumentKind
 from mujun.disposal.errors import CaseRefusedError
@@ -125,6 +126,16 @@ def test_every_finding_opens_one_case_per_subject_and_category(world: World, db:
     assert (again.opened, again.joined) == ([], [])
     assert db.scalar(select(func.count()).select_from(Case)) == 3
     assert db.scalar(select(func.count()).select_from(CaseFinding)) == 4
+
+
+def test_a_large_opening_refreshes_the_statistics_on_postgresql(
+    world: World, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(opening_module, "ANALYZE_AFTER", 2)
+    opened = open_cases(db, run_id=world.run, actor=ACTOR).opened
+    if db.get_bind().dialect.name == "postgresql":  # ANALYZE sets the count, in the transaction
+        planned = db.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'cases'"))
+        assert planned == len(opened) > 2
 
 
 def test_a_criterion_or_subjects_narrow_the_opening_and_a_date_may_be_given(

@@ -19,8 +19,21 @@ from mujun.disposal.access import chunks, logged_as
 from mujun.disposal.errors import CaseRefusedError
 from mujun.disposal.states import CaseState
 from mujun.policy.profiles import Category, load_profile
-from mujun.records import Case, CaseFinding, CaseMove, Finding, IdentificationRun
+from mujun.records import (
+    Case,
+    CaseFinding,
+    CaseMove,
+    Change,
+    Finding,
+    IdentificationRun,
+    bulk,
+    table_of,
+)
 from mujun.records.changes import KEY_SEPARATOR, insert_logged
+
+ANALYZE_AFTER = 100_000
+"""Cases opened at once from which PostgreSQL's statistics of the case tables are refreshed, so
+that the case lists are planned on what the tables now hold (a province's run opens 270,000)."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +150,8 @@ def open_cases(
         actor=actor,
         reason=reason,
     )
+    if len(new) >= ANALYZE_AFTER:
+        bulk.analyze(conn, [table_of(m) for m in (Case, CaseMove, CaseFinding, Change)])
     return Opening(
         run=run_id,
         opened=[case.filed(found) for case, found in zip(opened, new, strict=True)],

@@ -195,6 +195,10 @@ class Bench:
     """Another mujun's source folder (``src``): timed too, alternating, as "before"."""
     rows: list[Row] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
+    pending: list[Callable[[], None]] = field(default_factory=list)
+    """The comparisons, made once every time is taken: parsing a province's findings grows
+    this process, and a child's peak memory (``ru_maxrss``) starts from its parent's size at
+    the fork."""
 
     def ref(self, script: str, task: str, out: Path, *extra: str) -> list[str]:
         when = ["--as-of", AS_OF] if task == "identify" else ["--year", YEAR]
@@ -227,8 +231,8 @@ class Bench:
             return []
         return [("before", None, ["env", f"PYTHONPATH={self.before}", *argv], None)]
 
-    def identify_refs(self) -> list[Job]:
-        duck, pandas = self.work / "duckdb_id.csv", self.work / "pandas_id.csv"
+    def identify_refs(self, name: str) -> list[Job]:
+        duck, pandas = self.work / f"duckdb_id_{name}.csv", self.work / f"pandas_id_{name}.csv"
         return [
             ("duckdb", None, self.ref("duckdb_ref.py", "identify", duck), None),
             ("pandas", None, self.ref("pandas_ref.py", "identify", pandas), None),
@@ -237,47 +241,50 @@ class Bench:
     def identify(self, name: str, url: str, *, only: bool) -> None:
         args = ["identify", "--profile", "ankang-2024", "--as-of", AS_OF, "--format", "json"]
         if not only:
-            task, ours = "identify, all of `ankang-2024`", self.work / "mujun_full.json"
+            task, ours = "identify, all of `ankang-2024`", self.work / f"mujun_full_{name}.json"
             self.rows.append(
                 alternate(
                     Row(task, name),
                     [
                         *self.versus(mujun(url, *args)),
                         ("mujun", None, mujun(url, *args), ours),
-                        *self.identify_refs(),
+                        *self.identify_refs(name),
                     ],
                     self.repeat,
                 )
             )
             return
-        ours = self.work / "mujun_identify.json"
+        ours = self.work / f"mujun_identify_{name}.json"
         self.rows.append(
             alternate(
                 Row(f"identify `--only {ONLY}`", name),
                 [
                     *self.versus(mujun(url, *args, "--only", ONLY)),
                     ("mujun", None, mujun(url, *args, "--only", ONLY), ours),
-                    *self.identify_refs(),
+                    *self.identify_refs(name),
                 ],
                 self.repeat,
             )
         )
-        readings = self.work / "pandas_id_readings.csv"
+        readings = self.work / f"pandas_id_readings_{name}.csv"
         timed("pandas --mujun-readings (check only)",
               self.ref("pandas_ref.py", "identify", readings, "--mujun-readings"))  # fmt: skip
-        found = product_findings(ours)
-        for who, path in (
-            ("DuckDB", self.work / "duckdb_id.csv"),
-            ("pandas", self.work / "pandas_id.csv"),
-            ("pandas --mujun-readings", readings),
-        ):
-            self.checks.append(
-                f"identify ({name}) vs {who}: {compare_findings(found, reference_findings(path))}"
-            )
+
+        def check() -> None:
+            found = product_findings(ours)
+            for who, path in (
+                ("DuckDB", self.work / f"duckdb_id_{name}.csv"),
+                ("pandas", self.work / f"pandas_id_{name}.csv"),
+                ("pandas --mujun-readings", readings),
+            ):
+                compared = compare_findings(found, reference_findings(path))
+                self.checks.append(f"identify ({name}) vs {who}: {compared}")
+
+        self.pending.append(check)
 
     def evaluate(self, name: str, url: str) -> None:
-        ours = self.work / "mujun_evaluate.json"
-        duck, pandas = self.work / "duckdb_ev.csv", self.work / "pandas_ev.csv"
+        ours = self.work / f"mujun_evaluate_{name}.json"
+        duck, pandas = self.work / f"duckdb_ev_{name}.csv", self.work / f"pandas_ev_{name}.csv"
         args = ["evaluate", "--profile", "huangyan-2022", "--year", YEAR, "--format", "json"]
         self.rows.append(
             alternate(
@@ -291,18 +298,21 @@ class Bench:
                 self.repeat,
             )
         )
-        readings = self.work / "pandas_ev_readings.csv"
+        readings = self.work / f"pandas_ev_readings_{name}.csv"
         timed("pandas --mujun-readings (check only)",
               self.ref("pandas_ref.py", "evaluate", readings, "--mujun-readings"))  # fmt: skip
-        grades = product_grades(ours)
-        for who, path in (
-            ("DuckDB", duck),
-            ("pandas", pandas),
-            ("pandas --mujun-readings", readings),
-        ):
-            self.checks.append(
-                f"evaluate ({name}) vs {who}: {compare_grades(grades, reference_grades(path))}"
-            )
+
+        def check() -> None:
+            grades = product_grades(ours)
+            for who, path in (
+                ("DuckDB", duck),
+                ("pandas", pandas),
+                ("pandas --mujun-readings", readings),
+            ):
+                compared = compare_grades(grades, reference_grades(path))
+                self.checks.append(f"evaluate ({name}) vs {who}: {compared}")
+
+        self.pending.append(check)
 
     def startup(self) -> None:
         for args in (["--help"], ["identify", "--help"]):
@@ -365,6 +375,8 @@ def main() -> None:
             bench.evaluate(name, url)
     if "startup" in tasks:
         bench.startup()
+    for check in bench.pending:
+        check()
     print(f"\nload average at end {_load()}\n")
     print(table(bench.rows))
     print()

@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import docx
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -193,6 +194,28 @@ def test_the_inbox_as_each_account_reads_it(
     monkeypatch.setattr(cases, "today", lambda: TODAY)
     _a_county_and_the_departments(client, world)
     _in_english(client, world)
+    _the_bulletin(client, world)
+
+
+def _the_bulletin(client: TestClient, w: World) -> None:
+    """The month's bulletin: the city downloads it (Word and Excel); a county may not (403,
+    audited); a month not monitored is a 404."""
+    sign_in(client, "analyst")
+    assert 'action="/warnings/bulletin"' in client.get("/warnings").text
+    notice = client.get("/warnings/bulletin", params={"month": "2025-03", "kind": "docx"})
+    assert notice.status_code == 200, notice.text
+    assert "2025%E5%B9%B43%E6%9C%88" in notice.headers["content-disposition"]  # 2025年3月
+    assert docx.Document(io.BytesIO(notice.content)).paragraphs
+    tables = client.get("/warnings/bulletin", params={"month": "2025-03", "kind": "xlsx"})
+    assert tables.status_code == 200 and tables.content.startswith(b"PK")
+    none = client.get("/warnings/bulletin", params={"month": "2025-04"})
+    assert none.status_code == 404
+    sign_in(client, "officer")
+    assert 'action="/warnings/bulletin"' not in client.get("/warnings").text
+    before = refusals(w.engine, "officer")
+    refused = client.get("/warnings/bulletin", params={"month": "2025-03"})
+    assert refused.status_code == 403
+    assert refusals(w.engine, "officer") == before + 1
 
 
 def _the_city_filters_and_exports(client: TestClient, w: World) -> None:

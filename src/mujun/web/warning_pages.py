@@ -11,24 +11,26 @@ the service's reason at the top of the form it came from (422 for a form filled 
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mujun.disposal.periods import CalendarError
+from mujun.monitoring.bulletin import BulletinError, bulletin_download
 from mujun.monitoring.warnings import WarningRefusedError, WarningState, close, receive, report
-from mujun.records import EarlyWarning
+from mujun.records import EarlyWarning, MonitoringRun
 from mujun.web import cases
+from mujun.web.case_api import file_response
 from mujun.web.cases import CONFLICT, names_of
-from mujun.web.dependencies import Current, Database, gate
+from mujun.web.dependencies import Current, Database, Reader, gate
 from mujun.web.gate import restrict
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import EXPORT_BATCH, ExportParam, PageParam, workbook_file
 from mujun.web.pages import PAGE, page_count, signed_in_page
-from mujun.web.permissions import Action
+from mujun.web.permissions import Action, RefusedError
 from mujun.web.warning_book import write_inbox
 from mujun.web.warning_inbox import (
     Filters,
@@ -128,7 +130,40 @@ def warnings_page(
         states=state_choices(lang),
         any_warnings=bool(total) or _in_reach(db, current) > 0,
         as_of=on,
+        bulletin_months=bulletin_months(db, current, lang),
     )
+
+
+@router.get("/warnings/bulletin")
+def bulletin_file(
+    request: Request,
+    current: Reader,
+    db: Database,
+    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")],
+    kind: Annotated[Literal["xlsx", "docx"], Query()] = "docx",
+) -> Response:
+    """预警通报: the month's bulletin the joint office sends (a Word notice or the workbook of
+    every warning). It sums up every county, so only an account that reads them all has it
+    (403 and audited otherwise); a month not monitored is a 404."""
+    if not current.scope.everywhere:
+        raise RefusedError(
+            "预警通报汇总全市各县（市、区），县区账号无权下载",
+            "the bulletin sums up every county: a county's account may not download it",
+        )
+    try:
+        made = bulletin_download(db, month=month, kind=kind, today=cases.today(), lang="zh")
+    except BulletinError as error:
+        raise HTTPException(status_code=404, detail=f"{error.zh} / {error}") from None
+    return file_response(made.filename, made.media_type, made.content)
+
+
+def bulletin_months(db: Session, current: Current, lang: str) -> list[tuple[str, str]]:
+    """The months monitored, newest first and by name, for the bulletin's form (none for a
+    county's account, which may not have it)."""
+    if not current.scope.everywhere:
+        return []
+    months = select(MonitoringRun.month).distinct().order_by(MonitoringRun.month.desc())
+    return [(month, month_label(month, lang)) for month in db.scalars(months)]
 
 
 def _in_reach(db: Session, current: Current) -> int:

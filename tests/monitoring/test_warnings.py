@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from mujun.monitoring.inbox import WarningFilters, list_warnings
 from mujun.monitoring.runs import run_document
 from mujun.monitoring.warnings import (
     WarningRefusedError,
     WarningState,
     close,
-    list_warnings,
     receipt,
     receive,
     report,
@@ -80,16 +80,18 @@ def test_the_life_of_warnings(engine: Engine) -> None:
         }
 
         # Issued Tuesday 1 April; 2 and 3 April, then Qingming (4–6 April): due Monday 7 April.
-        views = list_warnings(db, today=dt.date(2025, 4, 7))
+        views = list_warnings(db, WarningFilters(), today=dt.date(2025, 4, 7))
         assert [(v.receipt.due, v.receipt.escalated) for v in views] == [
             (dt.date(2025, 4, 7), False)
         ] * 2
-        views = list_warnings(db, today=dt.date(2025, 4, 8), county=COUNTY)
+        views = list_warnings(db, WarningFilters(county=COUNTY), today=dt.date(2025, 4, 8))
         assert [v.escalated_to for v in views] == [CITY, CITY]
-        assert list_warnings(db, today=dt.date(2025, 4, 8), state=WarningState.CLOSED) == []
+        closed = WarningFilters(state=WarningState.CLOSED)
+        assert list_warnings(db, closed, today=dt.date(2025, 4, 8)) == []
 
         _receive_report_close(db, w2)
-        (late,) = [v for v in list_warnings(db, today=dt.date(2025, 5, 1)) if v.warning.id == w2]
+        later = list_warnings(db, WarningFilters(), today=dt.date(2025, 5, 1))
+        (late,) = [v for v in later if v.warning.id == w2]
         assert late.receipt.escalated  # received a day late: it went to the city
 
     cases = _open_cases(engine)  # E1 and E2 have cases opened since: their warnings show them

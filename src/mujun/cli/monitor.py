@@ -22,6 +22,7 @@ from mujun.monitoring.bulletin import (
     write_bulletin_workbook,
 )
 from mujun.monitoring.engine import check_profile
+from mujun.monitoring.inbox import WarningFilters, list_warnings
 from mujun.monitoring.months import MonthError, last_day, parse_month
 from mujun.monitoring.runs import run_document
 from mujun.monitoring.service import monitor_and_keep
@@ -30,7 +31,6 @@ from mujun.monitoring.warnings import (
     WarningRefusedError,
     WarningState,
     close,
-    list_warnings,
     receive,
     report,
 )
@@ -150,14 +150,8 @@ def list_command(
     s = settings(ctx)
     today = parse_date(s, as_of) if as_of else dt.date.today()
     with _working(s) as db:
-        views = list_warnings(
-            db,
-            today=today,
-            state=state,
-            level=None if level is None else level.value,
-            signal=signal,
-            county=county,
-        )
+        chosen = WarningFilters(level=level, signal=signal, county=county, state=state)
+        views = list_warnings(db, chosen, today=today)
         documents = [v.as_json() for v in views]
     if output is OutputFormat.JSON:
         print_json({"as_of": today.isoformat(), "warnings": documents})

@@ -21,7 +21,6 @@ from statemachine import State, StateMachine
 
 from mujun.disposal.access import chunks, logged_as
 from mujun.disposal.periods import working_days_after
-from mujun.monitoring.routing import city_of
 from mujun.policy.profiles import load_profile
 from mujun.records import Case, EarlyWarning, MonitoringRun, WarningMonth
 from mujun.records.changes import KEY_SEPARATOR, insert_logged
@@ -324,63 +323,3 @@ def receipt(warning: EarlyWarning, *, today: dt.date) -> Receipt:
     else:
         escalated = today > due and WarningState(warning.state).is_live
     return Receipt(due=due, escalated=escalated)
-
-
-@dataclass(frozen=True)
-class WarningView:
-    """A warning as lists show it, with its receipt deadline and where it escalated."""
-
-    warning: EarlyWarning
-    receipt: Receipt
-    escalated_to: str | None
-
-    def as_json(self) -> dict[str, Any]:
-        w = self.warning
-        return {
-            "warning": w.id,
-            "signal": w.signal,
-            "level": w.level,
-            "subject_type": w.subject_type,
-            "subject_id": w.subject_id,
-            "subject_name": w.subject_name,
-            "county_code": w.county_code,
-            "routed_to": list(w.routed_to),
-            "state": w.state,
-            "since": w.since,
-            "last_month": w.last_month,
-            "issued_on": w.issued_on.isoformat(),
-            "receive_by": self.receipt.due.isoformat(),
-            "escalated_to": self.escalated_to,
-            "case": w.case_id,
-        }
-
-
-def list_warnings(
-    db: Session,
-    *,
-    today: dt.date,
-    state: WarningState | None = None,
-    level: str | None = None,
-    signal: str | None = None,
-    county: str | None = None,
-) -> list[WarningView]:
-    """The warnings, filtered, newest first, each with its receipt as of ``today``."""
-    query = select(EarlyWarning).order_by(EarlyWarning.id.desc())
-    if state is not None:
-        query = query.where(EarlyWarning.state == state.value)
-    if level is not None:
-        query = query.where(EarlyWarning.level == level)
-    if signal is not None:
-        query = query.where(EarlyWarning.signal == signal)
-    if county is not None:
-        query = query.where(EarlyWarning.county_code == county)
-    views = []
-    cities: dict[str | None, str | None] = {}
-    for warning in db.scalars(query):
-        due = receipt(warning, today=today)
-        if warning.county_code not in cities:
-            cities[warning.county_code] = city_of(db, warning.county_code)
-        views.append(
-            WarningView(warning, due, cities[warning.county_code] if due.escalated else None)
-        )
-    return views

@@ -17,11 +17,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from mujun.disposal.periods import CalendarError
+from mujun.monitoring.inbox import WarningView, receipt_of
 from mujun.monitoring.routing import city_of
 from mujun.monitoring.warnings import (
     Receipt,
     WarningRefusedError,
-    WarningView,
     close,
     receive,
     report,
@@ -41,7 +41,6 @@ from mujun.web.warning_inbox import (
     fired_months,
     gated_warnings,
     reach_warning,
-    receipt_of,
     timeline,
 )
 

@@ -18,21 +18,19 @@ import datetime as dt
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query
 from fastapi import Path as PathParameter
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from mujun.disposal.periods import CalendarError
 from mujun.identification.evidence import evidence_label, evidence_value
+from mujun.monitoring.inbox import LIVE, WarningFilters, receipt_of, warnings_query
 from mujun.monitoring.months import shifted
 from mujun.monitoring.signals import DEPARTMENT, SIGNALS, Level
-from mujun.monitoring.warnings import Receipt, WarningState, receipt
+from mujun.monitoring.warnings import WarningState
 from mujun.policy import duties
 from mujun.policy.profiles import SubjectType
 from mujun.records import Change, EarlyWarning, MonitoringRun, WarningMonth
@@ -70,26 +68,12 @@ STATE_EN = {
     WarningState.CLOSED: "closed",
     WarningState.LIFTED: "lifted",
 }
-LIVE = [s.value for s in WarningState if s.is_live]
 TODO_LIMIT = 12
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 _OF_MONTH = re.compile(r"^(?P<figure>.+)_(?P<month>\d{4}-\d{2})$")
 
 
 # -- the filters ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WarningFilters:
-    """What the inbox keeps: a level, a signal (its id), a county, a state, a month it fired
-    in, and whether it escalated (as of the day read)."""
-
-    level: Level | None = None
-    signal: str | None = None
-    county: str | None = None
-    state: WarningState | None = None
-    month: str | None = None
-    escalated: bool = False
 
 
 def warning_filters(
@@ -129,67 +113,6 @@ def filter_values(filters: WarningFilters) -> dict[str, Any]:
         "month": filters.month or "",
         "escalated": filters.escalated,
     }
-
-
-def receipt_of(warning: EarlyWarning, on: dt.date) -> Receipt | None:
-    """The warning's receipt as of ``on`` (:func:`receipt`); None while its deadline cannot be
-    counted (it falls in a year whose official holidays are not published yet): not escalated
-    then, and the pages say the deadline is not known yet. Read once per profile, day of
-    issue, day received, state and day read: everything the service reads (the working days
-    are counted day by day, a few milliseconds each; a list or an export repeats them)."""
-    return _receipt(warning.profile, warning.issued_on, warning.received_on, warning.state, on)
-
-
-@lru_cache(maxsize=4096)
-def _receipt(
-    profile: str, issued_on: dt.date, received_on: dt.date | None, state: str, on: dt.date
-) -> Receipt | None:
-    read = EarlyWarning(profile=profile, issued_on=issued_on, received_on=received_on, state=state)
-    try:
-        return receipt(read, today=on)
-    except CalendarError:
-        return None
-
-
-def escalated_condition(db: Session, on: dt.date) -> ColumnElement[bool]:
-    """The warnings escalated as of ``on``, as SQL: the receipt deadline is one per profile and
-    day of issue (one per run), computed by the service (:func:`receipt`) for each of those,
-    then compared in the query."""
-    conditions = []
-    issues = db.execute(select(EarlyWarning.profile, EarlyWarning.issued_on).distinct()).all()
-    for profile, issued_on in issues:
-        found = receipt_of(
-            EarlyWarning(profile=profile, issued_on=issued_on, state=WarningState.ISSUED.value),
-            on,
-        )
-        if found is None:
-            continue
-        due = found.due
-        late = EarlyWarning.received_on > due
-        if on > due:
-            late = or_(late, and_(EarlyWarning.received_on.is_(None), EarlyWarning.state.in_(LIVE)))
-        conditions.append(
-            and_(EarlyWarning.profile == profile, EarlyWarning.issued_on == issued_on, late)
-        )
-    return or_(*conditions) if conditions else false()
-
-
-def warnings_query(db: Session, filters: WarningFilters, on: dt.date) -> Select[EarlyWarning]:
-    """The warnings the filters keep, newest first (not yet kept to an area: see
-    :func:`gated_warnings`)."""
-    query = select(EarlyWarning).order_by(EarlyWarning.id.desc())
-    if filters.level is not None:
-        query = query.where(EarlyWarning.level == filters.level.value)
-    if filters.signal is not None:
-        query = query.where(EarlyWarning.signal == filters.signal)
-    if filters.state is not None:
-        query = query.where(EarlyWarning.state == filters.state.value)
-    if filters.month is not None:
-        fired = select(WarningMonth.warning_id).where(WarningMonth.month == filters.month)
-        query = query.where(EarlyWarning.id.in_(fired))
-    if filters.escalated:
-        query = query.where(escalated_condition(db, on))
-    return query
 
 
 def gated_warnings(

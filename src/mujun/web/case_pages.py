@@ -6,7 +6,6 @@ token and is answered with a redirect back to the file saying what was done, or 
 (409) with the service's reason, and the date the step becomes possible, at the top of the form.
 """
 
-import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -67,6 +66,7 @@ from mujun.web.cases import (
 )
 from mujun.web.dependencies import Current, Database, Reader, gate
 from mujun.web.formatting import rule_title
+from mujun.web.forms import FormError, form_day, required_day
 from mujun.web.gate import restrict
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import ExportParam, PageParam, workbook_file
@@ -88,33 +88,6 @@ DONE = {
     "dispatched": ("已派单。", "The task was dispatched."),
     "recorded": ("处置程序已记录。", "The step was recorded."),
 }
-
-
-class FormError(Exception):
-    """A form filled in so that the service cannot be asked (a date that is not one)."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh = zh
-        self.en = en
-
-
-def _day(value: str, zh: str, en: str, *, required: bool = True) -> dt.date | None:
-    text = value.strip()
-    if not text:
-        if required:
-            raise FormError(f"请填写{zh}", f"{en} is required")
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise FormError(f"{zh}不是日期：{text[:20]}", f"{en} is not a date: {text[:20]}") from None
-
-
-def _required_day(value: str, zh: str, en: str) -> dt.date:
-    found = _day(value, zh, en)
-    assert found is not None
-    return found
 
 
 # -- the list ------------------------------------------------------------------------------------
@@ -619,7 +592,7 @@ def move_form(
         values[f"dispute_claimed_{i}"] = claimed
 
     def act() -> Response:
-        on = _required_day(date, "日期", "the date")
+        on = required_day(date, "日期", "the date")
         disputes = _disputes(dispute_field, dispute_key, dispute_claimed)
         actor = current.account.username
         move_case(db, case_id, state, on=on, reason=reason, actor=actor, disputes=disputes)
@@ -689,8 +662,8 @@ def plan_form(
             db,
             case_id,
             path=path,
-            due=_required_day(due, "完成时限", "the due date"),
-            on=_required_day(date, "制定日期", "the date"),
+            due=required_day(due, "完成时限", "the due date"),
+            on=required_day(date, "制定日期", "the date"),
             actor=current.account.username,
             unit=unit.strip() or None,
             measures=measures,
@@ -712,7 +685,7 @@ def _milestones(text: str) -> list[Milestone]:
                 f"节点应写作 内容@YYYY-MM-DD：{line[:40]}",
                 f"a milestone is WHAT@YYYY-MM-DD: {line[:40]}",
             )
-        found.append(Milestone(what.strip(), _required_day(day, "节点时限", "a milestone's date")))
+        found.append(Milestone(what.strip(), required_day(day, "节点时限", "a milestone's date")))
     return found
 
 
@@ -736,8 +709,8 @@ def dispatch_form(
             case_id,
             unit=unit,
             what=what,
-            due=_required_day(due, "完成时限", "the due date"),
-            on=_required_day(date, "派单日期", "the date"),
+            due=required_day(due, "完成时限", "the due date"),
+            on=required_day(date, "派单日期", "the date"),
             actor=current.account.username,
         )
         return _back(case_id, "dispatched")
@@ -767,9 +740,9 @@ def record_form(
             raise FormError("延长动工期限须填写新的约定动工日期", "an extension needs the new date")
         event = LegalEvent(
             kind=kind,
-            date=_required_day(date, "日期", "the date"),
+            date=required_day(date, "日期", "the date"),
             cause=Cause(cause) if kind is LegalEventKind.CAUSE else None,
-            until=_day(until, "延至日期", "the new date", required=False)
+            until=form_day(until, "延至日期", "the new date")
             if kind is LegalEventKind.EXTENSION
             else None,
         )
@@ -793,7 +766,7 @@ def document_form(
     values = {"kind": kind.value, "date": date}
 
     def act() -> Response:
-        on = _required_day(date, "成文日期", "the date")
+        on = required_day(date, "成文日期", "the date")
         issued = issue_document(db, case_id, kind, on=on, actor=current.account.username)
         return docx_response(issued.file_name, issued.content)
 

@@ -32,10 +32,10 @@ from mujun.records import Finding, IdentificationRun, Publication
 from mujun.web import cases
 from mujun.web.cases import CONFLICT, may, names_of, refusal_words
 from mujun.web.dependencies import Current, Database, Reader, gate
+from mujun.web.forms import FormError, required_day
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import BLANK, CountyParam, PageParam
 from mujun.web.objections import (
-    FormError,
     ObjectionId,
     PublicationId,
     answered,
@@ -76,16 +76,6 @@ DONE = {
     "corrected": ("已答复：数据已更正。", "Answered: the value was corrected."),
     "upheld": ("已答复：维持原值。", "Answered: the value stands."),
 }
-
-
-def _day(value: str, zh: str, en: str) -> dt.date:
-    text = value.strip()
-    if not text:
-        raise FormError(f"请填写{zh}", f"{en} is required")
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise FormError(f"{zh}不是日期：{text[:20]}", f"{en} is not a date: {text[:20]}") from None
 
 
 def _acted(
@@ -195,7 +185,7 @@ def publish_form(
     def act() -> Response:
         if not run.strip().isdigit():
             raise FormError("请选择认定批次", "choose the run")
-        on = _day(date, "公示日期", "the date")
+        on = required_day(date, "公示日期", "the date")
         publication = publish(db, int(run), on, current.account.username, note=note)
         db.flush()
         return RedirectResponse(f"/publications/{publication.id}?done=published", status_code=303)
@@ -437,7 +427,7 @@ def lodge_form(
             key=key,
             reason=reason,
             lodged_by=lodged_by,
-            on=_day(date, "异议日期", "the date"),
+            on=required_day(date, "异议日期", "the date"),
             claimed=claimed,
             subject_id=subject,
         )
@@ -531,7 +521,7 @@ def corrected_form(
             db,
             current,
             objection_id,
-            on=_day(date, "答复日期", "the date"),
+            on=required_day(date, "答复日期", "the date"),
             corrected_by=int(import_id),
         )
         return RedirectResponse(f"/objections?done=corrected#objection-{objection_id}", 303)
@@ -552,7 +542,9 @@ def upheld_form(
     values = {"reason": reason, "date": date}
 
     def act() -> Response:
-        answered(db, current, objection_id, on=_day(date, "答复日期", "the date"), upheld=reason)
+        answered(
+            db, current, objection_id, on=required_day(date, "答复日期", "the date"), upheld=reason
+        )
         return RedirectResponse(f"/objections?done=upheld#objection-{objection_id}", 303)
 
     return _acted(request, db, act, _answer_again(request, current, db, objection_id, values))

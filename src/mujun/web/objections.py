@@ -62,15 +62,6 @@ ADMINISTRATOR = ("系统管理员", "the administrator")
 """Who answers an objection to a value no department supplies."""
 
 
-class FormError(Exception):
-    """A request filled in so that the service cannot be asked (a date that is not one)."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh = zh
-        self.en = en
-
-
 # -- the gate ------------------------------------------------------------------------------------
 
 

@@ -9,7 +9,6 @@ CSRF token and is answered with a redirect saying what was done, or the page aga
 the service's reason at the top of the form it came from (422 for a form filled in wrongly).
 """
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Literal
 
@@ -26,6 +25,7 @@ from mujun.web import cases
 from mujun.web.case_api import file_response
 from mujun.web.cases import CONFLICT, names_of
 from mujun.web.dependencies import Current, Database, Reader, gate
+from mujun.web.forms import FormError, required_day
 from mujun.web.gate import restrict
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import EXPORT_BATCH, ExportParam, PageParam, workbook_file
@@ -62,25 +62,6 @@ DONE = {
     "reported": ("处置情况已反馈。", "The feedback was kept."),
     "closed": ("已办结。", "Closed."),
 }
-
-
-class FormError(Exception):
-    """A form filled in so that the service cannot be asked (a date that is not one)."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh = zh
-        self.en = en
-
-
-def _day(value: str) -> dt.date:
-    text = value.strip()
-    if not text:
-        raise FormError("请填写日期", "the date is required")
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise FormError(f"日期有误：{text[:20]}", f"not a date: {text[:20]}") from None
 
 
 # -- the inbox -----------------------------------------------------------------------------------
@@ -273,7 +254,12 @@ def receive_form(
     """签收."""
 
     def act() -> None:
-        receive(db, warning_id, on=_day(date), actor=current.account.username)
+        receive(
+            db,
+            warning_id,
+            on=required_day(date, "日期", "the date"),
+            actor=current.account.username,
+        )
 
     return _acted(request, current, db, warning_id, "receive", {"date": date}, act, "received")
 
@@ -290,7 +276,13 @@ def feedback_form(
     """处置反馈 (again as often as there is news)."""
 
     def act() -> None:
-        report(db, warning_id, on=_day(date), text=text, actor=current.account.username)
+        report(
+            db,
+            warning_id,
+            on=required_day(date, "日期", "the date"),
+            text=text,
+            actor=current.account.username,
+        )
 
     values = {"date": date, "text": text}
     return _acted(request, current, db, warning_id, "report", values, act, "reported")
@@ -308,7 +300,13 @@ def close_form(
     """办结, with a reason."""
 
     def act() -> None:
-        close(db, warning_id, on=_day(date), reason=reason, actor=current.account.username)
+        close(
+            db,
+            warning_id,
+            on=required_day(date, "日期", "the date"),
+            reason=reason,
+            actor=current.account.username,
+        )
 
     values = {"date": date, "reason": reason}
     return _acted(request, current, db, warning_id, "close", values, act, "closed")

@@ -104,6 +104,9 @@ class CasePlan(Base):
     due: Mapped[dt.date] = mapped_column(Date)
     milestones: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     """``[{"what": …, "due": "YYYY-MM-DD"}]``."""
+    tax_per_mu_target_yuan: Mapped[float | None] = mapped_column(Float)
+    """The per-mu tax (元/亩) the plan agreed with the holder, if any: the exit evaluation
+    requires the subject to reach it (workflow.md §1, "any plan target")."""
     recorded_on: Mapped[dt.date] = mapped_column(Date)
 
 

@@ -16,6 +16,13 @@ from mujun.disposal.errors import CaseRefusedError
 from mujun.disposal.objections import lodge
 from mujun.disposal.plans import paths_of
 from mujun.disposal.states import CaseState, Lifecycle, event_to, next_states
+from mujun.disposal.targets import (
+    TAX_PER_MU_TARGET,
+    TargetJudgement,
+    judge_tax_per_mu,
+    unknown_words,
+    unmet_words,
+)
 from mujun.identification.engine import identify, monthly_columns
 from mujun.policy.profiles import Rule, load_profile
 from mujun.records import Case, CaseEvent, CaseFinding, CaseMove, CasePlan, IdentificationRun
@@ -111,13 +118,15 @@ def move_case(
 
 @dataclass(frozen=True)
 class ExitVerdict:
-    """What the case's rules say of its subject as of the evaluation date."""
+    """What the case's rules say of its subject as of the evaluation date, and whether it
+    reaches its plan's target (judged beside the criteria under
+    :data:`~mujun.disposal.targets.TAX_PER_MU_TARGET`)."""
 
     as_of: dt.date
     still_found: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Per criterion that still fires, the figures compared."""
+    """Per criterion that still fires (or target not reached), the figures compared."""
     unjudged: dict[str, str] = field(default_factory=dict)
-    """Per criterion that could not judge the subject, the figures missing."""
+    """Per criterion (or target) that could not judge the subject, the figures missing."""
 
     @property
     def passed(self) -> bool:
@@ -131,13 +140,25 @@ class ExitVerdict:
         def title(criterion: str) -> str:
             return f"「{rules[criterion].title_zh}」" if criterion in rules else criterion
 
-        parts = [f"仍符合{title(c)}" for c in self.still_found]
-        parts += [f"{title(c)}无法判定（缺少 {m}）" for c, m in self.unjudged.items()]
+        parts = [
+            unmet_words(figures, "zh") if c == TAX_PER_MU_TARGET else f"仍符合{title(c)}"
+            for c, figures in self.still_found.items()
+        ]
+        parts += [
+            unknown_words(m, "zh") if c == TAX_PER_MU_TARGET else f"{title(c)}无法判定（缺少 {m}）"
+            for c, m in self.unjudged.items()
+        ]
         return "；".join(parts)
 
     def summary_en(self) -> str:
-        parts = [f"{c} still fires" for c in self.still_found]
-        parts += [f"{c} cannot judge (missing {m})" for c, m in self.unjudged.items()]
+        parts = [
+            unmet_words(figures, "en") if c == TAX_PER_MU_TARGET else f"{c} still fires"
+            for c, figures in self.still_found.items()
+        ]
+        parts += [
+            unknown_words(m, "en") if c == TAX_PER_MU_TARGET else f"{c} cannot judge (missing {m})"
+            for c, m in self.unjudged.items()
+        ]
         return "; ".join(parts)
 
     def as_json(self) -> dict[str, Any]:
@@ -151,7 +172,8 @@ class ExitVerdict:
 
 def evaluate_exit(db: Session, case: Case, on: dt.date) -> ExitVerdict:
     """Run the case's criteria again, each under the profile of the run that found it, on the
-    data as of ``on``, and read its subject's verdicts."""
+    data as of ``on``, and read its subject's verdicts; judge its plan's target, if the plan
+    agreed one (:mod:`mujun.disposal.targets`)."""
     by_profile: dict[str, set[str]] = {}
     for profile_id, criterion in db.execute(
         select(IdentificationRun.profile, CaseFinding.criterion)
@@ -180,7 +202,25 @@ def evaluate_exit(db: Session, case: Case, on: dt.date) -> ExitVerdict:
             for row in result.unjudged.to_pylist()
             if _is_subject(case, row)
         }
+    target = _plan_target(db, engine, case, on)
+    if target is not None and target.below is not None:
+        still[TAX_PER_MU_TARGET] = target.below
+    if target is not None and target.missing is not None:
+        unjudged[TAX_PER_MU_TARGET] = target.missing
     return ExitVerdict(as_of=on, still_found=still, unjudged=unjudged)
+
+
+def _plan_target(db: Session, engine: Engine, case: Case, on: dt.date) -> TargetJudgement | None:
+    """The per-mu tax the case's plan agreed, judged on the data as of ``on``; None without
+    one."""
+    plan = db.get(CasePlan, case.id)
+    if plan is None or plan.tax_per_mu_target_yuan is None:
+        return None
+    facts = load_facts(engine)
+    try:
+        return judge_tax_per_mu(facts, case, plan.tax_per_mu_target_yuan, on)
+    finally:
+        facts.close()
 
 
 def _is_subject(case: Case, row: dict[str, Any]) -> bool:

@@ -1,13 +1,16 @@
 """A case's plan (一地一策) and the tasks dispatched under it (派单、跟踪、销号; Tonglu §七(二)1).
 
 A plan picks a disposal path the case's profile offers for its category (for idle land, for
-its cause once recorded). A task goes to a unit -- a department of the duty table or a town or
-park by its jurisdiction code -- with a due date: dispatched → accepted → done (with a note or
-an attached file). Overdue is read off the due date when asked, never stored.
+its cause once recorded), and may agree a per-mu tax with the holder that the exit evaluation
+then requires (:mod:`mujun.disposal.targets`). A task goes to a unit -- a department of the
+duty table or a town or park by its jurisdiction code -- with a due date: dispatched →
+accepted → done (with a note or an attached file). Overdue is read off the due date when asked,
+never stored.
 """
 
 import datetime as dt
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -89,8 +92,11 @@ def plan_case(
     unit: str | None = None,
     measures: str = "",
     milestones: tuple[Milestone, ...] = (),
+    tax_per_mu_target_yuan: float | None = None,
 ) -> CasePlan:
-    """Record (or revise) the plan of case ``case_id``. The caller commits."""
+    """Record (or revise) the plan of case ``case_id``, with the per-mu tax (元/亩) agreed with
+    the holder if there is one: the exit evaluation then requires it
+    (:mod:`mujun.disposal.targets`). The caller commits."""
     case = get_case(db, case_id)
     state = CaseState(case.state)
     if state not in PLANNABLE:
@@ -111,6 +117,8 @@ def plan_case(
                 f"节点「{milestone.what}」的时限须在 {on.isoformat()} 至 {due.isoformat()} 之间",
                 f"milestone {milestone.what!r} must fall between {on} and {due}",
             )
+    if tax_per_mu_target_yuan is not None:
+        _check_tax_target(tax_per_mu_target_yuan)
     with logged_as(db, actor, "制定处置方案（一地一策）"):
         plan = db.get(CasePlan, case.id) or CasePlan(case_id=case.id)
         plan.path = path
@@ -118,6 +126,7 @@ def plan_case(
         plan.unit = unit
         plan.measures = measures.strip()
         plan.milestones = [{"what": m.what, "due": m.due.isoformat()} for m in milestones]
+        plan.tax_per_mu_target_yuan = tax_per_mu_target_yuan
         plan.recorded_on = on
         db.add(plan)
     return plan
@@ -231,6 +240,15 @@ def _check_unit(db: Session, unit: str) -> None:
         raise CaseRefusedError(
             f"承办单位 {unit} 既不是部门代码（{known}），也不是区划、园区代码",
             f"unit {unit} is neither a department ({known}) nor a jurisdiction code",
+        )
+
+
+def _check_tax_target(yuan_per_mu: float) -> None:
+    """An agreed per-mu tax is a positive amount of yuan per mu."""
+    if not (math.isfinite(yuan_per_mu) and yuan_per_mu > 0):
+        raise CaseRefusedError(
+            f"约定亩均税收须为正数（元/亩）：{yuan_per_mu:g}",
+            f"the agreed per-mu tax must be a positive number of yuan per mu: {yuan_per_mu:g}",
         )
 
 

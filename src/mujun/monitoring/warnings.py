@@ -19,11 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from statemachine import State, StateMachine
 
-from mujun.disposal.access import chunks, logged_as
+from mujun.disposal.access import logged_as
 from mujun.disposal.periods import working_days_after
 from mujun.policy.profiles import load_profile
 from mujun.records import Case, EarlyWarning, MonitoringRun, WarningMonth
-from mujun.records.changes import KEY_SEPARATOR, insert_logged
+from mujun.records.changes import KEY_SEPARATOR, chunks, insert_logged, update_logged
 
 RECEIPT = "monitor.receipt_working_days"
 
@@ -92,6 +92,8 @@ class Outcome:
 class _Live:
     id: int
     last_month: str
+    state: str
+    case_id: int | None
 
 
 def record_run(
@@ -109,11 +111,15 @@ def record_run(
     commits."""
     rows = fired.to_pylist()
     live = {
-        key: _Live(number, last)
-        for key, number, last in db.execute(
-            select(EarlyWarning.open_key, EarlyWarning.id, EarlyWarning.last_month).where(
-                EarlyWarning.open_key.is_not(None)
-            )
+        key: _Live(number, last, state, case)
+        for key, number, last, state, case in db.execute(
+            select(
+                EarlyWarning.open_key,
+                EarlyWarning.id,
+                EarlyWarning.last_month,
+                EarlyWarning.state,
+                EarlyWarning.case_id,
+            ).where(EarlyWarning.open_key.is_not(None))
         )
         if key is not None
     }
@@ -151,12 +157,12 @@ def record_run(
         reason=reason,
     )
     quiet = set(keys) | set(unjudged_keys)
-    lifting = [w.id for key, w in live.items() if key not in quiet and w.last_month <= run.month]
+    lifting = [w for key, w in live.items() if key not in quiet and w.last_month <= run.month]
     _lift(db, lifting, month=run.month, actor=actor, reason=reason)
     return Outcome(
         raised=raised,
         continued=[w.id for w, _ in continuing],
-        lifted=lifting,
+        lifted=[w.id for w in lifting],
     )
 
 
@@ -190,16 +196,23 @@ def _continue(
     reason: str,
 ) -> None:
     """A live warning fired again in a later month: its latest month, level and evidence, and
-    the case its subject has had opened since, if it had none."""
-    later = {w.id: row for w, row in continuing if w.last_month < run.month}
-    with logged_as(db, actor, reason):
-        for chunk in chunks(sorted(later)):
-            for warning in db.scalars(select(EarlyWarning).where(EarlyWarning.id.in_(chunk))):
-                row = later[warning.id]
-                warning.last_month = run.month
-                warning.level = row["level"]
-                warning.evidence = row["evidence"]
-                warning.case_id = warning.case_id or cases.get(_subject(row))
+    the case its subject has had opened since, if it had none (in bulk, logged)."""
+    update_logged(
+        db.connection(),
+        EarlyWarning,
+        {
+            w.id: {
+                "last_month": run.month,
+                "level": row["level"],
+                "evidence": row["evidence"],
+                "case_id": w.case_id or cases.get(_subject(row)),
+            }
+            for w, row in continuing
+            if w.last_month < run.month
+        },
+        actor=actor,
+        reason=reason,
+    )
 
 
 def _subject(row: Mapping[str, Any]) -> tuple[str, str]:
@@ -209,7 +222,8 @@ def _subject(row: Mapping[str, Any]) -> tuple[str, str]:
 def open_cases_of(db: Session, subjects: Collection[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """The disposal case each subject belongs to: its open case (the first opened, where it
     has several categories open). A warning shows it; a case is opened from an identification
-    run's findings (:mod:`mujun.disposal.opening`), not from a warning."""
+    run's findings (:mod:`mujun.disposal.opening`) or from a warning
+    (:mod:`mujun.disposal.warned`), which then shows the case it opened or joined."""
     wanted = set(subjects)
     found: dict[tuple[str, str], int] = {}
     for chunk in chunks(sorted({subject_id for _, subject_id in wanted})):
@@ -224,13 +238,20 @@ def open_cases_of(db: Session, subjects: Collection[tuple[str, str]]) -> dict[tu
     return found
 
 
-def _lift(db: Session, ids: list[int], *, month: str, actor: str, reason: str) -> None:
-    with logged_as(db, actor, f"{reason}：信号不再触发，预警解除"):
-        for chunk in chunks(sorted(ids)):
-            for warning in db.scalars(select(EarlyWarning).where(EarlyWarning.id.in_(chunk))):
-                WarningLife(model=warning, state_field="state").send("lift")
-                warning.lifted_month = month
-                warning.open_key = None
+def _lift(db: Session, lifting: list[_Live], *, month: str, actor: str, reason: str) -> None:
+    """The warnings whose signal stopped firing, lifted (in bulk, logged): each moves as the
+    state machine moves it on ``lift``, which every state of theirs must allow."""
+    moves = _moves("lift")
+    refused = next((w for w in lifting if w.state not in moves), None)
+    if refused is not None:
+        raise _refused(refused.id, WarningState(refused.state), "lift")
+    update_logged(
+        db.connection(),
+        EarlyWarning,
+        {w.id: {"state": moves[w.state], "lifted_month": month, "open_key": None} for w in lifting},
+        actor=actor,
+        reason=f"{reason}：信号不再触发，预警解除",
+    )
 
 
 def get_warning(db: Session, warning_id: int) -> EarlyWarning:
@@ -244,13 +265,8 @@ def _move(
     db: Session, warning: EarlyWarning, event: str, *, on: dt.date, actor: str, reason: str
 ) -> None:
     """One move of the state machine, dated no earlier than the warning's previous step."""
-    current = WarningState(warning.state)
-    allowed = [str(t.event) for t in _state(current).transitions]
-    if event not in allowed:
-        raise WarningRefusedError(
-            f"预警 {warning.id} 处于「{current.label_zh}」，不能{_EVENT_ZH[event]}",
-            f"warning {warning.id} is {current}: it cannot {event}",
-        )
+    if warning.state not in _moves(event):
+        raise _refused(warning.id, WarningState(warning.state), event)
     previous = max(d for d in (warning.issued_on, warning.received_on, warning.feedback_on) if d)
     if on < previous:
         raise WarningRefusedError(
@@ -268,12 +284,24 @@ def _move(
             warning.open_key = None
 
 
-_EVENT_ZH = {"receive": "签收", "report": "反馈处置情况", "close": "办结"}
+_EVENT_ZH = {"receive": "签收", "report": "反馈处置情况", "close": "办结", "lift": "解除"}
 
 
-def _state(value: WarningState) -> State:
-    found: State = next(s for s in WarningLife.states if s.value == value.value)
-    return found
+def _moves(event: str) -> dict[str, str]:
+    """The state machine's transitions on ``event``: the state each allowed state moves to."""
+    return {
+        t.source.value: t.target.value
+        for state in WarningLife.states
+        for t in state.transitions
+        if str(t.event) == event
+    }
+
+
+def _refused(warning_id: int, current: WarningState, event: str) -> WarningRefusedError:
+    return WarningRefusedError(
+        f"预警 {warning_id} 处于「{current.label_zh}」，不能{_EVENT_ZH[event]}",
+        f"warning {warning_id} is {current}: it cannot {event}",
+    )
 
 
 def receive(db: Session, warning_id: int, *, on: dt.date, actor: str) -> EarlyWarning:

@@ -2,14 +2,16 @@
 which import, and the values before and after (after NetBox's ``ObjectChange``).
 
 Bulk imports write their change rows themselves (:mod:`mujun.interchange.importer`); changes
-made through the ORM are logged by :func:`log_orm_changes`, so no path writes unlogged.
+made through the ORM are logged by :func:`log_orm_changes`, and many records are inserted or
+updated in a few statements with their change rows, logged as the ORM would log them, by
+:func:`insert_logged` and :func:`update_logged`: no path writes unlogged.
 """
 
 import datetime as dt
 import getpass
 import os
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -19,11 +21,14 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     bindparam,
     event,
     insert,
     inspect,
+    select,
+    tuple_,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -189,30 +194,144 @@ def insert_logged(
         rows = [{**row, key_column.name: number} for row, number in zip(rows, ids, strict=True)]
     else:
         conn.execute(insert(table), list(rows))
-    logged = [c for c in table.columns if not is_derived(c)]
-    keys = [c.name for c in table.primary_key.columns]
     at = now()
     conn.execute(
         insert(table_of(Change)),
         [
-            {
-                "changed_at": at,
-                "actor": actor,
-                "import_id": None,
-                "table_name": table.name,
-                "object_key": KEY_SEPARATOR.join(str(_plain(row[k])) for k in keys),
-                "action": ChangeAction.INSERT.value,
-                "before": None,
-                "after": {
-                    c.name: SECRET if c.info.get("secret") else _plain(row.get(c.name))
-                    for c in logged
-                },
-                "reason": reason,
-            }
+            _change_row(
+                table,
+                row,
+                ChangeAction.INSERT,
+                None,
+                _logged(table, row),
+                at=at,
+                actor=actor,
+                reason=reason,
+            )
             for row in rows
         ],
     )
     return ids
+
+
+def update_logged(
+    conn: Connection,
+    model: type[Base],
+    changes: Mapping[Any, Mapping[str, Any]],
+    *,
+    actor: str,
+    reason: str | None,
+) -> None:
+    """Set new values on many records of ``model`` in a few statements, each record changed
+    with its change-log row as the ORM would log it (:func:`log_orm_changes`), at a fraction
+    of the cost. ``changes`` maps a record's key (a tuple where the key has several columns)
+    to its new values by column name; the values before are read in chunks. A record that
+    already holds the values given is neither written nor logged, as with the ORM."""
+    table = table_of(model)
+    stored = _stored(conn, table, sorted(changes))
+    missing = changes.keys() - stored.keys()
+    if missing:
+        raise LookupError(f"{table.name}: no record {sorted(missing)[0]!r}")
+    columns = sorted({name for values in changes.values() for name in values})
+    written: list[dict[str, Any]] = []
+    log: list[dict[str, Any]] = []
+    at = now()
+    for key, values in changes.items():
+        before = stored[key]
+        after = {**before, **values}
+        if after == before:
+            continue
+        written.append(after)
+        logged_before, logged_after = _logged(table, before), _logged(table, after)
+        if logged_after != logged_before:
+            log.append(
+                _change_row(
+                    table,
+                    after,
+                    ChangeAction.UPDATE,
+                    logged_before,
+                    logged_after,
+                    at=at,
+                    actor=actor,
+                    reason=reason,
+                )
+            )
+    if written:
+        keys = table.primary_key.columns
+        statement = (
+            update(table)
+            .where(*(k == bindparam(f"key_{k.name}") for k in keys))
+            .values({name: bindparam(f"new_{name}") for name in columns})
+        )
+        conn.execute(
+            statement,
+            [
+                {f"key_{k.name}": row[k.name] for k in keys}
+                | {f"new_{name}": row[name] for name in columns}
+                for row in written
+            ],
+        )
+    if log:
+        conn.execute(insert(table_of(Change)), log)
+
+
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
+    """``items`` in slices small enough for one ``IN (…)``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _stored(conn: Connection, table: Table, keys: Sequence[Any]) -> dict[Any, dict[str, Any]]:
+    """The records of ``table`` with these keys (tuples where the key has several columns),
+    as stored, locked until the transaction ends where the database can lock rows."""
+    columns = list(table.primary_key.columns)
+    named = tuple_(*columns) if len(columns) > 1 else columns[0]
+    found: dict[Any, dict[str, Any]] = {}
+    for chunk in chunks(keys):
+        for row in conn.execute(select(table).where(named.in_(chunk)).with_for_update()):
+            values = dict(row._mapping)
+            key = tuple(values[c.name] for c in columns)
+            found[key if len(columns) > 1 else key[0]] = values
+    return found
+
+
+def _logged(table: Table, row: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's values as the change log shows them (as :func:`_snapshot` does)."""
+    return {
+        c.name: SECRET if c.info.get("secret") else _plain(row.get(c.name))
+        for c in table.columns
+        if not is_derived(c)
+    }
+
+
+def _change_row(
+    table: Table,
+    row: Mapping[str, Any],
+    action: ChangeAction,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    *,
+    at: dt.datetime,
+    actor: str,
+    reason: str | None,
+) -> dict[str, Any]:
+    """The change-log row of one record written in bulk."""
+    return {
+        "changed_at": at,
+        "actor": actor,
+        "import_id": None,
+        "table_name": table.name,
+        "object_key": KEY_SEPARATOR.join(
+            str(_plain(row[k.name])) for k in table.primary_key.columns
+        ),
+        "action": action.value,
+        "before": before,
+        "after": after,
+        "reason": reason,
+    }
 
 
 UNNUMBERED = "mujun.changes.unnumbered"

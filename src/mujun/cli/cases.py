@@ -33,6 +33,7 @@ from mujun.disposal.plans import (
     plan_case,
 )
 from mujun.disposal.states import CaseState
+from mujun.disposal.warned import open_case_from_warning
 from mujun.policy.profiles import Category
 from mujun.records import Jurisdiction
 from mujun.records.changes import current_actor
@@ -58,7 +59,10 @@ DateOption = Annotated[str | None, typer.Option("--date", help="The date (YYYY-M
 @cases_app.command("open")
 def open_command(
     ctx: typer.Context,
-    run: Annotated[int, typer.Option("--run", help="The kept identification run.")],
+    run: Annotated[int | None, typer.Option("--run", help="The kept identification run.")] = None,
+    warning: Annotated[
+        int | None, typer.Option("--warning", help="The early warning (instead of a run).")
+    ] = None,
     criterion: Annotated[
         str | None, typer.Option("--criterion", help="Only the findings of this rule.")
     ] = None,
@@ -68,26 +72,40 @@ def open_command(
     date: DateOption = None,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """Open a case for each finding of a kept run (a finding of an open case joins it)."""
+    """Open a case for each finding of a kept run, or for an early warning (a finding or
+    warning whose subject has an open case of its category joins it)."""
     s = settings(ctx)
+    if (run is None) == (warning is None):
+        fail(s.say("请指定 --run 或 --warning 之一", "Give either --run or --warning"))
+    if warning is not None and (criterion or subject):
+        fail(
+            s.say("--criterion、--subject 只用于 --run", "--criterion and --subject go with --run")
+        )
     on = parse_date(s, date) if date else None
     with working(s) as db:
-        opening = open_cases(
-            db,
-            run_id=run,
-            actor=current_actor(),
-            criterion=criterion,
-            subjects=subject,
-            on=on,
-        )
+        if warning is not None:
+            warned = open_case_from_warning(db, warning, actor=current_actor(), on=on)
+            source = s.say(f"预警 第 {warning} 号", f"Warning {warning}")
+            opened, joined, document = warned.opened, warned.joined, warned.as_json()
+        else:
+            assert run is not None
+            opening = open_cases(
+                db,
+                run_id=run,
+                actor=current_actor(),
+                criterion=criterion,
+                subjects=subject,
+                on=on,
+            )
+            source = s.say(f"第 {run} 批", f"Run {run}")
+            opened, joined, document = opening.opened, opening.joined, opening.as_json()
     if output is OutputFormat.JSON:
-        print_json(opening.as_json())
+        print_json(document)
         return
     stdout.print(
         s.say(
-            f"第 {run} 批：新立案 {len(opening.opened)} 件，"
-            f"并入已有案件 {len(opening.joined)} 件。",
-            f"Run {run}: {len(opening.opened)} cases opened, {len(opening.joined)} joined.",
+            f"{source}：新立案 {len(opened)} 件，并入已有案件 {len(joined)} 件。",
+            f"{source}: {len(opened)} cases opened, {len(joined)} joined.",
         ),
         markup=False,
     )

@@ -38,6 +38,7 @@ from mujun.records import (
     CaseMove,
     CasePlan,
     CaseTask,
+    EarlyWarning,
 )
 
 
@@ -65,6 +66,8 @@ class CaseFile:
     """The paths the case may plan now (none once it is finished)."""
     plan_path: DisposalPath | None
     """The path its plan took, by name, whatever the case's state."""
+    warning: EarlyWarning | None = None
+    """The warning that opened it, if one did: its signal is a criterion."""
 
     @property
     def state(self) -> CaseState:
@@ -72,7 +75,8 @@ class CaseFile:
 
     @property
     def criteria(self) -> list[str]:
-        return sorted({f.criterion for f in self.findings})
+        warned = {self.warning.signal} if self.warning else set()
+        return sorted({f.criterion for f in self.findings} | warned)
 
     @property
     def next_deadline(self) -> Due | None:
@@ -112,6 +116,7 @@ class CaseFile:
             "profile": case.profile,
             "as_of": self.as_of.isoformat(),
             "criteria": self.criteria,
+            "warning": self.case.opened_by_warning,
             "findings": [
                 {
                     "run": f.run_id,
@@ -180,6 +185,7 @@ def case_files(db: Session, cases: Sequence[Case], as_of: dt.date) -> list[CaseF
     events = _by_case(db, CaseEvent, ids, CaseEvent.date, CaseEvent.id)
     documents = _by_case(db, CaseDocument, ids, CaseDocument.issued_on, CaseDocument.id)
     plans = {p.case_id: p for p in _rows(db, CasePlan, ids)}
+    warnings = _opening_warnings(db, cases)
     idle = [c for c in cases if is_idle_land(c)]
     facts = idle_facts_for(db, idle)
     legal_events = legal_events_for(db, [c.id for c in idle])
@@ -216,6 +222,7 @@ def case_files(db: Session, cases: Sequence[Case], as_of: dt.date) -> list[CaseF
                 ),
                 paths=paths_after(case, mine) if state.is_open else (),
                 plan_path=_plan_path(case, plans.get(case.id)),
+                warning=warnings.get(case.id),
             )
         )
     return files
@@ -236,6 +243,16 @@ def _by_case(db: Session, model: type[M], ids: Sequence[int], *order: Any) -> di
     for row in _rows(db, model, ids, *order):
         grouped.setdefault(row.case_id, []).append(row)
     return grouped
+
+
+def _opening_warnings(db: Session, cases: Sequence[Case]) -> dict[int, EarlyWarning]:
+    """Per case opened from a warning, that warning."""
+    by_warning = {c.opened_by_warning: c.id for c in cases if c.opened_by_warning is not None}
+    found: dict[int, EarlyWarning] = {}
+    for chunk in chunks(sorted(by_warning)):
+        for warning in db.scalars(select(EarlyWarning).where(EarlyWarning.id.in_(chunk))):
+            found[by_warning[warning.id]] = warning
+    return found
 
 
 def _plan_path(case: Case, plan: CasePlan | None) -> DisposalPath | None:
@@ -282,7 +299,6 @@ def _plan_json(plan: CasePlan | None) -> dict[str, Any] | None:
         "unit": plan.unit,
         "due": plan.due.isoformat(),
         "milestones": plan.milestones,
-        "tax_per_mu_target_yuan": plan.tax_per_mu_target_yuan,
         "recorded_on": plan.recorded_on.isoformat(),
     }
 

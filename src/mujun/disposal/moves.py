@@ -23,7 +23,9 @@ from mujun.disposal.targets import (
     unknown_words,
     unmet_words,
 )
+from mujun.disposal.warned import warning_exit
 from mujun.identification.engine import identify, monthly_columns
+from mujun.monitoring.signals import SIGNALS
 from mujun.policy.profiles import Rule, load_profile
 from mujun.records import Case, CaseEvent, CaseFinding, CaseMove, CasePlan, IdentificationRun
 
@@ -138,7 +140,9 @@ class ExitVerdict:
         """What still fails, each rule by its title."""
 
         def title(criterion: str) -> str:
-            return f"「{rules[criterion].title_zh}」" if criterion in rules else criterion
+            if criterion in rules:
+                return f"「{rules[criterion].title_zh}」"
+            return f"「{SIGNALS[criterion].title_zh}」" if criterion in SIGNALS else criterion
 
         parts = [
             unmet_words(figures, "zh") if c == TAX_PER_MU_TARGET else f"仍符合{title(c)}"
@@ -207,6 +211,9 @@ def evaluate_exit(db: Session, case: Case, on: dt.date) -> ExitVerdict:
         still[TAX_PER_MU_TARGET] = target.below
     if target is not None and target.missing is not None:
         unjudged[TAX_PER_MU_TARGET] = target.missing
+    warned = warning_exit(db, case, on)  # a case opened from a warning: its signal, again
+    still |= warned.fired
+    unjudged |= warned.unjudged
     return ExitVerdict(as_of=on, still_found=still, unjudged=unjudged)
 
 

@@ -232,6 +232,11 @@ def _objected_run(db: Session, publication_id: int | None, case_id: int | None, 
         raise CaseRefusedError(f"没有编号为 {case_id} 的案件", f"no case {case_id}")
     if publication_id is None:
         assert case is not None
+        if case.opened_by_run is None:
+            raise CaseRefusedError(
+                f"案件 {case.id} 由预警立案，没有认定批次可供登记数据异议",
+                f"case {case.id} was opened from a warning: no run to object to",
+            )
         return case.opened_by_run
     publication = get_publication(db, publication_id)
     if on < publication.published_on:

@@ -106,7 +106,8 @@ def open_cases(
         for f in _findings(db, run_id, criterion, subjects)
         if (f.subject_type, f.subject_id, f.category, f.criterion) not in filed
     ]
-    cases = _open_cases(db, {open_key(f.subject_type, f.subject_id, f.category) for f in findings})
+    keys = {open_key(f.subject_type, f.subject_id, f.category) for f in findings}
+    cases = open_cases_by_key(db, keys)
     new: list[list[Row[Any]]] = []
     joining: list[tuple[OpenCase, list[Row[Any]]]] = []
     for key, group in groupby(
@@ -117,7 +118,7 @@ def open_cases(
         if case is None:
             new.append(found)
         else:
-            _check_not_before(case, entered)
+            check_not_before(case, entered)
             joining.append((case, found))
     conn = db.connection()
     reason = f"据第 {run_id} 批认定结果立案"
@@ -132,7 +133,7 @@ def open_cases(
     insert_logged(
         conn,
         CaseMove,
-        [_opening_move(number, run, entered, actor) for number in numbers],
+        [opening_move(number, entered, actor, _opened_by_run(run)) for number in numbers],
         actor=actor,
         reason=reason,
         numbered=True,
@@ -257,7 +258,7 @@ MANY_KEYS = 5_000
 """Above this many subjects, every open case is read at once rather than by key."""
 
 
-def _open_cases(db: Session, keys: set[str]) -> dict[str, OpenCase]:
+def open_cases_by_key(db: Session, keys: set[str]) -> dict[str, OpenCase]:
     """The open cases of these subjects and categories, by key."""
     columns = select(
         Case.open_key,
@@ -280,43 +281,82 @@ def _open_cases(db: Session, keys: set[str]) -> dict[str, OpenCase]:
 
 def _new_case(run: IdentificationRun, first: Row[Any], *, entered: dt.date) -> dict[str, Any]:
     evidence = json.loads(first.evidence)
+    return new_case(
+        NewCase(
+            profile=run.profile,
+            subject_type=first.subject_type,
+            subject_id=first.subject_id,
+            category=first.category,
+            subject_name=first.subject_name,
+            area_m2=first.area_m2,
+            county_code=first.county_code,
+            idle_since=_date(evidence.get("idle_since")),
+            land_price_yuan=evidence.get("land_price_yuan"),
+        ),
+        entered=entered,
+    ) | {"opened_by_run": run.id}
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """What a case is opened with: its profile, subject, category and, for idle land, the
+    idle date and land price its opening finding (or warning) read."""
+
+    profile: str
+    subject_type: str
+    subject_id: str
+    category: str
+    subject_name: str | None
+    area_m2: float | None
+    county_code: str | None
+    idle_since: dt.date | None
+    land_price_yuan: float | None
+
+
+def new_case(case: NewCase, *, entered: dt.date) -> dict[str, Any]:
+    """The row of a case entering ``surveyed`` on ``entered`` (the caller says what opened
+    it: ``opened_by_run`` or ``opened_by_warning``)."""
     return {
-        "profile": run.profile,
-        "subject_type": first.subject_type,
-        "subject_id": first.subject_id,
-        "category": first.category,
-        "open_key": open_key(first.subject_type, first.subject_id, first.category),
-        "subject_name": first.subject_name,
-        "area_m2": first.area_m2,
-        "county_code": first.county_code,
+        "profile": case.profile,
+        "subject_type": case.subject_type,
+        "subject_id": case.subject_id,
+        "category": case.category,
+        "open_key": open_key(case.subject_type, case.subject_id, case.category),
+        "subject_name": case.subject_name,
+        "area_m2": case.area_m2,
+        "county_code": case.county_code,
         "state": CaseState.SURVEYED.value,
         "entered_on": entered,
         "opened_on": entered,
-        "opened_by_run": run.id,
-        "idle_since": _date(evidence.get("idle_since")),
-        "land_price_yuan": evidence.get("land_price_yuan"),
+        "idle_since": case.idle_since,
+        "land_price_yuan": case.land_price_yuan,
     }
 
 
-def _opening_move(
-    case_id: int, run: IdentificationRun, entered: dt.date, actor: str
-) -> dict[str, Any]:
+def _opened_by_run(run: IdentificationRun) -> str:
+    return f"据第 {run.id} 批认定结果（{run.profile}，截至 {run.as_of.isoformat()}）立案"
+
+
+def opening_move(case_id: int, entered: dt.date, actor: str, reason: str) -> dict[str, Any]:
+    """The row of a case's first move, into ``surveyed``."""
     return {
         "case_id": case_id,
         "from_state": None,
         "state": CaseState.SURVEYED.value,
         "date": entered,
         "actor": actor,
-        "reason": f"据第 {run.id} 批认定结果（{run.profile}，截至 {run.as_of.isoformat()}）立案",
+        "reason": reason,
         "evidence": None,
     }
 
 
-def _check_not_before(case: OpenCase, day: dt.date) -> None:
+def check_not_before(case: OpenCase, day: dt.date) -> None:
+    """Nothing joins an open case dated before it was opened."""
     if day < case.opened_on:
         raise CaseRefusedError(
-            f"案件 {case.id} 立案于 {case.opened_on.isoformat()}，新的认定结果不能早于此日并入",
-            f"case {case.id} opened on {case.opened_on}: a finding cannot join it earlier",
+            f"案件 {case.id} 立案于 {case.opened_on.isoformat()}，"
+            "新的认定结果或预警不能早于此日并入",
+            f"case {case.id} opened on {case.opened_on}: nothing can join it earlier",
         )
 
 

@@ -51,7 +51,12 @@ class Case(Base):
     entered_on: Mapped[dt.date] = mapped_column(Date)
     """The date of the move into the present state."""
     opened_on: Mapped[dt.date] = mapped_column(Date)
-    opened_by_run: Mapped[int] = mapped_column(Integer)
+    opened_by_run: Mapped[int | None] = mapped_column(Integer)
+    """The identification run whose finding opened it; None for a case opened from a warning."""
+    opened_by_warning: Mapped[int | None] = mapped_column(Integer)
+    """The early warning that opened it (its signal the case's criterion), if a warning did.
+    A plain number like ``opened_by_run``: ``warnings.case_id`` already points at the case,
+    and a key back would make the two tables depend on each other."""
     idle_since: Mapped[dt.date | None] = mapped_column(Date)
     """For idle land, the date the opening finding's rule says the land became idle."""
     land_price_yuan: Mapped[float | None] = mapped_column(Float)

@@ -8,6 +8,7 @@ session, so runs side by side do not meet; every test starts from empty tables.
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,9 +16,12 @@ import pytest
 from sqlalchemy import Engine, text
 
 from mujun.records import Base
+from mujun.records.columnar import FOLDER_ENV
 from mujun.records.database import drop_database, open_engine, recreate_database, upgrade
 
 POSTGRES_SERVER = os.environ.get("MUJUN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+os.environ.setdefault(FOLDER_ENV, tempfile.mkdtemp(prefix="mujun-test-columnar-"))
+"""The columnar copies of the PostgreSQL databases (an SQLite file keeps its own beside it)."""
 
 
 @pytest.fixture(scope="session")

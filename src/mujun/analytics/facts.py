@@ -1,16 +1,18 @@
-"""The records, loaded into an in-process DuckDB as Ibis tables, with a fingerprint of what
-was read.
+"""The records, as Ibis tables of an in-process DuckDB, with a fingerprint of what was read.
 
-Every table of the interchange format is copied once from the records database (SQLite or
-PostgreSQL) through Arrow, without geometries. Of the monthly metrics, the largest table, only
-the columns a caller asks for are read (identification reads none; the evaluation reads the
-electricity). The fingerprint hashes every row read, so a run can say exactly which data it
-judged and two runs can tell whether their data were the same.
+Every table of the interchange format, without geometries, is read from the records' columnar
+copy (:mod:`mujun.records.columnar`), which the DuckDB attaches: a run reads only the columns
+its queries touch, and the copy is made again only when facts changed. Of the monthly metrics,
+the largest table, only the columns a caller asks for are offered (identification reads none;
+the evaluation reads the electricity). A database with no place for a copy (SQLite in memory)
+is read into memory through Arrow instead. The fingerprint hashes every row offered, so a run
+can say exactly which data it judged and two runs can tell whether their data were the same.
 """
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -21,10 +23,9 @@ from sqlalchemy import Engine, Table
 from mujun.progress import Progress, silent
 from mujun.records import DATA_MODELS, MonthlyMetric, table_of
 from mujun.records.bulk import arrow_schema
-from mujun.records.fields import is_derived
+from mujun.records.columnar import KEPT, current_copy, fact_columns
 from mujun.records.snapshot import read_snapshot
 
-SKIPPED_COLUMNS = frozenset({"geometry_wkt"})
 MONTHLY = table_of(MonthlyMetric)
 MONTHLY_KEY = ("credit_code", "month")
 MEMORY_LIMIT = "3GB"
@@ -62,10 +63,13 @@ class Facts:
 def load_facts(
     engine: Engine, *, monthly: Sequence[str] = (), on_progress: Progress = silent
 ) -> Facts:
-    """Read the records database into a fresh in-process DuckDB, with the ``monthly`` columns
-    of the monthly metrics (besides their key) if any are asked for."""
+    """The records database in a fresh in-process DuckDB, with the ``monthly`` columns of the
+    monthly metrics (besides their key) if any are asked for."""
     wanted = _wanted(monthly)
-    return _facts(read_snapshot(engine, wanted), len(wanted), on_progress)
+    copy = current_copy(engine, KEPT, on_progress=on_progress)
+    if copy is None:
+        return _facts(read_snapshot(engine, wanted), len(wanted), on_progress)
+    return _attached(copy, wanted)
 
 
 def facts_from_arrow(tables: Mapping[str, pa.Table], *, monthly: Sequence[str] = ()) -> Facts:
@@ -83,36 +87,57 @@ def facts_from_arrow(tables: Mapping[str, pa.Table], *, monthly: Sequence[str] =
 
 def _wanted(monthly: Sequence[str]) -> list[tuple[Table, list[str]]]:
     tables = [table_of(m) for m in DATA_MODELS]
-    wanted = [(t, _columns(t)) for t in tables if t is not MONTHLY]
+    wanted = [(t, fact_columns(t)) for t in tables if t is not MONTHLY]
     if monthly:
-        wanted.append((MONTHLY, [*MONTHLY_KEY, *monthly]))
+        columns = [*MONTHLY_KEY, *(c for c in monthly if c not in MONTHLY_KEY)]
+        wanted.append((MONTHLY, columns))
     return wanted
-
-
-def _columns(table: Table) -> list[str]:
-    """The facts of ``table``: neither geometries nor columns derived from the facts."""
-    return [c.name for c in table.columns if c.name not in SKIPPED_COLUMNS and not is_derived(c)]
 
 
 def _facts(
     sources: Iterable[tuple[str, pa.Table]], expected: int, on_progress: Progress = silent
 ) -> Facts:
-    backend = ibis.duckdb.connect()
-    backend.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    backend.con.execute("SET enable_progress_bar = false")
-    digest = hashlib.sha256()
-    rows: dict[str, int] = {}
+    backend = _backend()
+    names: list[str] = []
     for index, (name, data) in enumerate(sources):
         on_progress(f"read {name}", index / expected)
         backend.con.register("incoming", data)
         backend.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming')
         backend.con.unregister("incoming")
+        names.append(name)
+    on_progress("read", 1.0)
+    return _fingerprinted(backend, names)
+
+
+def _attached(copy: Path, wanted: Sequence[tuple[Table, Sequence[str]]]) -> Facts:
+    """Facts read from the columnar copy at ``copy``: a view of each table's wanted columns."""
+    backend = _backend()
+    backend.con.execute(f"ATTACH '{copy}' AS copy (READ_ONLY)")
+    for table, columns in wanted:
+        listed = ", ".join(f'"{c}"' for c in columns)
+        backend.con.execute(
+            f'CREATE VIEW "{table.name}" AS SELECT {listed} FROM copy."{table.name}"'
+        )
+    return _fingerprinted(backend, [table.name for table, _ in wanted])
+
+
+def _backend() -> Any:
+    backend = ibis.duckdb.connect()
+    backend.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    backend.con.execute("SET enable_progress_bar = false")
+    return backend
+
+
+def _fingerprinted(backend: Any, names: Sequence[str]) -> Facts:
+    """Facts of the tables ``names`` of ``backend``, with a digest of every row of each."""
+    digest = hashlib.sha256()
+    rows: dict[str, int] = {}
+    for name in names:
         count, hashed = backend.con.execute(
             f'SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM "{name}" t'
         ).fetchall()[0]
         digest.update(f"{name}:{count}:{hashed};".encode())
         rows[name] = int(count)
-    on_progress("read", 1.0)
     tables = {name: backend.table(name) for name in rows}
     return Facts(backend=backend, tables=tables, fingerprint=digest.hexdigest(), rows=rows)
 

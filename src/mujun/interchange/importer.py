@@ -37,6 +37,7 @@ from mujun.interchange.workbooks import write_marked_copy
 from mujun.progress import Progress, phase, silent
 from mujun.records import DERIVED_FROM, Change, DataImport, bulk, table_of
 from mujun.records.changes import KEY_SEPARATOR, now
+from mujun.records.columnar import current_copy
 from mujun.records.vocabulary import ChangeAction
 
 DUCKDB_MEMORY_LIMIT = "2GB"
@@ -167,6 +168,8 @@ def import_data_set(
                 fingerprint=_fingerprint(path),
                 progress=phase(on_progress, 3, _PHASES),
             )
+    if outcome.rows_changed >= LARGE_LOAD:
+        current_copy(engine)  # the first run after a large import need not make it
     return outcome
 
 

@@ -1,0 +1,121 @@
+"""The records' columnar copy: made once, read by every run, made again exactly when a fact
+changed (whoever wrote it), and never read when it is not current."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session
+
+from mujun.analytics.facts import load_facts
+from mujun.interchange.exporter import write_csv_folder
+from mujun.interchange.importer import import_data_set
+from mujun.records import Account, Change, Parcel, table_of
+from mujun.records.columnar import copies_folder, current_copy
+from mujun.records.database import open_engine
+from tests.planted import planted_city
+
+FACTS = [(table_of(Parcel), ["parcel_id", "area_m2"])]
+
+
+@pytest.fixture
+def city(engine: Engine, tmp_path: Path) -> Engine:
+    write_csv_folder(tmp_path / "city", planted_city(enterprises=20, seed=1))
+    import_data_set(engine=engine, path=tmp_path / "city", actor="test")
+    return engine
+
+
+def _copy(engine: Engine) -> Path:
+    path = current_copy(engine, FACTS)
+    assert path is not None
+    return path
+
+
+def _areas(engine: Engine) -> dict[str, float]:
+    facts = load_facts(engine)
+    try:
+        rows = facts["parcels"].select("parcel_id", "area_m2").to_pyarrow().to_pylist()
+    finally:
+        facts.close()
+    return {r["parcel_id"]: r["area_m2"] for r in rows}
+
+
+def test_a_copy_is_made_once_and_read_again_while_no_fact_changes(city: Engine) -> None:
+    first = _copy(city)
+    made = first.stat()
+    assert _copy(city) == first
+    assert first.stat().st_ino == made.st_ino
+    assert [p.name for p in first.parent.iterdir()] == [first.name]
+
+
+def test_a_change_to_something_else_keeps_the_copy_under_a_later_label(city: Engine) -> None:
+    first = _copy(city)
+    inode = first.stat().st_ino
+    with Session(city) as db:
+        db.add(Account(username="someone", password_hash="x", role="analyst", display_name="某"))
+        db.commit()
+    again = _copy(city)
+    assert again != first  # relabelled: the next look scans from the account's change
+    assert again.stat().st_ino == inode
+    assert not first.exists()
+
+
+def test_a_fact_written_through_the_orm_makes_a_new_copy_that_holds_it(city: Engine) -> None:
+    before = _areas(city)
+    first = _copy(city)
+    some = sorted(before)[0]
+    with Session(city) as db:
+        parcel = db.get(Parcel, some)
+        assert parcel is not None
+        parcel.area_m2 = 12345.5
+        db.commit()
+    assert _areas(city)[some] == 12345.5
+    assert _copy(city) != first
+    assert not first.exists()
+
+
+def test_an_import_that_changes_facts_makes_a_new_copy_and_one_that_changes_none_does_not(
+    city: Engine, tmp_path: Path
+) -> None:
+    inode = _copy(city).stat().st_ino
+    import_data_set(engine=city, path=tmp_path / "city", actor="test")
+    assert _copy(city).stat().st_ino == inode
+    changed = planted_city(enterprises=21, seed=1)
+    write_csv_folder(tmp_path / "changed", changed)
+    import_data_set(engine=city, path=tmp_path / "changed", actor="test")
+    assert _copy(city).stat().st_ino != inode
+
+
+def test_a_change_log_emptied_and_written_again_is_never_taken_for_the_same(
+    city: Engine,
+) -> None:
+    """Ids count from 1 again after a log is emptied: the label's time tells them apart."""
+    first = _copy(city)
+    with city.begin() as conn:
+        latest = conn.execute(select(Change.id).order_by(Change.id.desc()).limit(1)).scalar_one()
+        conn.execute(delete(Change).where(Change.id == latest))
+    assert _copy(city) != first
+
+
+def test_the_fingerprint_follows_the_facts_not_the_copy(city: Engine) -> None:
+    def fingerprint() -> str:
+        facts = load_facts(city, monthly=("electricity_kwh",))
+        facts.close()
+        return facts.fingerprint
+
+    first = fingerprint()
+    with Session(city) as db:
+        db.add(Account(username="someone", password_hash="x", role="analyst", display_name="某"))
+        db.commit()
+    assert fingerprint() == first
+    with Session(city) as db:
+        parcel = db.scalars(select(Parcel).limit(1)).one()
+        parcel.area_m2 += 1
+        db.commit()
+    assert fingerprint() != first
+
+
+def test_a_database_in_memory_has_no_copy() -> None:
+    in_memory = open_engine("sqlite://")
+    assert copies_folder(in_memory) is None
+    assert current_copy(in_memory, FACTS) is None

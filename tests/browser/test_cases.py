@@ -20,12 +20,12 @@ from mujun.disposal.moves import move_case
 from mujun.disposal.opening import open_cases
 from mujun.disposal.plans import dispatch_task, paths_of, plan_case
 from mujun.disposal.states import CaseState
-from mujun.records import Case, Construction
+from mujun.records import AnnualMetric, Case, Construction
 from mujun.records.database import open_engine, upgrade
 from mujun.web import case_api, case_pages, cases, tasks
 from tests.browser.conftest import WAIT_MS, BrowserErrors, Site, serving, watched
 from tests.web.conftest import COUNTY_A, PARCEL_A, PARCEL_B, PASSWORD, build_city
-from tests.web.test_cases import keep_idle_run
+from tests.web.test_cases import HOLDER, keep_idle_run
 
 SIZE = {"width": 1440, "height": 900}
 TODAY = dt.date(2026, 3, 2)
@@ -149,6 +149,7 @@ def _plan(page: Page) -> None:
     plan.get_by_label("完成时限").fill("2026-06-30")
     plan.get_by_label("措施（每行一条）").fill("督促缴纳土地闲置费\n限期动工开发")
     plan.get_by_label("节点（每行一条：内容@YYYY-MM-DD）").fill("完成土地估价@2026-03-31")
+    plan.get_by_label("约定亩均税收（万元/亩）").fill("6.5")
     with page.expect_navigation():
         plan.get_by_role("button", name="保存方案").click()
 
@@ -192,6 +193,7 @@ def test_an_idle_parcel_worked_through_the_forms(
     _flash(page, "处置方案已记录")
     expect(page.locator("#plan")).to_contain_text("自然资源和规划局")
     expect(page.locator("#plan")).to_contain_text("2026年6月30日")
+    expect(page.locator("#plan-tax-target")).to_contain_text("6.50 万元/亩")
     _move(page, "planned", "方案审批通过")
     _flash(page, "状态已变更")
     _dispatch(page)
@@ -217,17 +219,22 @@ def test_an_idle_parcel_worked_through_the_forms(
 
 
 def _exit(page: Page, site: Site, case: int, screens: Path) -> None:
-    """整治提升, 评估出库: the exit evaluation refuses while the parcel has not started, and
-    passes once the natural resources bureau's record shows it started."""
+    """整治提升, 评估出库: the exit evaluation refuses while the parcel has not started and its
+    holder's 2025 tax per mu is below the plan's, and passes once the natural resources
+    bureau's record shows it started and the tax bureau's the tax agreed."""
     page.goto(f"/cases/{case}")
     _move(page, "in_progress", "按方案督促开工")
     _flash(page, "状态已变更")
     _move(page, "evaluating", "申请出库评估")
     _flash(page, "状态已变更")
+    _record_tax(site, 2025, 1_500_000.0)  # on 30 mu: 5.00 万元/亩
     _move(page, "closed", "出库评估")
     refusal = page.locator("#form-move").get_by_role("alert")
     expect(refusal).to_contain_text("超过约定动工开发日期满一年未动工开发")
+    expect(refusal).to_contain_text("2025年亩均税收 5.00 万元/亩")
+    expect(refusal).to_contain_text("未达到方案约定的 6.50 万元/亩")
     _record_started(site, PARCEL_A, TODAY - dt.timedelta(days=1))
+    _record_tax(site, 2025, 2_100_000.0)  # 7.00 万元/亩
     _move(page, "closed", "出库评估通过：已动工")
     _flash(page, "状态已变更")
     expect(page.locator("#case-header")).to_contain_text("出库销号")
@@ -239,6 +246,13 @@ def _record_started(site: Site, parcel: str, on: dt.date) -> None:
     """The start of works on ``parcel`` recorded on ``on``, as the bureau's import writes it."""
     with Session(site.engine) as session:
         session.add(Construction(parcel_id=parcel, as_of=on, started_date=on))
+        session.commit()
+
+
+def _record_tax(site: Site, year: int, yuan: float) -> None:
+    """The parcel's holder's tax of ``year``, as the tax bureau's import writes it."""
+    with Session(site.engine) as session:
+        session.merge(AnnualMetric(credit_code=HOLDER, year=year, tax_yuan=yuan))
         session.commit()
 
 

@@ -3,6 +3,7 @@ as exit status 1 with a one-line reason on stderr, on SQLite and on PostgreSQL.
 
 The records are the disposal tests' small world (tests/disposal/conftest.py), kept as a run."""
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -15,9 +16,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from mujun.cli.app import app
+from mujun.records import AnnualMetric, Compliance, Parcel
 from mujun.records.database import open_engine
 from tests.builders import identification_run
-from tests.disposal.conftest import K1, K2, build_records, keep_run
+from tests.disposal.conftest import E1, K1, K2, build_records, keep_run
 
 runner = CliRunner()
 OPENED_KEYS = {"case", "subject_type", "subject_id", "category", "criteria"}
@@ -406,3 +408,38 @@ def test_a_refused_exit_keeps_the_case_in_evaluation(cli: tuple[Cli, int]) -> No
     assert [h["state"] for h in shown["history"]][-1] == "evaluating"
     c.ok("cases", "move", case, "in_progress", "--date", "2024-07-05", "--reason", "继续整治")
     assert c.json("cases", "show", case)["state"] == "in_progress"
+
+
+def test_a_plan_s_agreed_per_mu_tax_is_shown_and_checked_at_the_exit(
+    cli: tuple[Cli, int], engine: Engine
+) -> None:
+    """``--tax-per-mu-target`` in 元/亩; the exit evaluation of 2025-03-10 judges 2024."""
+    c, run = cli
+    case = str(_open_all(c, run)["P1"])
+    c.ok("cases", "move", case, "confirmed", "--date", "2024-07-01", "--reason", "核实")
+    plan = ["cases", "plan", case, "--path", "restructuring", "--due", "2024-12-31"]
+    plan += ["--date", "2024-07-02"]
+    assert "约定亩均税收须为正数" in c.refused(*plan, "--tax-per-mu-target", "-5")
+    c.ok(*plan, "--tax-per-mu-target", "60000")
+    assert c.json("cases", "show", case)["plan"]["tax_per_mu_target_yuan"] == 60000.0
+    for state, on in (
+        ("planned", "2024-07-03"),
+        ("in_progress", "2024-07-04"),
+        ("evaluating", "2024-07-05"),
+    ):
+        c.ok("cases", "move", case, state, "--date", on, "--reason", "推进")
+    with Session(engine) as db:  # the rules no longer fire; E1's 2024 tax is 52,000 per mu
+        db.info.update(actor="loader", reason="test")
+        compliance = db.get(Compliance, (E1, "prohibited_industry", dt.date(2023, 1, 1)))
+        parcel = db.get(Parcel, "P1")
+        assert compliance is not None and parcel is not None
+        compliance.resolved_date = dt.date(2024, 8, 31)
+        parcel.planning_adjustment = False
+        db.add(AnnualMetric(credit_code=E1, year=2024, tax_yuan=780_000.0))
+        db.commit()
+    close = ("cases", "move", case, "closed", "--date", "2025-03-10", "--reason", "评估")
+    reason = c.refused(*close)
+    assert "出库评估未通过" in reason
+    assert "2024年亩均税收 5.20 万元/亩（甲公司），未达到方案约定的 6.00 万元/亩" in reason
+    assert "below the 6.00 the plan agreed" in c.refused("--lang", "en", *close)
+    assert c.json("cases", "show", case)["state"] == "evaluating"

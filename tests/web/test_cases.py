@@ -11,11 +11,13 @@ import openpyxl
 import pytest
 from docx import Document
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from mujun.records import (
     Account,
+    AnnualMetric,
     AuditEntry,
     CaseTask,
     Enterprise,
@@ -117,8 +119,9 @@ def opened(app_client: TestClient, idle_run: int) -> dict[str, int]:
     }
 
 
-def post(client: TestClient, token: str, url: str, data: dict[str, str]) -> "object":
-    return client.post(url, data={"csrf_token": token, **data}, follow_redirects=False)
+def post(client: TestClient, token: str, url: str, data: dict[str, str]) -> Response:
+    answer: Response = client.post(url, data={"csrf_token": token, **data}, follow_redirects=False)
+    return answer
 
 
 def refusals(engine: Engine, username: str) -> list[AuditEntry]:
@@ -353,7 +356,7 @@ def test_a_dismissal_names_the_figures_found_wrong(
 
 
 def test_a_plan_its_tasks_a_document_and_the_exit(
-    app_client: TestClient, opened: dict[str, int]
+    app_client: TestClient, city: Engine, opened: dict[str, int]
 ) -> None:
     case = opened["a"]
     analyst = sign_in(app_client, "analyst")
@@ -377,9 +380,11 @@ def test_a_plan_its_tasks_a_document_and_the_exit(
             "unit": "natural_resources",
             "measures": "督促缴纳闲置费\n限期动工",
             "milestones": "缴清闲置费@2026-03-31",
+            "tax_per_mu_target": "6.5",  # 万元/亩, as officials write it
         },
     )
     assert planned.status_code == 303, planned.text
+    assert app_client.get(f"/api/cases/{case}").json()["plan"]["tax_per_mu_target_yuan"] == 65000
     approve = post(
         app_client,
         officer,
@@ -415,6 +420,8 @@ def test_a_plan_its_tasks_a_document_and_the_exit(
     assert "自然资源和规划局" in text and "已逾期" in text
     assert "2026年6月30日" in text  # the plan's due date
     assert "缴清闲置费" in text
+    agreed = re.search(r'id="plan-tax-target">(.*?)</dd>', text, re.S)
+    assert agreed is not None and "6.50 万元/亩" in agreed.group(1)
 
     issued = post(
         app_client, officer, f"/cases/{case}/documents", {"kind": "plan", "date": "2026-01-24"}
@@ -441,6 +448,7 @@ def test_a_plan_its_tasks_a_document_and_the_exit(
             {"state": target, "date": day, "reason": "按方案推进"},
         )
         assert answer.status_code == 303, answer.text
+    _holder_tax(city, 2025, 1_500_000.0)  # on 30 mu: 5.00 万元/亩
     analyst = sign_in(app_client, "analyst")
     closing = post(
         app_client,
@@ -449,8 +457,67 @@ def test_a_plan_its_tasks_a_document_and_the_exit(
         {"state": "closed", "date": "2026-02-20", "reason": "申请出库"},
     )
     assert closing.status_code == 409 and "出库评估未通过" in closing.text
+    assert "未达到方案约定的 6.50 万元/亩" in closing.text
     page = app_client.get(f"/cases/{case}").text
     assert "评估出库" in page and 'class="list-group-item timeline-exit_failed"' in page
+    failed = _failed_exit(page)
+    assert "2025年亩均税收 5.00 万元/亩" in failed and "未达到方案约定的 6.50 万元/亩" in failed
+
+
+def test_a_plan_s_per_mu_tax_is_taken_in_wan_by_the_form_and_in_yuan_by_the_api(
+    app_client: TestClient, opened: dict[str, int]
+) -> None:
+    case = opened["a"]
+    analyst = sign_in(app_client, "analyst")
+    post(
+        app_client,
+        analyst,
+        f"/cases/{case}/move",
+        {"state": "confirmed", "date": "2026-01-05", "reason": "认定"},
+    )
+    path = app_client.get(f"/api/cases/{case}").json()["paths"][0]
+    form = {"path": path, "date": "2026-01-21", "due": "2026-06-30"}
+    page = app_client.get(f"/cases/{case}").text
+    assert "约定亩均税收（万元/亩）" in page and 'name="tax_per_mu_target"' in page
+    english = app_client.get(f"/cases/{case}?lang=en").text
+    assert "Agreed tax per mu (10k yuan/mu)" in english
+
+    typed = post(app_client, analyst, f"/cases/{case}/plan", form | {"tax_per_mu_target": "六万"})
+    assert typed.status_code == 422, typed.text
+    assert "约定亩均税收有误：六万 不是数字" in typed.text
+    assert 'value="六万"' in typed.text  # kept for a second try
+    negative = post(app_client, analyst, f"/cases/{case}/plan", form | {"tax_per_mu_target": "-1"})
+    assert negative.status_code == 409 and "约定亩均税收须为正数" in negative.text
+    assert app_client.get(f"/api/cases/{case}").json()["plan"] is None  # nothing kept
+
+    blank = post(app_client, analyst, f"/cases/{case}/plan", form | {"tax_per_mu_target": " "})
+    assert blank.status_code == 303
+    assert app_client.get(f"/api/cases/{case}").json()["plan"]["tax_per_mu_target_yuan"] is None
+    assert "未约定" in app_client.get(f"/cases/{case}").text
+
+    api = f"/api/cases/{case}/plan"
+    body = {"path": path, "date": "2026-01-22", "due": "2026-06-30"}
+    headers = {"X-CSRF-Token": analyst}
+    refused = app_client.post(api, json=body | {"tax_per_mu_target_yuan": 0}, headers=headers)
+    assert refused.status_code == 409 and "约定亩均税收须为正数" in refused.json()["zh"]
+    answer = app_client.post(api, json=body | {"tax_per_mu_target_yuan": 72_000}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["plan"]["tax_per_mu_target_yuan"] == 72_000
+    target = re.search(r'id="plan-tax-target">(.*?)</dd>', app_client.get(f"/cases/{case}").text)
+    assert target is not None and "7.20 万元/亩" in target.group(1)
+
+
+def _holder_tax(engine: Engine, year: int, yuan: float) -> None:
+    with Session(engine) as session:
+        session.add(AnnualMetric(credit_code=HOLDER, year=year, tax_yuan=yuan))
+        session.commit()
+
+
+def _failed_exit(page: str) -> str:
+    """The timeline's entry of the (last) failed exit evaluation."""
+    found = re.findall(r'class="list-group-item timeline-exit_failed".*?</li>', page, re.S)
+    assert found, page
+    return str(found[-1])
 
 
 def _move_choices(page: str) -> str:

@@ -288,6 +288,14 @@ def plan_command(
         list[str] | None,
         typer.Option("--milestone", help="WHAT@YYYY-MM-DD, a milestone (repeatable)."),
     ] = None,
+    tax_per_mu_target: Annotated[
+        float | None,
+        typer.Option(
+            "--tax-per-mu-target",
+            help="The per-mu tax agreed with the holder (约定亩均税收), in yuan per mu (元/亩, "
+            "not 万元): the exit evaluation requires it in the last full year.",
+        ),
+    ] = None,
     date: DateOption = None,
 ) -> None:
     """Record the plan (一地一策) of a case."""
@@ -303,6 +311,7 @@ def plan_command(
             unit=unit,
             measures=measures,
             milestones=tuple(_milestone(s, m) for m in milestone or []),
+            tax_per_mu_target_yuan=tax_per_mu_target,
         )
     stdout.print(s.say(f"案件 {case} 的处置方案已记录。", f"Plan of case {case} recorded."))
 

@@ -299,6 +299,7 @@ def _plan_json(plan: CasePlan | None) -> dict[str, Any] | None:
         "unit": plan.unit,
         "due": plan.due.isoformat(),
         "milestones": plan.milestones,
+        "tax_per_mu_target_yuan": plan.tax_per_mu_target_yuan,
         "recorded_on": plan.recorded_on.isoformat(),
     }
 

@@ -84,6 +84,11 @@ class PlanRequest(BaseModel):
     unit: str | None = Field(default=None, max_length=64)
     measures: Text = ""
     milestones: list[MilestoneIn] = Field(default_factory=list, max_length=50)
+    tax_per_mu_target_yuan: float | None = Field(
+        default=None,
+        description="约定亩均税收（元/亩，非万元）/ the per-mu tax agreed with the holder, in yuan "
+        "per mu: the exit evaluation requires it",
+    )
 
 
 class TaskRequest(BaseModel):
@@ -184,7 +189,8 @@ def api_move(case_id: CaseId, body: MoveRequest, current: Worker, db: Database) 
 @router.post("/cases/{case_id}/plan", summary="处置方案 / record the plan")
 def api_plan(case_id: CaseId, body: PlanRequest, current: Worker, db: Database) -> Response:
     """Record (or revise) the plan (一地一策): a path the case may take, its due date, the
-    responsible unit, measures and milestones."""
+    responsible unit, measures, milestones and the per-mu tax agreed (元/亩; refused, 409,
+    unless positive)."""
     reach_case(db, current, case_id)
     try:
         plan_case(
@@ -197,6 +203,7 @@ def api_plan(case_id: CaseId, body: PlanRequest, current: Worker, db: Database) 
             unit=body.unit or None,
             measures=body.measures,
             milestones=tuple(Milestone(m.what, m.due) for m in body.milestones),
+            tax_per_mu_target_yuan=body.tax_per_mu_target_yuan,
         )
     except CaseRefusedError as error:
         return _refused(db, error)

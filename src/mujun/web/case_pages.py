@@ -37,9 +37,11 @@ from mujun.disposal.plans import (
     plan_case,
 )
 from mujun.disposal.states import CaseState
+from mujun.disposal.targets import TAX_PER_MU_TARGET, unknown_words, unmet_words
 from mujun.identification.evidence import evidence_label, format_evidence
 from mujun.identification.runs import run_of_record
 from mujun.interchange.problems import Language
+from mujun.policy.parameters import Unit
 from mujun.policy.profiles import Category, load_profile
 from mujun.records import Case
 from mujun.units import m2_to_mu
@@ -66,7 +68,7 @@ from mujun.web.cases import (
 )
 from mujun.web.dependencies import Current, Database, Reader, gate
 from mujun.web.formatting import rule_title
-from mujun.web.forms import FormError, form_day, required_day
+from mujun.web.forms import FormError, form_day, form_yuan, required_day
 from mujun.web.gate import restrict
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import ExportParam, PageParam, workbook_file
@@ -357,6 +359,7 @@ def shown_case(db: Session, file: CaseFile, names: Names, lang: str) -> dict[str
             "due": plan.due,
             "recorded_on": plan.recorded_on,
             "milestones": plan.milestones,
+            "tax_per_mu_target_yuan": plan.tax_per_mu_target_yuan,
         },
         "tasks": [
             {
@@ -424,27 +427,13 @@ def _timeline(file: CaseFile, lang: str) -> list[dict[str, Any]]:
         )
     for e in file.events:
         if e.kind == "exit_failed":
-            verdict = json.loads(e.note or "{}")
-            still = ", ".join(
-                rule_title(c, "zh" if zh else "en") for c in verdict.get("still_found", {})
-            )
-            missing = ("；" if zh else "; ").join(
-                _unjudged(c, figures, "zh" if zh else "en")
-                for c, figures in verdict.get("unjudged", {}).items()
-            )
-            text = (
-                (f"仍符合：{still}" if still else "") + (f" 无法判定：{missing}" if missing else "")
-                if zh
-                else (f"still found: {still}" if still else "")
-                + (f" cannot judge: {missing}" if missing else "")
-            )
             entries.append(
                 {
                     "date": e.date,
                     "kind": "exit_failed",
                     "what": "出库评估未通过" if zh else "exit evaluation failed",
                     "actor": e.actor,
-                    "text": text.strip(),
+                    "text": _failed_exit(json.loads(e.note or "{}"), "zh" if zh else "en"),
                 }
             )
             continue
@@ -483,6 +472,28 @@ def _timeline(file: CaseFile, lang: str) -> list[dict[str, Any]]:
     # move out of 评估出库 (closed, or back to work), which can only follow it.
     order = {"move": 0, "event": 1, "document": 2, "exit_failed": 3, "after_exit": 4}
     return sorted(entries, key=lambda x: (x["date"], order[x["kind"]]))
+
+
+def _failed_exit(verdict: dict[str, Any], lang: Language) -> str:
+    """What a refused exit evaluation kept, in words: the rules that still fire, the plan's
+    per-mu tax not reached (target against actual), what could not be judged."""
+    zh = lang == "zh"
+    still = verdict.get("still_found", {})
+    unjudged = verdict.get("unjudged", {})
+    rules = ", ".join(rule_title(c, lang) for c in still if c != TAX_PER_MU_TARGET)
+    missing = ("；" if zh else "; ").join(
+        _unjudged(c, figures, lang) for c, figures in unjudged.items() if c != TAX_PER_MU_TARGET
+    )
+    parts = []
+    if rules:
+        parts.append(f"仍符合：{rules}" if zh else f"still found: {rules}")
+    if TAX_PER_MU_TARGET in still:
+        parts.append(unmet_words(still[TAX_PER_MU_TARGET], lang))
+    if missing:
+        parts.append(f"无法判定：{missing}" if zh else f"cannot judge: {missing}")
+    if TAX_PER_MU_TARGET in unjudged:
+        parts.append(unknown_words(unjudged[TAX_PER_MU_TARGET], lang))
+    return ("；" if zh else "; ").join(parts)
 
 
 def _unjudged(criterion: str, figures: str, lang: Language) -> str:
@@ -645,8 +656,10 @@ def plan_form(
     unit: Short = "",
     measures: Long = "",
     milestones: Long = "",
+    tax_per_mu_target: Short = "",
 ) -> Response:
-    """The plan; milestones one a line, ``内容@YYYY-MM-DD`` (as the CLI takes them)."""
+    """The plan; milestones one a line, ``内容@YYYY-MM-DD`` (as the CLI takes them); the per-mu
+    tax agreed in 万元/亩, as officials write it (the CLI and the API take 元/亩)."""
     reach_case(db, current, case_id)
     values = {
         "path": path,
@@ -655,6 +668,7 @@ def plan_form(
         "unit": unit,
         "measures": measures,
         "milestones": milestones,
+        "tax_per_mu_target": tax_per_mu_target,
     }
 
     def act() -> Response:
@@ -668,6 +682,9 @@ def plan_form(
             unit=unit.strip() or None,
             measures=measures,
             milestones=tuple(_milestones(milestones)),
+            tax_per_mu_target_yuan=form_yuan(
+                tax_per_mu_target, Unit.WAN_YUAN_PER_MU, "约定亩均税收", "the agreed tax per mu"
+            ),
         )
         return _back(case_id, "planned")
 

@@ -1,7 +1,11 @@
 """What every form of the web application shares before the service is asked: the error of a
-form filled in so that it cannot be (answered 422 with the form again), and its dates."""
+form filled in so that it cannot be (answered 422 with the form again), its dates and its
+amounts of money."""
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from mujun.policy.parameters import Unit
 
 
 class FormError(Exception):
@@ -32,3 +36,22 @@ def required_day(value: str, zh: str, en: str) -> dt.date:
     if found is None:
         raise FormError(f"请填写{zh}", f"{en} is required")
     return found
+
+
+def form_yuan(value: str, unit: Unit, zh: str, en: str) -> float | None:
+    """The amount in a form's field named ``zh`` / ``en``, typed in ``unit`` (万元/亩, as
+    officials write it), in yuan (元/亩); None when left blank. Thousands separators are
+    allowed; whether the amount is one the service takes is the service's to say."""
+    text = value.strip().replace(",", "").replace("，", "")
+    if not text:
+        return None
+    try:
+        amount: Decimal | None = Decimal(text)
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise FormError(
+            f"{zh}有误：{value.strip()[:20]} 不是数字",
+            f"{en} is not a number: {value.strip()[:20]}",
+        )
+    return float(amount * unit.in_yuan)

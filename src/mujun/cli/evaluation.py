@@ -1,11 +1,10 @@
 """The evaluate command: per-mu comprehensive evaluation of a year (亩均效益综合评价)."""
 
 import dataclasses
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -18,7 +17,14 @@ from mujun.cli.profiles import (
     run_year,
     what_if_profile,
 )
-from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table, progress_bar
+from mujun.cli.render import (
+    FormatOption,
+    OutputFormat,
+    json_rows,
+    print_json,
+    print_table,
+    progress_bar,
+)
 from mujun.evaluation.engine import Evaluation, EvaluationError, evaluate
 from mujun.evaluation.indicators import INDICATORS
 from mujun.evaluation.listing import (
@@ -84,7 +90,7 @@ def evaluate_command(
             delete_evaluation(s.engine(), kept.run_id)
             fail(list_not_written(s, out, error))
     if output is OutputFormat.JSON:
-        print_json(_document(kept))
+        _print_document(kept)
         return
     _print(s, result, limit)
     stdout.print(
@@ -175,33 +181,37 @@ def _print(s: Settings, result: Evaluation, limit: int) -> None:
         )
 
 
-def _document(kept: KeptEvaluation) -> dict[str, Any]:
+RESULT_FIELDS = (
+    "credit_code",
+    "score",
+    "grade",
+    "rank",
+    "indicators",
+    "cohort",
+    "name",
+    "points",
+    "deduction_points",
+    "land_mu",
+)
+"""The fields of each result in ``evaluate --format json``, in their order."""
+
+
+def _print_document(kept: KeptEvaluation) -> None:
+    """The run as one JSON document, each result's indicators and points as the run wrote
+    them."""
     result = kept.evaluation
-    return {
+    document = {
         "profile": result.profile.id,
         "year": result.year,
         "profile_version": result.profile.version,
         "fingerprint": result.fingerprint,
         "parameters": dict(result.parameters),
         "overrides": dict(result.profile.overrides),
-        "results": [
-            {
-                "credit_code": r["credit_code"],
-                "score": r["score"],
-                "grade": r["grade"],
-                "rank": r["rank"],
-                "indicators": json.loads(r["indicators"]),
-                "cohort": r["cohort"],
-                "name": r["name"],
-                "points": json.loads(r["points"]),
-                "deduction_points": r["deduction_points"],
-                "land_mu": r["land_mu"],
-            }
-            for r in result.results.to_pylist()
-        ],
         "excluded": result.excluded.to_pylist(),
         "run": kept.run_id,
     }
+    results = json_rows(result.results, RESULT_FIELDS, raw=("indicators", "points"))
+    print_json(document, {"results": results})
 
 
 def rankings_command(

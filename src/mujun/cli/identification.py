@@ -1,11 +1,9 @@
 """Commands of identification: profiles, identify, runs, diff."""
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import duckdb
 import pyarrow as pa
 import typer
 
@@ -18,7 +16,14 @@ from mujun.cli.profiles import (
     run_date,
     what_if_profile,
 )
-from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table, progress_bar
+from mujun.cli.render import (
+    FormatOption,
+    OutputFormat,
+    json_rows,
+    print_json,
+    print_table,
+    progress_bar,
+)
 from mujun.identification.engine import Identification
 from mujun.identification.runs import (
     RunDifference,
@@ -218,40 +223,29 @@ def _print_identification(s: Settings, kept: KeptRun, limit: int) -> None:
         _print_counts(s, kept.difference)
 
 
-FINDINGS_HERE = "\x00findings\x00"
+FINDING_FIELDS = (
+    "subject_type",
+    "subject_id",
+    "category",
+    "criterion",
+    "key",
+    "evidence",
+    "source",
+    "subject_name",
+    "area_m2",
+    "county_code",
+)
+"""The fields of each finding in ``identify --format json``, in their order."""
 
 
 def _print_identification_document(kept: KeptRun) -> None:
-    """The run as one JSON document on stdout, its findings written as the run produced them:
-    each finding's evidence is JSON text already and goes out as it is, neither parsed nor
-    dumped again (at a province's 300,000 findings that took seconds)."""
-    document = json.dumps(_identification_document(kept), ensure_ascii=False, default=str)
-    head, tail = document.split(json.dumps(FINDINGS_HERE), 1)
-    write = sys.stdout.write
-    write(head)
-    write("[")
-    write(", ".join(findings_json(kept.identification.findings)))
-    write("]")
-    write(tail)
-    write("\n")
-
-
-def findings_json(findings: pa.Table) -> list[str]:
-    """Each finding as a JSON object, the fields of ``identify --format json`` in its order."""
-    with duckdb.connect() as db:
-        db.register("findings", findings)
-        encoded = db.sql(
-            "SELECT to_json(struct_pack(subject_type, subject_id, category, criterion, key, "
-            "evidence := evidence::JSON, source, subject_name, area_m2, county_code))::VARCHAR "
-            "FROM findings"
-        ).to_arrow_table()
-    texts: list[str] = encoded.column(0).to_pylist()
-    return texts
+    """The run as one JSON document on stdout, each finding's evidence as the run wrote it."""
+    findings = json_rows(kept.identification.findings, FINDING_FIELDS, raw=("evidence",))
+    print_json(_identification_document(kept), {"findings": findings})
 
 
 def _identification_document(kept: KeptRun) -> dict[str, Any]:
-    """The run's document, ``findings`` standing for where they go (see
-    :func:`_print_identification_document`)."""
+    """The run's document but for its findings (see :func:`_print_identification_document`)."""
     result = kept.identification
     document: dict[str, Any] = {
         "profile": result.profile.id,
@@ -262,7 +256,6 @@ def _identification_document(kept: KeptRun) -> dict[str, Any]:
         "parameters": dict(result.parameters),
         "overrides": dict(result.profile.overrides),
         "rules": sorted(result.profile.rules),
-        "findings": FINDINGS_HERE,
         "unjudged": result.unjudged_summary(),
     }
     if kept.difference is not None:

@@ -1,11 +1,13 @@
 """Showing results: rich tables for people, one JSON document for programs."""
 
 import json
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Annotated, Any
 
+import pyarrow as pa
 import rich.progress
 import typer
 from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -26,9 +28,34 @@ FormatOption = Annotated[
 ]
 
 
-def print_json(document: Any) -> None:
-    """Exactly one JSON document on stdout."""
-    print(json.dumps(document, ensure_ascii=False, default=str))
+def print_json(document: Any, encoded: Mapping[str, pa.Table] | None = None) -> None:
+    """Exactly one JSON document on stdout. Each list named in ``encoded`` is given as a table
+    whose one column holds each element as JSON text already (see :func:`json_rows`), and
+    goes out as it is: a province's hundreds of thousands of results are neither parsed nor
+    dumped again."""
+    encoded = encoded or {}
+    marks = {name: f"\x00{name}\x00" for name in encoded}
+    text = json.dumps(document | marks, ensure_ascii=False, default=str)
+    write = sys.stdout.write
+    for name in sorted(encoded, key=lambda n: text.index(json.dumps(marks[n]))):
+        head, text = text.split(json.dumps(marks[name]), 1)
+        write(head)
+        write("[")
+        write(", ".join(encoded[name].column(0).to_pylist()))
+        write("]")
+    write(text)
+    write("\n")
+
+
+def json_rows(rows: pa.Table, fields: Sequence[str], *, raw: Sequence[str] = ()) -> pa.Table:
+    """Each row of ``rows`` as a JSON object of ``fields`` in their order, the ``raw`` ones
+    holding JSON text already (kept so by the run) and embedded as they are."""
+    import duckdb  # noqa: PLC0415 (not needed on the command line's start-up path)
+
+    packed = ", ".join(f'"{f}" := "{f}"::JSON' if f in raw else f'"{f}"' for f in fields)
+    with duckdb.connect() as db:
+        db.register("rows", rows)
+        return db.sql(f"SELECT to_json(struct_pack({packed}))::VARCHAR FROM rows").to_arrow_table()
 
 
 def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

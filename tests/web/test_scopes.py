@@ -101,15 +101,28 @@ def case_in_each_county(city: Engine) -> dict[str, int]:
 
 
 def _walk_every_role(
-    client: TestClient, city: Engine, method: str, path: str, places: dict[str, dict[str, str]]
+    client: TestClient,
+    city: Engine,
+    method: str,
+    path: str,
+    places: dict[str, dict[str, str]],
+    *,
+    statuses: dict[str, tuple[int, int]] = READS,
+    **sent: Any,
 ) -> None:
     """Each role asks for ``path`` inside (county A) and outside (county B) its county, with
-    ``places[county]`` filled in: allowed or refused as :data:`READS` says, and each refusal
-    in the audit log under the account that was refused."""
+    ``places[county]`` filled in (and ``sent``, with its CSRF token): allowed or refused as
+    ``statuses`` says, and each refusal in the audit log under the account that was refused."""
     for username in sorted(ACCOUNTS):
-        sign_in(client, username)
-        for county, expected in zip((COUNTY_A, COUNTY_B), READS[username], strict=True):
-            response = client.request(method, path.format(county=county, **places[county]))
+        token = sign_in(client, username)
+        for county, expected in zip((COUNTY_A, COUNTY_B), statuses[username], strict=True):
+            response = client.request(
+                method,
+                path.format(county=county, **places[county]),
+                headers={"X-CSRF-Token": token},
+                follow_redirects=False,
+                **sent,
+            )
             assert response.status_code == expected, (username, path, county, response.text)
         with Session(city) as session:
             refusals = session.scalars(
@@ -117,7 +130,7 @@ def _walk_every_role(
                     AuditEntry.username == username, AuditEntry.outcome == "refused"
                 )
             ).all()
-        assert len(refusals) == sum(status == 403 for status in READS[username]), username
+        assert len(refusals) == sum(status == 403 for status in statuses[username]), username
 
 
 @pytest.mark.parametrize("route", CASE_ROUTES)
@@ -196,6 +209,39 @@ def test_warning_scope_matrix(
 ) -> None:
     places = {county: {"warning": str(w)} for county, w in warning_in_each_county.items()}
     _walk_every_role(app_client, city, *route, places)
+
+
+DECIDES = {
+    "admin": (200, 200),
+    "analyst": (200, 200),
+    "officer": (403, 403),
+    "provider": (403, 403),
+    "viewer": (403, 403),
+}
+"""The task force's decisions: the city analyst's and the administrator's, in every county."""
+WARNING_CASE_ROUTES: list[tuple[str, str, dict[str, Any], dict[str, tuple[int, int]]]] = [
+    ("POST", "/api/warnings/{warning}/case", {}, DECIDES),
+    (
+        "POST",
+        "/warnings/{warning}/case",
+        {"data": {"date": "2025-04-01"}},
+        {name: (303, 303) if pair == (200, 200) else pair for name, pair in DECIDES.items()},
+    ),
+]
+"""Opening a case from a warning (立案处置): the task force's (the page answers with a redirect
+to the case's file)."""
+
+
+@pytest.mark.parametrize("route", WARNING_CASE_ROUTES)
+def test_opening_a_case_from_a_warning_scope_matrix(
+    app_client: TestClient,
+    city: Engine,
+    warning_in_each_county: dict[str, int],
+    route: tuple[str, str, dict[str, Any], dict[str, tuple[int, int]]],
+) -> None:
+    method, path, sent, statuses = route
+    places = {county: {"warning": str(w)} for county, w in warning_in_each_county.items()}
+    _walk_every_role(app_client, city, method, path, places, statuses=statuses, **sent)
 
 
 @pytest.mark.parametrize("route", ROUTES)

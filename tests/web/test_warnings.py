@@ -443,3 +443,51 @@ def _a_deadline_beyond_the_holiday_calendar(client: TestClient, world: World) ->
     one = client.get(f"/api/warnings/{world.drop_c}").json()
     assert one["receive_by"] is None and one["escalated"] is False
     assert "节假日安排" in client.get("/api/workbench").json()["warnings"][2]["zh"]
+
+
+def test_the_task_force_opens_a_case_from_a_warning(client: TestClient, world: World) -> None:
+    """立案处置 on a warning's page and in the API: the task force's alone (403, audited, for a
+    county officer), refused with the reason (409), answered with the case's file, which names
+    the warning it was opened from; a warning of a subject whose case it belongs to links it."""
+    w = world
+    officer = sign_in(client, "officer")
+    assert 'id="form-case"' not in client.get(f"/warnings/{w.drop_c}").text
+    url = f"/warnings/{w.drop_c}/case"
+    assert form(client, officer, url, {"date": "2025-04-03"}).status_code == 403
+    assert refusals(w.engine, "officer") == 1
+
+    token = sign_in(client, "analyst")
+    page = client.get(f"/warnings/{w.drop_c}").text
+    assert 'id="form-case"' in page and "立「非正常规上企业」处置案件" in page
+    assert 'id="form-case"' not in client.get(f"/warnings/{w.feed_tax}").text
+    already = client.get(f"/warnings/{w.drop_a}").text  # 甲 is in its run's case already
+    assert 'id="form-case"' not in already and f"处置案件 第{w.case}号" in already
+
+    early = form(client, token, url, {"date": "2025-03-31"})
+    assert early.status_code == 409
+    assert "立案日期不能早于此日" in early.text and 'id="form-case"' in early.text
+    opened = form(client, token, url, {"date": "2025-04-03"})
+    assert opened.status_code == 303, opened.text
+    location = opened.headers["location"]
+    case = int(location.split("/cases/")[1].split("?")[0])
+    assert location == f"/cases/{case}?done=from_warning" and case != w.case
+    file = client.get(location).text
+    assert "已据预警立案。" in file
+    opened_from = file.split('id="opened-from"')[1].split("</dd>")[0]
+    assert f'href="/warnings/{w.drop_c}"' in opened_from and "用电量连续骤降" in opened_from
+    assert "立案预警与依据数据" in file and "用电量(千瓦时)（2025年3月）" in file
+    stopped = client.get(f"/warnings/{w.stopped_c}").text  # 丙's other warning: the same case
+    assert 'id="form-case"' not in stopped and f'href="/cases/{case}"' in stopped
+
+    api = {"X-CSRF-Token": token}
+    joined = client.post(f"/api/warnings/{w.drop_a}/case", json={}, headers=api)
+    assert joined.status_code == 200 and [j["case"] for j in joined.json()["joined"]] == [w.case]
+    other = client.post(f"/api/warnings/{w.drop_b}/case", headers=api).json()
+    assert other["warning"] == w.drop_b and other["opened"][0]["subject_id"] == E_B
+    feed = client.post(f"/api/warnings/{w.feed_tax}/case", json={}, headers=api)
+    assert feed.status_code == 409 and "报送数据的部门" in feed.json()["zh"]
+    officer = sign_in(client, "officer")
+    refused = client.post(
+        f"/api/warnings/{w.drop_c}/case", json={}, headers={"X-CSRF-Token": officer}
+    )
+    assert refused.status_code == 403 and refusals(w.engine, "officer") == 2

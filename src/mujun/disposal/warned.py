@@ -32,7 +32,6 @@ from mujun.disposal.opening import (
 from mujun.monitoring.signals import SIGNALS
 from mujun.monitoring.subject import SubjectVerdict, judge_subject, last_whole_month
 from mujun.monitoring.warnings import WarningState
-from mujun.policy.parameters import ParameterError
 from mujun.policy.profiles import Category, SubjectType, load_profile
 from mujun.records import Case, CaseMove, EarlyWarning, MonitoringRun, Parcel
 from mujun.records.changes import insert_logged
@@ -116,25 +115,33 @@ def _live_warning(db: Session, warning_id: int) -> EarlyWarning:
     return warning
 
 
+def case_category_of(warning: EarlyWarning, on: dt.date) -> Category | None:
+    """The category of the case ``warning`` opens, as its profile gives its signal on ``on``;
+    None for a signal that opens none (a department's missing figures)."""
+    if warning.subject_type not in {t.value for t in SubjectType}:
+        return None
+    name = case_category_parameter(warning.signal)
+    profile = load_profile(warning.profile)
+    if name not in profile.parameters:
+        return None
+    return Category(profile.values(on).text(name))
+
+
 def _category(warning: EarlyWarning, on: dt.date) -> Category:
-    """The category the warning's profile gives its signal's cases; refused for a signal that
-    opens none (a department's missing figures)."""
+    """The category of the warning's case, or refused with why it opens none."""
+    category = case_category_of(warning, on)
+    if category is not None:
+        return category
     title = _title(warning.signal)
     if warning.subject_type not in {t.value for t in SubjectType}:
         raise CaseRefusedError(
             f"「{title}」预警提醒的是报送数据的部门，不针对地块或企业，不能立案处置",
             f"{warning.signal} warns a department, not a parcel or an enterprise: it opens no case",
         )
-    try:
-        text = (
-            load_profile(warning.profile).values(on).text(case_category_parameter(warning.signal))
-        )
-    except (KeyError, ParameterError):
-        raise CaseRefusedError(
-            f"{warning.profile} 未规定「{title}」预警的立案类别，不能据以立案",
-            f"{warning.profile} gives no case category for {warning.signal}",
-        ) from None
-    return Category(text)
+    raise CaseRefusedError(
+        f"{warning.profile} 未规定「{title}」预警的立案类别，不能据以立案",
+        f"{warning.profile} gives no case category for {warning.signal}",
+    )
 
 
 def _open(

@@ -41,9 +41,10 @@ from mujun.disposal.targets import TAX_PER_MU_TARGET, unknown_words, unmet_words
 from mujun.identification.evidence import evidence_label, format_evidence
 from mujun.identification.runs import run_of_record
 from mujun.interchange.problems import Language
+from mujun.monitoring.months import last_day
 from mujun.policy.parameters import Unit
 from mujun.policy.profiles import Category, load_profile
-from mujun.records import Case
+from mujun.records import Case, EarlyWarning
 from mujun.units import m2_to_mu
 from mujun.web.case_api import CaseId, FileId, docx_response, kept_file
 from mujun.web.cases import (
@@ -75,6 +76,7 @@ from mujun.web.listing import ExportParam, PageParam, workbook_file
 from mujun.web.objections import field_groups
 from mujun.web.pages import PAGE, page_count, signed_in_page
 from mujun.web.permissions import Action
+from mujun.web.warning_inbox import evidence_lines, signal_title
 
 router = APIRouter(include_in_schema=False)
 Worker = Annotated[Current, Depends(gate(Action.WORK))]
@@ -89,6 +91,11 @@ DONE = {
     "planned": ("处置方案已记录。", "The plan was recorded."),
     "dispatched": ("已派单。", "The task was dispatched."),
     "recorded": ("处置程序已记录。", "The step was recorded."),
+    "from_warning": ("已据预警立案。", "The case was opened from the warning."),
+    "joined_warning": (
+        "该对象已有同类在办案件，预警已并入本案。",
+        "The subject already had an open case of this category: the warning joined it.",
+    ),
 }
 
 
@@ -338,6 +345,8 @@ def shown_case(db: Session, file: CaseFile, names: Names, lang: str) -> dict[str
         "colour": STATE_COLOURS[state],
         "profile": case.profile,
         "opened_on": case.opened_on,
+        "opened_by_run": case.opened_by_run,
+        "warning": _opening_warning(file.warning, lang),
         "entered_on": case.entered_on,
         "findings": [
             {
@@ -406,6 +415,23 @@ def shown_case(db: Session, file: CaseFile, names: Names, lang: str) -> dict[str
             }
             for d in file.documents
         ],
+    }
+
+
+def _opening_warning(warning: EarlyWarning | None, lang: str) -> dict[str, Any] | None:
+    """The warning that opened the case, as its file shows it: its signal by name and the
+    figures of its latest month."""
+    if warning is None:
+        return None
+    separator = "；" if lang == "zh" else "; "
+    return {
+        "id": warning.id,
+        "signal": warning.signal,
+        "title": signal_title(warning.signal, lang),
+        "as_of": last_day(warning.last_month),
+        "figures": separator.join(
+            f"{label}: {text}" for label, text in evidence_lines(warning.evidence, lang)
+        ),
     }
 
 

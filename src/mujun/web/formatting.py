@@ -14,6 +14,7 @@ from jinja2.runtime import Context
 
 from mujun.interchange import schema
 from mujun.interchange.problems import Language
+from mujun.monitoring.signals import SIGNALS
 from mujun.policy.profiles import ProfileError, all_profiles, load_profile
 from mujun.web.language import language_of
 from mujun.writing import chinese_date
@@ -134,7 +135,8 @@ def rule_filter(context: Context, rule_id: str | None) -> str:
 
 
 def rule_title(rule_id: str | None, lang: Language) -> str:
-    """A rule's title in ``lang``, or its id when no shipped profile has it."""
+    """A rule's title in ``lang`` (or a monitoring signal's, the criterion of a case opened
+    from a warning), or its id when no shipped profile has it."""
     if not rule_id:
         return MISSING
     titles = _rule_titles().get(rule_id)
@@ -149,6 +151,8 @@ def _rule_titles() -> dict[str, tuple[str, str]]:
     for profile in all_profiles():
         for rule in profile.rules.values():
             titles.setdefault(rule.id, (rule.title_zh, rule.title_en))
+    for signal in SIGNALS.values():
+        titles.setdefault(signal.id, (signal.title_zh, signal.title_en))
     return titles
 
 

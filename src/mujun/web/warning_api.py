@@ -1,7 +1,8 @@
 """Early warnings in the API (``/api/warnings``): the inbox with the same filters as the page, a
 warning with its months and timeline, and receiving (签收), reporting on (处置反馈) and closing
 (办结) it, through the same service functions as the pages and the CLI
-(:mod:`mujun.monitoring.warnings`).
+(:mod:`mujun.monitoring.warnings`); and opening the case of its subject (立案处置, the task
+force's, :mod:`mujun.disposal.warned`).
 
 A refusal of the service is answered 409 with the reason (``detail``, ``zh``, ``en``); a warning
 outside the account's reach 403 (audited); one that does not exist 404.
@@ -16,7 +17,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from mujun.disposal.errors import CaseRefusedError
 from mujun.disposal.periods import CalendarError
+from mujun.disposal.warned import open_case_from_warning
 from mujun.monitoring.inbox import WarningView, receipt_of
 from mujun.monitoring.routing import city_of
 from mujun.monitoring.warnings import (
@@ -28,7 +31,7 @@ from mujun.monitoring.warnings import (
 )
 from mujun.records import EarlyWarning
 from mujun.web import cases
-from mujun.web.cases import CONFLICT, REFUSED_RESPONSE
+from mujun.web.cases import CONFLICT, REFUSED_RESPONSE, refusal_json
 from mujun.web.dependencies import Current, Database, gate
 from mujun.web.language import language_of
 from mujun.web.listing import PageParam, PageSizeParam
@@ -46,6 +49,7 @@ from mujun.web.warning_inbox import (
 
 router = APIRouter(prefix="/api", tags=["warnings"], responses=REFUSED_RESPONSE)
 Tasker = Annotated[Current, Depends(gate(Action.TASK))]
+Decider = Annotated[Current, Depends(gate(Action.DECIDE))]
 Text = Annotated[str, Field(max_length=4000)]
 
 
@@ -61,6 +65,12 @@ class FeedbackRequest(BaseModel):
 class CloseRequest(BaseModel):
     date: dt.date = Field(description="办结日期 / closed on")
     reason: Text = Field(description="办结理由 / why it is closed")
+
+
+class CaseRequest(BaseModel):
+    date: dt.date | None = Field(
+        default=None, description="立案日期（默认预警发出日）/ opened on (default: issued on)"
+    )
 
 
 class WarningPage(BaseModel):
@@ -202,3 +212,22 @@ def api_close(warning_id: WarningId, body: CloseRequest, current: Tasker, db: Da
             db, warning_id, on=body.date, reason=body.reason, actor=current.account.username
         ),
     )
+
+
+@router.post("/warnings/{warning_id}/case", summary="据预警立案 / open a case from a warning")
+def api_open_case(
+    warning_id: WarningId, current: Decider, db: Database, body: CaseRequest | None = None
+) -> Response:
+    """Open the case of the warning's subject in the category its profile gives the signal, or
+    join the subject's open case of that category (the task force), as ``mujun cases open
+    --warning --format json`` prints it."""
+    reach_warning(db, current, warning_id)
+    try:
+        opening = open_case_from_warning(
+            db, warning_id, on=body.date if body else None, actor=current.account.username
+        )
+        db.flush()
+    except CaseRefusedError as error:
+        db.rollback()
+        return refusal_json(error)
+    return JSONResponse(opening.as_json())

@@ -2,13 +2,15 @@
 state, month and escalation, paged, exported whole as the bureau's titled list; and a warning's
 page with its subject, where it was routed, its evidence as a small chart of the months
 compared, its timeline and the forms that receive it (签收), report on it (处置反馈) and close it
-(办结).
+(办结); and the task force's form that opens the case of its subject (立案处置), answered with
+the case's file.
 
 Every route asks the service (:mod:`mujun.monitoring.warnings`); a form posts with the session's
 CSRF token and is answered with a redirect saying what was done, or the page again (409) with
 the service's reason at the top of the form it came from (422 for a form filled in wrongly).
 """
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Literal
 
@@ -17,13 +19,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mujun.disposal.errors import CaseRefusedError
 from mujun.disposal.periods import CalendarError
+from mujun.disposal.warned import case_category_of, open_case_from_warning
 from mujun.monitoring.bulletin import BulletinError, bulletin_download
 from mujun.monitoring.warnings import WarningRefusedError, WarningState, close, receive, report
-from mujun.records import EarlyWarning, MonitoringRun
+from mujun.records import Case, EarlyWarning, MonitoringRun
 from mujun.web import cases
 from mujun.web.case_api import file_response
-from mujun.web.cases import CONFLICT, names_of
+from mujun.web.cases import CONFLICT, category_label, may, names_of, refusal_words
 from mujun.web.dependencies import Current, Database, Reader, gate
 from mujun.web.forms import FormError, required_day
 from mujun.web.gate import restrict
@@ -54,6 +58,7 @@ from mujun.web.warning_inbox import (
 
 router = APIRouter(include_in_schema=False)
 Tasker = Annotated[Current, Depends(gate(Action.TASK))]
+Decider = Annotated[Current, Depends(gate(Action.DECIDE))]
 Done = Annotated[str | None, Query(max_length=32)]
 Short = Annotated[str, Form(max_length=64)]
 Long = Annotated[str, Form(max_length=4000)]
@@ -186,10 +191,12 @@ def _warning(
     shown = shown_warning(warning, names_of(request), lang, on)
     state = WarningState(warning.state)
     acts = may_act(current)
+    category = _category_to_open(db, current, warning, on)
     forms = {
         "receive": acts and state is WarningState.ISSUED,
         "report": acts and state in (WarningState.RECEIVED, WarningState.HANDLED),
         "close": acts and state is WarningState.HANDLED,
+        "case": category is not None,
     }
     return signed_in_page(
         request,
@@ -203,11 +210,28 @@ def _warning(
         timeline=timeline(db, warning, fired, lang),
         feedback=warning.feedback,
         forms=forms,
+        case_category=None if category is None else category_label(category, lang),
         notice=notice,
         refusal=None if refusal is None else {"form": refusal[0], "text": refusal[1]},
         values=values or {},
         today=on.isoformat(),
     )
+
+
+def _category_to_open(
+    db: Session, current: Current, warning: EarlyWarning, on: dt.date
+) -> str | None:
+    """The category of the case the account may open from the warning (the task force, on a
+    live warning not yet in a case of that category), else None."""
+    if not may(current, Action.DECIDE) or not WarningState(warning.state).is_live:
+        return None
+    category = case_category_of(warning, on)
+    if category is None:
+        return None
+    case = db.get(Case, warning.case_id) if warning.case_id else None
+    if case is not None and case.category == category.value and case.open_key is not None:
+        return None
+    return category.value
 
 
 def _acted(
@@ -217,24 +241,28 @@ def _acted(
     warning_id: int,
     form: str,
     values: dict[str, str],
-    act: Callable[[], None],
+    act: Callable[[], str | None],
     done: str,
 ) -> Response:
-    """A redirect to the warning saying what was done; or the page again with the reason at
-    the top of ``form`` (its values kept): 422 for a form filled in wrongly, 409 for a refusal
-    of the service. Nothing of a refused form is kept."""
+    """A redirect to the warning saying what was done (or where ``act`` says); or the page
+    again with the reason at the top of ``form`` (its values kept): 422 for a form filled in
+    wrongly, 409 for a refusal of the service. Nothing of a refused form is kept."""
     reach_warning(db, current, warning_id)
     try:
-        act()
+        location = act()
     except FormError as error:
         db.rollback()
         text = in_language(request, error.zh, error.en)
         return _warning(
             request, current, db, warning_id, status_code=422, refusal=(form, text), values=values
         )
-    except (WarningRefusedError, CalendarError) as error:
+    except (WarningRefusedError, CalendarError, CaseRefusedError) as error:
         db.rollback()
-        text = in_language(request, error.zh, error.en)
+        text = (
+            refusal_words(request, error)
+            if isinstance(error, CaseRefusedError)
+            else in_language(request, error.zh, error.en)
+        )
         return _warning(
             request,
             current,
@@ -244,7 +272,7 @@ def _acted(
             refusal=(form, text),
             values=values,
         )
-    return RedirectResponse(f"/warnings/{warning_id}?done={done}", status_code=303)
+    return RedirectResponse(location or f"/warnings/{warning_id}?done={done}", status_code=303)
 
 
 @router.post("/warnings/{warning_id}/receive")
@@ -310,3 +338,23 @@ def close_form(
 
     values = {"date": date, "reason": reason}
     return _acted(request, current, db, warning_id, "close", values, act, "closed")
+
+
+@router.post("/warnings/{warning_id}/case")
+def case_form(
+    request: Request, warning_id: WarningId, current: Decider, db: Database, date: Short = ""
+) -> Response:
+    """立案处置 (the task force): open the case of the warning's subject, or join its open
+    case of the category, and show the case's file."""
+
+    def act() -> str:
+        opening = open_case_from_warning(
+            db,
+            warning_id,
+            on=required_day(date, "立案日期", "the date"),
+            actor=current.account.username,
+        )
+        done = "from_warning" if opening.opened else "joined_warning"
+        return f"/cases/{opening.case}?done={done}"
+
+    return _acted(request, current, db, warning_id, "case", {"date": date}, act, "case")

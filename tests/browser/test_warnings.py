@@ -5,6 +5,7 @@ page. Screenshots of each page at 1440 px go to ``MUJUN_SCREENS`` (or the test's
 folder): ``MUJUN_SCREENS=screens .venv/bin/pytest -n 0 tests/browser/test_warnings.py``.
 """
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,3 +107,33 @@ def _the_department_and_the_city(as_user: AsUser, screens: Path) -> None:  # noq
     city.goto("/cockpit")
     expect(city.locator("#cockpit-warnings")).to_contain_text("丙公司")
     city.locator("#cockpit-warnings").screenshot(path=str(screens / "warnings-cockpit.png"))
+
+
+def test_the_task_force_opens_a_case_from_a_warning(
+    as_user: AsUser,  # noqa: F811
+    case_site: Site,
+    screens: Path,  # noqa: F811
+) -> None:
+    """The city's task force opens 丙's red warning (连续零用电), opens a case from it with 立案处置
+    and lands on the case's file, which names the warning; the warning then links its case."""
+    page = as_user("analyst")
+    page.goto("/warnings?level=red")
+    with page.expect_navigation():
+        page.get_by_role("link", name="连续零用电").click()
+    card = page.locator("#open-case")
+    expect(card).to_contain_text("立「非正常规上企业」处置案件")
+    expect(card).to_contain_text("丙公司")
+    page.screenshot(path=str(screens / "warning-open-case.png"), full_page=True)
+    card.get_by_label("立案日期").fill("2025-04-03")
+    with page.expect_navigation():
+        card.get_by_role("button", name="立案处置").click()
+    _flash(page, "已据预警立案")
+    expect(page).to_have_url(re.compile(r"/cases/\d+\?done=from_warning$"))
+    expect(page.locator("#opened-from")).to_contain_text("由预警 第")
+    expect(page.locator("#opened-from")).to_contain_text("（连续零用电）立案")
+    expect(page.locator("#opening-warning")).to_contain_text("用电量(千瓦时)（2025年3月）")
+    page.screenshot(path=str(screens / "case-from-warning.png"), full_page=True)
+    with page.expect_navigation():
+        page.locator("#opened-from").get_by_role("link").click()
+    expect(page.locator("#warning-case")).to_contain_text("处置案件 第")
+    expect(page.locator("#open-case")).to_have_count(0)

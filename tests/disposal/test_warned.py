@@ -120,7 +120,7 @@ def test_a_warning_opens_an_idle_land_case_and_others_join_it(engine: Engine) ->
         # The parcel's other live warning shows the case too; the enterprise's is another subject.
         assert (linked[IMMINENT], linked[START_DUE], linked[STOPPED]) == (case.id, case.id, None)
         (move,) = db.scalars(select(CaseMove).where(CaseMove.case_id == case.id))
-        assert "据预警 第" in move.reason and "即将构成闲置土地" in move.reason
+        assert move.reason == f"据预警第 {warnings[IMMINENT]} 号（即将构成闲置土地，2025年6月）立案"
         logged = db.execute(
             select(Change.table_name, Change.action, Change.actor, Change.reason).where(
                 Change.table_name.in_(["cases", "case_moves", "warnings"]),

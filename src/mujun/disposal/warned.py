@@ -147,7 +147,8 @@ def _category(warning: EarlyWarning, on: dt.date) -> Category:
 def _open(
     db: Session, warning: EarlyWarning, category: Category, entered: dt.date, *, actor: str
 ) -> OpenCase:
-    reason = f"据预警 第 {warning.id} 号（{_title(warning.signal)}，{warning.last_month}）立案"
+    year, month = (int(part) for part in warning.last_month.split("-"))
+    reason = f"据预警第 {warning.id} 号（{_title(warning.signal)}，{year}年{month}月）立案"
     conn = db.connection()
     evidence = json.loads(warning.evidence)
     idle_date = evidence.get("idle_date") if category is Category.IDLE_LAND else None

@@ -1,6 +1,7 @@
 """挂图作战: find a parcel by its id, open its popup, follow it to the parcel's file and back;
 on a demo city, the boundaries of counties and parks with their names, a scale bar, a popup
-of names, and a county's own base map from an MBTiles file."""
+of names, and a county's own base map from an MBTiles file; in the monitoring world, the 预警
+layer switched on, a warned parcel clicked, its warnings read and one followed."""
 
 import os
 import re
@@ -22,6 +23,7 @@ from mujun.web.permissions import Role
 from tests.browser.conftest import WAIT_MS, Browse, BrowserErrors, Site, serving, watched
 from tests.mbtiles import write_mbtiles
 from tests.web.conftest import HASHED, PARCEL_A, PASSWORD, WEST
+from tests.web.test_map_warnings import A2, build_warned_world
 
 CENTRE_A = (WEST["330122"] + 0.01 + 0.0005, 29.8 + 0.0005)
 """The middle of parcel A's square (see ``tests.web.conftest.square``)."""
@@ -129,13 +131,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 
 def wall_page(
-    browser: Browser, demo: Demo, errors: BrowserErrors, username: str, lang: str = "zh"
+    browser: Browser, url: str, errors: BrowserErrors, username: str, lang: str = "zh"
 ) -> Page:
     context = browser.new_context(
-        base_url=demo.url, viewport=WALL, locale="zh-CN", timezone_id="Asia/Shanghai"
+        base_url=url, viewport=WALL, locale="zh-CN", timezone_id="Asia/Shanghai"
     )
     context.set_default_timeout(WAIT_MS)
-    context.add_cookies([{"name": "mujun_lang", "value": lang, "url": demo.url}])
+    context.add_cookies([{"name": "mujun_lang", "value": lang, "url": url}])
     signed = context.request.post("/api/session", data={"username": username, "password": PASSWORD})
     assert signed.ok, signed.text()
     return watched(context.new_page(), errors)
@@ -161,7 +163,7 @@ def ready(page: Page) -> None:
 def test_the_wall_map_draws_boundaries_names_and_a_scale(
     browser: Browser, demo: Demo, browser_errors: BrowserErrors
 ) -> None:
-    page = wall_page(browser, demo, browser_errors, "officer")
+    page = wall_page(browser, demo.url, browser_errors, "officer")
     page.goto("/map")
     ready(page)
     page.wait_for_function(f"() => ({RENDERED})('county-line').length > 0")
@@ -212,7 +214,7 @@ def test_the_wall_map_draws_boundaries_names_and_a_scale(
 def test_the_city_sees_every_county_and_in_english(
     browser: Browser, demo: Demo, browser_errors: BrowserErrors
 ) -> None:
-    page = wall_page(browser, demo, browser_errors, "analyst", "en")
+    page = wall_page(browser, demo.url, browser_errors, "analyst", "en")
     page.goto("/map")
     ready(page)
     page.wait_for_function(f"() => ({RENDERED})('county-name').length >= 3")
@@ -239,7 +241,7 @@ def test_a_countys_own_base_map_is_drawn_under_the_boundaries(
             for y in range(int(north), int(south) + 1):
                 tiles[(z, x, y)] = (190, 214, 180) if (x + y) % 2 else (205, 225, 195)
     monkeypatch.setenv("MUJUN_BASEMAP_FILE", str(write_mbtiles(tmp_path / "tonglu.mbtiles", tiles)))
-    page = wall_page(browser, demo, browser_errors, "officer")
+    page = wall_page(browser, demo.url, browser_errors, "officer")
     served: list[int] = []
     page.on(
         "response",
@@ -252,5 +254,66 @@ def test_a_countys_own_base_map_is_drawn_under_the_boundaries(
     expect(page.get_by_label("底图")).to_be_checked()
     assert page.evaluate("() => window.mujunMap.getLayer('basemap').type") == "raster"
     screenshot(page, "map-wall-basemap")
+    page.context.close()
+    assert not browser_errors.unexpected(), browser_errors.unexpected()
+
+
+# -- the monitoring world: the 预警 layer ------------------------------------------------------
+
+CENTRE_A2 = (WEST["330122"] + 0.02 + 0.0005, 29.8 + 0.0005)
+"""The middle of parcel A2's square, which 丙 owns: its two warnings, red and orange."""
+DOT_AT = """([lng, lat]) => {
+    const map = window.mujunMap;
+    if (map.isMoving() || !map.loaded()) return null;
+    const point = map.project([lng, lat]);
+    const hit = map.queryRenderedFeatures(point, {layers: ["warnings-dot"]});
+    return hit.length ? {id: hit[0].properties.parcel_id, x: point.x, y: point.y} : null;
+}"""
+"""The warned parcel whose dot is drawn at a place, and where that place is, in pixels."""
+
+
+@pytest.fixture(scope="module")
+def warned_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The web tests' monitoring world with warnings on parcels (``tests.web.test_map_warnings``),
+    served."""
+    engine = open_engine(f"sqlite:///{tmp_path_factory.mktemp('map-warnings') / 'records.db'}")
+    upgrade(engine)
+    build_warned_world(engine)
+    with serving(engine) as url:
+        yield url
+    engine.dispose()
+
+
+def test_a_warned_parcel_shows_its_warnings_and_leads_to_them(
+    browser: Browser, warned_url: str, browser_errors: BrowserErrors
+) -> None:
+    page = wall_page(browser, warned_url, browser_errors, "officer")
+    page.goto("/map")
+    ready(page)
+    expect(page.locator("#warning-legend")).to_have_text("红色预警橙色预警黄色预警")
+    page.get_by_label("显示在办预警").check()
+    expect(page.locator("body")).to_have_attribute("data-warnings-shown", "3")  # 桐庐县's own
+    shown = page.wait_for_function(DOT_AT, arg=list(CENTRE_A2)).json_value()
+    assert shown["id"] == A2
+    canvas = page.locator("#map canvas").bounding_box()
+    assert canvas is not None
+    page.mouse.click(canvas["x"] + shown["x"], canvas["y"] + shown["y"])
+
+    popup = page.locator(".maplibregl-popup")
+    expect(popup.locator("strong")).to_have_text(A2)
+    expect(popup).to_contain_text("在办预警（2）")
+    warnings = popup.locator(".map-popup-warning")
+    expect(warnings).to_have_count(2)
+    expect(warnings.first).to_contain_text("红色")  # the highest level first
+    expect(warnings.first).to_contain_text("连续零用电")
+    expect(warnings.first).to_contain_text("丙公司")
+    expect(warnings.first).to_contain_text("2025年3月起")
+    expect(warnings.nth(1)).to_contain_text("用电量连续骤降")
+    expect(popup).to_contain_text("一地一档")  # the parcel's own facts still below
+    screenshot(page, "map-warnings-popup")
+
+    warnings.first.get_by_role("link", name="查看预警").click()
+    expect(page).to_have_url(re.compile(r"/warnings/\d+$"))
+    expect(page.locator("body")).to_contain_text("连续零用电")
     page.context.close()
     assert not browser_errors.unexpected(), browser_errors.unexpected()

@@ -10,6 +10,10 @@ the grade their holder took in the evaluation run of record (never a what-if run
 by parcel id or enterprise name lists the matching parcels of the account's area, to fly the
 map to one.
 
+The 预警 layer puts the live warnings of the account's area on their parcels: a parcel's
+warning on the parcel, an enterprise's on every parcel it holds
+(:func:`mujun.analytics.land.holdings`), each parcel coloured by its highest level.
+
 The boundaries of the counties and parks of the account's area (jurisdictions with an outline)
 come as one GeoJSON, outlines and a label point each, kept per state of the records. A county
 may supply its own base map as an MBTiles file (``MUJUN_BASEMAP_FILE``, raster tiles): the
@@ -29,19 +33,42 @@ from typing import Annotated, Any, TypeVar
 
 import numpy as np
 import shapely
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import Engine, case, func, select, union
 from sqlalchemy.orm import Session
 
+from mujun.analytics.facts import facts_from_arrow
+from mujun.analytics.land import holdings
 from mujun.evaluation import runs as evaluation_runs
 from mujun.identification import runs as identification_runs
-from mujun.records import Enterprise, Finding, Grade, Jurisdiction, Parcel
+from mujun.monitoring.inbox import LIVE
+from mujun.policy.profiles import SubjectType
+from mujun.records import (
+    EarlyWarning,
+    Enterprise,
+    Finding,
+    Grade,
+    Jurisdiction,
+    LandOccupancy,
+    Parcel,
+    bulk,
+    table_of,
+)
+from mujun.records.changes import chunks
 from mujun.units import m2_to_mu
 from mujun.web.data_version import DataVersion, data_version
 from mujun.web.dependencies import Current, Database, Reader
 from mujun.web.gate import admitted, counties_read, require, restrict
+from mujun.web.language import language_of
+from mujun.web.warning_inbox import (
+    LEVEL_ORDER,
+    level_label,
+    month_label,
+    signal_title,
+    subject_of,
+)
 
 router = APIRouter(prefix="/api/map", tags=["map"])
 logger = logging.getLogger(__name__)
@@ -54,6 +81,10 @@ BASEMAP_FILE = "MUJUN_BASEMAP_FILE"
 """The setting that names a county's own base map: an MBTiles file of raster tiles."""
 CATEGORY_ORDER = ("non_industrial_use", "idle_land", "low_efficiency_land")
 """Where a parcel is found in several land categories, the first of these colours it."""
+
+
+BBox = Annotated[str, Query(description="minLon,minLat,maxLon,maxLat（CGCS2000）")]
+Zoom = Annotated[float, Query(ge=0, le=24)]
 
 
 @dataclass(frozen=True)
@@ -137,8 +168,8 @@ def parcel_index(db: Session) -> ParcelIndex:
 def parcels_in_view(
     current: Reader,
     db: Database,
-    bbox: Annotated[str, Query(description="minLon,minLat,maxLon,maxLat（CGCS2000）")],
-    zoom: Annotated[float, Query(ge=0, le=24)] = 12,
+    bbox: BBox,
+    zoom: Zoom = 12,
 ) -> Response:
     """The parcels of the account's area within the box, simplified for the zoom, as a GeoJSON
     FeatureCollection (with ``truncated`` true when there were more than
@@ -154,8 +185,7 @@ def parcels_in_view(
     hits = np.sort(hits)
     if truncated:  # spread over the whole view, not the first counties' parcels only
         hits = hits[np.linspace(0, len(hits) - 1, MOST_FEATURES).astype(np.int64)]
-    tolerance = 360 / (256 * 2**zoom) / 2  # about half a screen pixel, in degrees
-    shapes = shapely.simplify(index.shapes[hits], tolerance, preserve_topology=True)
+    shapes = _simplified(index, hits, zoom)
     categories, grades = _colours(db)
     features = ",".join(
         _feature(
@@ -183,6 +213,24 @@ def parcels_in_view(
             strict=True,
         )
     )
+    return _collection(features, truncated)
+
+
+def _simplified(
+    index: ParcelIndex, hits: np.ndarray[Any, Any], zoom: float
+) -> np.ndarray[Any, Any]:
+    """The shapes of the parcels at ``hits``, simplified to about half a screen pixel at
+    ``zoom``."""
+    tolerance = 360 / (256 * 2**zoom) / 2  # in degrees
+    simplified: np.ndarray[Any, Any] = shapely.simplify(
+        index.shapes[hits], tolerance, preserve_topology=True
+    )
+    return simplified
+
+
+def _collection(features: str, truncated: bool) -> Response:
+    """A GeoJSON FeatureCollection of ``features`` (their text, joined), saying whether there
+    were more than it holds."""
     more = json.dumps(truncated)
     body = f'{{"type":"FeatureCollection","truncated":{more},"features":[{features}]}}'
     return Response(body, media_type=GEOJSON)
@@ -329,6 +377,155 @@ def _in_scope(
 ) -> np.ndarray[Any, Any]:
     kept: np.ndarray[Any, Any] = hits[admitted(current.scope, index.counties[hits])]
     return kept
+
+
+# -- warnings -------------------------------------------------------------------------------
+
+
+@router.get(
+    "/warnings",
+    summary="地图上的预警 / live warnings in view, by parcel (GeoJSON)",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}, "description": "FeatureCollection"}},
+)
+def warnings_in_view(
+    request: Request,
+    current: Reader,
+    db: Database,
+    bbox: BBox,
+    zoom: Zoom = 12,
+) -> Response:
+    """The parcels of the account's area within the box that carry a live warning of its area
+    (not closed, not lifted): a parcel's own warnings and those of the enterprises holding it.
+    Each parcel twice, as its outline (simplified for the zoom) and as a point inside it, with
+    the properties ``parcel_id``, ``level`` (the highest of its warnings) and ``warnings``:
+    each one's number, level, signal, month it began, subject and page, in the request's
+    language, the highest level first. At most :data:`MOST_FEATURES` parcels, the highest
+    levels first (``truncated`` says when there were more)."""
+    box = _box(bbox)
+    index = parcel_index(db)
+    warned = _warned_parcels(db, index, current)
+    in_view = index.tree.query(shapely.box(*box), predicate="intersects")
+    hits = _in_scope(index, current, np.intersect1d(in_view, np.fromiter(warned, dtype=np.int64)))
+    hits = np.array(sorted(hits, key=lambda at: (_rank(warned[at]), at)), dtype=np.int64)
+    truncated = len(hits) > MOST_FEATURES
+    hits = hits[:MOST_FEATURES]
+    shapes = _simplified(index, hits, zoom)
+    lang = language_of(request)
+    shown = _shown_warnings(db, {w for at in hits for w in warned[at]}, lang)
+    properties = [
+        {
+            "parcel_id": index.parcel_ids[at],
+            "level": LEVEL_ORDER[_rank(warned[at])].value,
+            "warnings": [shown[w] for w in sorted(warned[at], key=lambda w: (w.rank, w.id))],
+        }
+        for at in hits
+    ]
+    outlines = shapely.to_geojson(shapes)
+    points = shapely.to_geojson(shapely.point_on_surface(index.shapes[hits]))
+    features = ",".join(
+        _feature(geometry, shown_properties)
+        for geometry, shown_properties in zip([*outlines, *points], properties * 2, strict=True)
+    )
+    return _collection(features, truncated)
+
+
+@dataclass(frozen=True)
+class _Warned:
+    """A live warning as the map places it."""
+
+    id: int
+    rank: int
+    """Its level's place in :data:`LEVEL_ORDER` (0: red)."""
+
+
+def _rank(warnings: list[_Warned]) -> int:
+    """The place of the highest level among ``warnings``."""
+    return min(w.rank for w in warnings)
+
+
+def _warned_parcels(db: Session, index: ParcelIndex, current: Current) -> dict[int, list[_Warned]]:
+    """The live warnings of the account's area by where their parcels are in the index: a
+    parcel's on the parcel, an enterprise's on each parcel it holds; a department's nowhere."""
+    query = restrict(
+        select(
+            EarlyWarning.id, EarlyWarning.level, EarlyWarning.subject_type, EarlyWarning.subject_id
+        )
+        .where(EarlyWarning.state.in_(LIVE))
+        .order_by(EarlyWarning.id),
+        current.scope,
+        EarlyWarning,
+    )
+    ranks = {level.value: rank for rank, level in enumerate(LEVEL_ORDER)}
+    held = _holdings(db, index)
+    warned: dict[int, list[_Warned]] = {}
+    for number, level, kind, subject in db.execute(query):
+        if kind == SubjectType.PARCEL:
+            places = [index.position[subject]] if subject in index.position else []
+        elif kind == SubjectType.ENTERPRISE:
+            places = held.get(subject, [])
+        else:  # a department's: no place on the map
+            places = []
+        for at in places:
+            warned.setdefault(at, []).append(_Warned(number, ranks[level]))
+    return warned
+
+
+HELD_COLUMNS = {
+    table_of(Parcel): ["parcel_id", "holder_credit_code"],
+    table_of(LandOccupancy): ["credit_code", "parcel_id", "kind"],
+}
+"""What :func:`mujun.analytics.land.holdings` reads."""
+_HOLDINGS: dict[DataVersion, dict[str, list[int]]] = {}
+
+
+def _holdings(db: Session, index: ParcelIndex) -> dict[str, list[int]]:
+    """Where on the map each enterprise's parcels are (:func:`~mujun.analytics.land.holdings`,
+    by their place in ``index``), computed once per state of the records, as the index is."""
+    with _LOCK:
+        found = _HOLDINGS.get(index.version)
+    if found is not None:
+        return found
+    conn = db.connection()
+    facts = facts_from_arrow(
+        {
+            table.name: bulk.read_rows(conn, table, columns)
+            for table, columns in HELD_COLUMNS.items()
+        }
+    )
+    try:
+        pairs = holdings(facts).order_by(["credit_code", "parcel_id"]).to_pyarrow()
+    finally:
+        facts.close()
+    found = {}
+    for code, parcel_id in zip(
+        pairs["credit_code"].to_pylist(), pairs["parcel_id"].to_pylist(), strict=True
+    ):
+        if parcel_id in index.position:
+            found.setdefault(code, []).append(index.position[parcel_id])
+    with _LOCK:
+        _HOLDINGS.clear()
+        _HOLDINGS[index.version] = found
+    return found
+
+
+def _shown_warnings(db: Session, warnings: set[_Warned], lang: str) -> dict[_Warned, Any]:
+    """What a popup says of each warning, in ``lang``: as the inbox names its level, signal,
+    first month and subject."""
+    by_id = {w.id: w for w in warnings}
+    shown: dict[_Warned, Any] = {}
+    for chunk in chunks(sorted(by_id)):
+        for warning in db.scalars(select(EarlyWarning).where(EarlyWarning.id.in_(chunk))):
+            shown[by_id[warning.id]] = {
+                "id": warning.id,
+                "level": warning.level,
+                "level_label": level_label(warning.level, lang),
+                "signal": signal_title(warning.signal, lang),
+                "since": month_label(warning.since, lang),
+                "subject": subject_of(warning, lang)["name"],
+                "href": f"/warnings/{warning.id}",
+            }
+    return shown
 
 
 # -- boundaries -----------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 // 挂图作战: the parcels in view (bounding-box GeoJSON), coloured by category or grade, over the
 // boundaries of the counties and parks of one's area (with their names) and, when there is one,
 // the county's own base map (an MBTiles file the application serves) or MUJUN_BASEMAP_URL's;
-// with layer switches, a legend, a scale bar, search and a summary by name on click. The words
-// come from the page's JSON block (#page-data).
+// with layer switches, a legend, a scale bar, search and a summary by name on click; and, when
+// switched on, the 预警 layer: the live warnings on their parcels (outline and dot in the colour
+// of the parcel's highest level), listed in the popup with a link to each. The words come from
+// the page's JSON block (#page-data).
 (async () => {
   const WORDS = JSON.parse(document.getElementById("page-data").textContent);
   const json = async url => { const response = await fetch(url); return response.ok ? response.json() : null; };
@@ -45,6 +47,8 @@
   const message = document.getElementById("message");
   const colour = () => ["match", ["get", mode], ...WORDS[mode].flatMap(([c, , hex]) => [c, hex]), "#8fa3b8"];
   const labelOf = (key, code) => (WORDS[key].find(([c]) => c === code) || [, code])[1];
+  const link = (href, text) => Object.assign(document.createElement("a"), {href, textContent: text});
+  const element = (tag, text, className) => Object.assign(document.createElement(tag), {textContent: text, ...(className ? {className} : {})});
   function legend() {
     layers.querySelectorAll("label").forEach(item => item.remove());
     for (const [code, label, hex] of WORDS[mode]) {
@@ -114,32 +118,98 @@
       paint: {"text-color": "#3d2f6b", "text-halo-color": "#ffffff", "text-halo-width": 2.2}});
   }
 
-  async function refresh() {
+  // Warnings: the parcels of the view that carry live warnings, fetched while the switch is on.
+  const warningSwitch = document.getElementById("warnings-switch");
+  const WARNING_LAYERS = ["warnings-outline", "warnings-dot"];
+  const levelColour = ["match", ["get", "level"], ...WORDS.level.flatMap(([c, , hex]) => [c, hex]), "#8fa3b8"];
+  for (const [, label, hex] of WORDS.level) {
+    const swatch = Object.assign(document.createElement("span"), {className: "legend-swatch legend-dot"});
+    swatch.style.backgroundColor = hex;
+    const item = element("span", "");
+    item.append(swatch, label);
+    document.getElementById("warning-legend").append(item);
+  }
+  function addWarnings() {
+    map.addSource("warnings", {type: "geojson", data: {type: "FeatureCollection", features: []}});
+    map.addLayer({id: "warnings-outline", type: "line", source: "warnings", filter: ["==", ["geometry-type"], "Polygon"],
+      layout: {visibility: "none", "line-join": "round"},
+      paint: {"line-color": levelColour, "line-width": ["interpolate", ["linear"], ["zoom"], 10, 1.5, 15, 4]}});
+    map.addLayer({id: "warnings-dot", type: "circle", source: "warnings", filter: ["==", ["geometry-type"], "Point"],
+      layout: {visibility: "none"},
+      paint: {"circle-color": levelColour, "circle-radius": ["interpolate", ["linear"], ["zoom"], 8, 4, 14, 7],
+        "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5}});
+  }
+  const inView = () => {
     const b = map.getBounds();
     const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(v => v.toFixed(6)).join(",");
-    const response = await fetch(`/api/map/parcels?bbox=${bbox}&zoom=${map.getZoom().toFixed(1)}`);
+    return `bbox=${bbox}&zoom=${map.getZoom().toFixed(1)}`;
+  };
+  async function refreshWarnings() {
+    if (!warningSwitch.checked) return;
+    const data = await json(`/api/map/warnings?${inView()}`);
+    if (!data) return;
+    map.getSource("warnings").setData(data);
+    if (data.truncated) message.textContent = WORDS.warnings_many;
+    document.body.dataset.warningsShown = String(data.features.length / 2);
+  }
+  warningSwitch.addEventListener("change", async () => {
+    for (const id of WARNING_LAYERS) map.setLayoutProperty(id, "visibility", warningSwitch.checked ? "visible" : "none");
+    await refreshWarnings();
+  });
+
+  async function refresh() {
+    const response = await fetch(`/api/map/parcels?${inView()}`);
     const data = await response.json();
     map.getSource("parcels").setData(data);
     message.textContent = data.truncated ? WORDS.many : WORDS.shown.replace("{n}", data.features.length);
+    await refreshWarnings();
   }
   map.on("load", async () => {
     addBoundaries();
     map.addSource("parcels", {type: "geojson", data: {type: "FeatureCollection", features: []}});
     map.addLayer({id: "parcels", type: "fill", source: "parcels", paint: {"fill-color": colour(), "fill-opacity": 0.75, "fill-outline-color": "#334e68"}});
     addBoundaryLines();
+    addWarnings();
     map.on("moveend", refresh);
     await refresh();
     document.body.dataset.mapReady = "true";
   });
-  const link = (href, text) => Object.assign(document.createElement("a"), {href, textContent: text});
-  const element = (tag, text, className) => Object.assign(document.createElement(tag), {textContent: text, ...(className ? {className} : {})});
   const known = value => value !== undefined && value !== null && value !== "null" && value !== "";
-  map.on("mouseenter", "parcels", () => { map.getCanvas().style.cursor = "pointer"; });
-  map.on("mouseleave", "parcels", () => { map.getCanvas().style.cursor = ""; });
-  map.on("click", "parcels", event => {
-    const p = event.features[0].properties;
+  for (const id of ["parcels", ...WARNING_LAYERS]) {
+    map.on("mouseenter", id, () => { map.getCanvas().style.cursor = "pointer"; });
+    map.on("mouseleave", id, () => { map.getCanvas().style.cursor = ""; });
+  }
+  // A click shows the parcel under it (its names, its files) and, with the warnings on, its
+  // live warnings; a warned parcel hidden by the legend's switches shows its warnings alone.
+  map.on("click", event => {
+    const under = layers => map.queryRenderedFeatures(event.point, {layers: layers.filter(id => map.getLayer(id))});
+    const [parcel] = under(["parcels"]);
+    const [warned] = warningSwitch.checked ? under(WARNING_LAYERS) : [];
+    if (!parcel && !warned) return;
     const body = element("div", "", "map-popup");
-    body.append(element("strong", p.parcel_id, "map-popup-title"));
+    body.append(element("strong", (parcel || warned).properties.parcel_id, "map-popup-title"));
+    if (warned) body.append(warningList(JSON.parse(warned.properties.warnings)));
+    if (parcel) body.append(...parcelFacts(parcel.properties));
+    new maplibregl.Popup({maxWidth: "24rem"}).setLngLat(event.lngLat).setDOMContent(body).addTo(map);
+  });
+  function warningList(warnings) {
+    const section = element("section", "", "map-popup-warnings");
+    section.append(element("div", `${WORDS.warnings_heading}（${warnings.length}）`, "map-popup-heading"));
+    const list = element("ul", "", "list-unstyled mb-2");
+    for (const w of warnings) {
+      const item = element("li", "", "map-popup-warning");
+      const badge = element("span", w.level_label, `badge bg-${w.level} text-${w.level}-fg me-1`);
+      const line = element("div", "");
+      line.append(badge, element("span", w.signal, "fw-bold"));
+      const detail = element("div", `${w.subject} · ${WORDS.since.replace("{month}", w.since)} · `, "text-secondary");
+      detail.append(link(w.href, WORDS.open_warning));
+      item.append(line, detail);
+      list.append(item);
+    }
+    section.append(list);
+    return section;
+  }
+  function parcelFacts(p) {
     const facts = document.createElement("dl");
     const fact = (term, value) => facts.append(element("dt", term), element("dd", value));
     fact(WORDS.holder, known(p.holder_name) ? p.holder_name : (known(p.holder) ? "—" : WORDS.no_holder));
@@ -148,13 +218,11 @@
     fact(WORDS.area, `${p.area_mu} ${WORDS.mu}`);
     fact(WORDS.category_word, labelOf("category", p.category));
     fact(WORDS.grade_word, labelOf("grade", p.grade));
-    body.append(facts);
     const links = element("div", "", "map-popup-links");
     links.append(link(`/parcels/${encodeURIComponent(p.parcel_id)}`, WORDS.file));
     if (known(p.holder)) links.append(link(`/enterprises/${encodeURIComponent(p.holder)}`, WORDS.holder_file));
-    body.append(links);
-    new maplibregl.Popup({maxWidth: "22rem"}).setLngLat(event.lngLat).setDOMContent(body).addTo(map);
-  });
+    return [facts, links];
+  }
   function flyTo(bbox) {
     map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], {maxZoom: 17, padding: 80});
   }

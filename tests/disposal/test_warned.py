@@ -7,14 +7,18 @@ June (月度数据断供, which warns the bureau). June is judged and issued on 
 """
 
 import datetime as dt
+import io
 
+import docx
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from mujun.disposal.case_file import case_file
+from mujun.disposal.documents import DocumentKind
 from mujun.disposal.errors import CaseRefusedError
 from mujun.disposal.moves import evaluate_exit
+from mujun.disposal.paperwork import issue_document
 from mujun.disposal.warned import open_case_from_warning
 from mujun.monitoring.subject import last_whole_month
 from mujun.policy.profiles import load_profile
@@ -137,6 +141,11 @@ def test_a_warning_opens_an_idle_land_case_and_others_join_it(engine: Engine) ->
         file = case_file(db, case.id, dt.date(2025, 7, 2))
         assert file.criteria == [IMMINENT] and file.as_json()["warning"] == warnings[IMMINENT]
         assert "extend_start" in file.as_json()["paths"]
+        notice = issue_document(
+            db, case.id, DocumentKind.INVESTIGATION_NOTICE, on=dt.date(2025, 7, 2), actor="专班"
+        )
+        text = "".join(p.text for p in docx.Document(io.BytesIO(notice.content)).paragraphs)
+        assert "即将构成闲置土地" in text  # the warning's signal is the case's criterion
 
         joined = open_case_from_warning(db, warnings[START_DUE], actor="专班")
         again = open_case_from_warning(db, warnings[IMMINENT], actor="专班")

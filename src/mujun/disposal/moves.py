@@ -23,9 +23,8 @@ from mujun.disposal.targets import (
     unknown_words,
     unmet_words,
 )
-from mujun.disposal.warned import warning_exit
+from mujun.disposal.warned import criterion_title, warning_exit
 from mujun.identification.engine import identify, monthly_columns
-from mujun.monitoring.signals import SIGNALS
 from mujun.policy.profiles import Rule, load_profile
 from mujun.records import Case, CaseEvent, CaseFinding, CaseMove, CasePlan, IdentificationRun
 
@@ -140,9 +139,7 @@ class ExitVerdict:
         """What still fails, each rule by its title."""
 
         def title(criterion: str) -> str:
-            if criterion in rules:
-                return f"「{rules[criterion].title_zh}」"
-            return f"「{SIGNALS[criterion].title_zh}」" if criterion in SIGNALS else criterion
+            return f"「{criterion_title(rules, criterion)}」"
 
         parts = [
             unmet_words(figures, "zh") if c == TAX_PER_MU_TARGET else f"仍符合{title(c)}"

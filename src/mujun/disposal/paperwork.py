@@ -24,6 +24,7 @@ from mujun.disposal.idle_track import (
 )
 from mujun.disposal.legal import LegalEvent, LegalEventKind, Step
 from mujun.disposal.plans import Attachment, keep_file, paths_of, unit_name
+from mujun.disposal.warned import criterion_title
 from mujun.policy.profiles import load_profile
 from mujun.records import (
     Case,
@@ -32,6 +33,7 @@ from mujun.records import (
     CaseFinding,
     CasePlan,
     CaseTask,
+    EarlyWarning,
     Enterprise,
     Jurisdiction,
     LandContract,
@@ -247,11 +249,13 @@ def _intended(status: legal.LegalStatus) -> DocumentKind:
 
 
 def _criteria_titles(db: Session, case: Case) -> tuple[str, ...]:
+    """The case's criteria by title: its findings' rules, and the signal of the warning that
+    opened it."""
     rules = load_profile(case.profile).rules
-    criteria = sorted(
-        set(db.scalars(select(CaseFinding.criterion).where(CaseFinding.case_id == case.id)))
-    )
-    return tuple(rules[c].title_zh if c in rules else c for c in criteria)
+    found = set(db.scalars(select(CaseFinding.criterion).where(CaseFinding.case_id == case.id)))
+    warning = db.get(EarlyWarning, case.opened_by_warning) if case.opened_by_warning else None
+    criteria = sorted(found | ({warning.signal} if warning else set()))
+    return tuple(criterion_title(rules, c) for c in criteria)
 
 
 def _parcel(db: Session, case: Case, county: str) -> documents.Parcel | None:

@@ -12,6 +12,7 @@ case, then show the case.
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
@@ -32,7 +33,7 @@ from mujun.disposal.opening import (
 from mujun.monitoring.signals import SIGNALS
 from mujun.monitoring.subject import SubjectVerdict, judge_subject, last_whole_month
 from mujun.monitoring.warnings import WarningState
-from mujun.policy.profiles import Category, SubjectType, load_profile
+from mujun.policy.profiles import Category, Rule, SubjectType, load_profile
 from mujun.records import Case, CaseMove, EarlyWarning, MonitoringRun, Parcel
 from mujun.records.changes import insert_logged
 
@@ -210,6 +211,12 @@ def _filed(case: OpenCase, warning: EarlyWarning) -> Opened:
 
 def _title(signal: str) -> str:
     return SIGNALS[signal].title_zh if signal in SIGNALS else signal
+
+
+def criterion_title(rules: Mapping[str, Rule], criterion: str) -> str:
+    """A case's criterion by its Chinese title: a rule of its profile, or the signal of the
+    warning that opened it; else its id."""
+    return rules[criterion].title_zh if criterion in rules else _title(criterion)
 
 
 def warning_exit(db: Session, case: Case, on: dt.date) -> SubjectVerdict:

@@ -11,9 +11,10 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 from sqlalchemy.orm import Session
 
 from mujun.disposal.moves import move_case
@@ -27,7 +28,7 @@ from tests.browser.conftest import WAIT_MS, BrowserErrors, Site, serving, watche
 from tests.web.conftest import COUNTY_A, PARCEL_A, PARCEL_B, PASSWORD, build_city
 from tests.web.test_cases import HOLDER, keep_idle_run
 
-SIZE = {"width": 1440, "height": 900}
+SIZE: ViewportSize = {"width": 1440, "height": 900}
 TODAY = dt.date(2026, 3, 2)
 
 
@@ -84,7 +85,7 @@ def as_user(browser: Browser, case_site: Site, browser_errors: BrowserErrors) ->
     assert not unexpected, "the browser reported errors:\n" + "\n".join(unexpected)
 
 
-class AsUser:
+class AsUser(Protocol):
     def __call__(self, username: str) -> Page: ...
 
 

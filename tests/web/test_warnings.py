@@ -24,7 +24,10 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from mujun.disposal.moves import move_case
 from mujun.disposal.opening import open_cases
+from mujun.disposal.plans import plan_case
+from mujun.disposal.states import CaseState
 from mujun.monitoring.service import monitor_and_keep
 from mujun.policy.profiles import load_profile
 from mujun.records import Account, AuditEntry, EarlyWarning, Enterprise, MonthlyMetric
@@ -478,6 +481,7 @@ def test_the_task_force_opens_a_case_from_a_warning(client: TestClient, world: W
     assert "立案预警与依据数据" in file and "用电量(千瓦时)（2025年3月）" in file
     stopped = client.get(f"/warnings/{w.stopped_c}").text  # 丙's other warning: the same case
     assert 'id="form-case"' not in stopped and f'href="/cases/{case}"' in stopped
+    _the_exit_judges_the_signal_again(client, w, token, case)
 
     api = {"X-CSRF-Token": token}
     joined = client.post(f"/api/warnings/{w.drop_a}/case", json={}, headers=api)
@@ -491,3 +495,32 @@ def test_the_task_force_opens_a_case_from_a_warning(client: TestClient, world: W
         f"/api/warnings/{w.drop_c}/case", json={}, headers={"X-CSRF-Token": officer}
     )
     assert refused.status_code == 403 and refusals(w.engine, "officer") == 2
+
+
+def _the_exit_judges_the_signal_again(client: TestClient, w: World, token: str, case: int) -> None:
+    """丙's case, planned on a path Yancheng offers an enterprise, cannot close on 3 April
+    (March, the last whole month, still fires) nor on 30 April (April's electricity is not
+    known: the signal cannot judge it, and the page names the figure missing)."""
+    with Session(w.engine) as db:
+        move_case(db, case, CaseState.CONFIRMED, on=TODAY, reason="核实无误", actor="analyst")
+        plan_case(db, case, path="self_improvement", due=dt.date(2025, 12, 31), on=TODAY, actor="a")
+        for state in (CaseState.PLANNED, CaseState.IN_PROGRESS, CaseState.EVALUATING):
+            move_case(db, case, state, on=TODAY, reason="推进", actor="analyst")
+        db.commit()
+    refused = form(
+        client,
+        token,
+        f"/cases/{case}/move",
+        {"state": "closed", "date": "2025-04-03", "reason": "已恢复用电"},
+    )
+    assert refused.status_code == 409
+    assert "仍符合「用电量连续骤降」" in refused.text  # March, the last whole month, still fires
+    later = form(
+        client,
+        token,
+        f"/cases/{case}/move",
+        {"state": "closed", "date": "2025-04-30", "reason": "已恢复用电"},
+    )
+    assert later.status_code == 409  # April's electricity is not known: not judged, by name
+    timeline = later.text.split('id="timeline"')[1]
+    assert "用电量连续骤降（缺少用电量(千瓦时)（2025年4月）" in timeline

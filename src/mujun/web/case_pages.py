@@ -38,7 +38,7 @@ from mujun.disposal.plans import (
 )
 from mujun.disposal.states import CaseState
 from mujun.disposal.targets import TAX_PER_MU_TARGET, unknown_words, unmet_words
-from mujun.identification.evidence import evidence_label, format_evidence
+from mujun.identification.evidence import format_evidence
 from mujun.identification.runs import run_of_record
 from mujun.interchange.problems import Language
 from mujun.monitoring.months import last_day
@@ -76,7 +76,7 @@ from mujun.web.listing import ExportParam, PageParam, workbook_file
 from mujun.web.objections import field_groups
 from mujun.web.pages import PAGE, page_count, signed_in_page
 from mujun.web.permissions import Action
-from mujun.web.warning_inbox import evidence_lines, signal_title
+from mujun.web.warning_inbox import evidence_lines, figure_label, signal_title
 
 router = APIRouter(include_in_schema=False)
 Worker = Annotated[Current, Depends(gate(Action.WORK))]
@@ -525,7 +525,7 @@ def _failed_exit(verdict: dict[str, Any], lang: Language) -> str:
 def _unjudged(criterion: str, figures: str, lang: Language) -> str:
     """A criterion that could not judge the subject, with the figures it lacked, by name."""
     names = ("、" if lang == "zh" else ", ").join(
-        evidence_label(f, lang) for f in figures.split(",") if f
+        figure_label(f, lang) for f in figures.split(",") if f
     )
     title = rule_title(criterion, lang)
     return f"{title}（缺少{names}）" if lang == "zh" else f"{title} (missing {names})"

@@ -289,19 +289,21 @@ def _figure_label(figure: str, lang: str) -> str:
     return label if label != figure else evidence_label(figure, "zh" if lang == "zh" else "en")
 
 
+def figure_label(key: str, lang: str) -> str:
+    """A figure of a signal's evidence, or missing, by name: a month's figure with its month
+    (``用电量(千瓦时)（2025年3月）``)."""
+    found = _OF_MONTH.match(key)
+    if found is None:
+        return _figure_label(key, lang)
+    figure, month = _figure_label(found["figure"], lang), month_label(found["month"], lang)
+    return f"{figure}（{month}）" if lang == "zh" else f"{figure} ({month})"
+
+
 def evidence_lines(evidence: str, lang: str) -> list[tuple[str, str]]:
     """The figures of the latest month compared, each named (``用电量(千瓦时)（2025年3月）``)."""
     shown = []
     for key, value in json.loads(evidence).items():
-        found = _OF_MONTH.match(key)
-        if found is not None:
-            label = f"{_figure_label(found['figure'], lang)}（{month_label(found['month'], lang)}）"
-            if lang != "zh":
-                label = (
-                    f"{_figure_label(found['figure'], lang)} ({month_label(found['month'], lang)})"
-                )
-        else:
-            label = _figure_label(key, lang)
+        label = figure_label(key, lang)
         if isinstance(value, list):
             text = "、".join(str(v) for v in value) if lang == "zh" else ", ".join(map(str, value))
         elif isinstance(value, bool):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from mujun.disposal.case_file import CaseFile
 from mujun.disposal.plans import TaskState, unit_name
+from mujun.disposal.warned import criterion_title
 from mujun.interchange.problems import Language
 from mujun.interchange.workbooks.lists import (
     Cell,
@@ -127,12 +128,7 @@ def _rows(
             case.subject_name,
             category.label_zh if zh else category.label_en,
             m2_to_mu(case.area_m2) if case.area_m2 is not None else None,
-            "；".join(
-                (profile.rules[c].title_zh if zh else profile.rules[c].title_en)
-                if c in profile.rules
-                else c
-                for c in file.criteria
-            ),
+            "；".join(criterion_title(profile.rules, c, lang) for c in file.criteria),
             file.state.label_zh if zh else file.state.label_en,
             case.entered_on.isoformat(),
             (path.title_zh if zh else path.title_en) if path else (plan.path if plan else None),

@@ -213,10 +213,13 @@ def _title(signal: str) -> str:
     return SIGNALS[signal].title_zh if signal in SIGNALS else signal
 
 
-def criterion_title(rules: Mapping[str, Rule], criterion: str) -> str:
-    """A case's criterion by its Chinese title: a rule of its profile, or the signal of the
-    warning that opened it; else its id."""
-    return rules[criterion].title_zh if criterion in rules else _title(criterion)
+def criterion_title(rules: Mapping[str, Rule], criterion: str, lang: str = "zh") -> str:
+    """A case's criterion by its title: a rule of its profile, or the signal of the warning
+    that opened it; else its id."""
+    found = rules.get(criterion) or SIGNALS.get(criterion)
+    if found is None:
+        return criterion
+    return found.title_zh if lang == "zh" else found.title_en
 
 
 def warning_exit(db: Session, case: Case, on: dt.date) -> SubjectVerdict:

@@ -33,7 +33,7 @@ from mujun.monitoring.signals import DEPARTMENT, SIGNALS, Level
 from mujun.monitoring.warnings import WarningState
 from mujun.policy import duties
 from mujun.policy.profiles import SubjectType
-from mujun.records import Change, EarlyWarning, MonitoringRun, WarningMonth
+from mujun.records import Case, Change, EarlyWarning, MonitoringRun, WarningMonth
 from mujun.records.accounts import Account, WebSession
 from mujun.web import cases
 from mujun.web.cases import SUBJECT_PAGES, Names
@@ -393,7 +393,8 @@ def timeline(
     lang: str,
 ) -> list[dict[str, Any]]:
     """What happened to the warning, in order: issued, continued month by month, received,
-    each feedback (the earlier ones read from the change log), closed or lifted."""
+    each feedback (the earlier ones read from the change log), the case it opened, closed or
+    lifted."""
     zh = lang == "zh"
     entries: list[dict[str, Any]] = []
     for index, (month, run) in enumerate(fired):
@@ -464,6 +465,17 @@ def timeline(
         lifted = WarningState.LIFTED.value
         if after.get("state") == lifted and before.get("state") != lifted:
             lifted_on = change.changed_at.date()
+    case = db.get(Case, warning.case_id) if warning.case_id is not None else None
+    if case is not None and case.opened_by_warning == warning.id:
+        entries.append(
+            {
+                "date": case.opened_on,
+                "kind": "case",
+                "what": f"立案处置（处置案件 第{case.id}号）" if zh else f"case {case.id} opened",
+                "actor": "",
+                "text": "",
+            }
+        )
     if warning.closed_on is not None:
         entries.append(
             {
@@ -485,7 +497,15 @@ def timeline(
                 "text": "",
             }
         )
-    order = {"issued": 0, "continued": 1, "received": 2, "feedback": 3, "closed": 4, "lifted": 5}
+    order = {
+        "issued": 0,
+        "continued": 1,
+        "received": 2,
+        "feedback": 3,
+        "case": 4,
+        "closed": 5,
+        "lifted": 6,
+    }
     return sorted(entries, key=lambda e: (e["date"], order[e["kind"]]))
 
 

@@ -137,3 +137,5 @@ def test_the_task_force_opens_a_case_from_a_warning(
         page.locator("#opened-from").get_by_role("link").click()
     expect(page.locator("#warning-case")).to_contain_text("处置案件 第")
     expect(page.locator("#open-case")).to_have_count(0)
+    expect(page.locator("#timeline")).to_contain_text("立案处置（处置案件 第")
+    page.screenshot(path=str(screens / "warning-with-case.png"), full_page=True)

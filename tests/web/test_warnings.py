@@ -479,6 +479,7 @@ def test_the_task_force_opens_a_case_from_a_warning(client: TestClient, world: W
     opened_from = file.split('id="opened-from"')[1].split("</dd>")[0]
     assert f'href="/warnings/{w.drop_c}"' in opened_from and "用电量连续骤降" in opened_from
     assert "立案预警与依据数据" in file and "用电量(千瓦时)（2025年3月）" in file
+    assert 'id="disputes"' not in file  # no run whose figures a dismissal could object to
     opening = client.get(f"/warnings/{w.drop_c}").text.split('id="timeline"')[1]
     assert f"立案处置（处置案件 第{case}号）" in opening
     stopped = client.get(f"/warnings/{w.stopped_c}").text  # 丙's other warning: the same case

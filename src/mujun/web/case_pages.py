@@ -543,8 +543,8 @@ def _forms(
     targets = movable(current, file)
     if targets:
         forms["move"] = [(s.value, s.label_zh if zh else s.label_en) for s in targets]
-    if CaseState.DISMISSED in targets:
-        forms["disputes"] = field_groups(lang)
+    if CaseState.DISMISSED in targets and file.case.opened_by_run is not None:
+        forms["disputes"] = field_groups(lang)  # objections are to a run's figures
     units = unit_choices(db, current.scope, lang)
     if state in PLANNABLE and file.paths:
         forms["plan"] = {

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from mujun.disposal.case_file import case_file
 from mujun.disposal.documents import DocumentKind
 from mujun.disposal.errors import CaseRefusedError
-from mujun.disposal.moves import evaluate_exit
+from mujun.disposal.moves import Dispute, evaluate_exit, move_case
 from mujun.disposal.paperwork import issue_document
+from mujun.disposal.states import CaseState
 from mujun.disposal.warned import open_case_from_warning
 from mujun.monitoring.subject import last_whole_month
 from mujun.policy.profiles import load_profile
@@ -146,6 +147,18 @@ def test_a_warning_opens_an_idle_land_case_and_others_join_it(engine: Engine) ->
         )
         text = "".join(p.text for p in docx.Document(io.BytesIO(notice.content)).paragraphs)
         assert "即将构成闲置土地" in text  # the warning's signal is the case's criterion
+
+        with pytest.raises(CaseRefusedError, match="no run to object to"):
+            move_case(
+                db,
+                case.id,
+                CaseState.DISMISSED,
+                on=dt.date(2025, 7, 2),
+                reason="合同约定开工日期有误",
+                actor="专班",
+                disputes=[Dispute("land_contracts", "C1", "agreed_start_date", "2024-09-01")],
+            )
+        db.rollback()
 
         joined = open_case_from_warning(db, warnings[START_DUE], actor="专班")
         again = open_case_from_warning(db, warnings[IMMINENT], actor="专班")

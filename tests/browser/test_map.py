@@ -292,7 +292,7 @@ def test_a_warned_parcel_shows_its_warnings_and_leads_to_them(
     ready(page)
     expect(page.locator("#warning-legend")).to_have_text("红色预警橙色预警黄色预警")
     page.get_by_label("显示在办预警").check()
-    expect(page.locator("body")).to_have_attribute("data-warnings-shown", "3")  # 桐庐县's own
+    expect(page.locator("#warning-count")).to_have_text("视图内有在办预警的宗地 3 宗")  # 桐庐县's
     shown = page.wait_for_function(DOT_AT, arg=list(CENTRE_A2)).json_value()
     assert shown["id"] == A2
     canvas = page.locator("#map canvas").bounding_box()

@@ -129,31 +129,34 @@
     item.append(swatch, label);
     document.getElementById("warning-legend").append(item);
   }
+  // Over the parcels and boundary lines, under the names; a red dot drawn over a yellow one.
   function addWarnings() {
     map.addSource("warnings", {type: "geojson", data: {type: "FeatureCollection", features: []}});
     map.addLayer({id: "warnings-outline", type: "line", source: "warnings", filter: ["==", ["geometry-type"], "Polygon"],
       layout: {visibility: "none", "line-join": "round"},
-      paint: {"line-color": levelColour, "line-width": ["interpolate", ["linear"], ["zoom"], 10, 1.5, 15, 4]}});
+      paint: {"line-color": levelColour, "line-width": ["interpolate", ["linear"], ["zoom"], 10, 1.5, 15, 4]}}, "park-name");
     map.addLayer({id: "warnings-dot", type: "circle", source: "warnings", filter: ["==", ["geometry-type"], "Point"],
-      layout: {visibility: "none"},
+      layout: {visibility: "none", "circle-sort-key": ["-", WORDS.level.length, ["index-of", ["get", "level"], ["literal", WORDS.level.map(([c]) => c)]]]},
       paint: {"circle-color": levelColour, "circle-radius": ["interpolate", ["linear"], ["zoom"], 8, 4, 14, 7],
-        "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5}});
+        "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5}}, "park-name");
   }
   const inView = () => {
     const b = map.getBounds();
     const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(v => v.toFixed(6)).join(",");
     return `bbox=${bbox}&zoom=${map.getZoom().toFixed(1)}`;
   };
+  const warningCount = document.getElementById("warning-count");
   async function refreshWarnings() {
     if (!warningSwitch.checked) return;
     const data = await json(`/api/map/warnings?${inView()}`);
     if (!data) return;
     map.getSource("warnings").setData(data);
-    if (data.truncated) message.textContent = WORDS.warnings_many;
-    document.body.dataset.warningsShown = String(data.features.length / 2);
+    const warned = data.features.length / 2;  // each parcel as its outline and its dot
+    warningCount.textContent = data.truncated ? WORDS.warnings_many : WORDS.warnings_shown.replace("{n}", warned);
   }
   warningSwitch.addEventListener("change", async () => {
     for (const id of WARNING_LAYERS) map.setLayoutProperty(id, "visibility", warningSwitch.checked ? "visible" : "none");
+    warningCount.textContent = "";
     await refreshWarnings();
   });
 
@@ -194,7 +197,7 @@
   });
   function warningList(warnings) {
     const section = element("section", "", "map-popup-warnings");
-    section.append(element("div", `${WORDS.warnings_heading}（${warnings.length}）`, "map-popup-heading"));
+    section.append(element("div", WORDS.warnings_heading.replace("{n}", warnings.length), "map-popup-heading"));
     const list = element("ul", "", "list-unstyled mb-2");
     for (const w of warnings) {
       const item = element("li", "", "map-popup-warning");

@@ -4,8 +4,8 @@ Every table of the interchange format, without geometries, is read from the reco
 copy (:mod:`mujun.records.columnar`), which the DuckDB attaches: a run reads only the columns
 its queries touch, and the copy is made again only when facts changed. Of the monthly metrics,
 the largest table, only the columns a caller asks for are offered (identification reads none;
-the evaluation reads the electricity). A database with no place for a copy (SQLite in memory)
-is read into memory through Arrow instead. The fingerprint hashes every row offered, so a run
+the evaluation reads the electricity). Rule cases and tests give their tables in memory
+instead (:func:`facts_from_arrow`). The fingerprint hashes every row offered, so a run
 can say exactly which data it judged and two runs can tell whether their data were the same.
 """
 
@@ -23,8 +23,7 @@ from sqlalchemy import Engine, Table
 from mujun.progress import Progress, silent
 from mujun.records import DATA_MODELS, MonthlyMetric, table_of
 from mujun.records.bulk import arrow_schema
-from mujun.records.columnar import KEPT, current_copy, fact_columns
-from mujun.records.snapshot import read_snapshot
+from mujun.records.columnar import current_copy, fact_columns
 
 MONTHLY = table_of(MonthlyMetric)
 MONTHLY_KEY = ("credit_code", "month")
@@ -65,23 +64,15 @@ def load_facts(
 ) -> Facts:
     """The records database in a fresh in-process DuckDB, with the ``monthly`` columns of the
     monthly metrics (besides their key) if any are asked for."""
-    wanted = _wanted(monthly)
-    copy = current_copy(engine, KEPT, on_progress=on_progress)
-    if copy is None:
-        return _facts(read_snapshot(engine, wanted), len(wanted), on_progress)
-    return _attached(copy, wanted)
+    return _attached(current_copy(engine, on_progress=on_progress), _wanted(monthly))
 
 
 def facts_from_arrow(tables: Mapping[str, pa.Table], *, monthly: Sequence[str] = ()) -> Facts:
     """Facts from tables in memory (rule cases, tests); a table not given is empty, a column
     not given is unknown."""
-    wanted = _wanted(monthly)
     return _facts(
-        (
-            (table.name, _conformed(table, columns, tables.get(table.name)))
-            for table, columns in wanted
-        ),
-        len(wanted),
+        (table.name, _conformed(table, columns, tables.get(table.name)))
+        for table, columns in _wanted(monthly)
     )
 
 
@@ -94,18 +85,14 @@ def _wanted(monthly: Sequence[str]) -> list[tuple[Table, list[str]]]:
     return wanted
 
 
-def _facts(
-    sources: Iterable[tuple[str, pa.Table]], expected: int, on_progress: Progress = silent
-) -> Facts:
+def _facts(sources: Iterable[tuple[str, pa.Table]]) -> Facts:
     backend = _backend()
     names: list[str] = []
-    for index, (name, data) in enumerate(sources):
-        on_progress(f"read {name}", index / expected)
+    for name, data in sources:
         backend.con.register("incoming", data)
         backend.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming')
         backend.con.unregister("incoming")
         names.append(name)
-    on_progress("read", 1.0)
     return _fingerprinted(backend, names)
 
 

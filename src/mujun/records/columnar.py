@@ -13,7 +13,8 @@ keeps reading it: renaming and removing leave an open file alone.
 
 Where copies live: beside an SQLite file (``mujun.db`` → ``mujun.db.columnar/``); for any
 other database, under ``MUJUN_COLUMNAR`` (else the user's cache folder), in a folder named
-after the database. An in-memory SQLite database has no copy.
+after the database. An SQLite database in memory cannot be read so (the reader of
+:mod:`~mujun.records.snapshot` is another process).
 """
 
 import hashlib
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy import Connection, Engine, Table, literal, select
 
 from mujun.progress import Progress, silent
 from mujun.records import DATA_MODELS, Change, table_of
@@ -66,15 +67,10 @@ EMPTY = Label(0, "empty")
 """The label of a copy made while the change log was empty."""
 
 
-def current_copy(
-    engine: Engine, wanted: Wanted = KEPT, *, on_progress: Progress = silent
-) -> Path | None:
+def current_copy(engine: Engine, wanted: Wanted = KEPT, *, on_progress: Progress = silent) -> Path:
     """The path of a copy of ``wanted`` (all the facts unless a test says otherwise) as the
-    records stand now, made if there is none; None where the database has no place for
-    copies."""
+    records stand now, made if there is none."""
     folder = copies_folder(engine)
-    if folder is None:
-        return None
     shape = _shape(wanted)
     with engine.connect() as conn:
         latest = _latest(conn)
@@ -85,12 +81,12 @@ def current_copy(
     return _made(engine, wanted, folder / f"{shape}-{latest.name}{SUFFIX}", on_progress)
 
 
-def copies_folder(engine: Engine) -> Path | None:
+def copies_folder(engine: Engine) -> Path:
     """Where the copies of this database live."""
     url = engine.url
     if url.get_backend_name() == "sqlite":
         if not url.database or url.database == ":memory:":
-            return None
+            raise ValueError(f"{url}: a database in memory cannot be read by another process")
         database = Path(url.database)
         return database.with_name(database.name + ".columnar")
     root = os.environ.get(FOLDER_ENV) or Path(
@@ -135,11 +131,11 @@ def _still_current(conn: Connection, label: Label, tables: Sequence[Table]) -> b
         row = moment.first()
         if row is None or _stamp(row.changed_at) != label.stamp:
             return False
-    later = conn.execute(
-        select(change.c.id)
-        .where(change.c.id > label.change, change.c.table_name.in_([t.name for t in tables]))
-        .limit(1)
-    )
+    # ``table_name || ''``: read the log from the label on by its key, rather than every fact
+    # table's rows through the index on (table_name, object_key) (0.6 s at a province's
+    # 7 million on SQLite, against a millisecond).
+    touched = (change.c.table_name + literal("")).in_([t.name for t in tables])
+    later = conn.execute(select(change.c.id).where(change.c.id > label.change, touched).limit(1))
     return later.first() is None
 
 
@@ -164,7 +160,7 @@ def _made(engine: Engine, wanted: Wanted, made: Path, on_progress: Progress) -> 
     os.close(handle)
     Path(temporary).unlink()  # DuckDB makes its own file
     try:
-        with duckdb.connect(temporary) as copy:
+        with duckdb.connect(temporary, config={"enable_progress_bar": False}) as copy:
             for index, (name, data) in enumerate(read_snapshot(engine, wanted)):
                 on_progress(f"read {name}", index / len(wanted))
                 copy.register("incoming", data)

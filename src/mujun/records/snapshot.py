@@ -40,8 +40,10 @@ MARKER = "_snapshot_marker"
 
 def read_snapshot(
     engine: Engine, tables: Sequence[tuple[Table, Sequence[str]]]
-) -> Iterator[tuple[str, pa.Table]]:
-    """Each table's ``columns`` as Arrow, all from one snapshot."""
+) -> Iterator[tuple[str, pa.RecordBatchReader]]:
+    """Each table's ``columns`` as a stream of Arrow batches, all from one snapshot: read each
+    stream before taking the next (a province's monthly figures need not be in memory at
+    once)."""
     if engine.dialect.name == "postgresql":
         yield from _read_postgresql(engine, tables)
     else:
@@ -50,7 +52,7 @@ def read_snapshot(
 
 def _read_postgresql(
     engine: Engine, tables: Sequence[tuple[Table, Sequence[str]]]
-) -> Iterator[tuple[str, pa.Table]]:
+) -> Iterator[tuple[str, pa.RecordBatchReader]]:
     import adbc_driver_postgresql.dbapi as adbc_postgresql  # noqa: PLC0415 (imports pandas)
 
     uri = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -58,13 +60,13 @@ def _read_postgresql(
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         for table, columns in tables:
             cursor.execute(f"SELECT {_names(columns)} FROM {_quoted(table.name)}")
-            yield table.name, _conformed(cursor.fetch_arrow_table(), table, columns)
+            yield table.name, _conformed(cursor.fetch_record_batch(), table, columns)
         conn.rollback()
 
 
 def _read_sqlite(
     engine: Engine, tables: Sequence[tuple[Table, Sequence[str]]]
-) -> Iterator[tuple[str, pa.Table]]:
+) -> Iterator[tuple[str, pa.RecordBatchReader]]:
     queries = {table.name: _sqlite_query(table, columns) for table, columns in tables}
     with tempfile.TemporaryDirectory(prefix="mujun-snapshot-") as folder:
         child = subprocess.run(
@@ -79,9 +81,20 @@ def _read_sqlite(
             raise RuntimeError(f"reading the SQLite database failed: {lines[-1]}")
         for table, columns in tables:
             with pa.memory_map(str(Path(folder) / f"{table.name}.arrow")) as source:
-                read = pa.ipc.open_file(source).read_all()
-            read = read.filter(pc.equal(read[MARKER], 0)).drop_columns([MARKER])
-            yield table.name, _conformed(read.rename_columns(list(columns)), table, columns)
+                read = pa.ipc.open_file(source)
+                batches = (
+                    _unmarked(read.get_batch(i), columns) for i in range(read.num_record_batches)
+                )
+                yield (
+                    table.name,
+                    _conformed(
+                        pa.RecordBatchReader.from_batches(
+                            _unmarked_schema(read.schema, columns), batches
+                        ),
+                        table,
+                        columns,
+                    ),
+                )
 
 
 def _sqlite_query(table: Table, columns: Sequence[str]) -> str:
@@ -132,13 +145,31 @@ def _marker_value(sql_type: Any) -> str:
             return "''"
 
 
-def _conformed(read: pa.Table, table: Table, columns: Sequence[str]) -> pa.Table:
+def _unmarked(batch: pa.RecordBatch, columns: Sequence[str]) -> pa.RecordBatch:
+    """The batch without the marker row and column, its columns named as the table's."""
+    kept = batch.filter(pc.equal(batch.column(MARKER), 0)).drop_columns([MARKER])
+    return kept.rename_columns(list(columns))
+
+
+def _unmarked_schema(schema: pa.Schema, columns: Sequence[str]) -> pa.Schema:
+    fields = [f for f in schema if f.name != MARKER]
+    return pa.schema([f.with_name(name) for f, name in zip(fields, columns, strict=True)])
+
+
+def _conformed(
+    read: pa.RecordBatchReader, table: Table, columns: Sequence[str]
+) -> pa.RecordBatchReader:
+    """The batches of ``read`` in the types the records declare, one batch at a time."""
     schema = arrow_schema(table, columns)
-    arrays = [_cast(read.column(i), field.type) for i, field in enumerate(schema)]
-    return pa.Table.from_arrays(arrays, schema=schema)
+
+    def cast(batch: pa.RecordBatch) -> pa.RecordBatch:
+        arrays = [_cast(batch.column(i), field.type) for i, field in enumerate(schema)]
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    return pa.RecordBatchReader.from_batches(schema, (cast(batch) for batch in read))
 
 
-def _cast(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
+def _cast(column: pa.Array, target: pa.DataType) -> pa.Array:
     if column.type == target:
         return column
     if pa.types.is_boolean(target) and pa.types.is_integer(column.type):

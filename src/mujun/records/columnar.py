@@ -160,7 +160,8 @@ def _made(engine: Engine, wanted: Wanted, made: Path, on_progress: Progress) -> 
     os.close(handle)
     Path(temporary).unlink()  # DuckDB makes its own file
     try:
-        with duckdb.connect(temporary, config={"enable_progress_bar": False}) as copy:
+        with duckdb.connect(temporary) as copy:
+            copy.execute("SET enable_progress_bar = false")
             for index, (name, data) in enumerate(read_snapshot(engine, wanted)):
                 on_progress(f"read {name}", index / len(wanted))
                 copy.register("incoming", data)

@@ -211,6 +211,21 @@ def test_the_exit_judges_the_warnings_signal_again(engine: Engine) -> None:
         assert "已于 2025-07 解除" in refused.value.zh
 
 
+def test_a_land_warned_of_becomes_idle_and_its_case_does_not_leave_with_the_warning(
+    engine: Engine,
+) -> None:
+    """Once the idle date has passed, 即将构成闲置土地 stops firing because the land is idle:
+    the exit also asks the profile's idle-land rules, which now find it."""
+    warnings = build(engine)
+    with Session(engine) as db:
+        land = open_case_from_warning(db, warnings[IMMINENT], actor="专班").case
+        db.commit()
+        verdict = evaluate_exit(db, _case(db, land), dt.date(2025, 8, 31))
+    assert IMMINENT not in verdict.still_found
+    assert "idle/not-started" in verdict.still_found
+    assert not verdict.passed
+
+
 def _case(db: Session, case_id: int) -> Case:
     case = db.get(Case, case_id)
     assert case is not None

@@ -182,6 +182,8 @@ def evaluate_exit(db: Session, case: Case, on: dt.date) -> ExitVerdict:
         .where(CaseFinding.case_id == case.id)
     ):
         by_profile.setdefault(profile_id or case.profile, set()).add(criterion)
+    if case.opened_by_warning is not None:
+        by_profile.setdefault(case.profile, set()).update(_category_rules(case))
     bind = db.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
     still: dict[str, dict[str, Any]] = {}
@@ -212,6 +214,14 @@ def evaluate_exit(db: Session, case: Case, on: dt.date) -> ExitVerdict:
     still |= warned.fired
     unjudged |= warned.unjudged
     return ExitVerdict(as_of=on, still_found=still, unjudged=unjudged)
+
+
+def _category_rules(case: Case) -> set[str]:
+    """The rules by which the profile of a case opened from a warning finds subjects in the
+    case's category: the exit asks that the subject be found by none of them, as well as that
+    the signal stopped (an imminent idle date stops warning once the land is idle)."""
+    rules = load_profile(case.profile).rules.values()
+    return {rule.id for rule in rules if rule.category.value == case.category}
 
 
 def _plan_target(db: Session, engine: Engine, case: Case, on: dt.date) -> TargetJudgement | None:

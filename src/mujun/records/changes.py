@@ -10,11 +10,12 @@ updated in a few statements with their change rows, logged as the ORM would log 
 import datetime as dt
 import getpass
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     Connection,
     DateTime,
     ForeignKey,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     event,
     insert,
     inspect,
+    literal,
     select,
     tuple_,
     update,
@@ -88,6 +90,16 @@ class Change(Base):
 UNLOGGED_TABLES = frozenset(
     {"change_log", "imports", "audit_log", "web_sessions", "jobs", "enterprise_counties"}
 )
+
+
+def changed_one_of(tables: Collection[str]) -> ColumnElement[bool]:
+    """A change-log row is of one of ``tables``: to be asked with a range or an order of the
+    log's key (the latest change of the facts, any since a given one). Written as
+    ``table_name || '' IN (…)`` so that the database walks the log by its key from the end or
+    from the given row, rather than every row of those tables through the index on
+    (table_name, object_key) and a sort (2.6 s at a province's 7 million rows on SQLite,
+    against a millisecond)."""
+    return (Change.table_name + literal("")).in_(sorted(tables))
 
 
 def current_actor() -> str:

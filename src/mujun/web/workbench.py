@@ -34,6 +34,7 @@ from mujun.policy import duties
 from mujun.policy.profiles import Profile, all_profiles
 from mujun.records import Change, DataImport, EvaluationRun, Finding, Grade, IdentificationRun
 from mujun.records.accounts import Account, WebSession
+from mujun.records.changes import changed_one_of
 from mujun.web import gate
 from mujun.web.cases import case_todos
 from mujun.web.dependencies import Current, Database, signed_in
@@ -201,7 +202,7 @@ def _records_changed_at(session: Session) -> dt.datetime | None:
     the change log's key)."""
     changed_at = session.scalar(
         select(Change.changed_at)
-        .where(Change.table_name.in_(DATA_TABLES))
+        .where(changed_one_of(DATA_TABLES))
         .order_by(Change.id.desc())
         .limit(1)
     )

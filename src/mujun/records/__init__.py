@@ -1,6 +1,7 @@
 """The records layer: SQLAlchemy models of every table of the interchange format."""
 
 from mujun.records.accounts import Account, AuditEntry, WebSession
+from mujun.records.archive import ImportFile, ImportFilePiece
 from mujun.records.base import Base, table_of
 from mujun.records.buildings import Building
 from mujun.records.cases import (
@@ -70,6 +71,8 @@ __all__ = [
     "Finding",
     "Grade",
     "IdentificationRun",
+    "ImportFile",
+    "ImportFilePiece",
     "Job",
     "Jurisdiction",
     "LandApproval",

@@ -88,7 +88,16 @@ class Change(Base):
 
 
 UNLOGGED_TABLES = frozenset(
-    {"change_log", "imports", "audit_log", "web_sessions", "jobs", "enterprise_counties"}
+    {
+        "change_log",
+        "imports",
+        "import_files",
+        "import_file_pieces",
+        "audit_log",
+        "web_sessions",
+        "jobs",
+        "enterprise_counties",
+    }
 )
 
 

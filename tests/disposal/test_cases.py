@@ -4,6 +4,7 @@ rendering of documents have their own tests (test_legal.py, test_documents.py)."
 
 import datetime as dt
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import docx
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from mujun.disposal import ledger as ledger_module
 from mujun.disposal import opening as opening_module
+from mujun.disposal import paperwork
 from mujun.disposal.case_file import case_file
 from mujun.disposal.documents import DocumentKind
 from mujun.disposal.errors import CaseRefusedError
@@ -32,6 +34,7 @@ from mujun.disposal.plans import (
     plan_case,
 )
 from mujun.disposal.states import CaseState
+from mujun.policy.profiles import DocumentIssuer, load_profile
 from mujun.records import (
     Case,
     CaseDocument,
@@ -39,6 +42,7 @@ from mujun.records import (
     CaseFinding,
     CaseTask,
     Compliance,
+    Jurisdiction,
     LandContract,
     Parcel,
 )
@@ -634,6 +638,71 @@ def test_documents_are_numbered_per_county_and_year(world: World, db: Session) -
     assert (
         "核实税收" in slip_text and "税务局" in slip_text and "桐自然资处〔2024〕2号" in slip_text
     )
+
+
+def test_issuers_and_number_codes_are_the_profiles_and_the_short_name_the_countys(
+    world: World, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bureau whose names differ says so in its profile; a county whose 简称 is not its first
+    character says so in its record. The series follows the code: a kind whose code reads like
+    another's shares its numbers."""
+    shipped = load_profile(PROFILE)
+    local = DocumentIssuer(issuer="{county}自然资源局", code="{short}资规")
+    mine = replace(
+        shipped,
+        documents={**shipped.documents, "investigation_notice": local, "determination": local},
+    )
+    monkeypatch.setattr(paperwork, "load_profile", lambda _: mine)
+    county = db.get(Jurisdiction, K2)
+    assert county is not None and county.short == "淳"
+    county.short_name = "千岛湖"
+    db.commit()
+    ids = opened(db, world.run)
+    on = dt.date(2024, 7, 2)
+    notice = issue_document(db, ids["P3"], DocumentKind.INVESTIGATION_NOTICE, on=on, actor=ACTOR)
+    determination = issue_document(db, ids["P3"], DocumentKind.DETERMINATION, on=on, actor=ACTOR)
+    tonglu = issue_document(db, ids["P2"], DocumentKind.INVESTIGATION_NOTICE, on=on, actor=ACTOR)
+    db.commit()
+    assert notice.document.number == "千岛湖资规〔2024〕1号"
+    assert determination.document.number == "千岛湖资规〔2024〕2号"
+    assert tonglu.document.number == "桐资规〔2024〕1号"
+    text = _text(notice.content)
+    assert "淳安县自然资源局" in text and "自然资源和规划局" not in text
+    assert "千岛湖资规〔2024〕1号" in text
+
+
+def test_a_profile_without_documents_refuses_to_issue_one(
+    world: World, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    silent = replace(load_profile(PROFILE), documents={})
+    monkeypatch.setattr(paperwork, "load_profile", lambda _: silent)
+    ids = opened(db, world.run)
+    with pytest.raises(CaseRefusedError, match=r"documents\.investigation_notice"):
+        issue_document(
+            db, ids["P2"], DocumentKind.INVESTIGATION_NOTICE, on=dt.date(2024, 7, 2), actor=ACTOR
+        )
+
+
+def test_the_plan_document_prints_the_agreed_per_mu_tax(world: World, db: Session) -> None:
+    ids = opened(db, world.run)
+    on = dt.date(2024, 7, 2)
+    confirm(db, ids["P1"])
+    plan_case(db, ids["P1"], path="restructuring", due=dt.date(2024, 12, 31), on=on, actor=ACTOR)
+    plain = _text(issue_document(db, ids["P1"], DocumentKind.PLAN, on=on, actor=ACTOR).content)
+    assert "约定亩均税收" not in plain
+    plan_case(
+        db,
+        ids["P1"],
+        path="restructuring",
+        due=dt.date(2024, 12, 31),
+        on=on,
+        actor=ACTOR,
+        tax_per_mu_target_yuan=150_000.0,
+    )
+    later = on + dt.timedelta(days=1)
+    agreed = issue_document(db, ids["P1"], DocumentKind.PLAN, on=later, actor=ACTOR)
+    db.commit()
+    assert "约定亩均税收：15.00万元/亩（出库评估时须达到）" in _text(agreed.content)
 
 
 def test_a_served_document_is_not_handed_back_the_same_day(world: World, db: Session) -> None:

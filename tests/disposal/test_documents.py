@@ -25,6 +25,7 @@ from mujun.disposal.documents import (
     render,
     template_path,
 )
+from mujun.policy.profiles import DOCUMENT_KINDS
 
 PARCEL = Parcel("TL-2021-017", "桐庐县", 13_340.0, park="富春江科技城", location="横村镇工业功能区")
 HOLDER = Holder("桐庐某某机械有限公司", "91330122MA2B0XXXX1")
@@ -39,11 +40,16 @@ TITLES = {
 }
 
 
+NUMBER_CODES = {
+    kind: "桐自然资闲" if kind in IDLE_LAND_KINDS else "桐自然资处" for kind in DocumentKind
+}
+
+
 def sample(kind: DocumentKind, **changes: object) -> DocumentData:
     """A document of the kind about PARCEL and HOLDER, issued by the Tonglu bureau, no. 3."""
     data = DocumentData(
         kind=kind,
-        number=document_number("桐庐县", kind, 2025, 3),
+        number=document_number(NUMBER_CODES[kind], 2025, 3),
         issued_on=date(2025, 3, 1),
         issuer="桐庐县自然资源和规划局",
         addressee=HOLDER.name,
@@ -86,7 +92,7 @@ def text_of(docx: bytes) -> str:
 @pytest.mark.parametrize("kind", list(DocumentKind))
 def test_every_kind_renders_its_number_title_addressee_subject_and_date(kind: DocumentKind) -> None:
     text = text_of(render(sample(kind)))
-    assert f"桐自然资{kind.number_word}〔2025〕3号" in text
+    assert f"{NUMBER_CODES[kind]}〔2025〕3号" in text
     assert TITLES[kind] in text
     assert "桐庐县自然资源和规划局" in text
     assert "2025年3月1日" in text
@@ -203,6 +209,14 @@ def test_the_plan_names_path_measures_unit_due_date_and_milestones() -> None:
     assert "面积：13,340.00平方米（20.01亩）" in text
 
 
+def test_the_plan_prints_its_agreed_per_mu_tax_only_when_it_has_one() -> None:
+    assert "约定亩均税收" not in text_of(render(sample(DocumentKind.PLAN)))
+    plan = sample(DocumentKind.PLAN).plan
+    assert plan is not None
+    agreed = sample(DocumentKind.PLAN, plan=replace(plan, tax_per_mu_target_yuan=52_000.0))
+    assert "约定亩均税收：5.20万元/亩（出库评估时须达到）" in text_of(render(agreed))
+
+
 def test_the_plan_of_an_enterprise_case_needs_no_parcel_nor_legal_basis() -> None:
     text = text_of(render(sample(DocumentKind.PLAN, parcel=None)))
     assert "地块编号" not in text
@@ -244,12 +258,13 @@ def test_a_template_in_the_override_folder_replaces_the_shipped_one(
 
 
 def test_document_numbers() -> None:
-    assert document_number("桐庐县", DocumentKind.DETERMINATION, 2025, 3) == "桐自然资闲〔2025〕3号"
-    assert document_number("汉滨区", DocumentKind.DISPATCH, 2024, 12) == "汉自然资处〔2024〕12号"
+    assert document_number("桐自然资闲", 2025, 3) == "桐自然资闲〔2025〕3号"
+    assert document_number("汉自然资处", 2024, 12) == "汉自然资处〔2024〕12号"
+    assert document_number("淳自然资规", 2026, 1) == "淳自然资规〔2026〕1号"
     with pytest.raises(ValueError, match="sequence"):
-        document_number("桐庐县", DocumentKind.PLAN, 2025, 0)
-    with pytest.raises(ValueError, match="county"):
-        document_number(" ", DocumentKind.PLAN, 2025, 1)
+        document_number("桐自然资处", 2025, 0)
+    with pytest.raises(ValueError, match="机关代字"):
+        document_number(" ", 2025, 1)
 
 
 def test_the_kinds() -> None:
@@ -266,7 +281,7 @@ def test_the_kinds() -> None:
     assert not IDLE_LAND_KINDS & ANY_CASE_KINDS
     assert DocumentKind.FEE_DECISION.label_zh == "征缴土地闲置费决定书"
     assert DocumentKind.DISPATCH.label_en == "Dispatch slip"
-    assert DocumentKind.DISPATCH.number_word == "处"
+    assert [kind.value for kind in DocumentKind] == list(DOCUMENT_KINDS)  # profiles name them
     assert DocumentKind.REVOCATION_DECISION.idle_land_only
 
 

@@ -5,6 +5,8 @@ Idle land (闲置土地处置办法 2012): 闲置土地调查通知书, 闲置�
 the dispatch slip (派单通知). Each is laid out as a Chinese official document (GB/T 9704-2012:
 the issuing authority in red, the document number, a red separator, the title, the addressee,
 the body, the authority and date at the lower right; A4, top margin 37 mm, left 28 mm).
+Who issues each kind and the 机关代字 of its number are the case's profile's (its ``documents``
+section, :class:`mujun.policy.profiles.DocumentIssuer`), not this module's.
 
 Documents are rendered from .docx templates with Jinja2 tags (docxtpl), one per kind, shipped as
 ``mujun/disposal/templates/<kind>.docx``. A bureau may edit them in Word, keeping the
@@ -15,8 +17,9 @@ the shipped ones.
 
 The templates see ready-written text, never raw numbers: dates as 2025年3月1日, areas as
 ``13,340.00平方米（20.01亩）``, money as ``1,234,567.00元（123.46万元）``, and an unknown figure
-as 不详 (never 0). Values are XML-escaped, so a name containing ``<``, ``&`` or ``{{`` prints as
-written. See ``_context`` for the names the templates use.
+as 不详 (never 0), a plan's agreed per-mu tax as ``5.20万元/亩`` (``plan.tax_target``, None
+when the plan agrees none). Values are XML-escaped, so a name containing ``<``, ``&`` or ``{{``
+prints as written. See ``_context`` for the names the templates use.
 """
 
 import io
@@ -66,11 +69,6 @@ class DocumentKind(StrEnum):
     def idle_land_only(self) -> bool:
         """Whether only an idle-land case issues it (the plan and dispatch slip serve any case)."""
         return self in IDLE_LAND_KINDS
-
-    @property
-    def number_word(self) -> str:
-        """The word of its document number: 闲 for the idle-land track, 处 for the others."""
-        return "闲" if self.idle_land_only else "处"
 
 
 _LABELS: dict[DocumentKind, tuple[str, str]] = {
@@ -123,18 +121,18 @@ GOVERNMENT_CAUSE_BASIS = (f"{IDLE_LAND_ACT}第八条、第十二条、第十三�
 """Negotiated disposal of land left idle by the government's doing (办法 第八条、第十二条)."""
 
 
-def document_number(county_name: str, kind: DocumentKind, year: int, sequence: int) -> str:
-    """The default document number: 桐庐县, determination, 2025, 3 → 桐自然资闲〔2025〕3号.
+def document_number(code: str, year: int, sequence: int) -> str:
+    """A document number (GB/T 9704 发文字号): 桐自然资闲, 2025, 3 → 桐自然资闲〔2025〕3号.
 
-    The county's first character, 自然资 (the natural resources bureau), the kind's word (闲 or
-    处), the year in 〔〕 and the sequence. It is only the default: a bureau whose numbers read
-    otherwise edits the number in its template or passes its own to ``DocumentData``.
+    ``code`` is the 机关代字, which the case's profile writes for each kind of document
+    (``documents.<kind>.code``, e.g. ``{short}自然资闲``); the year in 〔〕 and the sequence
+    number follow it.
     """
-    if not county_name.strip():
-        raise ValueError("a document number needs the county's name")
+    if not code.strip():
+        raise ValueError("a document number needs its 机关代字")
     if sequence < 1:
         raise ValueError(f"a document's sequence number starts at 1, not {sequence}")
-    return f"{county_name.strip()[0]}自然资{kind.number_word}〔{year}〕{sequence}号"
+    return f"{code.strip()}〔{year}〕{sequence}号"
 
 
 @dataclass(frozen=True)
@@ -178,6 +176,8 @@ class Plan:
     responsible_unit: str
     due_on: date
     milestones: tuple[Milestone, ...] = ()
+    tax_per_mu_target_yuan: float | None = None
+    """The per-mu tax the plan agrees (元/亩), which the exit evaluation requires; None if none."""
 
 
 @dataclass(frozen=True)
@@ -349,6 +349,7 @@ def _plan(plan: Plan) -> dict[str, Any]:
             {"no": i, "what": m.what, "due_on": printed_date(m.due_on)}
             for i, m in enumerate(plan.milestones, start=1)
         ],
+        "tax_target": per_mu_in_wan(plan.tax_per_mu_target_yuan),
     }
 
 
@@ -359,6 +360,11 @@ def _task(no: int, task: Task) -> dict[str, Any]:
 def printed_date(value: date | None) -> str:
     """2025年3月1日, or 不详."""
     return UNKNOWN if value is None else chinese_date(value)
+
+
+def per_mu_in_wan(yuan_per_mu: float | None) -> str | None:
+    """5.20万元/亩 for 52,000 元/亩; None when there is none (a plan without a target)."""
+    return None if yuan_per_mu is None else f"{yuan_per_mu / 10_000:,.2f}万元/亩"
 
 
 def money(yuan: float | None) -> str:

@@ -1,6 +1,8 @@
 """Issuing a case's documents (workflow.md §2 "Documents"): the data each prints, read from the
 case, its records and its legal track; a number per county and year; the file kept with the
-case as issued. The service date is recorded with the legal step the document serves
+case as issued. Who issues each kind and the 机关代字 of its number are the case profile's
+(``documents``); documents whose codes read alike share one series per county and year. The
+service date is recorded with the legal step the document serves
 (:func:`mujun.disposal.idle_track.record_event`), and deadlines count from it."""
 
 import datetime as dt
@@ -25,7 +27,7 @@ from mujun.disposal.idle_track import (
 from mujun.disposal.legal import LegalEvent, LegalEventKind, Step
 from mujun.disposal.plans import Attachment, keep_file, paths_of, unit_name
 from mujun.disposal.warned import criterion_title
-from mujun.policy.profiles import load_profile
+from mujun.policy.profiles import DocumentIssuer, load_profile
 from mujun.records import (
     Case,
     CaseDocument,
@@ -81,10 +83,12 @@ def issue_document(
         raise CaseRefusedError(
             f"{kind.label_zh}只用于闲置土地案件", f"a {kind.label_en} is for idle-land cases only"
         )
-    number = documents.document_number(
-        _county_name(db, case), kind, on.year, _next_sequence(db, case, kind, on.year)
-    )
-    content = documents.render(_data(db, case, kind, number=number, on=on))
+    county = _county(db, case)
+    issuing = _issuing(case, kind)
+    code = issuing.code_of(county.name, county.short)
+    number = documents.document_number(code, on.year, _next_sequence(db, case, code, on.year))
+    issuer = issuing.issuer_of(county.name, county.short)
+    content = documents.render(_data(db, case, kind, number=number, on=on, issuer=issuer))
     with logged_as(db, actor, f"制发{kind.label_zh}"):
         kept = keep_file(
             db,
@@ -115,35 +119,48 @@ def _issued_today(db: Session, case: Case, kind: DocumentKind, on: dt.date) -> I
     return Issued(document, kept.content)
 
 
-def _next_sequence(db: Session, case: Case, kind: DocumentKind, year: int) -> int:
-    """One more than the documents of the county's series (its number word) that year."""
-    same_word = [k.value for k in DocumentKind if k.number_word == kind.number_word]
+def _next_sequence(db: Session, case: Case, code: str, year: int) -> int:
+    """One more than the county's documents numbered with ``code`` that year (its series)."""
     issued = db.scalar(
         select(func.count())
         .select_from(CaseDocument)
         .join(Case, Case.id == CaseDocument.case_id)
         .where(
             Case.county_code == case.county_code,
-            CaseDocument.kind.in_(same_word),
-            CaseDocument.issued_on >= dt.date(year, 1, 1),
-            CaseDocument.issued_on <= dt.date(year, 12, 31),
+            CaseDocument.number.startswith(f"{code}〔{year}〕", autoescape=True),
         )
     )
     return (issued or 0) + 1
 
 
-def _county_name(db: Session, case: Case) -> str:
+def _county(db: Session, case: Case) -> Jurisdiction:
     county = db.get(Jurisdiction, case.county_code) if case.county_code else None
     if county is None:
         raise CaseRefusedError(
             f"案件 {case.id} 的所在县区不详，无法编文号",
             f"case {case.id} has no known county to number its documents by",
         )
-    return county.name
+    return county
 
 
-def _data(db: Session, case: Case, kind: DocumentKind, *, number: str, on: dt.date) -> DocumentData:
-    county = _county_name(db, case)
+def _issuing(case: Case, kind: DocumentKind) -> DocumentIssuer:
+    """Who issues ``kind`` and how its number begins, as the case's profile says."""
+    profile = load_profile(case.profile)
+    issuing = profile.documents.get(kind.value)
+    if issuing is None:
+        raise CaseRefusedError(
+            f"政策配置 {profile.id} 未规定{kind.label_zh}的发文机关和文号"
+            f"（documents.{kind.value}）",
+            f"profile {profile.id} names no issuer or number for a {kind.label_en} "
+            f"(documents.{kind.value})",
+        )
+    return issuing
+
+
+def _data(
+    db: Session, case: Case, kind: DocumentKind, *, number: str, on: dt.date, issuer: str
+) -> DocumentData:
+    county = _county(db, case).name
     holder = _holder(db, case)
     heading = _Heading(
         kind=kind,
@@ -155,13 +172,13 @@ def _data(db: Session, case: Case, kind: DocumentKind, *, number: str, on: dt.da
         holder=holder,
     )
     if kind in (DocumentKind.PLAN, DocumentKind.DISPATCH):
-        return _work_paper(db, case, kind, county=county, heading=heading)
+        return _work_paper(db, case, kind, issuer=issuer, heading=heading)
     if holder is None:
         raise CaseRefusedError(
             f"宗地 {case.subject_id} 的土地使用权人不详，无法制发{kind.label_zh}",
             f"parcel {case.subject_id} has no known holder for a {kind.label_en}",
         )
-    return _idle_paper(db, case, kind, on=on, county=county, heading=heading, holder=holder)
+    return _idle_paper(db, case, kind, on=on, issuer=issuer, heading=heading, holder=holder)
 
 
 def _idle_paper(
@@ -170,7 +187,7 @@ def _idle_paper(
     kind: DocumentKind,
     *,
     on: dt.date,
-    county: str,
+    issuer: str,
     heading: _Heading,
     holder: documents.Holder,
 ) -> DocumentData:
@@ -183,7 +200,7 @@ def _idle_paper(
     contract = _contract(db, case)
     return DocumentData(
         **heading,
-        issuer=f"{county}自然资源和规划局",
+        issuer=issuer,
         addressee=holder.name,
         contract_id=contract.contract_id if contract else None,
         agreed_start_date=contract.agreed_start_date if contract else None,
@@ -204,7 +221,7 @@ def _idle_paper(
 
 
 def _work_paper(
-    db: Session, case: Case, kind: DocumentKind, *, county: str, heading: _Heading
+    db: Session, case: Case, kind: DocumentKind, *, issuer: str, heading: _Heading
 ) -> DocumentData:
     plan = db.get(CasePlan, case.id)
     if plan is None:
@@ -224,7 +241,7 @@ def _work_paper(
     units = sorted({_unit(db, t.unit) for t in tasks})
     return DocumentData(
         **heading,
-        issuer=f"{county}低效用地处置工作专班",
+        issuer=issuer,
         addressee=responsible if kind is DocumentKind.PLAN else "、".join(units),
         plan=documents.Plan(
             path=path,
@@ -235,6 +252,7 @@ def _work_paper(
                 documents.Milestone(m["what"], dt.date.fromisoformat(m["due"]))
                 for m in plan.milestones
             ),
+            tax_per_mu_target_yuan=plan.tax_per_mu_target_yuan,
         ),
         tasks=tuple(documents.Task(_unit(db, t.unit), t.what, t.due) for t in tasks),
     )

@@ -3,11 +3,14 @@
 A profile file (``files/<id>.yaml``) names the rules it applies (rule ids of rules.md), the
 category and clause of each, and the parameters they read. A local profile ``extends`` another
 (the national base): it inherits the base's parameters and rules, may ``omit`` base rules and
-may redefine base parameters. A what-if run overrides parameters without editing the file
+may redefine base parameters. Its ``documents`` section names who issues each kind of case
+document and the 机关代字 of its number (:class:`DocumentIssuer`); a local profile may restate any
+of them. A what-if run overrides parameters without editing the file
 (:meth:`Profile.with_overrides`, after OpenFisca's reforms).
 """
 
 import datetime as dt
+import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -109,6 +112,41 @@ class DisposalPath:
     """``government`` or ``enterprise`` for the idle-land paths that follow a cause."""
 
 
+DOCUMENT_KINDS = (
+    "investigation_notice",
+    "determination",
+    "hearing_notice",
+    "fee_decision",
+    "revocation_decision",
+    "plan",
+    "dispatch",
+)
+"""The kinds of case document a profile's ``documents`` section speaks of
+(:class:`mujun.disposal.documents.DocumentKind`, by value)."""
+
+DOCUMENT_PLACEHOLDERS = {
+    "county": "the county's name (桐庐县)",
+    "short": "the county's short name (简称: 桐), the first character of its name unless given",
+}
+"""The names a ``documents`` entry may write in braces."""
+
+
+@dataclass(frozen=True)
+class DocumentIssuer:
+    """Who issues one kind of document and how its number begins, as templates of the
+    :data:`DOCUMENT_PLACEHOLDERS`: ``issuer`` ``{county}自然资源和规划局`` and ``code`` (the
+    机关代字 of GB/T 9704's 发文字号) ``{short}自然资闲``, numbered ``{code}〔year〕n号``."""
+
+    issuer: str
+    code: str
+
+    def issuer_of(self, county: str, short: str) -> str:
+        return self.issuer.format(county=county, short=short)
+
+    def code_of(self, county: str, short: str) -> str:
+        return self.code.format(county=county, short=short)
+
+
 @dataclass(frozen=True)
 class Profile:
     """A jurisdiction's identification rules and the parameters they read."""
@@ -127,6 +165,9 @@ class Profile:
     disposal_paths: Mapping[Category, tuple[DisposalPath, ...]] = field(default_factory=dict)
     """Per category, the disposal paths a case's plan may pick; a local profile's list for a
     category replaces the base's."""
+    documents: Mapping[str, DocumentIssuer] = field(default_factory=dict)
+    """Per document kind (:data:`DOCUMENT_KINDS`), its issuer and number code; a local profile
+    restates what differs, key by key. Empty for a profile that issues no case documents."""
 
     def values(self, as_of: dt.date) -> ParameterValues:
         """The parameters as of a run's date."""
@@ -211,6 +252,9 @@ def _profile(profile_id: str, document: Mapping[str, Any], base: Profile | None)
         )
     if document.get("evaluation"):
         evaluation = EvaluationSpec.from_document(document["evaluation"])
+    issuers = _documents(
+        f"{profile_id}.yaml", document.get("documents"), base.documents if base else {}
+    )
     return Profile(
         id=profile_id,
         version=int(document["version"]),
@@ -223,7 +267,65 @@ def _profile(profile_id: str, document: Mapping[str, Any], base: Profile | None)
         overrides={},
         evaluation=evaluation,
         disposal_paths=paths,
+        documents=issuers,
     )
+
+
+def _documents(
+    file_name: str, section: Any, inherited: Mapping[str, DocumentIssuer]
+) -> dict[str, DocumentIssuer]:
+    """The ``documents`` section over what the base says; every entry checked, each kind
+    complete once any is given."""
+    if section is None:
+        return dict(inherited)
+    if not isinstance(section, Mapping):
+        raise ProfileError(f"{file_name}: documents: a mapping of document kinds is expected")
+    given: dict[str, dict[str, str]] = {
+        kind: {"issuer": entry.issuer, "code": entry.code} for kind, entry in inherited.items()
+    }
+    for kind, entry in section.items():
+        where = f"{file_name}: documents.{kind}"
+        if kind not in DOCUMENT_KINDS:
+            raise ProfileError(
+                f"{where}: no such document kind (the kinds are: {', '.join(DOCUMENT_KINDS)})"
+            )
+        if not isinstance(entry, Mapping):
+            raise ProfileError(f"{where}: issuer and code are expected")
+        for key, text in entry.items():
+            if key not in ("issuer", "code"):
+                raise ProfileError(f"{where}.{key}: unknown key (the keys are issuer and code)")
+            given.setdefault(kind, {})[key] = _document_template(f"{where}.{key}", text)
+    for kind in DOCUMENT_KINDS if given else ():
+        for key in ("issuer", "code"):
+            if key not in given.get(kind, {}):
+                raise ProfileError(
+                    f"{file_name}: documents.{kind}.{key} is missing "
+                    "(a profile that issues documents names every kind's issuer and code)"
+                )
+    return {kind: DocumentIssuer(**given[kind]) for kind in DOCUMENT_KINDS if kind in given}
+
+
+def _document_template(where: str, text: Any) -> str:
+    """``text``, checked: a non-empty string whose braces name only known placeholders."""
+    known = "、".join(f"{{{name}}}" for name in DOCUMENT_PLACEHOLDERS)
+    if not isinstance(text, str) or not text.strip():
+        raise ProfileError(f"{where}: a text is expected, not {text!r}")
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError as error:
+        message = f"{where}: {text!r} cannot be read ({error}); write {{{{ for a brace"
+        raise ProfileError(message) from error
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in DOCUMENT_PLACEHOLDERS:
+            shown = f"{{{name}}}" if name else "{}"
+            raise ProfileError(
+                f"{where}: unknown placeholder {shown} in {text!r} (the placeholders are {known})"
+            )
+        if spec or conversion:
+            raise ProfileError(f"{where}: write {{{name}}} plainly in {text!r}")
+    return text
 
 
 def _disposal_path(path_id: str, entry: Mapping[str, Any]) -> DisposalPath:

@@ -17,6 +17,11 @@ class Jurisdiction(Base):
         "区划代码", V.TEXT, key=True, help_zh="GB/T 2260 行政区划代码，或园区代码"
     )
     name: Mapped[str] = attribute("名称", V.TEXT, required=True)
+    short_name: Mapped[str | None] = attribute(
+        "简称",
+        V.TEXT,
+        help_zh="发文字号等处使用的简称（如 桐庐县 → 桐），空则取名称的第一个字",
+    )
     level: Mapped[str] = attribute("级别", V.CODE, required=True, choices=JurisdictionLevel)
     parent_code: Mapped[str | None] = attribute("上级区划代码", V.TEXT, references="jurisdictions")
     geometry_wkt: Mapped[str | None] = attribute(
@@ -24,3 +29,10 @@ class Jurisdiction(Base):
     )
     county_code: Mapped[str | None] = derived(String())
     """The county (区县) it lies in, or is (:func:`mujun.analytics.land.counties`)."""
+
+    @property
+    def short(self) -> str:
+        """Its short name (简称) as document numbers print it: ``short_name``, else the first
+        character of its name (桐庐县 → 桐)."""
+        given = (self.short_name or "").strip()
+        return given or self.name.strip()[:1]

@@ -205,6 +205,7 @@ def test_list_and_show_follow_the_contract(cli: tuple[Cli, int]) -> None:
     assert "42" in c.refused("cases", "show", "42")
     table = c.ok("cases", "show", str(ids["P2"]), "--as-of", "2024-07-01")
     assert "P2" in table and "2024-03-01" in table
+    assert "处置方案" not in table  # none recorded yet
 
 
 def test_a_refused_move_exits_1_with_a_one_line_reason(cli: tuple[Cli, int]) -> None:
@@ -297,6 +298,12 @@ def test_plan_document_task_accept_and_done(cli: tuple[Cli, int], tmp_path: Path
         "--date",
         "2024-07-02",
     )
+    table = c.ok("cases", "show", case, "--as-of", "2024-07-02")
+    assert "处置方案：重组转让（restructuring）" in table
+    assert "牵头单位：自然资源和规划局" in table and "完成时限：2024-12-31" in table
+    assert "措施1：引进投资方重组" in table and "节点：2024-09-30 签订重组协议" in table
+    assert "约定亩均税收：无" in table
+    assert "Plan: " in c.ok("--lang", "en", "cases", "show", case, "--as-of", "2024-07-02")
     c.ok("cases", "move", case, "planned", "--date", "2024-07-03", "--reason", "专班审批")
     out = tmp_path / "方案.docx"
     printed = c.ok("cases", "document", case, "plan", "--date", "2024-07-03", "--out", str(out))
@@ -422,6 +429,7 @@ def test_a_plan_s_agreed_per_mu_tax_is_shown_and_checked_at_the_exit(
     assert "约定亩均税收须为正数" in c.refused(*plan, "--tax-per-mu-target", "-5")
     c.ok(*plan, "--tax-per-mu-target", "60000")
     assert c.json("cases", "show", case)["plan"]["tax_per_mu_target_yuan"] == 60000.0
+    assert "约定亩均税收：6.00 万元/亩（出库评估时须达到）" in c.ok("cases", "show", case)
     for state, on in (
         ("planned", "2024-07-03"),
         ("in_progress", "2024-07-04"),

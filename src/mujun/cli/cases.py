@@ -31,6 +31,7 @@ from mujun.disposal.plans import (
     complete_task,
     dispatch_task,
     plan_case,
+    unit_name,
 )
 from mujun.disposal.states import CaseState
 from mujun.disposal.warned import open_case_from_warning
@@ -206,6 +207,7 @@ def show_command(
     with working(s) as db:
         file = case_file(db, case, day)
         document = file.as_json()
+        unit = unit_name(db, file.plan.unit) if file.plan and file.plan.unit else None
     if output is OutputFormat.JSON:
         print_json(document)
         return
@@ -258,11 +260,48 @@ def show_command(
                 for d in file.deadlines
             ],
         )
+    if file.plan is not None:
+        _print_plan(s, file, unit)
     stdout.print(
         s.say("可选处置路径：", "Paths: ")
         + s.say("、", ", ").join(f"{p.id}（{s.say(p.title_zh, p.title_en)}）" for p in file.paths),
         markup=False,
     )
+
+
+def _print_plan(s: Settings, file: CaseFile, unit: tuple[str, str] | None) -> None:
+    """The plan (一地一策): path, responsible unit, due date, measures, milestones and the
+    per-mu tax it agrees, in 万元/亩 as officials write it."""
+    plan = file.plan
+    assert plan is not None
+    path = file.plan_path
+    titled = s.say(path.title_zh, path.title_en) if path else plan.path
+    lines = [
+        s.say(f"处置方案：{titled}（{plan.path}）", f"Plan: {titled} ({plan.path})"),
+        s.say("  牵头单位：", "  Responsible unit: ")
+        + (s.say(*unit) if unit else plan.unit or s.say("未定", "none named")),
+        s.say("  完成时限：", "  Due: ") + plan.due.isoformat(),
+    ]
+    measures = [m.strip() for m in plan.measures.splitlines() if m.strip()]
+    lines += [s.say(f"  措施{i}：{m}", f"  Measure {i}: {m}") for i, m in enumerate(measures, 1)]
+    lines += [
+        s.say(f"  节点：{m['due']} {m['what']}", f"  Milestone: {m['due']} {m['what']}")
+        for m in plan.milestones
+    ]
+    target = plan.tax_per_mu_target_yuan
+    lines.append(
+        s.say("  约定亩均税收：", "  Agreed tax per mu: ")
+        + (
+            s.say("无", "none")
+            if target is None
+            else s.say(
+                f"{target / 10_000:,.2f} 万元/亩（出库评估时须达到）",
+                f"{target / 10_000:,.2f} 10k yuan/mu (required at the exit evaluation)",
+            )
+        )
+    )
+    for line in lines:
+        stdout.print(line, markup=False)
 
 
 def _amount(s: Settings, step: LegalStep) -> str:

@@ -49,7 +49,6 @@ from mujun.units import m2_to_mu
 from mujun.web.case_api import CaseId, FileId, docx_response, kept_file
 from mujun.web.cases import (
     BOARD_STATES,
-    CONFLICT,
     STATE_COLOURS,
     Filters,
     Names,
@@ -69,7 +68,7 @@ from mujun.web.cases import (
 )
 from mujun.web.dependencies import Current, Database, Reader, gate
 from mujun.web.formatting import rule_title
-from mujun.web.forms import FormError, form_day, form_yuan, required_day
+from mujun.web.forms import FormError, acted, form_day, form_yuan, required_day
 from mujun.web.gate import restrict
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import ExportParam, PageParam, workbook_file
@@ -178,15 +177,18 @@ def open_form(
     request: Request, current: Decider, db: Database, run: Annotated[int, Form(ge=1)]
 ) -> Response:
     """Open (or join) a case for every finding of the run (the task force's button)."""
-    try:
+
+    def act() -> Response:
         opening = open_cases(db, run_id=run, actor=current.account.username)
-    except CaseRefusedError as error:
-        db.rollback()
+        opened, joined = len(opening.opened), len(opening.joined)
+        return RedirectResponse(f"/cases?opened={opened}&joined={joined}", status_code=303)
+
+    def again(status: int, text: str) -> Response:
         return signed_in_page(
             request,
             "cases.html",
             current,
-            status_code=CONFLICT,
+            status_code=status,
             rows=[],
             total=0,
             page=1,
@@ -194,14 +196,13 @@ def open_form(
             offset=0,
             filters=_filter_values(CaseFilters()),
             **_filter_choices(request, db, current),
-            error=refusal_words(request, error),
+            error=text,
             run=run_of_record(session=db),
             any_cases=cases_in_scope(db, current) > 0,
             as_of=today(),
         )
-    return RedirectResponse(
-        f"/cases?opened={len(opening.opened)}&joined={len(opening.joined)}", status_code=303
-    )
+
+    return acted(request, db, act, again, (CaseRefusedError,), refusal_words)
 
 
 # -- the board -----------------------------------------------------------------------------------
@@ -563,27 +564,11 @@ def _forms(
     return forms
 
 
-def _refused_page(
-    request: Request,
-    current: Current,
-    db: Session,
-    case_id: int,
-    form: str,
-    text: str,
-    values: dict[str, str],
-    status_code: int = CONFLICT,
-) -> HTMLResponse:
-    db.rollback()
-    return _file_page(
-        request, current, db, case_id, status_code=status_code, refusal=(form, text), values=values
-    )
-
-
 def _back(case_id: int, done: str) -> RedirectResponse:
     return RedirectResponse(f"/cases/{case_id}?done={quote(done)}", status_code=303)
 
 
-def _acted(
+def _act_on_file(
     request: Request,
     current: Current,
     db: Session,
@@ -592,17 +577,16 @@ def _acted(
     values: dict[str, str],
     act: Callable[[], Response],
 ) -> Response:
-    """What ``act`` answers; or the file again with the reason at the top of ``form`` (its
-    values kept): 422 for a form filled in so that the service cannot be asked, 409 for a
-    refusal of the service. Nothing of a refused form is kept."""
-    try:
-        return act()
-    except FormError as error:
-        text = in_language(request, error.zh, error.en)
-        return _refused_page(request, current, db, case_id, form, text, values, 422)
-    except CaseRefusedError as error:
-        text = refusal_words(request, error)
-        return _refused_page(request, current, db, case_id, form, text, values)
+    """What ``act`` answers; or the file again with the reason at the top of ``form``, its
+    values kept (:func:`~mujun.web.forms.acted`)."""
+
+    def again(status: int, text: str) -> Response:
+        refusal = (form, text)
+        return _file_page(
+            request, current, db, case_id, status_code=status, refusal=refusal, values=values
+        )
+
+    return acted(request, db, act, again, (CaseRefusedError,), refusal_words)
 
 
 @router.post("/cases/{case_id}/move")
@@ -635,7 +619,7 @@ def move_form(
         move_case(db, case_id, state, on=on, reason=reason, actor=actor, disputes=disputes)
         return _back(case_id, "moved")
 
-    return _acted(request, current, db, case_id, "move", values, act)
+    return _act_on_file(request, current, db, case_id, "move", values, act)
 
 
 DISPUTES = 5
@@ -714,7 +698,7 @@ def plan_form(
         )
         return _back(case_id, "planned")
 
-    return _acted(request, current, db, case_id, "plan", values, act)
+    return _act_on_file(request, current, db, case_id, "plan", values, act)
 
 
 def _milestones(text: str) -> list[Milestone]:
@@ -758,7 +742,7 @@ def dispatch_form(
         )
         return _back(case_id, "dispatched")
 
-    return _acted(request, current, db, case_id, "dispatch", values, act)
+    return _act_on_file(request, current, db, case_id, "dispatch", values, act)
 
 
 @router.post("/cases/{case_id}/events")
@@ -792,7 +776,7 @@ def record_form(
         record_event(db, case_id, event, actor=current.account.username, note=note.strip() or None)
         return _back(case_id, "recorded")
 
-    return _acted(request, current, db, case_id, "record", values, act)
+    return _act_on_file(request, current, db, case_id, "record", values, act)
 
 
 @router.post("/cases/{case_id}/documents")
@@ -813,7 +797,7 @@ def document_form(
         issued = issue_document(db, case_id, kind, on=on, actor=current.account.username)
         return docx_response(issued.file_name, issued.content)
 
-    return _acted(request, current, db, case_id, "document", values, act)
+    return _act_on_file(request, current, db, case_id, "document", values, act)
 
 
 @router.get("/cases/{case_id}/files/{file_id}")

@@ -1,11 +1,28 @@
-"""What every form of the web application shares before the service is asked: the error of a
-form filled in so that it cannot be (answered 422 with the form again), its dates and its
-amounts of money."""
+"""What every form of the web application shares: the error of a form filled in so that the
+service cannot be asked (answered 422 with the form again), its dates and its amounts of money;
+and the answer to a form posted, :func:`acted`: what the service did, or the page again with the
+reason at the top of the form (422, or 409 for a refusal of the service)."""
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from mujun.policy.parameters import Unit
+from mujun.web.language import in_language
+
+INVALID = 422
+"""The status of a form filled in so that the service cannot be asked."""
+REFUSED = 409
+"""The status of a form the service refuses (its state or the law does not allow it, yet)."""
+Refusal = TypeVar("Refusal", bound=Exception)
+Again = Callable[[int, str], Response]
+"""The page a form is on, again: answered with the status given and the reason (in the page's
+language) at the top of the form, its values kept."""
 
 
 class FormError(Exception):
@@ -55,3 +72,24 @@ def form_yuan(value: str, unit: Unit, zh: str, en: str) -> float | None:
             f"{en} is not a number: {value.strip()[:20]}",
         )
     return float(amount * unit.in_yuan)
+
+
+def acted(
+    request: Request,
+    db: Session,
+    act: Callable[[], Response],
+    again: Again,
+    refusals: tuple[type[Refusal], ...],
+    words: Callable[[Request, Refusal], str],
+) -> Response:
+    """What ``act`` answers (a redirect saying what was done, or a file); or ``again`` with the
+    reason: 422 for a form filled in so that the service cannot be asked, 409 for one of the
+    service's ``refusals``, said by ``words``. Nothing of a refused form is kept."""
+    try:
+        return act()
+    except FormError as error:
+        status, text = INVALID, in_language(request, error.zh, error.en)
+    except refusals as error:
+        status, text = REFUSED, words(request, error)
+    db.rollback()
+    return again(status, text)

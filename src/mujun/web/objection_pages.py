@@ -10,7 +10,6 @@ the service's reason at the top of the form it came from (422 for a form filled 
 """
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -30,9 +29,9 @@ from mujun.disposal.objections import (
 )
 from mujun.records import Finding, IdentificationRun, Publication
 from mujun.web import cases
-from mujun.web.cases import CONFLICT, may, names_of, refusal_words
+from mujun.web.cases import may, names_of, refusal_words
 from mujun.web.dependencies import Current, Database, Reader, gate
-from mujun.web.forms import FormError, required_day
+from mujun.web.forms import Again, FormError, acted, required_day
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import BLANK, CountyParam, PageParam
 from mujun.web.objections import (
@@ -76,24 +75,6 @@ DONE = {
     "corrected": ("已答复：数据已更正。", "Answered: the value was corrected."),
     "upheld": ("已答复：维持原值。", "Answered: the value stands."),
 }
-
-
-def _acted(
-    request: Request,
-    db: Session,
-    act: Callable[[], Response],
-    again: Callable[[int, str], Response],
-) -> Response:
-    """``act``'s response, or ``again`` (the page the form is on) with the reason: 422 for a
-    form filled in wrongly, 409 for a refusal of the service; nothing of it is kept."""
-    try:
-        return act()
-    except FormError as error:
-        db.rollback()
-        return again(422, in_language(request, error.zh, error.en))
-    except CaseRefusedError as error:
-        db.rollback()
-        return again(CONFLICT, refusal_words(request, error))
 
 
 def _notice(request: Request, done: str | None) -> str | None:
@@ -193,7 +174,7 @@ def publish_form(
     def again(status: int, text: str) -> Response:
         return _publications(request, current, db, status_code=status, refusal=text, values=values)
 
-    return _acted(request, db, act, again)
+    return acted(request, db, act, again, (CaseRefusedError,), refusal_words)
 
 
 # -- a publication and its objections ------------------------------------------------------------
@@ -298,7 +279,7 @@ def repeat_form(
             refusal=text,
         )
 
-    return _acted(request, db, act, again)
+    return acted(request, db, act, again, (CaseRefusedError,), refusal_words)
 
 
 # -- lodging -------------------------------------------------------------------------------------
@@ -438,7 +419,7 @@ def lodge_form(
             request, current, db, publication_id, values, status_code=status, refusal=text
         )
 
-    return _acted(request, db, act, again)
+    return acted(request, db, act, again, (CaseRefusedError,), refusal_words)
 
 
 # -- answering -----------------------------------------------------------------------------------
@@ -526,7 +507,8 @@ def corrected_form(
         )
         return RedirectResponse(f"/objections?done=corrected#objection-{objection_id}", 303)
 
-    return _acted(request, db, act, _answer_again(request, current, db, objection_id, values))
+    again = _answer_again(request, current, db, objection_id, values)
+    return acted(request, db, act, again, (CaseRefusedError,), refusal_words)
 
 
 @router.post("/objections/{objection_id}/upheld")
@@ -547,12 +529,13 @@ def upheld_form(
         )
         return RedirectResponse(f"/objections?done=upheld#objection-{objection_id}", 303)
 
-    return _acted(request, db, act, _answer_again(request, current, db, objection_id, values))
+    again = _answer_again(request, current, db, objection_id, values)
+    return acted(request, db, act, again, (CaseRefusedError,), refusal_words)
 
 
 def _answer_again(
     request: Request, current: Current, db: Session, objection_id: int, values: dict[str, str]
-) -> Callable[[int, str], Response]:
+) -> Again:
     def again(status: int, text: str) -> Response:
         return _inbox(
             request,

@@ -27,9 +27,9 @@ from mujun.monitoring.warnings import WarningRefusedError, WarningState, close, 
 from mujun.records import Case, EarlyWarning, MonitoringRun
 from mujun.web import cases
 from mujun.web.case_api import file_response
-from mujun.web.cases import CONFLICT, category_label, may, names_of, refusal_words
+from mujun.web.cases import category_label, may, names_of, refusal_words
 from mujun.web.dependencies import Current, Database, Reader, gate
-from mujun.web.forms import FormError, required_day
+from mujun.web.forms import acted, required_day
 from mujun.web.gate import restrict
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import EXPORT_BATCH, ExportParam, PageParam, workbook_file
@@ -234,45 +234,42 @@ def _category_to_open(
     return category.value
 
 
-def _acted(
+WarningRefusal = WarningRefusedError | CalendarError | CaseRefusedError
+"""What the service refuses a warning's form with: its state or dates, a working day that
+cannot be counted, or the case it would open."""
+REFUSALS: tuple[type[WarningRefusal], ...] = (WarningRefusedError, CalendarError, CaseRefusedError)
+
+
+def _reason(request: Request, error: WarningRefusal) -> str:
+    if isinstance(error, CaseRefusedError):
+        return refusal_words(request, error)
+    return in_language(request, error.zh, error.en)
+
+
+def _back(warning_id: int, done: str) -> RedirectResponse:
+    return RedirectResponse(f"/warnings/{warning_id}?done={done}", status_code=303)
+
+
+def _act_on_warning(
     request: Request,
     current: Current,
     db: Session,
     warning_id: int,
     form: str,
     values: dict[str, str],
-    act: Callable[[], str | None],
-    done: str,
+    act: Callable[[], Response],
 ) -> Response:
-    """A redirect to the warning saying what was done (or where ``act`` says); or the page
-    again with the reason at the top of ``form`` (its values kept): 422 for a form filled in
-    wrongly, 409 for a refusal of the service. Nothing of a refused form is kept."""
+    """What ``act`` answers; or the warning's page again with the reason at the top of
+    ``form``, its values kept (:func:`~mujun.web.forms.acted`)."""
     reach_warning(db, current, warning_id)
-    try:
-        location = act()
-    except FormError as error:
-        db.rollback()
-        text = in_language(request, error.zh, error.en)
+
+    def again(status: int, text: str) -> Response:
+        refusal = (form, text)
         return _warning(
-            request, current, db, warning_id, status_code=422, refusal=(form, text), values=values
+            request, current, db, warning_id, status_code=status, refusal=refusal, values=values
         )
-    except (WarningRefusedError, CalendarError, CaseRefusedError) as error:
-        db.rollback()
-        text = (
-            refusal_words(request, error)
-            if isinstance(error, CaseRefusedError)
-            else in_language(request, error.zh, error.en)
-        )
-        return _warning(
-            request,
-            current,
-            db,
-            warning_id,
-            status_code=CONFLICT,
-            refusal=(form, text),
-            values=values,
-        )
-    return RedirectResponse(location or f"/warnings/{warning_id}?done={done}", status_code=303)
+
+    return acted(request, db, act, again, REFUSALS, _reason)
 
 
 @router.post("/warnings/{warning_id}/receive")
@@ -281,15 +278,12 @@ def receive_form(
 ) -> Response:
     """签收."""
 
-    def act() -> None:
-        receive(
-            db,
-            warning_id,
-            on=required_day(date, "日期", "the date"),
-            actor=current.account.username,
-        )
+    def act() -> Response:
+        on = required_day(date, "日期", "the date")
+        receive(db, warning_id, on=on, actor=current.account.username)
+        return _back(warning_id, "received")
 
-    return _acted(request, current, db, warning_id, "receive", {"date": date}, act, "received")
+    return _act_on_warning(request, current, db, warning_id, "receive", {"date": date}, act)
 
 
 @router.post("/warnings/{warning_id}/feedback")
@@ -303,17 +297,13 @@ def feedback_form(
 ) -> Response:
     """处置反馈 (again as often as there is news)."""
 
-    def act() -> None:
-        report(
-            db,
-            warning_id,
-            on=required_day(date, "日期", "the date"),
-            text=text,
-            actor=current.account.username,
-        )
+    def act() -> Response:
+        on = required_day(date, "日期", "the date")
+        report(db, warning_id, on=on, text=text, actor=current.account.username)
+        return _back(warning_id, "reported")
 
     values = {"date": date, "text": text}
-    return _acted(request, current, db, warning_id, "report", values, act, "reported")
+    return _act_on_warning(request, current, db, warning_id, "report", values, act)
 
 
 @router.post("/warnings/{warning_id}/close")
@@ -327,17 +317,13 @@ def close_form(
 ) -> Response:
     """办结, with a reason."""
 
-    def act() -> None:
-        close(
-            db,
-            warning_id,
-            on=required_day(date, "日期", "the date"),
-            reason=reason,
-            actor=current.account.username,
-        )
+    def act() -> Response:
+        on = required_day(date, "日期", "the date")
+        close(db, warning_id, on=on, reason=reason, actor=current.account.username)
+        return _back(warning_id, "closed")
 
     values = {"date": date, "reason": reason}
-    return _acted(request, current, db, warning_id, "close", values, act, "closed")
+    return _act_on_warning(request, current, db, warning_id, "close", values, act)
 
 
 @router.post("/warnings/{warning_id}/case")
@@ -347,14 +333,10 @@ def case_form(
     """立案处置 (the task force): open the case of the warning's subject, or join its open
     case of the category, and show the case's file."""
 
-    def act() -> str:
-        opening = open_case_from_warning(
-            db,
-            warning_id,
-            on=required_day(date, "立案日期", "the date"),
-            actor=current.account.username,
-        )
+    def act() -> Response:
+        on = required_day(date, "立案日期", "the date")
+        opening = open_case_from_warning(db, warning_id, on=on, actor=current.account.username)
         done = "from_warning" if opening.opened else "joined_warning"
-        return f"/cases/{opening.case}?done={done}"
+        return RedirectResponse(f"/cases/{opening.case}?done={done}", status_code=303)
 
-    return _acted(request, current, db, warning_id, "case", {"date": date}, act, "case")
+    return _act_on_warning(request, current, db, warning_id, "case", {"date": date}, act)

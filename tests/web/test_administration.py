@@ -3,11 +3,15 @@ with its filters, the import history; only an administrator manages accounts, an
 is in the change log and the audit log with who and why."""
 
 import datetime as dt
+import hashlib
+from pathlib import Path
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from mujun.interchange.archive import keep_files
 from mujun.records import Account, AuditEntry, Change, DataImport
 from mujun.records.accounts import WebSession
 from mujun.web.app import create_app
@@ -297,3 +301,49 @@ def test_the_import_history(app_client: TestClient, city: Engine) -> None:
     assert "/workbench/template.xlsx" in page.text
     sign_in(app_client, "provider")
     assert app_client.get("/admin/imports").status_code == 403
+
+
+def test_the_files_an_import_read_are_downloaded_as_sent_by_city_wide_accounts(
+    app_client: TestClient, city: Engine, tmp_path: Path
+) -> None:
+    sent = tmp_path / "税务局2024年度.csv"
+    sent.write_bytes(
+        "统一社会信用代码,年度,税收（元）\n91330122MA0000001A,2024,1000\n".encode("gbk")
+    )
+    at = dt.datetime(2025, 3, 1, 8, tzinfo=dt.UTC)
+    with Session(city) as session:
+        done = DataImport(
+            started_at=at,
+            finished_at=at,
+            actor="tax-clerk",
+            source=str(sent),
+            fingerprint="f" * 64,
+            counts={},
+        )
+        session.add(done)
+        session.flush()
+        keep_files(session.connection(), done.id, [sent])
+        session.commit()
+        number = done.id
+    address = f"/admin/imports/{number}/files/{quote(sent.name)}"
+    sign_in(app_client, "analyst")
+    (item,) = app_client.get("/api/import-history").json()["items"]
+    assert item["files"] == [
+        {"name": sent.name, "size": sent.stat().st_size, "sha256": _sha256(sent)}
+    ]
+    assert address in app_client.get("/admin/imports").text
+    download = app_client.get(address)
+    assert download.status_code == 200 and download.content == sent.read_bytes()
+    assert app_client.get(f"/admin/imports/{number}/files/other.csv").status_code == 404
+
+    sign_in(app_client, "officer")
+    assert address not in app_client.get("/admin/imports").text
+    refused = app_client.get(address)
+    assert refused.status_code == 403 and "县区账号不能下载" in refused.text
+    with Session(city) as session:
+        audited = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert audited is not None and audited.outcome == "refused"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 
 from mujun.analytics import derived
 from mujun.interchange import schema
+from mujun.interchange.archive import keep_files
 from mujun.interchange.limits import LOCAL, Limits
 from mujun.interchange.naming import name_records
 from mujun.interchange.problems import Notice, Problem
@@ -168,6 +169,7 @@ def import_data_set(
                 fingerprint=_fingerprint(path),
                 progress=phase(on_progress, 3, _PHASES),
             )
+            keep_files(conn, outcome.import_id, read.files)
     if outcome.rows_changed >= LARGE_LOAD:
         current_copy(engine)  # the first run after a large import need not make it
     return outcome

@@ -42,3 +42,5 @@ class ReadResult:
     tables: tuple[RawTable, ...]
     problems: tuple[Problem, ...]
     notices: tuple[Notice, ...]
+    files: tuple[Path, ...] = ()
+    """The files read as sources of tables, in the order read."""

@@ -5,6 +5,7 @@ audit log; the routes (:mod:`mujun.web.administration`) only call these function
 
 import datetime as dt
 import math
+from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -12,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from mujun.interchange import schema
+from mujun.interchange.archive import KeptFile, file_bytes, kept_file, kept_files
 from mujun.policy import duties
 from mujun.records import Change, DataImport
 from mujun.records.accounts import Account, AuditEntry, WebSession
@@ -25,7 +27,7 @@ from mujun.web.accounts import (
     set_disabled,
     set_password,
 )
-from mujun.web.permissions import Role
+from mujun.web.permissions import RefusedError, Role, Scope
 
 Moment = Annotated[dt.datetime, AfterValidator(aware)]
 """A stored moment, in UTC whichever database it came from."""
@@ -365,6 +367,13 @@ class TableCount(BaseModel):
     unchanged: int
 
 
+class KeptFileView(BaseModel):
+    name: str
+    size: int
+    """Bytes."""
+    sha256: str
+
+
 class ImportView(BaseModel):
     id: int
     started_at: Moment
@@ -375,6 +384,8 @@ class ImportView(BaseModel):
     tables: list[TableCount]
     written: int
     """Rows added or updated."""
+    files: list[KeptFileView]
+    """The files it read, kept as they were sent."""
 
 
 class ImportPage(BaseModel):
@@ -402,13 +413,14 @@ def import_history(
         )
     )
     reasons = _reasons(session, [d.id for d in done])
+    files = kept_files(session.connection(), [d.id for d in done])
     labels = {spec.name: spec.label_zh for spec in schema.tables()}
     return ImportPage(
         total=total,
         page=page,
         page_size=page_size,
         pages=max(1, math.ceil(total / page_size)),
-        items=[_import_view(d, reasons.get(d.id), labels) for d in done],
+        items=[_import_view(d, reasons.get(d.id), files[d.id], labels) for d in done],
     )
 
 
@@ -421,7 +433,9 @@ def _reasons(session: Session, ids: list[int]) -> dict[int, str | None]:
     return {import_id: reason for import_id, reason in rows if import_id is not None}
 
 
-def _import_view(done: DataImport, reason: str | None, labels: dict[str, str]) -> ImportView:
+def _import_view(
+    done: DataImport, reason: str | None, files: list[KeptFile], labels: dict[str, str]
+) -> ImportView:
     tables = [
         TableCount(
             table=table,
@@ -441,4 +455,24 @@ def _import_view(done: DataImport, reason: str | None, labels: dict[str, str]) -
         reason=reason,
         tables=tables,
         written=sum(t.inserted + t.updated for t in tables),
+        files=[KeptFileView(name=f.name, size=f.size, sha256=f.sha256) for f in files],
     )
+
+
+def kept_import_file(session: Session, scope: Scope, import_id: int, name: str) -> KeptFile | None:
+    """The file import ``import_id`` read under ``name``, if it kept one. A department's file
+    holds every county's rows: a county's account is refused it."""
+    if not scope.everywhere:
+        raise RefusedError(
+            "部门报送的原始文件含全市数据，县区账号不能下载",
+            "a department's file holds every county's records: a county's account may not "
+            "download it",
+        )
+    return kept_file(session.connection(), import_id, name)
+
+
+def write_kept_file(session: Session, file: KeptFile, out: Path) -> None:
+    """Write the kept ``file`` to ``out``, byte for byte as it was sent."""
+    with out.open("wb") as sink:
+        for piece in file_bytes(session.connection(), file):
+            sink.write(piece)

@@ -4,11 +4,12 @@ call :mod:`mujun.web.admin_service`; a page's form posts with the session's CSRF
 answered with a redirect back to its page (or the page again saying what was refused)."""
 
 import datetime as dt
+import mimetypes
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi import Path as PathParameter
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from mujun.policy import duties
@@ -27,7 +28,7 @@ from mujun.web.admin_service import (
 )
 from mujun.web.dependencies import MAX_ID, Current, Database, Reader, gate
 from mujun.web.language import in_language
-from mujun.web.listing import PageParam
+from mujun.web.listing import PageParam, temporary_file
 from mujun.web.pages import signed_in_page
 from mujun.web.permissions import Action, Role
 from mujun.web.workbench import Anyone
@@ -333,6 +334,26 @@ def api_import_history(_: Reader, db: Database, page: PageParam = 1) -> ImportPa
     return service.import_history(session=db, actor=None, page=page)
 
 
+@router.get(
+    "/admin/imports/{import_id}/files/{name}", response_class=FileResponse, include_in_schema=False
+)
+def kept_import_file(
+    import_id: Annotated[int, PathParameter(ge=1, le=MAX_ID)],
+    name: Annotated[str, PathParameter(max_length=255)],
+    current: Reader,
+    db: Database,
+) -> FileResponse:
+    """A file a department sent, byte for byte as the import read it (city-wide accounts)."""
+    file = service.kept_import_file(db, current.scope, import_id, name)
+    if file is None:
+        raise HTTPException(
+            status_code=404,
+            detail=f"导入 #{import_id} 没有文件 {name} / import #{import_id} kept no file {name}",
+        )
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return temporary_file(name, media_type, lambda out: service.write_kept_file(db, file, out))
+
+
 @router.get("/admin/imports", response_class=HTMLResponse, include_in_schema=False)
 def import_history_page(
     request: Request, current: Reader, db: Database, page: PageParam = 1
@@ -343,4 +364,5 @@ def import_history_page(
         "admin_imports.html",
         current,
         listed=service.import_history(session=db, actor=None, page=page),
+        scope_everywhere=current.scope.everywhere,
     )

@@ -191,8 +191,14 @@ def workbook_file(title: str, write: Callable[[Path], None]) -> FileResponse:
     """A workbook ``write`` writes to a file of its own (in xlsxwriter's ``constant_memory``
     mode: memory stays bounded however many rows), sent to the client as ``title``.xlsx and
     deleted once sent."""
+    return temporary_file(f"{title}.xlsx", XLSX, write)
+
+
+def temporary_file(name: str, media_type: str, write: Callable[[Path], None]) -> FileResponse:
+    """A file ``write`` writes to a temporary folder, sent to the client as ``name`` and
+    deleted once sent."""
     folder = Path(tempfile.mkdtemp(prefix="mujun-export-"))
-    path = folder / "list.xlsx"
+    path = folder / "download"
     try:
         write(path)
     except BaseException:
@@ -200,8 +206,8 @@ def workbook_file(title: str, write: Callable[[Path], None]) -> FileResponse:
         raise
     return FileResponse(
         path,
-        media_type=XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(title + '.xlsx')}"},
+        media_type=media_type,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
     )
 

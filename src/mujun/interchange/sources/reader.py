@@ -107,7 +107,10 @@ def read_data_set(
     reader = _Reader(db=db, workdir=workdir, limits=limits, on_progress=on_progress)
     reader.read(path)
     return ReadResult(
-        tables=tuple(reader.tables), problems=tuple(reader.problems), notices=tuple(reader.notices)
+        tables=tuple(reader.tables),
+        problems=tuple(reader.problems),
+        notices=tuple(reader.notices),
+        files=tuple(reader.files),
     )
 
 
@@ -134,6 +137,7 @@ class _Reader:
     tables: list[RawTable] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
     _sources: dict[str, str] = field(default_factory=dict)  # table name -> label of its source
     _relations: set[str] = field(default_factory=set)
 
@@ -145,14 +149,17 @@ class _Reader:
                 if child.name.startswith((".", "~$")) or not child.is_file():
                     continue
                 if child.suffix.lower() == ".csv":
+                    self.files.append(child)
                     self._csv_source(child)
                 else:
                     self.notices.append(notice(NOTICE_UNMATCHED, file=child.name))
         elif not path.exists():
             self._problem(path.name, SOURCE_NOT_FOUND, file=str(path))
         elif path.suffix.lower() == ".csv":
+            self.files.append(path)
             self._csv_source(path)
         elif path.suffix.lower() in _WORKBOOK_SUFFIXES:
+            self.files.append(path)
             self._read_workbook(path)
         else:
             self._problem(path.name, UNSUPPORTED_SOURCE, file=path.name)

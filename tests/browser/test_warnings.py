@@ -104,6 +104,9 @@ def _the_department_and_the_city(as_user: AsUser, screens: Path) -> None:  # noq
     tax.screenshot(path=str(screens / "warning-feed.png"), full_page=True)
 
     city = as_user("analyst")
+    city.goto("/warnings")
+    expect(city.locator("#bulletin")).to_contain_text("预警通报")
+    city.screenshot(path=str(screens / "warnings-inbox-city.png"), full_page=True)
     city.goto("/cockpit")
     expect(city.locator("#cockpit-warnings")).to_contain_text("丙公司")
     city.locator("#cockpit-warnings").screenshot(path=str(screens / "warnings-cockpit.png"))

@@ -193,6 +193,36 @@ def _cohort_titles(profile_id: str) -> dict[str, tuple[str, str]]:
     return {} if spec is None else {c.id: (c.title_zh, c.title_en) for c in spec.cohorts}
 
 
+_STAGES = {
+    "read": ("数据已读取", "records read"),
+    "findings": ("汇总认定结果", "collecting the findings"),
+    "graded": ("汇总评价等级", "collecting the grades"),
+    "warnings": ("汇总预警", "collecting the warnings"),
+}
+"""The stages a run reports besides reading a table and judging by a rule, signal or cohort."""
+
+
+def stage_titles(stage: str | None, profile_id: str | None) -> tuple[str, str] | None:
+    """What a job reports doing, by name in Chinese and English: reading a table of the
+    records (读取「宗地」), judging by a rule or a signal, grading a cohort; None before it
+    starts; the stage itself when it is none of these."""
+    if not stage:
+        return None
+    if stage in _STAGES:
+        return _STAGES[stage]
+    table = stage.removeprefix("read ")
+    if table != stage:
+        return f"读取「{_table_labels().get(table, table)}」", f"reading {table}"
+    if stage in _rule_titles():
+        zh, en = _rule_titles()[stage]
+        return f"判定：{zh}", f"judging: {en}"
+    cohorts = _cohort_titles(profile_id) if profile_id else {}
+    if stage in cohorts:
+        zh, en = cohorts[stage]
+        return f"评价：{zh}", f"grading: {en}"
+    return stage, stage
+
+
 FILTERS = {
     "cohort": cohort_filter,
     "profile": profile_filter,

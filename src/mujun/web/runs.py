@@ -37,6 +37,7 @@ from mujun.records.kept import Run
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import MAX_ID, Current, Database, Reader, gate
 from mujun.web.findings import FindingRow
+from mujun.web.formatting import stage_titles
 from mujun.web.gate import admitted, counties_read, restrict
 from mujun.web.jobs import Work, Worker, worker_of
 from mujun.web.language import language_of
@@ -87,6 +88,10 @@ class JobView(BaseModel):
     """``queued``, ``running``, ``finished`` or ``failed``."""
     progress: float
     stage: str | None
+    """The stage as the run reports it (a rule's id, ``read parcels``…)."""
+    stage_zh: str | None = None
+    stage_en: str | None = None
+    """The stage by name: 读取「宗地」, 判定：动工开发未满一年… (:func:`stage_titles`)."""
     created_at: Moment
     finished_at: Moment | None
     run_id: int | None
@@ -201,6 +206,9 @@ def get_job(
 def job_view(engine: Engine, job: Job) -> JobView:
     """A job as the API shows it, with where its run's results are."""
     view = JobView.model_validate(job, from_attributes=True)
+    titles = stage_titles(job.stage, job.request.get("profile"))
+    if titles is not None:
+        view = view.model_copy(update={"stage_zh": titles[0], "stage_en": titles[1]})
     if job.run_id is None:
         return view
     published = None

@@ -43,7 +43,8 @@
         row.dataset.state = job.state;
         row.querySelector("progress").value = job.progress;
         row.querySelector(".state").textContent = states[job.state];
-        row.querySelector(".stage").textContent = job.stage || "";
+        const english = document.documentElement.lang === "en";
+        row.querySelector(".stage").textContent = (english ? job.stage_en : job.stage_zh) || "";
         ended = ended || !ongoing(row);
       }
       if (ended) { clearInterval(timer); location.reload(); }

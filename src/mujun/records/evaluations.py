@@ -37,8 +37,17 @@ class Grade(Base):
 
     __tablename__ = "grades"
     __table_args__ = (
-        Index("ix_grades_run_county", "run_id", "county_code"),
         Index("ix_grades_credit_code", "credit_code"),  # an enterprise's grades over the years
+        # The grade list in its order, a run's and a county's (and counted); a run's by
+        # score, grade and name
+        Index("ix_grades_run_order", "run_id", "cohort", "rank", "credit_code"),
+        Index(
+            "ix_grades_run_county_order", "run_id", "county_code", "cohort", "rank", "credit_code"
+        ),
+        Index("ix_grades_run_score", "run_id", "score"),
+        Index("ix_grades_run_grade", "run_id", "grade", "cohort", "rank", "credit_code"),
+        Index("ix_grades_run_name", "run_id", "name"),
+        Index("ix_grades_run_industry", "run_id", "industry_code"),  # the industries graded
     )
 
     run_id: Mapped[int] = mapped_column(

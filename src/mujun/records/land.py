@@ -15,6 +15,9 @@ class Parcel(Base):
     __tablename__ = "parcels"
     __table_args__ = (
         Index("ix_parcels_area", "area_m2"),  # the parcel list, largest first
+        # A county's parcel list, in parcel order or largest first (and counted)
+        Index("ix_parcels_county", "county_code", "parcel_id"),
+        Index("ix_parcels_county_area", "county_code", "area_m2"),
         {"info": {"label_zh": "宗地"}},
     )
 
@@ -38,7 +41,7 @@ class Parcel(Base):
     geometry_wkt: Mapped[str | None] = attribute(
         "宗地图形(WKT)", V.WKT, help_zh="CGCS2000 (EPSG:4490) 经纬度 POLYGON / MULTIPOLYGON"
     )
-    county_code: Mapped[str | None] = derived(String())
+    county_code: Mapped[str | None] = derived(String(), index=False)
     """The county (区县) its jurisdiction lies in."""
 
 

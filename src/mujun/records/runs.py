@@ -53,8 +53,21 @@ class Finding(Base):
 
     __tablename__ = "findings"
     __table_args__ = (
-        Index("ix_findings_run_county", "run_id", "county_code"),
         Index("ix_findings_run_subject", "run_id", "subject_type", "subject_id"),
+        # The findings list: a run's and a county's in the list's order (the county's counted
+        # too), by area and by subject
+        Index(
+            "ix_findings_run_county_order",
+            "run_id",
+            "county_code",
+            "criterion",
+            "subject_type",
+            "subject_id",
+        ),
+        Index("ix_findings_run_area", "run_id", "area_m2"),
+        Index("ix_findings_run_subject_id", "run_id", "subject_id"),
+        Index("ix_findings_run_county_area", "run_id", "county_code", "area_m2"),
+        Index("ix_findings_run_county_subject", "run_id", "county_code", "subject_id"),
     )
 
     run_id: Mapped[int] = mapped_column(

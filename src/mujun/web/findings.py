@@ -20,7 +20,7 @@ from mujun.interchange.problems import Language
 from mujun.policy.profiles import Category, ProfileError, SubjectType, load_profile
 from mujun.records import Building, Enterprise, Finding, IdentificationRun, Jurisdiction, Parcel
 from mujun.web.dependencies import MAX_ID, Current, Database, Reader
-from mujun.web.gate import require, restrict
+from mujun.web.gate import counties_read, require, restrict
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import (
     BLANK,
@@ -113,7 +113,11 @@ def list_findings(
     )
     if kept is None:
         return FindingPage(run=0, total=0, page=page, page_size=page_size, items=[])
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    whole = counties_read(current.scope, county) is None and current.scope.units is None
+    if whole and category is None and not (park or q):
+        total = kept.finding_count  # every finding of the run, as the run counted them
+    else:
+        total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(
         sorted_by(query, FINDING_COLUMNS, sort)
         .order_by(Finding.criterion, Finding.subject_type, Finding.subject_id)

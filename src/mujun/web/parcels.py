@@ -55,6 +55,14 @@ PARCEL_COLUMNS = (
 """The columns of the parcel list, on screen and in its export."""
 
 
+SORTED_AT_MOST = 20_000
+"""Up to this many parcels (a county's, a park's, those found) are joined to their holders and
+sorted by name in one query; more (a city's) are read in the order of the names' index
+(:func:`by_holder`). Walking the names for a county's parcels would pass every holder of the
+city in name order (0.1 s for a county of 4,640 parcels of 212,000), sorting a city's would
+join and sort them all (0.8 s)."""
+
+
 class ParcelPage(BaseModel):
     total: int
     page: int
@@ -78,12 +86,12 @@ def list_parcels(
     key of :data:`PARCEL_COLUMNS`), then by parcel id."""
     query = parcels_wanted(db, current.scope, county=county, park=park, q=q)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.execute(
-        sorted_by(query, PARCEL_COLUMNS, sort)
-        .order_by(Parcel.parcel_id)
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
+    start = (page - 1) * page_size
+    if sort is not None and sort.removeprefix("-") == "holder_name" and total > SORTED_AT_MOST:
+        rows = by_holder(db, query, descending=sort.startswith("-"), start=start, size=page_size)
+    else:
+        ordered = sorted_by(query, PARCEL_COLUMNS, sort).order_by(Parcel.parcel_id)
+        rows = [(p, name) for p, name in db.execute(ordered.offset(start).limit(page_size))]
     items = [parcel_summary(parcel, name) for parcel, name in rows]
     return ParcelPage(total=total, page=page, page_size=page_size, items=items)
 
@@ -106,6 +114,44 @@ def parcels_wanted(
     if q:
         query = query.where(_parcel_like(q))
     return query
+
+
+def by_holder(
+    db: Session,
+    query: Select[Parcel, str | None],
+    *,
+    descending: bool,
+    start: int,
+    size: int,
+) -> list[tuple[Parcel, str | None]]:
+    """``size`` rows from ``start`` of the parcels ``query`` chooses in their holders' name
+    order (a parcel without a named holder last going up, first going down, then by parcel id),
+    as :func:`~mujun.web.listing.sorted_by` orders them, read in two parts: the parcels with a
+    named holder, in the order of the names' index (an inner join walked from it), and the
+    others, in parcel order."""
+    name = Enterprise.name.desc() if descending else Enterprise.name.asc()
+    named = query.where(Enterprise.name.is_not(None)).order_by(name, Parcel.parcel_id)
+    unnamed = query.where(Enterprise.name.is_(None)).order_by(Parcel.parcel_id)
+    return _pages_of(db, [unnamed, named] if descending else [named, unnamed], start, size)
+
+
+def _pages_of(
+    db: Session, parts: list[Select[Parcel, str | None]], start: int, size: int
+) -> list[tuple[Parcel, str | None]]:
+    """``size`` rows from ``start`` of ``parts`` (each ordered) read one after another. A
+    part is counted only when the page begins past its end."""
+    rows: list[tuple[Parcel, str | None]] = []
+    for part in parts:
+        if len(rows) == size:
+            break
+        found = [(p, name) for p, name in db.execute(part.offset(start).limit(size - len(rows)))]
+        if not found and start > 0:
+            start -= db.scalar(select(func.count()).select_from(part.subquery())) or 0
+            start = max(start, 0)
+        else:
+            start = 0
+        rows += found
+    return rows
 
 
 def _parcel_like(q: str) -> ColumnElement[bool]:

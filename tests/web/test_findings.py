@@ -69,6 +69,10 @@ def test_the_parcel_file_shows_everything_known(
     parcel = file["sections"][0]
     row = dict(zip(parcel["headers"], parcel["rows"][0], strict=True))
     assert row["规划用途"] == "工业" and row["面积(平方米)"] == "20,000.00"
+    names = dict(zip(parcel["headers"], parcel["names"][0], strict=True))
+    town = next(h for h in parcel["headers"] if "区划" in h)
+    assert (row[town], names[town]) == (f"{COUNTY_A}001", "桐庐县城关镇")
+    assert not any("WKT" in h or "geometry" in h or "空间" in h for h in parcel["headers"])
     assert [f["criterion"] for f in file["findings"]] == ["idle/not-started"]
     assert file["history"] and file["history"][0]["table"] == "宗地"
     page = app_client.get(f"/parcels/{PARCEL_A}")

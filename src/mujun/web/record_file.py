@@ -9,12 +9,12 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, or_, select
+from sqlalchemy import ColumnElement, RowMapping, SQLColumnExpression, and_, or_, select
 from sqlalchemy.orm import Session
 
 from mujun.identification.runs import run_of_record
 from mujun.interchange.schema import ColumnSpec, TableSpec, table
-from mujun.records import AnnualMetric, Change, Finding
+from mujun.records import AnnualMetric, Change, Enterprise, Finding, Jurisdiction
 from mujun.records.changes import KEY_SEPARATOR
 from mujun.records.industries import industry_name
 
@@ -27,22 +27,55 @@ class Section(BaseModel):
     title: str
     headers: list[str]
     rows: list[list[str]]
+    names: list[list[str | None]]
+    """Per cell, the name of the enterprise or jurisdiction its code refers to (shown instead
+    of the code, which stays the link and the tooltip); None where the value is shown as it
+    is."""
     links: list[str | None]
     """Per column, where a value of it has its file (``/parcels/``, to which the value is
     appended): set for a column that names a parcel or an enterprise, by key or reference."""
 
 
+NAMED = {
+    "enterprises": (Enterprise.credit_code, Enterprise.name),
+    "jurisdictions": (Jurisdiction.code, Jurisdiction.name),
+}
+"""The records a column may refer to by code, with the column that names them."""
+
+
 def section(db: Session, name: str, where: ColumnElement[bool]) -> Section:
-    """The rows of interchange table ``name`` that ``where`` selects, in the order of its key."""
+    """The rows of interchange table ``name`` that ``where`` selects, in the order of its key,
+    without geometries (the map draws them)."""
     spec = table(name)
+    columns = [c for c in spec.columns if c.name != "geometry_wkt"]
     key = [spec.table.c[column] for column in spec.key]
     rows = db.execute(select(spec.table).where(where).order_by(*key)).mappings().all()
+    names = _names(db, columns, rows)
     return Section(
         title=spec.label_zh,
-        headers=[column.label_zh for column in spec.columns],
-        rows=[[shown(column, row[column.name]) for column in spec.columns] for row in rows],
-        links=[_file_page(spec, column) for column in spec.columns],
+        headers=[column.label_zh for column in columns],
+        rows=[[shown(column, row[column.name]) for column in columns] for row in rows],
+        names=[[names.get((_refers(c), row[c.name])) for c in columns] for row in rows],
+        links=[_file_page(spec, column) for column in columns],
     )
+
+
+def _refers(column: ColumnSpec) -> str | None:
+    return column.field.references if column.field.references in NAMED else None
+
+
+def _names(
+    db: Session, columns: Sequence[ColumnSpec], rows: Sequence[RowMapping]
+) -> dict[tuple[str | None, Any], str]:
+    """The names of the enterprises and jurisdictions the rows refer to, by table and code."""
+    found: dict[tuple[str | None, Any], str] = {}
+    for referred, (code, label) in NAMED.items():
+        codes = {row[c.name] for c in columns if _refers(c) == referred for row in rows}
+        codes.discard(None)
+        if codes:
+            named = db.execute(select(code, label).where(code.in_(sorted(codes))))
+            found |= {(referred, value): text for value, text in named if text}
+    return found
 
 
 def _file_page(spec: TableSpec, column: ColumnSpec) -> str | None:

@@ -1,5 +1,6 @@
 """导入数据: a workbook with a bad row is checked, and the page says which row and why."""
 
+import os
 from pathlib import Path
 
 import openpyxl
@@ -42,3 +43,33 @@ def test_a_workbook_with_a_bad_row_shows_the_row_and_the_reason(
     expect(problems).to_have_count(1)
     expect(problems.first.get_by_role("cell", name="3", exact=True)).to_have_count(1)
     expect(problems.first).to_contain_text("面积(平方米)不能为负数")
+
+
+def test_a_confirmed_workbook_is_kept_and_downloaded_from_the_import_history(
+    browse: Browse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MUJUN_UPLOADS", str(tmp_path / "uploads"))
+    upload = workbook(tmp_path / "宗地台账.xlsx")
+    book = openpyxl.load_workbook(upload)
+    book.active.delete_rows(3)  # type: ignore[union-attr]
+    book.save(upload)
+    page = browse("admin")
+    page.goto("/imports")
+    form = page.locator("form#import-form")
+    form.locator("input[name=file]").set_input_files(upload)
+    form.locator("input[name=reason]").fill("浏览器测试：导入并留存原始文件")
+    form.get_by_role("button", name="检查").click()
+    with page.expect_navigation():
+        page.locator("#import-confirm").click()
+
+    page.goto("/admin/imports")
+    link = page.locator("#import-history").get_by_role("link", name="宗地台账.xlsx")
+    expect(link).to_be_visible()
+    screens = os.environ.get("MUJUN_SCREENS")
+    if screens:
+        page.screenshot(path=str(Path(screens) / "import-history-files.png"), full_page=True)
+    with page.expect_download() as downloading:
+        link.click()
+    kept = tmp_path / "downloaded.xlsx"
+    downloading.value.save_as(kept)
+    assert kept.read_bytes() == upload.read_bytes()

@@ -1,5 +1,7 @@
 """驾驶舱: the ECharts charts are drawn from the run's figures, and a bar leads to its findings."""
 
+import os
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
@@ -71,3 +73,29 @@ def test_clicking_a_bar_shows_the_findings_behind_it(browse: Browse, site: Site)
     expect(found.get_by_role("link", name=PARCEL_A)).to_be_visible()
     expect(found.get_by_role("link", name=PARCEL_B)).to_be_visible()
     expect(found).not_to_contain_text("91330122MA0000000X")  # an enterprise, not idle land
+
+
+def test_the_wall_screen_fills_1920_by_1080_with_the_cockpits_figures(
+    browse: Browse, site: Site
+) -> None:
+    """大屏: from the cockpit to the wall screen; every chart drawn in its panel, the headline
+    figures the cockpit's, nothing scrolled out of a 1920×1080 screen."""
+    page = browse("analyst")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto("/cockpit")
+    with page.expect_navigation():
+        page.locator("#to-wall").click()
+    expect(page).to_have_url(f"{site.url}/cockpit/wall")
+    expect(page.locator("body")).to_have_attribute("data-bs-theme", "dark")
+    figures: dict[str, Any] = page.request.get("/api/cockpit").json()
+    for chart, figure in CHARTS.items():
+        expect(page.locator(f"#{chart} canvas").first).to_be_visible()
+        assert page.evaluate(SERIES_DATA, chart)[0] == [t["findings"] for t in figures[figure]]
+    idle = next(t for t in figures["categories"] if t["code"] == "idle_land")
+    expect(page.locator(".wall-kpis")).to_contain_text(f"闲置土地{idle['findings']}宗")
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    assert height <= 1080, height
+    screens = os.environ.get("MUJUN_SCREENS")
+    if screens:
+        page.wait_for_function(BAR_DRAWN, arg=["by-category", 0])  # bars grow when drawn
+        page.screenshot(path=str(Path(screens) / "cockpit-wall.png"))

@@ -372,6 +372,23 @@ def test_the_cockpit_page_charts_the_grades_and_links_to_them(
     assert f"&amp;county={COUNTY_A}" in english.text
 
 
+def test_the_wall_screen_shows_the_grade_shares_of_ones_area(
+    app_client: TestClient, graded: dict[str, int]
+) -> None:
+    """大屏: the area's name, the grade shares of the cohorts together, the charts' panels;
+    another county refused as on the cockpit."""
+    sign_in(app_client, "analyst")
+    wall = app_client.get("/cockpit/wall")
+    assert wall.status_code == 200 and 'data-bs-theme="dark"' in wall.text
+    assert "杭州市" in wall.text and "（10家参评）" in wall.text
+    assert "A 20.0%" in wall.text and "B 40.0%" in wall.text and "D 20.0%" in wall.text
+    assert 'id="grade-distribution"' in wall.text and 'id="tax-trend"' in wall.text
+    sign_in(app_client, "officer")
+    county = app_client.get("/cockpit/wall")
+    assert "桐庐县" in county.text and "（4家参评）" in county.text and "A 50.0%" in county.text
+    assert app_client.get("/cockpit/wall", params={"county": COUNTY_B}).status_code == 403
+
+
 def test_a_what_if_is_never_the_run_of_record(
     app_client: TestClient, city: Engine, graded: dict[str, int]
 ) -> None:

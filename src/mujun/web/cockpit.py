@@ -162,6 +162,35 @@ def cockpit_page(
     return signed_in_page(request, "cockpit.html", current, figures=figures, county=county or "")
 
 
+@router.get("/cockpit/wall", response_class=HTMLResponse, include_in_schema=False)
+def cockpit_wall_page(
+    request: Request,
+    current: Reader,
+    db: Database,
+    run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    county: CountyParam = None,
+) -> HTMLResponse:
+    """大屏: the cockpit's figures for a 1920×1080 wall screen, named after the area shown."""
+    figures = cockpit(request, current, db, run=run, county=county)
+    return signed_in_page(
+        request,
+        "cockpit_wall.html",
+        current,
+        figures=figures,
+        county=county or "",
+        area=_area_name(db, current.scope, county),
+    )
+
+
+def _area_name(db: Session, scope: Scope, county: str | None) -> str:
+    """The county shown (asked for, or the only one the account reads), else the city."""
+    only = county or (
+        next(iter(scope.counties)) if scope.counties and len(scope.counties) == 1 else None
+    )
+    level = (Jurisdiction.code == only) if only else (Jurisdiction.level == "city")
+    return db.scalar(select(Jurisdiction.name).where(level).order_by(Jurisdiction.code)) or ""
+
+
 def _land(db: Session, scope: Scope, county: str | None) -> tuple[int, float]:
     query = select(func.count(), func.coalesce(func.sum(Parcel.area_m2), 0.0)).where(
         Parcel.land_use == "industrial"

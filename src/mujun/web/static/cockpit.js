@@ -4,8 +4,11 @@
   const {figures, inCounty, words} = JSON.parse(document.getElementById("page-data").textContent);
   // Tabler's blue, orange, green, red and purple, so that the charts match the page.
   const PALETTE = ["#206bc4", "#f76707", "#2fb344", "#d63939", "#ae3ec9"];
+  // On the wall screen (大屏), ECharts' dark theme on the page's own dark ground.
+  const dark = document.body.dataset.bsTheme === "dark";
   function chart(element, option, link) {
-    const shown = echarts.init(document.getElementById(element));
+    const shown = echarts.init(document.getElementById(element), dark ? "dark" : null);
+    if (dark) option.backgroundColor = "transparent";
     // Every category's label shown (wrapped, never dropped), the legend under the plot.
     if (option.xAxis && option.xAxis.type === "category") {
       option.xAxis.axisLabel = {interval: 0, width: 110, overflow: "break"};

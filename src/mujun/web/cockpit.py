@@ -34,7 +34,7 @@ from mujun.units import m2_to_mu
 from mujun.web.cases import names_of
 from mujun.web.dependencies import MAX_ID, Database, Reader
 from mujun.web.findings import chosen_run
-from mujun.web.gate import SelectT, restrict
+from mujun.web.gate import SelectT, counties_read, restrict
 from mujun.web.grades import cohort_titles
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import CountyParam
@@ -183,10 +183,9 @@ def cockpit_wall_page(
 
 
 def _area_name(db: Session, scope: Scope, county: str | None) -> str:
-    """The county shown (asked for, or the only one the account reads), else the city."""
-    only = county or (
-        next(iter(scope.counties)) if scope.counties and len(scope.counties) == 1 else None
-    )
+    """The county read (asked for, or the only one the account reads), else the city."""
+    read = counties_read(scope, county)
+    only = next(iter(read)) if read is not None and len(read) == 1 else None
     level = (Jurisdiction.code == only) if only else (Jurisdiction.level == "city")
     return db.scalar(select(Jurisdiction.name).where(level).order_by(Jurisdiction.code)) or ""
 

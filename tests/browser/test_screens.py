@@ -1,6 +1,7 @@
 """Every page, in both languages, as a county official sees it at 1440×900: a screenshot of each
 (full page) into ``MUJUN_SCREENS`` (or the test's temporary folder), and no console error on any.
-Look at them: ``MUJUN_SCREENS=screens .venv/bin/pytest -n 0 tests/browser/test_screens.py``."""
+Look at them: ``MUJUN_SCREENS=screens .venv/bin/pytest -n 0 tests/browser/test_screens.py``; with
+``MUJUN_SCREENS`` set, each page is taken at 1920×1080 (a wall screen) too, named ``…-1920``."""
 
 import os
 from pathlib import Path
@@ -15,7 +16,9 @@ from mujun.web.permissions import Role
 from tests.browser.conftest import WAIT_MS, BrowserErrors, Site, watched
 from tests.web.conftest import HASHED, PARCEL_A, PARCEL_B, PASSWORD
 
-SIZE = {"width": 1440, "height": 900}
+SIZES = {"": {"width": 1440, "height": 900}}
+if os.environ.get("MUJUN_SCREENS"):
+    SIZES["-1920"] = {"width": 1920, "height": 1080}
 TAX = "tax-bureau"
 """A data provider of the tax bureau, added for its workbench (its duties)."""
 SCREENS: list[tuple[str, str, str, int]] = [
@@ -26,6 +29,7 @@ SCREENS: list[tuple[str, str, str, int]] = [
     ("workbench-provider", "provider", "/workbench", 200),  # of no department: it says so
     ("workbench-tax", TAX, "/workbench", 200),
     ("cockpit", "analyst", "/cockpit", 200),
+    ("cockpit-wall", "analyst", "/cockpit/wall", 200),
     ("findings", "analyst", "/findings", 200),
     ("grades", "analyst", "/grades", 200),
     ("parcels", "analyst", "/", 200),
@@ -71,23 +75,23 @@ def screens(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-EVERY = [(*screen, lang) for screen in SCREENS for lang in ("zh", "en")]
+EVERY = [(*screen, lang, size) for screen in SCREENS for lang in ("zh", "en") for size in SIZES]
 
 
 @pytest.mark.usefixtures("tax_provider")
-@pytest.mark.parametrize("screen", EVERY, ids=[f"{s[0]}-{s[4]}" for s in EVERY])
+@pytest.mark.parametrize("screen", EVERY, ids=[f"{s[0]}-{s[4]}{s[5]}" for s in EVERY])
 def test_every_page_in_both_languages(
     browser: Browser,
     site: Site,
     screens: Path,
     browser_errors: BrowserErrors,
-    screen: tuple[str, str, str, int, str],
+    screen: tuple[str, str, str, int, str, str],
 ) -> None:
-    name, username, path, status, lang = screen
+    name, username, path, status, lang, size = screen
     if status != 200:
         browser_errors.expect(f"status of {status}")  # the error page itself
     context = browser.new_context(
-        base_url=site.url, viewport=SIZE, locale="zh-CN", timezone_id="Asia/Shanghai"
+        base_url=site.url, viewport=SIZES[size], locale="zh-CN", timezone_id="Asia/Shanghai"
     )
     context.set_default_timeout(WAIT_MS)
     context.add_cookies([{"name": "mujun_lang", "value": lang, "url": site.url}])
@@ -104,7 +108,7 @@ def test_every_page_in_both_languages(
         expect(page.locator("body")).to_have_attribute("data-map-ready", "true")
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(600)  # the charts' animations
-    page.screenshot(path=str(screens / f"{name}-{lang}.png"), full_page=True)
+    page.screenshot(path=str(screens / f"{name}-{lang}{size}.png"), full_page=True)
     context.close()
     unexpected = browser_errors.unexpected()
     assert not unexpected, "the browser reported errors:\n" + "\n".join(unexpected)

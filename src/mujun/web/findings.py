@@ -62,7 +62,7 @@ FINDING_COLUMNS = (
     Column("area_mu", "面积(亩)", "Area (mu)", Finding.area_m2, number="{:,.2f}"),
     Column("key", "重点", "Key", Finding.key),
     Column("figures", "关键数据", "Key figures"),
-    Column("source", "依据", "Basis"),
+    Column("source", "依据", "Basis", long_text=True),
 )
 """The columns of the findings list, on screen and in its export."""
 

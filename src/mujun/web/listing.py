@@ -99,6 +99,9 @@ class Column:
     order_by: SQLColumnExpression[Any] | None = None
     number: str | None = None
     link: str | None = None
+    long_text: bool = False
+    """A long text (a document's title and clause) wrapped in a narrow column, so that the
+    list fits the page at 1440 px."""
 
     def header(self, request: Request) -> str:
         return self.zh if language_of(request) == "zh" else self.en

@@ -419,3 +419,27 @@ def test_a_year_evaluated_only_as_a_what_if_has_no_run_of_record(
     sign_in(app_client, "analyst")
     assert app_client.get("/api/grades").json()["run"] is None
     assert app_client.get("/api/cockpit").json()["grades"] is None
+
+
+def test_the_whole_grade_list_is_exported_as_the_published_notice(
+    app_client: TestClient, graded: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """导出全部 writes what ``mujun evaluate --out`` writes: a sheet per cohort, its score
+    details, 等级分布 and 未参评; as the CLI's CSV when a sheet would be too long."""
+    sign_in(app_client, "officer")
+    exported = app_client.get("/grades", params={"export": "all"})
+    assert exported.status_code == 200
+    book = load_workbook(io.BytesIO(exported.content), read_only=True)
+    names = [sheet.title for sheet in book.worksheets]
+    assert names[:2] == ["规上工业企业", "规下工业企业"] and "等级分布" in names
+    codes = {
+        str(row[2])
+        for title in names[:2]
+        for row in book[title].iter_rows(min_row=3, values_only=True)
+        if row[0] is not None
+    }
+    assert len(codes) == 4  # the officer's county: 2 above scale, 2 below
+    monkeypatch.setattr("mujun.evaluation.listing.MAX_LISTED", 1)
+    as_csv = app_client.get("/grades", params={"export": "all"})
+    assert as_csv.status_code == 200 and ".csv" in as_csv.headers["content-disposition"]
+    assert as_csv.content.decode("utf-8-sig").count("\n") == 5  # the header and 4 enterprises

@@ -363,7 +363,8 @@ def _notice_rows(evaluation: Evaluation, cohort: Cohort) -> Iterator[tuple[Cell,
 def _detail_rows(
     evaluation: Evaluation, cohort: Cohort, lang: Language
 ) -> Iterator[tuple[Cell, ...]]:
-    """Per enterprise: a row per indicator, the lessor deduction, the score."""
+    """Per enterprise: a row per indicator it was scored on (a run kept under an earlier
+    version of the profile may lack one), the lessor deduction, the score."""
     shown = [_shown(evaluation, cohort, INDICATORS[key], lang) for key in cohort.indicators]
     marker, _ = _IMPUTED[evaluation.parameters[MISSING_INDICATOR]][lang]
     words = _WORDS[lang]
@@ -371,7 +372,8 @@ def _detail_rows(
         enterprise = (result["rank"], result["name"], result["credit_code"])
         points = json.loads(result["points"])
         for indicator in shown:
-            yield *enterprise, *indicator.cells(points[indicator.key], marker)
+            if indicator.key in points:
+                yield *enterprise, *indicator.cells(points[indicator.key], marker)
         deduction = 0.0 - result["deduction_points"]  # not -x: no deduction shows as 0, not -0
         yield *enterprise, words["deduction"], None, None, None, None, deduction
         yield *enterprise, words["total"], None, None, None, None, result["score"]

@@ -5,18 +5,24 @@ Without a run asked for, the grades shown are those of record
 (:func:`mujun.evaluation.runs.run_of_record`): never a what-if run.
 """
 
+import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
+import pyarrow as pa
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from mujun.evaluation.engine import EXCLUDED_SCHEMA, RESULTS_SCHEMA, Evaluation
+from mujun.evaluation.listing import write_evaluation_csv, write_evaluation_workbook
 from mujun.evaluation.runs import run_of_record
 from mujun.policy.profiles import ProfileError, load_profile
-from mujun.records import EvaluationRun, Grade, Jurisdiction
+from mujun.policy.what_if import with_what_if
+from mujun.records import EvaluationRun, ExcludedEnterprise, Grade, Jurisdiction
 from mujun.records.industries import division_of, industry_name
 from mujun.web.dependencies import MAX_ID, Database, Reader
 from mujun.web.enterprises import ENTERPRISE_FILE
@@ -34,11 +40,12 @@ from mujun.web.listing import (
     ParkParam,
     SearchParam,
     SortParam,
-    export_all_response,
     in_division,
     sorted_by,
+    temporary_file,
+    workbook_file,
 )
-from mujun.web.pages import PAGE, list_page, named_each
+from mujun.web.pages import PAGE, list_page
 from mujun.web.permissions import Scope
 
 router = APIRouter(tags=["grades"])
@@ -214,6 +221,84 @@ def grades_wanted(
     return query
 
 
+def export_grades(
+    request: Request,
+    scope: Scope,
+    db: Session,
+    *,
+    run: int | None,
+    filters: Mapping[str, str | None],
+    county: str | None,
+) -> Response:
+    """Every grade of the run the filters choose, in the layout ``mujun evaluate --out`` writes
+    (the published notice: a sheet per cohort, 评分明细, 等级分布, 未参评;
+    :func:`~mujun.evaluation.listing.write_evaluation_workbook`), or as its CSV when a sheet
+    would be longer than a sheet holds. The enterprises left out are listed for the whole
+    run only (city-wide, unfiltered): they have no grade to place them in an area."""
+    kept = chosen_evaluation(db, run)
+    if kept is None:
+        raise HTTPException(status_code=404, detail="还没有评价批次 / no evaluation run yet")
+    try:
+        profile = with_what_if(
+            load_profile(kept.profile), [f"{k}={v}" for k, v in kept.overrides.items()]
+        )
+    except ProfileError as error:
+        raise HTTPException(
+            status_code=404,
+            detail=f"批次 {kept.id} 的评价配置已不再提供 / the profile of run {kept.id} is gone",
+        ) from error
+    wanted = grades_wanted(db, scope, kept.id, county=county, **filters)
+    whole = scope.everywhere and county is None and not any(filters.values())
+    evaluation = Evaluation(
+        profile=profile,
+        year=kept.year,
+        fingerprint=kept.fingerprint,
+        parameters={**profile.values(dt.date(kept.year, 12, 31)).in_force(), **kept.parameters},
+        results=_results(db, wanted),
+        excluded=_excluded(db, kept.id) if whole else EXCLUDED_SCHEMA.empty_table(),
+    )
+    lang = language_of(request)
+    title = in_language(
+        request,
+        f"综合评价结果（{kept.year}年度，批次 {kept.id}，{evaluation.results.num_rows:,} 家）",
+        f"Grades ({kept.year}, run {kept.id}, {evaluation.results.num_rows:,})",
+    )
+    try:
+        return workbook_file(title, lambda path: write_evaluation_workbook(path, evaluation, lang))
+    except ValueError:  # a sheet longer than a sheet holds: the CLI's CSV instead
+        return temporary_file(
+            f"{title}.csv", "text/csv", lambda path: write_evaluation_csv(path, evaluation, lang)
+        )
+
+
+def _results(db: Session, wanted: Select[Grade]) -> pa.Table:
+    """The grades ``wanted`` chooses, as the evaluation gave them, by cohort, rank and code."""
+    columns = [getattr(Grade, name) for name in RESULTS_SCHEMA.names]
+    ordered = wanted.with_only_columns(*columns).order_by(
+        Grade.cohort, Grade.rank, Grade.credit_code
+    )
+    batches = [
+        pa.RecordBatch.from_pylist(
+            [dict(zip(RESULTS_SCHEMA.names, row, strict=True)) for row in chunk],
+            schema=RESULTS_SCHEMA,
+        )
+        for chunk in db.execute(ordered.execution_options(yield_per=EXPORT_BATCH)).partitions()
+    ]
+    return pa.Table.from_batches(batches, schema=RESULTS_SCHEMA)
+
+
+def _excluded(db: Session, run: int) -> pa.Table:
+    rows = db.execute(
+        select(ExcludedEnterprise.credit_code, ExcludedEnterprise.name, ExcludedEnterprise.reason)
+        .where(ExcludedEnterprise.run_id == run)
+        .order_by(ExcludedEnterprise.credit_code)
+    )
+    return pa.Table.from_pylist(
+        [dict(zip(EXCLUDED_SCHEMA.names, row, strict=True)) for row in rows],
+        schema=EXCLUDED_SCHEMA,
+    )
+
+
 def _row(grade: Grade) -> GradeRow:
     indicators = json.loads(grade.indicators)
     return GradeRow(
@@ -252,34 +337,14 @@ def grades_page(
     file; the page on screen as .xlsx with ``export=xlsx``, every grade the filters choose
     with ``export=all``."""
     if export == "all":
-        kept = chosen_evaluation(db, run)
-        if kept is None:
-            raise HTTPException(status_code=404, detail="还没有评价批次 / no evaluation run yet")
-        wanted = grades_wanted(
-            db,
-            current.scope,
-            kept.id,
-            county=county,
-            park=park,
-            industry=industry,
-            grade=grade,
-            cohort=cohort,
-            q=q,
-        )
-        ordered = sorted_by(wanted, GRADE_COLUMNS, sort).order_by(
-            Grade.cohort, Grade.rank, Grade.credit_code
-        )
-        titles = cohort_titles(kept.profile)
-        every = (
-            _shown(request, _row(row), titles)
-            for row in db.scalars(ordered.execution_options(yield_per=EXPORT_BATCH))
-        )
-        title = in_language(
+        return export_grades(
             request,
-            f"综合评价结果（{kept.profile}，{kept.year}年度，批次 {kept.id}，全部）",
-            f"Grades ({kept.profile}, {kept.year}, run {kept.id}, all)",
+            current.scope,
+            db,
+            run=run,
+            filters={"park": park, "industry": industry, "grade": grade, "cohort": cohort, "q": q},
+            county=county,
         )
-        return export_all_response(request, title, GRADE_COLUMNS, named_each(request, every))
     listed = list_grades(
         current,
         db,

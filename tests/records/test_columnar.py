@@ -8,6 +8,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from mujun.analytics.facts import load_facts
+from mujun.interchange import importer
 from mujun.interchange.exporter import write_csv_folder
 from mujun.interchange.importer import import_data_set
 from mujun.records import Account, Change, Parcel, table_of
@@ -116,3 +117,19 @@ def test_the_fingerprint_follows_the_facts_not_the_copy(city: Engine) -> None:
 def test_a_database_in_memory_is_refused_with_its_reason() -> None:
     with pytest.raises(ValueError, match="in memory"):
         copies_folder(open_engine("sqlite://"))
+
+
+def test_a_large_import_makes_the_copy_and_one_that_cannot_be_made_fails_no_import(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "LARGE_LOAD", 1)
+    write_csv_folder(tmp_path / "city", planted_city(enterprises=20, seed=1))
+    import_data_set(engine=engine, path=tmp_path / "city", actor="test")
+    assert list(copies_folder(engine).glob("*.duckdb"))
+
+    def full_disk(_engine: Engine) -> Path:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(importer, "current_copy", full_disk)
+    write_csv_folder(tmp_path / "more", planted_city(enterprises=21, seed=1))
+    assert import_data_set(engine=engine, path=tmp_path / "more", actor="test").committed

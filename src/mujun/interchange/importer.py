@@ -10,6 +10,7 @@ values derived from the facts (:mod:`mujun.analytics.derived`), refreshed when t
 changed a table they depend on.
 """
 
+import contextlib
 import datetime as dt
 import hashlib
 import tempfile
@@ -171,8 +172,16 @@ def import_data_set(
             )
             keep_files(conn, outcome.import_id, read.files)
     if outcome.rows_changed >= LARGE_LOAD:
-        current_copy(engine)  # the first run after a large import need not make it
+        _make_columnar_copy(engine)
     return outcome
+
+
+def _make_columnar_copy(engine: Engine) -> None:
+    """Make the records' columnar copy now, so the first run after a large import need not.
+    The import has committed: a copy that cannot be made (a full disk) fails no import; the
+    next run makes it, or says why it cannot."""
+    with contextlib.suppress(OSError, duckdb.Error):
+        current_copy(engine)
 
 
 def _take_import_lock(conn: Connection) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from mujun.analytics.derived import follow_orm_writes
 from mujun.records import Base
 from mujun.records.columnar import FOLDER_ENV
 from mujun.records.database import drop_database, open_engine, recreate_database, upgrade
@@ -22,6 +23,9 @@ from mujun.records.database import drop_database, open_engine, recreate_database
 POSTGRES_SERVER = os.environ.get("MUJUN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 os.environ.setdefault(FOLDER_ENV, tempfile.mkdtemp(prefix="mujun-test-columnar-"))
 """The columnar copies of the PostgreSQL databases (an SQLite file keeps its own beside it)."""
+follow_orm_writes()
+"""Tests build their records through the ORM, as the command line and the web application
+would write them: the derived values follow (:mod:`mujun.records.derived`)."""
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,18 @@
 """Values derived from the facts: kept up to date by an ORM session that writes facts, and
 filled by migration 0008 for a database that had facts before it."""
 
+import ast
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic import command
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from mujun.analytics import derived
+from mujun.cli.context import Settings
 from mujun.records import (
     Building,
     Change,
@@ -16,7 +22,9 @@ from mujun.records import (
     LandOccupancy,
     Parcel,
 )
+from mujun.records import derived as records_derived
 from mujun.records.database import alembic_config, upgrade
+from mujun.web.app import create_app
 
 COUNTY_A, COUNTY_B = "330122", "330127"
 HOLDER, TENANT, OWNER, NOWHERE = (
@@ -132,4 +140,64 @@ def test_migration_0008_derives_the_values_of_facts_stored_before_it(engine: Eng
         session.commit()
     command.downgrade(alembic_config(engine), "0007")
     upgrade(engine)
+    assert _derived(engine) == EXPECTED
+
+
+RECORDS = Path(str(resources.files("mujun.records")))
+LAYERS = {p.name for p in RECORDS.parent.iterdir() if (p / "__init__.py").exists()} - {"records"}
+"""The packages of the other layers (modules such as ``mujun.units`` are shared by all)."""
+
+
+def _imported(path: Path) -> set[str]:
+    """Every module a file imports, at its top or inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_the_records_import_no_other_layer() -> None:
+    """Data flows down: the records (their migrations aside, which fill the values of their
+    time) import no other layer (the analytics among them), not even inside a function."""
+    upward = {
+        f"{path.relative_to(RECORDS)}: {module}"
+        for path in RECORDS.rglob("*.py")
+        if "migrations" not in path.parts
+        for module in _imported(path)
+        if module.split(".")[:2] in [["mujun", layer] for layer in LAYERS]
+    }
+    assert not upward
+
+
+@pytest.fixture
+def unplugged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process in which nothing has plugged the refresh in yet."""
+    monkeypatch.setattr(records_derived, "_REFRESH", [])
+
+
+@pytest.mark.usefixtures("unplugged")
+def test_facts_written_with_no_refresh_plugged_in_are_not_committed(engine: Engine) -> None:
+    with Session(engine) as session:
+        _city(session)
+        with pytest.raises(records_derived.DerivedValuesNotFollowedError):
+            session.commit()
+    with Session(engine) as session:
+        assert session.scalar(select(Jurisdiction.code)) is None
+
+
+@pytest.mark.usefixtures("unplugged")
+@pytest.mark.parametrize("entry", ["command line", "web application"])
+def test_every_entry_point_plugs_the_refresh_in(engine: Engine, entry: str) -> None:
+    assert records_derived.derived_refresh() is None
+    if entry == "command line":
+        Settings(db_url=engine.url.render_as_string(hide_password=False), lang="zh").engine()
+    else:
+        create_app(engine)
+    assert records_derived.derived_refresh() is derived.refresh
+    with Session(engine) as session:
+        _city(session)
+        session.commit()
     assert _derived(engine) == EXPECTED

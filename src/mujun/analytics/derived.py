@@ -3,7 +3,8 @@ request: a jurisdiction's and a parcel's county, an enterprise's land and the co
 enterprise is in. They are computed here, by the functions the rules use
 (:mod:`mujun.analytics.land`), never in another query language; the importer refreshes them in
 the transaction that changed the facts (:func:`refresh`), and so does an ORM session that
-wrote facts (:mod:`mujun.records.derived`). They are no facts: not imported, exported or logged.
+wrote facts, once :func:`follow_orm_writes` has plugged :func:`refresh` into the records
+(:mod:`mujun.records.derived`) at start-up. They are no facts: not imported, exported or logged.
 """
 
 from collections.abc import Callable, Mapping
@@ -26,6 +27,7 @@ from mujun.records import (
     bulk,
     table_of,
 )
+from mujun.records.derived import refresh_derived_with
 
 SOURCES: Mapping[Table, tuple[str, ...]] = {
     table_of(Jurisdiction): ("code", "parent_code", "level"),
@@ -100,6 +102,13 @@ def refresh(conn: Connection) -> None:
         _refresh_enterprise_counties(conn, facts)
     finally:
         facts.close()
+
+
+def follow_orm_writes() -> None:
+    """Have every ORM session that writes facts refresh the derived values before it commits.
+    Called where a process starts using the records: the command line's engine, the web
+    application, the tests; calling it again changes nothing."""
+    refresh_derived_with(refresh)
 
 
 def _refresh_column(conn: Connection, facts: Facts, derived: DerivedColumn) -> None:

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine
 
+from mujun.analytics.derived import follow_orm_writes
 from mujun.interchange.problems import Language
 from mujun.records.database import open_engine, upgrade
 
@@ -26,7 +27,9 @@ class Settings:
     lang: Language
 
     def engine(self) -> Engine:
-        """The records database, its schema brought up to date."""
+        """The records database, its schema brought up to date; facts written through the ORM
+        refresh their derived values."""
+        follow_orm_writes()
         engine = open_engine(self.db_url)
         upgrade(engine)
         return engine

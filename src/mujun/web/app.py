@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mujun.analytics.derived import follow_orm_writes
 from mujun.web import (
     administration,
     audit,
@@ -172,6 +173,7 @@ class SecurityHeaders:
 
 
 def create_app(engine: Engine) -> FastAPI:
+    follow_orm_writes()  # facts written through the ORM refresh their derived values
     app = FastAPI(
         title="mujun 亩均",
         description="找出、评价、盯住、处置闲置和低效工业用地 · idle and low-efficiency land",

@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine
 
-from mujun.analytics.derived import follow_orm_writes
 from mujun.interchange.problems import Language
 from mujun.records.database import open_engine, upgrade
 
@@ -29,6 +28,10 @@ class Settings:
     def engine(self) -> Engine:
         """The records database, its schema brought up to date; facts written through the ORM
         refresh their derived values."""
+        # Imported when a command opens the records, not when the program starts: it loads
+        # the analytics (Ibis), which `mujun --help` and a mistyped option need not wait for.
+        from mujun.analytics.derived import follow_orm_writes  # noqa: PLC0415
+
         follow_orm_writes()
         engine = open_engine(self.db_url)
         upgrade(engine)

@@ -228,6 +228,27 @@ def test_the_enterprise_file_shows_everything_known(
     assert {h["table"] for h in history} >= {"企业", "年度指标", "用地情况", "月度指标"}
 
 
+@pytest.mark.parametrize(
+    ("code", "land"),
+    [
+        (ENTERPRISE_A, {PARCEL_A: ["holder", "owned", "building_owner"], PARCEL_A2: ["leased_in"]}),
+        (ENTERPRISE_B, {PARCEL_B: ["holder"]}),
+        (ENTERPRISE_C, {PARCEL_A3: ["leased_in"]}),
+    ],
+)
+def test_the_land_of_a_file_is_where_the_enterprise_is_placed(
+    app_client: TestClient, enterprises: None, code: str, land: dict[str, list[str]]
+) -> None:
+    """Issue 11: the parcels a file lists, and how the enterprise is on each, come from the rule
+    that places it (mujun.analytics.land.on_parcels): its counties are its registered county and
+    those of the parcels listed, no more and no fewer (C, registered in B, leases in A3 in A)."""
+    sign_in(app_client, "analyst")
+    file = app_client.get(f"/api/enterprises/{code}/file").json()
+    assert {p["parcel_id"]: p["relations"] for p in file["land"]} == land
+    listed = {p["county_code"] for p in file["land"]} | {file["county_code"]}
+    assert sorted(listed) == file["counties"]
+
+
 def test_the_enterprise_page_in_chinese_and_english(
     app_client: TestClient, enterprises: None, run: int
 ) -> None:

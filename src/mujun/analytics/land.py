@@ -9,11 +9,15 @@ fixed-point decimal so that the same data always give the same average, whatever
 engine adds them in.
 """
 
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Literal
+from functools import cache
+from typing import Literal, Protocol
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from mujun.analytics.facts import Facts
 from mujun.units import M2_PER_MU
@@ -53,26 +57,80 @@ def holdings(facts: Facts) -> ir.Table:
     return by_holder.union(by_occupancy, distinct=True)
 
 
+class Tables(Protocol):
+    """Tables by name: :class:`~mujun.analytics.facts.Facts`, or a few unbound ones."""
+
+    def __getitem__(self, name: str, /) -> ir.Table: ...
+
+
+HOLDER, BUILDING_OWNER = "holder", "building_owner"
+ON_PARCELS_READS: dict[str, tuple[str, ...]] = {
+    "parcels": ("holder_credit_code", "parcel_id"),
+    "land_occupancy": ("credit_code", "parcel_id", "kind"),
+    "buildings": ("owner_credit_code", "parcel_id"),
+}
+"""What :func:`on_parcels` reads: each table's columns, the first naming the enterprise (so
+that one enterprise's rows can be read alone: :func:`on_parcels_of`)."""
+
+
+def on_parcels(facts: Tables) -> ir.Table:
+    """``credit_code, parcel_id, relation``: each parcel an enterprise is on, and how: it holds
+    it (``holder``: ``holder_credit_code``), occupies it (its ``land_occupancy`` kind: ``owned``,
+    ``leased_in`` or ``leased_out``) or owns a building on it (``building_owner``)."""
+    parcels, occupancy, buildings = (facts[name] for name in ON_PARCELS_READS)
+    held = parcels.filter(parcels.holder_credit_code.notnull())
+    owned = buildings.filter(buildings.owner_credit_code.notnull())
+    return held.select(
+        credit_code=held.holder_credit_code, parcel_id=held.parcel_id, relation=ibis.literal(HOLDER)
+    ).union(
+        occupancy.select("credit_code", "parcel_id", relation=occupancy.kind),
+        owned.select(
+            credit_code=owned.owner_credit_code,
+            parcel_id=owned.parcel_id,
+            relation=ibis.literal(BUILDING_OWNER),
+        ),
+        distinct=True,
+    )
+
+
+def on_parcels_of(rows: Mapping[str, pa.Table]) -> pa.Table:
+    """:func:`on_parcels` of a few rows in memory (say one enterprise's, read from the records
+    by the first column of each table of :data:`ON_PARCELS_READS`), without loading the facts:
+    the expression is compiled once, and run by a cursor of an in-memory DuckDB."""
+    cursor = _in_memory().cursor()
+    try:
+        for name, columns in ON_PARCELS_READS.items():
+            cursor.register(name, rows[name].select(list(columns)))
+        found: pa.Table = cursor.sql(_on_parcels_sql()).to_arrow_table()
+        return found
+    finally:
+        cursor.close()
+
+
+@cache
+def _on_parcels_sql() -> str:
+    unbound = {
+        name: ibis.table(dict.fromkeys(columns, "string"), name=name)
+        for name, columns in ON_PARCELS_READS.items()
+    }
+    return str(ibis.to_sql(on_parcels(unbound), dialect="duckdb"))
+
+
+@cache
+def _in_memory() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB for the process; each use takes a cursor of its own (threads may
+    not share one)."""
+    return duckdb.connect()
+
+
 def enterprise_places(facts: Facts) -> ir.Table:
     """``credit_code, jurisdiction_code``: where each enterprise is: where it is registered,
-    and where each parcel lies that it holds (``holder_credit_code``), occupies (any
-    ``land_occupancy`` row: owned, leased in or leased out) or owns a building on."""
-    enterprises, parcels = facts["enterprises"], facts["parcels"]
-    occupancy, buildings = facts["land_occupancy"], facts["buildings"]
-    on_parcels = (
-        parcels.filter(parcels.holder_credit_code.notnull())
-        .select(credit_code=parcels.holder_credit_code, parcel_id=parcels.parcel_id)
-        .union(occupancy.select("credit_code", "parcel_id"))
-        .union(
-            buildings.filter(buildings.owner_credit_code.notnull()).select(
-                credit_code=buildings.owner_credit_code, parcel_id=buildings.parcel_id
-            )
-        )
+    and where each parcel lies that it is on in any way (:func:`on_parcels`)."""
+    parcels = facts["parcels"].select("parcel_id", "jurisdiction_code")
+    located = (
+        on_parcels(facts).join(parcels, "parcel_id").select("credit_code", "jurisdiction_code")
     )
-    located = on_parcels.join(parcels.select("parcel_id", "jurisdiction_code"), "parcel_id").select(
-        "credit_code", "jurisdiction_code"
-    )
-    registered = enterprises.select("credit_code", "jurisdiction_code")
+    registered = facts["enterprises"].select("credit_code", "jurisdiction_code")
     return registered.union(located)
 
 

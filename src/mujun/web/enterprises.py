@@ -23,12 +23,14 @@ import json
 from collections.abc import Collection, Sequence
 from typing import Annotated, Any
 
+import pyarrow as pa
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, Subquery, func, literal, or_, select, union
+from sqlalchemy import ColumnElement, Select, Subquery, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from mujun.analytics.land import BUILDING_OWNER, HOLDER, ON_PARCELS_READS, on_parcels_of
 from mujun.evaluation.indicators import INDICATORS
 from mujun.evaluation.listing import unit_in
 from mujun.evaluation.runs import PUBLISHED, runs_of_record
@@ -40,7 +42,6 @@ from mujun.records import (
     EvaluationRun,
     Grade,
     Jurisdiction,
-    LandOccupancy,
     MonthlyMetric,
     Parcel,
 )
@@ -74,29 +75,29 @@ router = APIRouter(tags=["enterprises"])
 CHART_FIGURES = ("tax_yuan", "revenue_yuan", "value_added_yuan", "output_yuan", "profit_yuan")
 MONTHS_CHARTED = 24
 
-HOLDER, BUILDING_OWNER = "holder", "building_owner"
 RELATIONS: dict[str, tuple[str, str]] = {
     HOLDER: ("使用权人", "holder"),
     **{kind.value: (kind.label_zh, kind.value.replace("_", " ")) for kind in OccupancyKind},
     BUILDING_OWNER: ("厂房楼宇产权人", "owns a building on it"),
 }
-"""How an enterprise is on a parcel, in Chinese and English."""
+"""How an enterprise is on a parcel (:func:`mujun.analytics.land.on_parcels`), in Chinese and
+English."""
 
 
-def _on_parcels(credit_code: str) -> Subquery:
-    """``relation, parcel_id``: each parcel the enterprise is on, and how (:data:`RELATIONS`;
-    where it is, as the scope reads it, is :func:`mujun.analytics.land.enterprise_places`)."""
-    return union(
-        select(literal(HOLDER).label("relation"), Parcel.parcel_id).where(
-            Parcel.holder_credit_code == credit_code
-        ),
-        select(LandOccupancy.kind, LandOccupancy.parcel_id).where(
-            LandOccupancy.credit_code == credit_code
-        ),
-        select(literal(BUILDING_OWNER), Building.parcel_id).where(
-            Building.owner_credit_code == credit_code
-        ),
-    ).subquery("on_parcels")
+def _on_parcels(db: Session, credit_code: str) -> list[tuple[str, str]]:
+    """``parcel_id, relation``: each parcel the enterprise is on, and how, by the rule that
+    also places it (:func:`mujun.analytics.land.on_parcels`), over its own rows alone."""
+    rows = {}
+    for name, columns in ON_PARCELS_READS.items():
+        of = table(name).table
+        found = db.execute(
+            select(*(of.c[c] for c in columns)).where(of.c[columns[0]] == credit_code)
+        )
+        rows[name] = pa.Table.from_pylist(
+            [r._asdict() for r in found], schema=pa.schema([(c, pa.string()) for c in columns])
+        )
+    on = on_parcels_of(rows)
+    return list(zip(on["parcel_id"].to_pylist(), on["relation"].to_pylist(), strict=True))
 
 
 def _latest(codes: Collection[str] | None) -> Subquery:
@@ -397,7 +398,7 @@ def get_enterprise_file(credit_code: str, current: Reader, db: Database) -> Ente
 def _land(db: Session, credit_code: str) -> list[LandRow]:
     """The parcels the enterprise is on, each with every way it is on it."""
     relations: dict[str, list[str]] = {}
-    for relation, parcel_id in db.execute(select(_on_parcels(credit_code))):
+    for parcel_id, relation in _on_parcels(db, credit_code):
         relations.setdefault(parcel_id, []).append(relation)
     parcels = db.scalars(
         select(Parcel).where(Parcel.parcel_id.in_(sorted(relations))).order_by(Parcel.parcel_id)

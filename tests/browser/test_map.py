@@ -1,7 +1,8 @@
 """挂图作战: find a parcel by its id, open its popup, follow it to the parcel's file and back;
 on a demo city, the boundaries of counties and parks with their names, a scale bar, a popup
-of names, and a county's own base map from an MBTiles file; in the monitoring world, the 预警
-layer switched on, a warned parcel clicked, its warnings read and one followed."""
+of names, and a county's own base map from an MBTiles or a PMTiles file; in the monitoring
+world, the 预警 layer switched on, a warned parcel clicked, its warnings read and one
+followed."""
 
 import os
 import re
@@ -20,8 +21,8 @@ from mujun.interchange.importer import import_data_set
 from mujun.records import Account
 from mujun.records.database import open_engine, upgrade
 from mujun.web.permissions import Role
+from tests.basemaps import KINDS, Kind, write_basemap
 from tests.browser.conftest import WAIT_MS, Browse, BrowserErrors, Site, serving, watched
-from tests.mbtiles import write_mbtiles
 from tests.web.conftest import HASHED, PARCEL_A, PASSWORD, WEST
 from tests.web.test_map_warnings import A2, build_warned_world
 
@@ -223,14 +224,13 @@ def test_the_city_sees_every_county_and_in_english(
     assert not browser_errors.unexpected(), browser_errors.unexpected()
 
 
-def test_a_countys_own_base_map_is_drawn_under_the_boundaries(
-    browser: Browser,
-    demo: Demo,
-    browser_errors: BrowserErrors,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """An MBTiles file of plain tiles over Tonglu, zoom 6 to 10 (overzoomed beyond)."""
+@pytest.fixture(params=KINDS)
+def county_basemap(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Kind:
+    """``MUJUN_BASEMAP_FILE`` naming an MBTiles or a PMTiles file (the one and then the other)
+    of plain tiles over Tonglu, zoom 6 to 10 (overzoomed beyond)."""
+    kind: Kind = request.param
     tiles = {}
     for z in range(6, 11):
         west, east = ((lon + 180) / 360 * 2**z for lon in (119.2, 120.2))
@@ -240,20 +240,30 @@ def test_a_countys_own_base_map_is_drawn_under_the_boundaries(
         for x in range(int(west), int(east) + 1):
             for y in range(int(north), int(south) + 1):
                 tiles[(z, x, y)] = (190, 214, 180) if (x + y) % 2 else (205, 225, 195)
-    monkeypatch.setenv("MUJUN_BASEMAP_FILE", str(write_mbtiles(tmp_path / "tonglu.mbtiles", tiles)))
+    monkeypatch.setenv("MUJUN_BASEMAP_FILE", str(write_basemap(kind, tmp_path, tiles)))
+    return kind
+
+
+def test_a_countys_own_base_map_is_drawn_under_the_boundaries(
+    browser: Browser, demo: Demo, browser_errors: BrowserErrors, county_basemap: Kind
+) -> None:
     page = wall_page(browser, demo.url, browser_errors, "officer")
-    served: list[int] = []
+    served: list[tuple[int, str | None]] = []
     page.on(
         "response",
-        lambda r: served.append(r.status) if "/api/map/basemap/" in r.url else None,
+        lambda r: (
+            served.append((r.status, r.headers.get("content-type")))
+            if "/api/map/basemap/" in r.url
+            else None
+        ),
     )
     page.goto("/map")
     ready(page)
     page.wait_for_function("() => window.mujunMap.areTilesLoaded()")
-    assert served and set(served) == {200}
+    assert served and set(served) == {(200, "image/png")}
     expect(page.get_by_label("底图")).to_be_checked()
     assert page.evaluate("() => window.mujunMap.getLayer('basemap').type") == "raster"
-    screenshot(page, "map-wall-basemap")
+    screenshot(page, f"map-wall-basemap-{county_basemap}")
     page.context.close()
     assert not browser_errors.unexpected(), browser_errors.unexpected()
 

@@ -1,9 +1,7 @@
-"""The map: parcels of one's area within the view, coloured, found by id, offline."""
+"""The map: parcels of one's area within the view, coloured, found by id (its base map:
+test_basemap)."""
 
-import sqlite3
 import time
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +13,6 @@ from mujun.records import Enterprise, Grade, Jurisdiction, Parcel
 from mujun.web import parcel_map
 from mujun.web.app import create_app
 from tests.builders import evaluation_run
-from tests.mbtiles import png, write_mbtiles
 from tests.web.conftest import COUNTY_A, COUNTY_B, PARCEL_A, PARCEL_B, sign_in
 
 EVERYWHERE = "118.9,29.7,119.7,29.9"
@@ -228,33 +225,6 @@ def test_a_parcel_is_shown_with_the_names_of_its_holder_county_and_park(
     assert other["park"] is None and other["holder_name"] is None
 
 
-# -- the offline base map -------------------------------------------------------------------
-
-RED, BLUE = (200, 30, 30), (30, 30, 200)
-
-
-def test_tiles_are_served_from_the_counties_mbtiles_file(
-    app_client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    sign_in(app_client, "viewer")
-    assert app_client.get("/api/map/basemap").json() is None
-    assert app_client.get("/api/map/basemap/1/1/0").status_code == 404
-    tiles = write_mbtiles(tmp_path / "county.mbtiles", {(1, 1, 0): RED, (1, 1, 1): BLUE})
-    monkeypatch.setenv("MUJUN_BASEMAP_FILE", str(tiles))
-    found = app_client.get("/api/map/basemap").json()
-    assert found["tiles"] == ["/api/map/basemap/{z}/{x}/{y}"]
-    assert (found["minzoom"], found["maxzoom"]) == (1, 1)
-    north = app_client.get("/api/map/basemap/1/1/0")
-    assert north.status_code == 200 and north.headers["content-type"] == "image/png"
-    assert north.content == png(RED)  # the row the file keeps as TMS 1: y flipped
-    assert app_client.get("/api/map/basemap/1/1/1").content == png(BLUE)
-    assert app_client.get("/api/map/basemap/1/0/0").status_code == 404
-    assert app_client.get("/api/map/basemap/9/0/0").status_code == 404
-    assert app_client.get("/api/map/basemap/1/5/0").status_code == 404
-    app_client.cookies.clear()
-    assert app_client.get("/api/map/basemap/1/1/0").status_code == 401
-
-
 def test_a_crowded_view_shows_parcels_spread_over_it(
     app_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -265,18 +235,3 @@ def test_a_crowded_view_shows_parcels_spread_over_it(
     assert shown["truncated"] is True
     counties = {f["properties"]["county_code"] for f in shown["features"]}
     assert counties == {COUNTY_A, COUNTY_B}  # not only the first county's
-
-
-def test_a_base_map_with_odd_metadata_still_serves(
-    app_client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    tiles = write_mbtiles(tmp_path / "odd.mbtiles", {(2, 3, 1): RED})
-    with closing(sqlite3.connect(tiles)) as db, db:
-        db.execute("UPDATE metadata SET value = 'seventeen' WHERE name = 'maxzoom'")
-        db.execute("INSERT INTO metadata VALUES ('bounds', '119.5,29.6,119.9,30.0')")
-    monkeypatch.setenv("MUJUN_BASEMAP_FILE", str(tiles))
-    sign_in(app_client, "officer")
-    found = app_client.get("/api/map/basemap").json()
-    assert (found["minzoom"], found["maxzoom"]) == (2, 2)  # read off the tiles instead
-    assert found["bounds"] == [119.5, 29.6, 119.9, 30.0]
-    assert app_client.get("/api/map/basemap/2/3/1").content == png(RED)

@@ -13,6 +13,7 @@ from mujun.monitoring.schedule import ScheduleError, schedule_settings
 from mujun.records.accounts import Account
 from mujun.web.accounts import create_account
 from mujun.web.app import create_app
+from mujun.web.basemap import BasemapError, basemap_file, check_basemap
 from mujun.web.permissions import Role
 
 accounts_app = typer.Typer(help="Accounts of the web application (账号).", no_args_is_help=True)
@@ -30,12 +31,19 @@ def serve_command(
 ) -> None:
     """Serve the web application (default http://127.0.0.1:8000); it judges the previous
     month by itself on the 5th at 02:00 (MUJUN_MONITOR_SCHEDULE=off, MUJUN_MONITOR_DAY,
-    MUJUN_MONITOR_TIME)."""
+    MUJUN_MONITOR_TIME). A base map file (MUJUN_BASEMAP_FILE) the map cannot show stops it
+    here, saying why."""
     s = settings(ctx)
     try:
         schedule = schedule_settings()
     except ScheduleError as error:
         fail(str(error))
+    tiles = basemap_file()
+    try:
+        if tiles is not None:
+            check_basemap(tiles)
+    except BasemapError as error:
+        fail(s.say(error.zh, error.en))
     app = create_app(s.engine())
     app.state.monitor_schedule = schedule
     stdout.print(s.say(f"访问 http://{host}:{port}/", f"Open http://{host}:{port}/"), markup=False)

@@ -25,6 +25,7 @@ from mujun.analytics.derived import follow_orm_writes
 from mujun.web import (
     administration,
     audit,
+    basemap,
     case_api,
     case_pages,
     cockpit,
@@ -103,6 +104,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     grades.router,
     runs.router,
     parcel_map.router,
+    basemap.router,
     imports.router,
     case_api.router,
     case_pages.router,

@@ -15,21 +15,15 @@ warning on the parcel, an enterprise's on every parcel it holds
 (:func:`mujun.analytics.land.holdings`), each parcel coloured by its highest level.
 
 The boundaries of the counties and parks of the account's area (jurisdictions with an outline)
-come as one GeoJSON, outlines and a label point each, kept per state of the records. A county
-may supply its own base map as an MBTiles file (``MUJUN_BASEMAP_FILE``, raster tiles): the
-application serves its tiles itself, so the map needs no internet.
+come as one GeoJSON, outlines and a label point each, kept per state of the records. A county's
+own base map, served by the application, is :mod:`mujun.web.basemap`'s.
 """
 
 import json
 import logging
-import os
-import sqlite3
 import threading
-from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import numpy as np
 import shapely
@@ -75,10 +69,6 @@ logger = logging.getLogger(__name__)
 MOST_FEATURES = 5_000
 MOST_HITS = 20
 GEOJSON = "application/geo+json"
-N = TypeVar("N")
-M = TypeVar("M")
-BASEMAP_FILE = "MUJUN_BASEMAP_FILE"
-"""The setting that names a county's own base map: an MBTiles file of raster tiles."""
 CATEGORY_ORDER = ("non_industrial_use", "idle_land", "low_efficiency_land")
 """Where a parcel is found in several land categories, the first of these colours it."""
 
@@ -600,84 +590,3 @@ def _boundary_collection(rows: list[Any]) -> str:
         )
     ]
     return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
-
-
-# -- base map -------------------------------------------------------------------------------
-
-TILE_TYPES = {
-    b"\x89PNG": "image/png",
-    b"\xff\xd8\xff": "image/jpeg",
-    b"RIFF": "image/webp",
-}
-
-
-def basemap_file() -> Path | None:
-    """The MBTiles file ``MUJUN_BASEMAP_FILE`` names, if any."""
-    named = os.environ.get(BASEMAP_FILE)
-    return Path(named) if named else None
-
-
-def _tiles(path: Path) -> sqlite3.Connection:
-    """The MBTiles file, opened read only (never created, never written)."""
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
-
-
-@router.get("/basemap", summary="本地底图 / the local base map, if any")
-def basemap(current: Reader) -> dict[str, Any] | None:
-    """Where the base map's tiles are, as TileJSON (tiles, zoom levels, bounds, attribution),
-    when ``MUJUN_BASEMAP_FILE`` names an MBTiles file; None otherwise."""
-    path = basemap_file()
-    if path is None or not path.is_file():
-        return None
-    with closing(_tiles(path)) as tiles:
-        metadata = dict(tiles.execute("SELECT name, value FROM metadata").fetchall())
-        low, high = tiles.execute("SELECT min(zoom_level), max(zoom_level) FROM tiles").fetchone()
-    found: dict[str, Any] = {
-        "tilejson": "3.0.0",
-        "tiles": ["/api/map/basemap/{z}/{x}/{y}"],
-        "minzoom": _number(metadata.get("minzoom"), int, low or 0),
-        "maxzoom": _number(metadata.get("maxzoom"), int, high or 18),
-        "attribution": metadata.get("attribution", ""),
-    }
-    bounds = [_number(v, float, None) for v in str(metadata.get("bounds", "")).split(",")]
-    if len(bounds) == 4 and None not in bounds:
-        found["bounds"] = bounds
-    return found
-
-
-def _number(text: Any, kind: Callable[[str], N], otherwise: M) -> N | M:
-    """``text`` read as a number of ``kind``; ``otherwise`` when it is missing or not one (a
-    file's metadata is as its maker wrote it)."""
-    try:
-        return kind(str(text).strip())
-    except ValueError:
-        return otherwise
-
-
-@router.get(
-    "/basemap/{z}/{x}/{y}",
-    summary="底图瓦片 / one base map tile",
-    response_class=Response,
-    responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}},
-)
-def basemap_tile(z: int, x: int, y: int, current: Reader) -> Response:
-    """One tile of the base map, z/x/y as the web map counts (y from the north; the file keeps
-    TMS rows, counted from the south); 404 when the file has no such tile."""
-    path = basemap_file()
-    missing = HTTPException(status_code=404, detail=f"没有底图瓦片 / no tile {z}/{x}/{y}")
-    if path is None or not path.is_file() or not (0 <= z <= 30 and 0 <= x < 2**z and 0 <= y < 2**z):
-        raise missing
-    with closing(_tiles(path)) as tiles:
-        row = tiles.execute(
-            "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
-            (z, x, 2**z - 1 - y),
-        ).fetchone()
-    if row is None:
-        raise missing
-    data = bytes(row[0])
-    kind = next((t for magic, t in TILE_TYPES.items() if data.startswith(magic)), None)
-    return Response(
-        data,
-        media_type=kind or "application/octet-stream",
-        headers={"Cache-Control": "private, max-age=86400"},
-    )

@@ -9,17 +9,16 @@ fixed-point decimal so that the same data always give the same average, whatever
 engine adds them in.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
-from functools import cache
-from typing import Literal, Protocol
+from typing import Literal
 
-import duckdb
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
 from mujun.analytics.facts import Facts
+from mujun.analytics.in_memory import Tables, run_in_memory
 from mujun.units import M2_PER_MU
 
 AverageMethod = Literal["aggregate", "mean"]
@@ -57,12 +56,6 @@ def holdings(facts: Facts) -> ir.Table:
     return by_holder.union(by_occupancy, distinct=True)
 
 
-class Tables(Protocol):
-    """Tables by name: :class:`~mujun.analytics.facts.Facts`, or a few unbound ones."""
-
-    def __getitem__(self, name: str, /) -> ir.Table: ...
-
-
 HOLDER, BUILDING_OWNER = "holder", "building_owner"
 ON_PARCELS_READS: dict[str, tuple[str, ...]] = {
     "parcels": ("holder_credit_code", "parcel_id"),
@@ -71,6 +64,10 @@ ON_PARCELS_READS: dict[str, tuple[str, ...]] = {
 }
 """What :func:`on_parcels` reads: each table's columns, the first naming the enterprise (so
 that one enterprise's rows can be read alone: :func:`on_parcels_of`)."""
+ON_PARCELS_SCHEMAS = tuple(
+    (name, tuple((column, "string") for column in columns))
+    for name, columns in ON_PARCELS_READS.items()
+)
 
 
 def on_parcels(facts: Tables) -> ir.Table:
@@ -95,32 +92,8 @@ def on_parcels(facts: Tables) -> ir.Table:
 
 def on_parcels_of(rows: Mapping[str, pa.Table]) -> pa.Table:
     """:func:`on_parcels` of a few rows in memory (say one enterprise's, read from the records
-    by the first column of each table of :data:`ON_PARCELS_READS`), without loading the facts:
-    the expression is compiled once, and run by a cursor of an in-memory DuckDB."""
-    cursor = _in_memory().cursor()
-    try:
-        for name, columns in ON_PARCELS_READS.items():
-            cursor.register(name, rows[name].select(list(columns)))
-        found: pa.Table = cursor.sql(_on_parcels_sql()).to_arrow_table()
-        return found
-    finally:
-        cursor.close()
-
-
-@cache
-def _on_parcels_sql() -> str:
-    unbound = {
-        name: ibis.table(dict.fromkeys(columns, "string"), name=name)
-        for name, columns in ON_PARCELS_READS.items()
-    }
-    return str(ibis.to_sql(on_parcels(unbound), dialect="duckdb"))
-
-
-@cache
-def _in_memory() -> duckdb.DuckDBPyConnection:
-    """One in-memory DuckDB for the process; each use takes a cursor of its own (threads may
-    not share one)."""
-    return duckdb.connect()
+    by the first column of each table of :data:`ON_PARCELS_READS`), without loading the facts."""
+    return run_in_memory(on_parcels, ON_PARCELS_SCHEMAS, rows)
 
 
 def enterprise_places(facts: Facts) -> ir.Table:
@@ -176,6 +149,16 @@ def per_mu(amount: ir.NumericValue, land_m2: ir.NumericValue) -> ir.FloatingValu
     return per_m2 * float(M2_PER_MU)
 
 
+def counted(amount: ir.NumericValue, land: ir.NumericValue) -> ir.BooleanValue:
+    """Whether a member counts in its group's average of ``amount``: the amount is known and
+    the member has land."""
+    return amount.notnull() & (land > 0)
+
+
+def _exact_sum(value: ir.NumericValue, where: ir.BooleanValue) -> ir.FloatingScalar:
+    return value.cast(EXACT_SUM).sum(where=where).cast("float64")
+
+
 def group_averages(
     members: ir.Table,
     by: list[str],
@@ -191,16 +174,51 @@ def group_averages(
     aggregates: dict[str, ir.Scalar] = {}
     for amount in amounts:
         value = members[amount]
-        known = value.notnull() & (land > 0)
+        known = counted(value, land)
         if method == "aggregate":
-            numerator = value.cast(EXACT_SUM).sum(where=known).cast("float64")
-            denominator = land.cast(EXACT_SUM).sum(where=known).cast("float64")
+            numerator, denominator = _exact_sum(value, known), _exact_sum(land, known)
         else:
             numerator = (value / land).mean(where=known)
             denominator = ibis.ifelse(known.any(), 1.0, ibis.null("float64"))
         aggregates[f"{amount}_numerator"] = numerator
         aggregates[f"{amount}_denominator"] = denominator
     return members.group_by(by).aggregate(**aggregates)
+
+
+def group_per_mu(
+    members: ir.Table,
+    by: str,
+    *,
+    amounts: Sequence[str],
+    land_mu: str = "land_mu",
+    also: Mapping[str, ir.Scalar] | None = None,
+) -> ir.Table:
+    """Per group ``by`` of ``members`` (one row per enterprise, with its land in mu and each of
+    ``amounts`` in yuan, e.g. ``tax_yuan``): ``enterprises`` and ``land_mu`` of all members;
+    and for each amount ``X_yuan``, the group's ``X_per_mu_yuan`` (the aggregate ratio: Σ X /
+    Σ land of the members that count, :func:`counted`), with the ``X_enterprises`` and
+    ``X_land_mu`` counted (null where no member counts); and the aggregates ``also``."""
+    land = members[land_mu]
+    aggregates: dict[str, ir.Scalar] = {
+        "enterprises": members.count(),
+        "land_mu": land.sum(),
+        **(also or {}),
+    }
+    for amount in amounts:
+        known = counted(members[amount], land)
+        name = amount.removesuffix("_yuan")
+        aggregates[f"{name}_enterprises"] = members.count(where=known)
+        aggregates[f"{name}_land_mu"] = _exact_sum(land, known)
+        aggregates[f"{name}_sum"] = _exact_sum(members[amount], known)
+    grouped = members.group_by(by).aggregate(**aggregates)
+    ratios = {}
+    for amount in amounts:
+        name = amount.removesuffix("_yuan")
+        counted_land = grouped[f"{name}_land_mu"]
+        ratios[f"{name}_per_mu_yuan"] = ibis.ifelse(
+            counted_land > 0, grouped[f"{name}_sum"] / counted_land, ibis.null("float64")
+        )
+    return grouped.mutate(**ratios).drop(*(f"{a.removesuffix('_yuan')}_sum" for a in amounts))
 
 
 def below_average(

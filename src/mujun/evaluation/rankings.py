@@ -6,8 +6,10 @@ Both years are evaluated with the same profile, so a change is the enterprises' 
 benchmarks'. Per-mu tax up 3 % a year is Ankang's target for parks (rules.md, "target").
 
 The same per-mu tax is read from kept runs (:func:`kept_tax_by_park`, :func:`kept_tax_by_year`,
-the web's cockpit) rather than evaluated again: there an enterprise's tax is its kept per-mu
-tax × its kept land, so the enterprises and land counted are the evaluation's own.
+the web's cockpit and an enterprise's portrait) rather than evaluated again: there an
+enterprise's tax is its kept per-mu tax × its kept land, so the enterprises and land counted are
+the evaluation's own. Either way a group's per-mu figure is taken by one rule,
+:func:`mujun.analytics.land.group_per_mu`, over one row per graded enterprise.
 """
 
 from dataclasses import dataclass
@@ -16,11 +18,12 @@ from typing import Any, Literal, Protocol, TypeVar
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
-from sqlalchemy import JSON, ColumnElement, Float, Select, cast, func, select, type_coerce
+from sqlalchemy import JSON, ColumnElement, Select, cast, select, type_coerce
 from sqlalchemy.orm import Session
 
 from mujun.analytics.facts import Facts
-from mujun.analytics.land import division
+from mujun.analytics.in_memory import Tables, run_in_memory
+from mujun.analytics.land import division, group_per_mu
 from mujun.evaluation.engine import Evaluation
 from mujun.evaluation.enterprises import year_kept
 from mujun.evaluation.runs import runs_of_record
@@ -100,22 +103,14 @@ def _members(facts: Facts, evaluation: Evaluation) -> ir.Table:
 
 
 def _grouped(members: ir.Table, by: Grouping) -> ir.Table:
-    group = members[GROUP_COLUMNS[by]]
     counts = {f"grade_{g.lower()}": (members.grade == g).cast("int64").sum() for g in GRADES}
-    aggregated = members.group_by(group=group).aggregate(
-        enterprises=members.count(),
-        land_mu=members.land_mu.sum(),
-        tax_yuan=members.tax_yuan.sum(),
-        taxed_land_mu=members.land_mu.sum(where=members.tax_yuan.notnull()),
-        revenue_yuan=members.revenue_yuan.sum(),
-        revenue_land_mu=members.land_mu.sum(where=members.revenue_yuan.notnull()),
-        **counts,
+    amounts = ["tax_yuan", "revenue_yuan"]
+    grouped = group_per_mu(
+        members.rename(group=GROUP_COLUMNS[by]), "group", amounts=amounts, also=counts
     )
-    return aggregated.mutate(
-        tax_per_mu_yuan=aggregated.tax_yuan / aggregated.taxed_land_mu,
-        revenue_per_mu_yuan=aggregated.revenue_yuan / aggregated.revenue_land_mu,
-        share_a=aggregated.grade_a / aggregated.enterprises,
-    ).drop("tax_yuan", "taxed_land_mu", "revenue_yuan", "revenue_land_mu")
+    return grouped.mutate(share_a=grouped.grade_a / grouped.enterprises).drop(
+        *(f"{a.removesuffix('_yuan')}_{c}" for a in amounts for c in ("enterprises", "land_mu"))
+    )
 
 
 def _fallen(current: Evaluation, previous: Evaluation) -> ir.Table:
@@ -149,63 +144,88 @@ class Within(Protocol):
 
 @dataclass(frozen=True)
 class KeptTax:
-    """Per-mu tax of some graded enterprises of a kept run: Σ tax / Σ land of those with a tax
-    figure (rules.md, "Per-mu figures"), each one's tax being its kept per-mu tax × its land."""
+    """Per-mu tax of some graded enterprises of a kept run (:func:`group_per_mu`): the
+    enterprises with a tax figure and land, their land, and Σ tax / Σ land."""
 
     run: int
     enterprises: int
     land_mu: float
-    tax_yuan: float
-
-    @property
-    def tax_per_mu_yuan(self) -> float:
-        return self.tax_yuan / self.land_mu
+    tax_per_mu_yuan: float
 
 
 def kept_tax_by_park(*, session: Session, run: int, within: Within) -> list[tuple[str, KeptTax]]:
     """Per park of run ``run``'s graded enterprises (of the area ``within`` keeps), its per-mu
     tax, highest first (then by park code)."""
-    tax, taxed = _kept_tax(session)
-    query = select(Grade.park_code, func.count(), _land_mu(), func.sum(tax)).where(
-        Grade.run_id == run, Grade.park_code.is_not(None), taxed
+    query = select(Grade.park_code, _kept_tax_yuan(session), Grade.land_mu).where(
+        Grade.run_id == run, Grade.park_code.is_not(None)
     )
-    rows = session.execute(within(query).group_by(Grade.park_code)).all()
-    found = [(str(park), KeptTax(run, count, land, yuan)) for park, count, land, yuan in rows]
+    found = [(park, KeptTax(run, *tax)) for park, tax in _kept_tax(session, within(query))]
     return sorted(found, key=lambda p: (-p[1].tax_per_mu_yuan, p[0]))
+
+
+def kept_tax_of(*, session: Session, run: int, within: Within) -> KeptTax | None:
+    """Per-mu tax of run ``run``'s graded enterprises that ``within`` keeps (say those of a park
+    or an industry); None if none has a tax figure."""
+    query = select(Grade.run_id, _kept_tax_yuan(session), Grade.land_mu).where(Grade.run_id == run)
+    found = _kept_tax(session, within(query))
+    return KeptTax(run, *found[0][1]) if found else None
 
 
 def kept_tax_by_year(*, session: Session, years: int, within: Within) -> list[tuple[int, KeptTax]]:
     """Per-mu tax of each of the last ``years`` years whose run of record graded an enterprise
     (of the area ``within`` keeps) with a tax figure, oldest first."""
     record = runs_of_record()
-    tax, taxed = _kept_tax(session)
-    query = (
-        select(record.c.year, record.c.id, func.count(), _land_mu(), func.sum(tax))
-        .join(Grade, Grade.run_id == record.c.id)
-        .where(taxed)
+    latest_first = session.execute(
+        select(record.c.id, record.c.year).order_by(record.c.year.desc())
+    ).all()
+    found: list[tuple[int, KeptTax]] = []
+    for run, year in latest_first:
+        if len(found) == years:
+            break
+        if (tax := kept_tax_of(session=session, run=run, within=within)) is not None:
+            found.append((year, tax))
+    return found[::-1]
+
+
+KEPT_MEMBERS = (
+    ("members", (("group", "string"), ("tax_yuan", "float64"), ("land_mu", "float64"))),
+)
+"""One row per kept grade: its group, its tax (kept per-mu tax × kept land) and its land."""
+
+
+def _kept_tax(
+    session: Session, query: "Select[*tuple[Any, ...]]"
+) -> list[tuple[Any, tuple[int, float, float]]]:
+    """Per group of the grades ``query`` reads (``group, tax_yuan, land_mu``), with a tax
+    figure: its enterprises, land and per-mu tax counted by :func:`group_per_mu`. A group keeps
+    its type (a park code, a run id)."""
+    rows = session.execute(query).all()
+    groups = {str(group): group for group, _, _ in rows}
+    members = pa.table(
+        {
+            "group": [str(group) for group, _, _ in rows],
+            "tax_yuan": pa.array([tax for _, tax, _ in rows], pa.float64()),
+            "land_mu": pa.array([land for _, _, land in rows], pa.float64()),
+        }
     )
-    latest = (
-        within(query)
-        .group_by(record.c.year, record.c.id)
-        .order_by(record.c.year.desc())
-        .limit(years)
-    )
-    rows = reversed(session.execute(latest).all())
-    return [(year, KeptTax(of, count, land, yuan)) for year, of, count, land, yuan in rows]
+    found = run_in_memory(_taxed_groups, KEPT_MEMBERS, {"members": members}).to_pylist()
+    return [
+        (groups[g["group"]], (g["tax_enterprises"], g["tax_land_mu"], g["tax_per_mu_yuan"]))
+        for g in found
+    ]
 
 
-def _land_mu() -> ColumnElement[float]:
-    """The land of the grades counted (each has some: see :func:`_kept_tax`)."""
-    return type_coerce(func.sum(Grade.land_mu), Float)
+def _taxed_groups(tables: Tables) -> ir.Table:
+    grouped = group_per_mu(tables["members"], "group", amounts=["tax_yuan"])
+    return grouped.filter(grouped.tax_enterprises > 0)
 
 
-def _kept_tax(session: Session) -> tuple[ColumnElement[float], ColumnElement[bool]]:
-    """A graded enterprise's tax in yuan (its kept per-mu tax × its land), and whether it has
-    one and land to count."""
+def _kept_tax_yuan(session: Session) -> ColumnElement[float]:
+    """A graded enterprise's tax in yuan: its kept per-mu tax × its land (null without one)."""
     document = (
         cast(Grade.indicators, JSON)  # text to JSON: PostgreSQL casts
         if session.get_bind().dialect.name == "postgresql"
         else type_coerce(Grade.indicators, JSON)  # SQLite reads JSON from text as it is
     )
-    per_mu = document["tax_per_mu_yuan"].as_float()
-    return per_mu * Grade.land_mu, per_mu.is_not(None) & (Grade.land_mu > 0)
+    tax: ColumnElement[float] = document["tax_per_mu_yuan"].as_float() * Grade.land_mu
+    return tax

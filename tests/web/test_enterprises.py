@@ -11,7 +11,9 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from mujun.cli.app import app
 from mujun.records import (
     AnnualMetric,
     AuditEntry,
@@ -225,7 +227,7 @@ def test_the_enterprise_file_shows_everything_known(
     assert points["gone_indicator"]["imputed"]
     history = file["history"]
     assert history[0]["action"] == "update" and history[0]["reason"] == "更名"
-    assert {h["table"] for h in history} >= {"企业", "年度指标", "用地情况", "月度指标"}
+    assert {h["table_zh"] for h in history} >= {"企业", "年度指标", "用地情况", "月度指标"}
 
 
 @pytest.mark.parametrize(
@@ -247,6 +249,42 @@ def test_the_land_of_a_file_is_where_the_enterprise_is_placed(
     assert {p["parcel_id"]: p["relations"] for p in file["land"]} == land
     listed = {p["county_code"] for p in file["land"]} | {file["county_code"]}
     assert sorted(listed) == file["counties"]
+
+
+def test_the_command_line_and_the_file_show_one_portrait(
+    app_client: TestClient, enterprises: None, city: Engine
+) -> None:
+    """Issue 11: mujun enterprise and the web's enterprise file show the same portrait, read
+    from the kept runs of record (the grade of 2024 is the kept 91.5, which no evaluation of
+    these records would give): land, the year's result and points, the grades over the years
+    and where it stands."""
+    sign_in(app_client, "officer")
+    file = app_client.get(f"/api/enterprises/{ENTERPRISE_A}/file").json()
+    db = city.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["--db", db, "enterprise", ENTERPRISE_A, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    portrait = json.loads(result.stdout)
+    assert {p["parcel_id"]: p["relations"] for p in portrait["land"]} == {
+        p["parcel_id"]: p["relations"] for p in file["land"]
+    }
+    shown = file["evaluation"]
+    assert (portrait["year"], portrait["run"]) == (shown["year"], shown["run"]) == (2024, 2)
+    assert portrait["result"]["score"] == shown["score"] == 91.5
+    assert portrait["result"]["grade"] == shown["grade"] == file["grade"] == "A"
+    assert portrait["percentile"] == shown["percentile"]
+    assert {k: v["points"] for k, v in portrait["result"]["points"].items()} == {
+        p["key"]: p["points"] for p in file["points"]
+    }
+    assert [(h["year"], h["run"], h["grade"]) for h in portrait["history"]] == [
+        (g["year"], g["run"], g["grade"]) for g in reversed(file["grades"]) if g["of_record"]
+    ]
+    assert portrait["grades"] == file["grades"]  # the what-if D too, never the year's result
+    assert portrait["park"] is None and shown["park"] is None
+    assert portrait["industry"] == shown["industry"]
+    assert shown["industry"] == {"group": "C34", "enterprises": 1, "tax_per_mu_yuan": 150_000.0}
+    assert (portrait["policy"] or {}).get("zh") == shown["policy_zh"]
+    page = app_client.get(f"/enterprises/{ENTERPRISE_A}")
+    assert page.status_code == 200 and "同行业亩均税收" in page.text and "15.00" in page.text
 
 
 def test_the_enterprise_page_in_chinese_and_english(

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from mujun.analytics.facts import Facts
 from mujun.analytics.in_memory import Tables, run_in_memory
+from mujun.records.vocabulary import OccupancyKind
 from mujun.units import M2_PER_MU
 
 AverageMethod = Literal["aggregate", "mean"]
@@ -57,6 +58,13 @@ def holdings(facts: Facts) -> ir.Table:
 
 
 HOLDER, BUILDING_OWNER = "holder", "building_owner"
+RELATIONS: dict[str, tuple[str, str]] = {
+    HOLDER: ("使用权人", "holder"),
+    **{kind.value: (kind.label_zh, kind.value.replace("_", " ")) for kind in OccupancyKind},
+    BUILDING_OWNER: ("厂房楼宇产权人", "owns a building on it"),
+}
+"""How an enterprise is on a parcel (:func:`on_parcels`), in the order shown, in Chinese and
+English."""
 ON_PARCELS_READS: dict[str, tuple[str, ...]] = {
     "parcels": ("holder_credit_code", "parcel_id"),
     "land_occupancy": ("credit_code", "parcel_id", "kind"),

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
 from mujun.analytics.facts import Facts
+from mujun.analytics.land import RELATIONS
 from mujun.cli.context import Settings, fail, settings, stdout
 from mujun.cli.profiles import (
     list_file,
@@ -35,7 +37,7 @@ from mujun.evaluation.listing import (
     write_evaluation_csv,
     write_evaluation_workbook,
 )
-from mujun.evaluation.portrait import EnterpriseNotFoundError, Portrait, latest_year, portrait
+from mujun.evaluation.portrait import EnterpriseNotFoundError, Portrait, portrait
 from mujun.evaluation.rankings import Grouping, rankings
 from mujun.evaluation.runs import delete_evaluation
 from mujun.evaluation.service import KeptEvaluation, evaluate_and_keep, load_evaluation_facts
@@ -321,27 +323,30 @@ def enterprise_command(
     ctx: typer.Context,
     credit_code: Annotated[str, typer.Argument(help="统一社会信用代码")],
     profile_id: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--profile", envvar="MUJUN_EVALUATION_PROFILE", help="The evaluation profile."
+            "--profile",
+            envvar="MUJUN_EVALUATION_PROFILE",
+            help="Show the latest published runs of this profile (default: the runs of record).",
         ),
-    ] = "huangyan-2022",
+    ] = None,
     year: Annotated[
         int | None,
-        typer.Option("--year", help="The year shown (default: the latest with figures)."),
+        typer.Option("--year", help="The year shown (default: the latest evaluated)."),
     ] = None,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """An enterprise's portrait: land, indicators and points, grades over the years, standing
-    in its cohort, park and industry, and the policy it faces (企业画像)."""
+    """An enterprise's portrait from the kept evaluation runs, as the web's enterprise file
+    shows it: land, indicators and points, grades over the years, standing in its cohort, park
+    and industry, and the policy it faces (企业画像)."""
     s = settings(ctx)
-    profile = _evaluation_profile(s, profile_id, [])
-    with evaluation_facts(s, profile, output) as facts:
-        shown = year if year is not None else latest_year(facts)
-        if shown is None:
-            fail(s.say("没有年度数据", "No annual figures"))
+    if profile_id is not None:
+        _evaluation_profile(s, profile_id, [])
+    with Session(s.engine()) as session:
         try:
-            found = portrait(facts=facts, profile=profile, credit_code=credit_code, year=shown)
+            found = portrait(
+                session=session, credit_code=credit_code, year=year, profile=profile_id
+            )
         except EnterpriseNotFoundError:
             fail(s.say(f"没有企业 {credit_code}", f"No enterprise {credit_code}"))
     if output is OutputFormat.JSON:
@@ -353,21 +358,48 @@ def enterprise_command(
 def _print_portrait(s: Settings, p: Portrait) -> None:
     e = p.enterprise
     scale = s.say("规上", "above scale") if e["above_scale"] else s.say("规下", "below scale")
+    land = "—" if e["land_mu"] is None else f"{e['land_mu']:,.2f}"
     stdout.print(
         f"{e['name']}  {e['credit_code']}  {e['industry_code'] or ''}  {scale}  "
-        f"{e['jurisdiction_code'] or ''} {e['park_code'] or ''}",
+        f"{e['jurisdiction_code'] or ''} {e['park_code'] or ''}  "
+        + s.say(f"用地 {land} 亩", f"land {land} mu"),
         markup=False,
     )
     print_table(
         s.say("用地", "Land"),
-        [s.say("宗地号", "parcel"), s.say("方式", "kind"), s.say("面积(亩)", "area (mu)")],
-        [(r["parcel_id"], r["kind"], f"{m2_to_mu(r['area_m2']):,.2f}") for r in p.land],
+        [
+            s.say("宗地号", "parcel"),
+            s.say("关系", "relation"),
+            s.say("宗地面积(亩)", "parcel area (mu)"),
+        ],
+        [
+            (
+                r["parcel_id"],
+                s.say("、", ", ").join(
+                    s.say(*RELATIONS.get(relation, (relation, relation)))
+                    for relation in r["relations"]
+                ),
+                f"{m2_to_mu(r['area_m2']):,.2f}",
+            )
+            for r in p.land
+        ],
     )
-    if p.result is None:
+    if p.run is None:
         stdout.print(
             s.say(
-                f"{p.year}年度未参评：{reason_in(p.excluded_reason or '', 'zh')}",
-                f"Not evaluated in {p.year}: {reason_in(p.excluded_reason or '', 'en')}",
+                "没有保存的评价批次（先运行 mujun evaluate）",
+                "No kept evaluation run (run mujun evaluate first)",
+            ),
+            markup=False,
+        )
+    elif p.result is None:
+        reason = p.excluded_reason
+        stdout.print(
+            s.say(
+                f"{p.year}年度未参评（批次 #{p.run}）："
+                + (reason_in(reason, "zh") if reason else "不在评价范围"),
+                f"Not evaluated in {p.year} (run #{p.run}): "
+                + (reason_in(reason, "en") if reason else "not in the evaluation"),
             ),
             markup=False,
         )
@@ -375,7 +407,7 @@ def _print_portrait(s: Settings, p: Portrait) -> None:
         r = p.result
         average = s.say("（平均分）", " (average)")
         print_table(
-            s.say(f"{p.year}年度评分", f"Score of {p.year}"),
+            s.say(f"{p.year}年度评分（批次 #{p.run}）", f"Score of {p.year} (run #{p.run})"),
             [
                 s.say("指标", "indicator"),
                 s.say("指标值", "value"),
@@ -385,11 +417,14 @@ def _print_portrait(s: Settings, p: Portrait) -> None:
             ],
             [
                 (
-                    s.say(INDICATORS[key].label_zh, INDICATORS[key].label_en),
-                    "—" if d["value"] is None else f"{d['value']:,.4f}",
-                    "—" if d["benchmark"] is None else f"{d['benchmark']:,.4f}",
-                    f"{d['weight']:g}",
-                    f"{d['points']:.2f}" + (average if d["imputed"] else ""),
+                    s.say(INDICATORS[key].label_zh, INDICATORS[key].label_en)
+                    if key in INDICATORS
+                    else key,
+                    "—" if d.get("value") is None else f"{d['value']:,.4f}",
+                    "—" if d.get("benchmark") is None else f"{d['benchmark']:,.4f}",
+                    "—" if d.get("weight") is None else f"{d['weight']:g}",
+                    ("—" if d.get("points") is None else f"{d['points']:.2f}")
+                    + (average if d.get("imputed") else ""),
                 )
                 for key, d in r["points"].items()
             ],
@@ -431,9 +466,16 @@ def _print_portrait(s: Settings, p: Portrait) -> None:
             s.say("等级", "grade"),
             s.say("得分", "score"),
             s.say("名次", "rank"),
+            s.say("批次", "run"),
         ],
         [
-            (h["year"], h["grade"], f"{h['score']:.2f}", f"{h['rank']}/{h['cohort_size']}")
+            (
+                h["year"],
+                h["grade"],
+                f"{h['score']:.2f}",
+                f"{h['rank']}/{h['cohort_size']}",
+                f"#{h['run']}",
+            )
             for h in p.history
         ],
     )

@@ -19,33 +19,29 @@ Its latest grade is its grade in the run of record of the latest year it was gra
 file but is no grade of record.
 """
 
-import json
 from collections.abc import Collection, Sequence
 from typing import Annotated, Any
 
-import pyarrow as pa
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, Subquery, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from mujun.analytics.land import BUILDING_OWNER, HOLDER, ON_PARCELS_READS, on_parcels_of
+from mujun.analytics.land import RELATIONS
 from mujun.evaluation.indicators import INDICATORS
-from mujun.evaluation.listing import unit_in
-from mujun.evaluation.runs import PUBLISHED, runs_of_record
+from mujun.evaluation.listing import reason_in, unit_in
+from mujun.evaluation.portrait import Portrait, Standing, portrait
+from mujun.evaluation.runs import runs_of_record
 from mujun.interchange.schema import table
 from mujun.records import (
     Building,
     Enterprise,
-    EnterpriseCounty,
-    EvaluationRun,
     Grade,
     Jurisdiction,
     MonthlyMetric,
-    Parcel,
 )
-from mujun.records.vocabulary import ActualUse, Coded, EnterpriseStatus, LandUse, OccupancyKind
+from mujun.records.vocabulary import ActualUse, Coded, EnterpriseStatus, LandUse
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import Database, Reader
 from mujun.web.findings import shown_finding
@@ -74,30 +70,6 @@ from mujun.web.record_file import Section, annual_figures, findings_about, histo
 router = APIRouter(tags=["enterprises"])
 CHART_FIGURES = ("tax_yuan", "revenue_yuan", "value_added_yuan", "output_yuan", "profit_yuan")
 MONTHS_CHARTED = 24
-
-RELATIONS: dict[str, tuple[str, str]] = {
-    HOLDER: ("使用权人", "holder"),
-    **{kind.value: (kind.label_zh, kind.value.replace("_", " ")) for kind in OccupancyKind},
-    BUILDING_OWNER: ("厂房楼宇产权人", "owns a building on it"),
-}
-"""How an enterprise is on a parcel (:func:`mujun.analytics.land.on_parcels`), in Chinese and
-English."""
-
-
-def _on_parcels(db: Session, credit_code: str) -> list[tuple[str, str]]:
-    """``parcel_id, relation``: each parcel the enterprise is on, and how, by the rule that
-    also places it (:func:`mujun.analytics.land.on_parcels`), over its own rows alone."""
-    rows = {}
-    for name, columns in ON_PARCELS_READS.items():
-        of = table(name).table
-        found = db.execute(
-            select(*(of.c[c] for c in columns)).where(of.c[columns[0]] == credit_code)
-        )
-        rows[name] = pa.Table.from_pylist(
-            [r._asdict() for r in found], schema=pa.schema([(c, pa.string()) for c in columns])
-        )
-    on = on_parcels_of(rows)
-    return list(zip(on["parcel_id"].to_pylist(), on["relation"].to_pylist(), strict=True))
 
 
 def _latest(codes: Collection[str] | None) -> Subquery:
@@ -200,6 +172,7 @@ class GradeRow(BaseModel):
     year: int
     profile: str
     what_if: bool
+    of_record: bool
     cohort: str
     score: float
     grade: str
@@ -219,6 +192,36 @@ class IndicatorPoints(BaseModel):
     weight: float | None
     points: float | None
     imputed: bool
+
+
+class StandingRow(BaseModel):
+    """A group's per-mu tax in the run shown (its park's, its industry's)."""
+
+    group: str | None
+    enterprises: int
+    tax_per_mu_yuan: float | None
+
+
+class EvaluationShown(BaseModel):
+    """Its grade in the run shown (the latest run of record), where it stands, and the policy
+    it faces: :func:`mujun.evaluation.portrait.portrait`, as ``mujun enterprise`` has it."""
+
+    run: int
+    year: int
+    profile: str
+    cohort: str | None
+    score: float | None
+    grade: str | None
+    rank: int | None
+    cohort_size: int | None
+    percentile: float | None
+    """The share of its cohort it scores above, in percent."""
+    excluded_reason: str | None
+    """Why the run left it out, if it did (null when graded)."""
+    park: StandingRow | None
+    industry: StandingRow | None
+    policy_zh: str | None
+    policy_en: str | None
 
 
 class EnterpriseFile(BaseModel):
@@ -244,6 +247,8 @@ class EnterpriseFile(BaseModel):
     """Its grades in every kept evaluation run, the latest first."""
     points: list[IndicatorPoints]
     """Per indicator, its points in the latest grade of record."""
+    evaluation: EvaluationShown | None
+    """The latest run of record, as the enterprise fared in it."""
     history: list[dict[str, Any]]
 
 
@@ -361,22 +366,18 @@ def get_enterprise_file(credit_code: str, current: Reader, db: Database) -> Ente
         )
     require(db, current.scope, Enterprise, credit_code)
     summary = _summary(*row)
-    counties = db.scalars(
-        select(EnterpriseCounty.county_code)
-        .where(EnterpriseCounty.credit_code == credit_code)
-        .order_by(EnterpriseCounty.county_code)
-    ).all()
-    land = _land(db, credit_code)
+    shown = portrait(session=db, credit_code=credit_code)
+    land = [_land_row(p) for p in shown.land]
     parcel_ids = [p.parcel_id for p in land]
     buildings = _buildings(db, credit_code, parcel_ids)
     years, figures = annual_figures(db, credit_code, CHART_FIGURES)
     months, electricity = _electricity(db, credit_code)
-    grades, points = _grades(db, credit_code)
+    points = [] if shown.result is None else _points(shown.result["points"])
     return EnterpriseFile(
         credit_code=credit_code,
         name=summary.name,
         county_code=summary.county_code,
-        counties=list(counties),
+        counties=shown.enterprise["counties"],
         land_mu=summary.land_mu,
         grade=summary.grade,
         grade_year=summary.grade_year,
@@ -389,31 +390,22 @@ def get_enterprise_file(credit_code: str, current: Reader, db: Database) -> Ente
         findings=findings_about(
             db, {"enterprise": [credit_code], "parcel": parcel_ids, "building": buildings}
         ),
-        grades=grades,
+        grades=[GradeRow.model_validate(g) for g in shown.grades],
         points=points,
+        evaluation=_evaluation_shown(shown),
         history=history_of(db, "enterprises", credit_code),
     )
 
 
-def _land(db: Session, credit_code: str) -> list[LandRow]:
-    """The parcels the enterprise is on, each with every way it is on it."""
-    relations: dict[str, list[str]] = {}
-    for parcel_id, relation in _on_parcels(db, credit_code):
-        relations.setdefault(parcel_id, []).append(relation)
-    parcels = db.scalars(
-        select(Parcel).where(Parcel.parcel_id.in_(sorted(relations))).order_by(Parcel.parcel_id)
-    ).all()
-    return [
-        LandRow(
-            parcel_id=p.parcel_id,
-            county_code=p.county_code,
-            relations=sorted(relations[p.parcel_id], key=list(RELATIONS).index),
-            area_mu=round(m2_to_mu(p.area_m2), 2),
-            land_use=p.land_use,
-            actual_use=p.actual_use,
-        )
-        for p in parcels
-    ]
+def _land_row(parcel: dict[str, Any]) -> LandRow:
+    return LandRow(
+        parcel_id=parcel["parcel_id"],
+        county_code=parcel["county_code"],
+        relations=parcel["relations"],
+        area_mu=round(m2_to_mu(parcel["area_m2"]), 2),
+        land_use=parcel["land_use"],
+        actual_use=parcel["actual_use"],
+    )
 
 
 def _buildings(db: Session, credit_code: str, parcel_ids: list[str]) -> list[str]:
@@ -469,44 +461,34 @@ def _electricity(db: Session, credit_code: str) -> tuple[list[str], list[float |
     return months, [found.get(month) for month in months]
 
 
-def _grades(db: Session, credit_code: str) -> tuple[list[GradeRow], list[IndicatorPoints]]:
-    """Its grades in every kept run (latest year, then latest run, first) and the points of
-    the latest grade of record."""
-    of_record = Grade.run_id.in_(select(runs_of_record().c.id))
-    rows = db.execute(
-        select(
-            Grade,
-            EvaluationRun.year,
-            EvaluationRun.profile,
-            PUBLISHED.label("published"),
-            of_record.label("of_record"),
-        )
-        .join(EvaluationRun, EvaluationRun.id == Grade.run_id)
-        .where(Grade.credit_code == credit_code)
-        .order_by(EvaluationRun.year.desc(), EvaluationRun.id.desc())
-    ).all()
-    grades = [
-        GradeRow(
-            run=g.run_id,
-            year=year,
-            profile=profile,
-            what_if=not published,
-            cohort=g.cohort,
-            score=g.score,
-            grade=g.grade,
-            rank=g.rank,
-            cohort_size=g.cohort_size,
-            land_mu=g.land_mu,
-        )
-        for g, year, profile, published, _ in rows
-    ]
-    latest = next((g for g, *_, of_record_ in rows if of_record_), None)
-    return grades, [] if latest is None else _points(latest.points)
+def _evaluation_shown(shown: Portrait) -> EvaluationShown | None:
+    if shown.run is None or shown.year is None or shown.profile is None:
+        return None
+    result = shown.result or {}
+
+    def standing(of: Standing | None) -> StandingRow | None:
+        return None if of is None else StandingRow(**vars(of))
+
+    return EvaluationShown(
+        run=shown.run,
+        year=shown.year,
+        profile=shown.profile,
+        cohort=result.get("cohort"),
+        score=result.get("score"),
+        grade=result.get("grade"),
+        rank=result.get("rank"),
+        cohort_size=result.get("cohort_size"),
+        percentile=shown.percentile,
+        excluded_reason=shown.excluded_reason,
+        park=standing(shown.park),
+        industry=standing(shown.industry),
+        policy_zh=None if shown.policy is None else shown.policy.zh,
+        policy_en=None if shown.policy is None else shown.policy.en,
+    )
 
 
-def _points(points_json: str) -> list[IndicatorPoints]:
+def _points(points: dict[str, dict[str, Any]]) -> list[IndicatorPoints]:
     """A grade's points per indicator, labelled (an indicator no longer defined by its key)."""
-    points: dict[str, dict[str, Any]] = json.loads(points_json)
     shown = []
     for key, detail in points.items():
         indicator = INDICATORS.get(key)
@@ -623,12 +605,16 @@ def enterprise_file_page(
     file = get_enterprise_file(credit_code, current, db)
     lang = language_of(request)
     findings = [shown_finding(f, lang) for f in file.findings]
+    shown = file.evaluation
     return signed_in_page(
         request,
         "enterprise_file.html",
         current,
         file=file,
         findings=findings,
+        excluded=reason_in(shown.excluded_reason, lang)
+        if shown and shown.excluded_reason
+        else None,
         land_uses=_labels(request, LandUse),
         actual_uses=_labels(request, ActualUse),
         relations={key: in_language(request, zh, en) for key, (zh, en) in RELATIONS.items()},

@@ -1,13 +1,28 @@
-"""驾驶舱: the ECharts charts are drawn from the run's figures, and a bar leads to its findings."""
+"""驾驶舱: the ECharts charts are drawn from the run's figures, and a bar leads to its findings;
+the map draws the area's parcels in the colours of 挂图作战 and leads to it, for the county
+asked for; the wall screen shows it all on one 1920×1080 screen, on the test city and on a demo
+city with its counties' and parks' outlines."""
 
+import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import expect
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy.orm import Session
 
-from tests.browser.conftest import Browse, Site
-from tests.web.conftest import PARCEL_A, PARCEL_B
+from mujun.demo import generate
+from mujun.identification.service import identify_and_keep
+from mujun.interchange.exporter import write_csv_folder
+from mujun.interchange.importer import import_data_set
+from mujun.policy.profiles import load_profile
+from mujun.records import Account
+from mujun.records.database import open_engine, upgrade
+from mujun.web.permissions import Role
+from tests.browser.conftest import WAIT_MS, Browse, BrowserErrors, Site, serving, watched
+from tests.web.conftest import COUNTY_A, HASHED, PARCEL_A, PARCEL_B, PASSWORD
 
 CHARTS = {"by-category": "categories", "by-county": "counties"}
 """Each chart's container and the figures of ``/api/cockpit`` it draws."""
@@ -62,6 +77,7 @@ def test_clicking_a_bar_shows_the_findings_behind_it(browse: Browse, site: Site)
             .getOption().xAxis[0].data"""
     )
     idle = categories.index("闲置土地")
+    page.locator("#by-category").scroll_into_view_if_needed()  # under the map
     page.wait_for_function(BAR_DRAWN, arg=["by-category", idle])
     at: dict[str, float] = page.evaluate(BAR_MIDDLE, ["by-category", idle])
     chart = page.locator("#by-category").bounding_box()
@@ -93,9 +109,195 @@ def test_the_wall_screen_fills_1920_by_1080_with_the_cockpits_figures(
         assert page.evaluate(SERIES_DATA, chart)[0] == [t["findings"] for t in figures[figure]]
     idle = next(t for t in figures["categories"] if t["code"] == "idle_land")
     expect(page.locator(".wall-kpis")).to_contain_text(f"闲置土地{idle['findings']}宗")
+    drawn(page, 6)  # the map, in its panel
+    box = page.locator("#cockpit-map").bounding_box()
+    assert box is not None and box["width"] > 500 and box["height"] > 600, box
+    assert box["y"] + box["height"] <= 1080, box
     height = page.evaluate("() => document.documentElement.scrollHeight")
     assert height <= 1080, height
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 1920, width
     screens = os.environ.get("MUJUN_SCREENS")
     if screens:
         page.wait_for_function(BAR_DRAWN, arg=["by-category", 0])  # bars grow when drawn
         page.screenshot(path=str(Path(screens) / "cockpit-wall.png"))
+
+
+# -- the map --------------------------------------------------------------------------------
+
+PARCELS = """() => window.mujunMap.querySourceFeatures("parcels")
+    .map(f => [f.properties.parcel_id, f.properties.category, f.properties.county_code])"""
+"""The parcels MapLibre holds: id, category and county of each (a parcel cut by tiles more than
+once)."""
+RENDERED = """(layer) => window.mujunMap.queryRenderedFeatures({layers: [layer]})
+    .map(f => f.properties.name || f.properties.parcel_id)"""
+
+
+def drawn(page: Page, parcels: int) -> dict[str, tuple[str, str]]:
+    """Once the cockpit's map has drawn its ``parcels``: each one's category and county."""
+    shown = page.locator("#cockpit-map")
+    expect(shown).to_have_attribute("data-ready", "true")
+    expect(shown).to_have_attribute("data-parcels", str(parcels))
+    page.wait_for_function("() => window.mujunMap.loaded() && !window.mujunMap.isMoving()")
+    held = {i: (c, county) for i, c, county in page.evaluate(PARCELS)}
+    assert len(held) == parcels, held
+    return held
+
+
+def test_the_cockpits_map_draws_the_areas_parcels_and_leads_to_the_map(
+    browse: Browse, site: Site
+) -> None:
+    """The city's parcels in their categories, the legend in Chinese, a dot on each parcel at
+    the city's scale; for one county, its parcels only, and 打开地图 opens 挂图作战 on it."""
+    page = browse("analyst")
+    page.goto("/cockpit")
+    held = drawn(page, 6)
+    assert held[PARCEL_A][0] == "idle_land" and held[PARCEL_B][0] == "idle_land"
+    assert {c for c, _ in held.values()} == {"idle_land", "none"}
+    legend = page.locator("#cockpit-map-legend")
+    expect(legend).to_have_text("闲置土地低效用地占工非工其他宗地")
+    assert len(page.evaluate(RENDERED, "parcel-dots")) >= 6  # each one seen at this scale
+    expect(page.locator("#to-map")).to_have_attribute("href", "/map")
+
+    page.goto(f"/cockpit?county={COUNTY_A}")
+    held = drawn(page, 3)
+    assert {county for _, county in held.values()} == {COUNTY_A}
+    with page.expect_navigation():
+        page.locator("#to-map").click()
+    assert page.url.endswith(f"/map?county={COUNTY_A}")
+    expect(page.locator("body")).to_have_attribute("data-map-ready", "true")
+    expect(page.locator("#message")).to_have_text("显示 3 宗")  # county A's parcels only
+    expect(page.locator("#map-county")).to_contain_text("桐庐县")
+
+
+# -- a demo city: outlines, names, the wall screen as a county and a city see it -------------
+
+TONGLU = "330122"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A small demo city (three counties, their parks, their outlines) imported as any data
+    set and identified (ankang-2024 as of 2025-12-31), with Tonglu's officer and a city
+    analyst; served."""
+    folder = tmp_path_factory.mktemp("cockpit-demo")
+    engine = open_engine(f"sqlite:///{folder / 'records.db'}")
+    upgrade(engine)
+    write_csv_folder(folder / "data", generate(enterprises=400, seed=2))
+    outcome = import_data_set(engine=engine, path=folder / "data", actor="test")
+    assert not outcome.problems
+    identify_and_keep(
+        engine=engine,
+        profile=load_profile("ankang-2024"),
+        as_of=dt.date(2025, 12, 31),
+        actor="test",
+    )
+    with Session(engine) as session:
+        for username, role, county in (
+            ("officer", Role.COUNTY_OFFICER, TONGLU),
+            ("analyst", Role.CITY_ANALYST, None),
+        ):
+            session.add(
+                Account(
+                    username=username,
+                    display_name=username,
+                    password_hash=HASHED,
+                    role=role.value,
+                    county_code=county,
+                    failed_logins=0,
+                )
+            )
+        session.commit()
+    with serving(engine) as url:
+        yield url
+    engine.dispose()
+
+
+def signed_in(
+    browser: Browser, url: str, errors: BrowserErrors, *, username: str, lang: str, width: int
+) -> Page:
+    height = 1080 if width == 1920 else 900
+    context = browser.new_context(
+        base_url=url,
+        viewport={"width": width, "height": height},
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+    )
+    context.set_default_timeout(WAIT_MS)
+    context.add_cookies([{"name": "mujun_lang", "value": lang, "url": url}])
+    signed = context.request.post("/api/session", data={"username": username, "password": PASSWORD})
+    assert signed.ok, signed.text()
+    return watched(context.new_page(), errors)
+
+
+def ready(page: Page) -> None:
+    expect(page.locator("#cockpit-map")).to_have_attribute("data-ready", "true")
+    page.wait_for_function(
+        "() => window.mujunMap.loaded() && !window.mujunMap.isMoving()"
+        " && window.mujunMap.areTilesLoaded()"
+    )
+
+
+def screenshot(page: Page, name: str, full: bool = False) -> None:
+    """Keep what the page looks like in ``MUJUN_SCREENS``, when set, to look at."""
+    folder = os.environ.get("MUJUN_SCREENS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.wait_for_timeout(600)  # the charts' animations
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("officer", "/cockpit/wall", {"桐庐县"}),
+        ("analyst", "/cockpit/wall", None),
+        ("analyst", f"/cockpit/wall?county={TONGLU}", {"桐庐县"}),
+    ],
+    ids=["county", "city", "city-for-a-county"],
+)
+def test_the_wall_screen_maps_the_area_with_its_names(
+    browser: Browser,
+    demo: str,
+    browser_errors: BrowserErrors,
+    case: tuple[str, str, set[str] | None],
+) -> None:
+    """The counties' outlines and names (a county's own only), parcels in their categories,
+    all on one dark screen."""
+    username, path, counties = case
+    page = signed_in(browser, demo, browser_errors, username=username, lang="zh", width=1920)
+    page.goto(path)
+    ready(page)
+    page.wait_for_function(f"() => ({RENDERED})('county-name').length > 0")
+    names = set(page.evaluate(RENDERED, "county-name"))
+    if counties is None:
+        assert len(names) >= 3, names
+    else:
+        assert names == counties
+    categories = {c for _, c, county in page.evaluate(PARCELS)}
+    assert {"idle_land", "none"} <= categories, categories
+    if counties:
+        assert {county for *_, county in page.evaluate(PARCELS)} == {TONGLU}
+    expect(page.locator("#cockpit-map-legend")).to_have_text("闲置土地低效用地占工非工其他宗地")
+    assert page.evaluate("() => document.documentElement.scrollHeight") <= 1080
+    screenshot(page, f"cockpit-wall-demo-{username}{'-county' if '?' in path else ''}")
+    page.context.close()
+    assert not browser_errors.unexpected(), browser_errors.unexpected()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_cockpits_map_of_a_demo_county(
+    browser: Browser, demo: str, browser_errors: BrowserErrors, lang: str
+) -> None:
+    page = signed_in(browser, demo, browser_errors, username="officer", lang=lang, width=1440)
+    page.goto("/cockpit")
+    ready(page)
+    page.wait_for_function(f"() => ({RENDERED})('county-name').length > 0")
+    assert page.evaluate(RENDERED, "county-name") == ["桐庐县"]  # a name, never translated
+    legend = "Idle landLow-efficiency landNon-industrial useOther parcels"
+    expect(page.locator("#cockpit-map-legend")).to_have_text(
+        "闲置土地低效用地占工非工其他宗地" if lang == "zh" else legend
+    )
+    screenshot(page, f"cockpit-demo-officer-{lang}", full=True)
+    page.context.close()
+    assert not browser_errors.unexpected(), browser_errors.unexpected()

@@ -106,6 +106,8 @@ def test_every_page_in_both_languages(
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
     if name == "map":
         expect(page.locator("body")).to_have_attribute("data-map-ready", "true")
+    if name.startswith("cockpit"):  # its map, drawn
+        expect(page.locator("#cockpit-map")).to_have_attribute("data-ready", "true")
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(600)  # the charts' animations
     page.screenshot(path=str(screens / f"{name}-{lang}{size}.png"), full_page=True)

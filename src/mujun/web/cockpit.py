@@ -15,6 +15,7 @@ the notice; and a page view costs one aggregate query instead of reading the rec
 DuckDB. A year counts with its run of record; a year no run was kept for does not appear.
 """
 
+import os
 from dataclasses import replace
 from functools import lru_cache
 from typing import Annotated
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from mujun.evaluation.rankings import Within, kept_tax_by_park, kept_tax_by_year
 from mujun.evaluation.runs import run_of_record
+from mujun.identification.runs import run_of_record as run_of_record_found
 from mujun.policy.evaluation import GRADES
 from mujun.policy.profiles import Category
 from mujun.records import EvaluationRun, Finding, Grade, IdentificationRun, Jurisdiction, Parcel
@@ -38,7 +40,7 @@ from mujun.web.gate import SelectT, counties_read, restrict
 from mujun.web.grades import cohort_titles
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import CountyParam
-from mujun.web.pages import signed_in_page
+from mujun.web.pages import BASEMAP, signed_in_page
 from mujun.web.permissions import Scope
 from mujun.web.warning_inbox import WarningFigures, warning_figures
 
@@ -159,7 +161,14 @@ def cockpit_page(
     """驾驶舱: the cockpit's figures as charts (ECharts) that click through to the findings and
     grades behind each bar, point and park."""
     figures = cockpit(request, current, db, run=run, county=county)
-    return signed_in_page(request, "cockpit.html", current, figures=figures, county=county or "")
+    return signed_in_page(
+        request,
+        "cockpit.html",
+        current,
+        figures=figures,
+        county=county or "",
+        map=_map(db, current.scope, county, figures),
+    )
 
 
 @router.get("/cockpit/wall", response_class=HTMLResponse, include_in_schema=False)
@@ -179,6 +188,32 @@ def cockpit_wall_page(
         figures=figures,
         county=county or "",
         area=_area_name(db, current.scope, county),
+        map=_map(db, current.scope, county, figures),
+    )
+
+
+class CockpitMap(BaseModel):
+    """What the page says of the cockpit's map, which draws the area from ``/api/map``
+    (cockpit_map.js): its boundaries, and its parcels coloured as 挂图作战 colours them, by
+    their category in the identification run of record."""
+
+    parcels: int
+    """The area's parcels with a shape: none, and the map gives way to a sentence."""
+    coloured_by: int | None
+    """The run of record the colours come from, when the cockpit shows another run: the page
+    says so; None when they are the cockpit's run."""
+    basemap: str | None
+    """MUJUN_BASEMAP_URL's tile URL, as on 挂图作战."""
+
+
+def _map(db: Session, scope: Scope, county: str | None, figures: Cockpit) -> CockpitMap:
+    shapes = select(func.count()).select_from(Parcel).where(Parcel.geometry_wkt.is_not(None))
+    record = run_of_record_found(session=db)
+    coloured_by = None if record is None or record.id == figures.run else record.id
+    return CockpitMap(
+        parcels=db.scalar(restrict(shapes, scope, Parcel, county=county)) or 0,
+        coloured_by=coloured_by,
+        basemap=os.environ.get(BASEMAP) or None,
     )
 
 

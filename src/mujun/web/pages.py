@@ -20,6 +20,7 @@ from mujun.units import m2_to_mu
 from mujun.web.dependencies import MAX_ID, Current, Database, Reader
 from mujun.web.findings import FINDING_COLUMNS, export_findings, list_findings, shown_finding
 from mujun.web.formatting import FILTERS, rule_title
+from mujun.web.gate import counties_read
 from mujun.web.language import in_language, language_of, template_globals
 from mujun.web.listing import (
     BLANK,
@@ -215,10 +216,18 @@ def parcel_file_page(
 
 
 @router.get("/map", response_class=HTMLResponse)
-def map_page(request: Request, current: Reader) -> HTMLResponse:
+def map_page(request: Request, current: Reader, county: CountyParam = None) -> HTMLResponse:
     """挂图作战: parcels coloured by category (MapLibre); works offline, with a base map only
-    when MUJUN_BASEMAP_URL gives a tile URL."""
-    return signed_in_page(request, "map.html", current, basemap=os.environ.get(BASEMAP) or None)
+    when MUJUN_BASEMAP_URL gives a tile URL. With ``county`` (as the cockpit links to it), that
+    county's boundaries and parcels only: refused outside one's area."""
+    counties_read(current.scope, county)
+    return signed_in_page(
+        request,
+        "map.html",
+        current,
+        basemap=os.environ.get(BASEMAP) or None,
+        county=county or "",
+    )
 
 
 def home(account: Account) -> str:

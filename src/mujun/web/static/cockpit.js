@@ -7,11 +7,14 @@
   // On the wall screen (大屏), ECharts' dark theme on the page's own dark ground.
   const dark = document.body.dataset.bsTheme === "dark";
   function chart(element, option, link) {
-    const shown = echarts.init(document.getElementById(element), dark ? "dark" : null);
+    const container = document.getElementById(element);
+    const shown = echarts.init(container, dark ? "dark" : null);
     if (dark) option.backgroundColor = "transparent";
-    // Every category's label shown (wrapped, never dropped), the legend under the plot.
+    // Every category's label shown (wrapped to its share of the plot's width, never dropped),
+    // the legend under the plot.
     if (option.xAxis && option.xAxis.type === "category") {
-      option.xAxis.axisLabel = {interval: 0, width: 110, overflow: "break"};
+      const share = (container.clientWidth - 120) / Math.max(1, option.xAxis.data.length);
+      option.xAxis.axisLabel = {interval: 0, width: Math.max(40, Math.min(110, share)), overflow: "break"};
     }
     shown.setOption({
       color: PALETTE, grid: {left: 16, right: 16, top: 40, bottom: 40, containLabel: true},

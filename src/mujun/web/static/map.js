@@ -7,37 +7,16 @@
 // the page's JSON block (#page-data).
 (async () => {
   const WORDS = JSON.parse(document.getElementById("page-data").textContent);
-  const json = async url => { const response = await fetch(url); return response.ok ? response.json() : null; };
-  const [extent, tileFile, outlines] = await Promise.all(
-    [json("/api/map/extent"), json("/api/map/basemap"), json("/api/map/boundaries")]);
-  const boundaryData = outlines || {type: "FeatureCollection", features: []};
-  // Land under the parcels: the counties' outlines on a paler surround, or all land without any.
-  const LAND = "#f3efe4", SURROUND = "#e3e8ec";
-  const outlined = boundaryData.features.some(f => f.properties.level === "county");
-  const style = {version: 8, sources: {}, layers: [{id: "background", type: "background", paint: {"background-color": outlined ? SURROUND : LAND}}]};
-  const absolute = url => new URL(url, window.location.origin).href.replace(/%7B/g, "{").replace(/%7D/g, "}");
-  if (tileFile) {
-    style.sources.basemap = {
-      type: "raster", tiles: tileFile.tiles.map(absolute), tileSize: 256,
-      minzoom: tileFile.minzoom, maxzoom: tileFile.maxzoom, attribution: tileFile.attribution || undefined,
-      ...(tileFile.bounds ? {bounds: tileFile.bounds} : {}),
-    };
-  } else if (WORDS.basemap) {
-    style.sources.basemap = {type: "raster", tiles: [WORDS.basemap], tileSize: 256};
-  }
+  const view = window.mujunMapView;
+  const json = view.json;
+  // The county asked for (?county=): its boundaries, its parcels, its warnings; else one's area.
+  const county = WORDS.only_county || null;
+  const area = await view.load(county);
+  const style = view.baseStyle(area, WORDS.basemap, "light");
   const withBasemap = Boolean(style.sources.basemap);
-  if (withBasemap) style.layers.push({id: "basemap", type: "raster", source: "basemap"});
   // The first view: the whole area (its counties' outlines) as it would hang on a wall, else
   // where its parcels are.
-  const counties = boundaryData.features.filter(f => f.properties.level === "county" && f.geometry.type !== "Point");
-  const corners = counties.flatMap(f => (f.geometry.type === "Polygon" ? [f.geometry.coordinates] : f.geometry.coordinates).flat(2));
-  const around = corners.length
-    ? [Math.min(...corners.map(c => c[0])), Math.min(...corners.map(c => c[1])), Math.max(...corners.map(c => c[0])), Math.max(...corners.map(c => c[1]))]
-    : extent && extent.bbox;
-  const start = around
-    ? {bounds: [[around[0], around[1]], [around[2], around[3]]], fitBoundsOptions: {padding: 20}}
-    : {center: [119.7, 29.8], zoom: 9};
-  const map = new maplibregl.Map({container: "map", style, ...start, attributionControl: {compact: true}});
+  const map = new maplibregl.Map({container: "map", style, ...view.start(area, 20), attributionControl: {compact: true}});
   window.mujunMap = map;
   map.addControl(new maplibregl.NavigationControl({showCompass: false}), "top-right");
   map.addControl(new maplibregl.ScaleControl({unit: "metric", maxWidth: 160}), "bottom-left");
@@ -45,23 +24,13 @@
   let shown = new Set(WORDS[mode].map(([c]) => c));
   const layers = document.getElementById("layers");
   const message = document.getElementById("message");
-  const colour = () => ["match", ["get", mode], ...WORDS[mode].flatMap(([c, , hex]) => [c, hex]), "#8fa3b8"];
+  const colour = () => view.colour(mode, WORDS[mode]);
   const labelOf = (key, code) => (WORDS[key].find(([c]) => c === code) || [, code])[1];
   const link = (href, text) => Object.assign(document.createElement("a"), {href, textContent: text});
   const element = (tag, text, className) => Object.assign(document.createElement(tag), {textContent: text, ...(className ? {className} : {})});
   function legend() {
     layers.querySelectorAll("label").forEach(item => item.remove());
-    for (const [code, label, hex] of WORDS[mode]) {
-      const item = Object.assign(document.createElement("label"), {className: "form-check"});
-      const box = Object.assign(document.createElement("input"), {type: "checkbox", checked: true, className: "form-check-input"});
-      box.dataset.value = code;
-      const swatch = Object.assign(document.createElement("span"), {className: "legend-swatch"});
-      swatch.style.backgroundColor = hex;
-      const text = Object.assign(document.createElement("span"), {className: "form-check-label"});
-      text.append(swatch, label);
-      item.append(box, text);
-      layers.appendChild(item);
-    }
+    layers.append(...view.legend(WORDS[mode], true));
   }
   function paint() {
     map.setPaintProperty("parcels", "fill-color", colour());
@@ -82,13 +51,7 @@
 
   // Boundaries: county outlines (a light land fill when there is no base map) and names; park
   // outlines, and their names once zoomed in. Each switch shows or hides its layers.
-  const polygons = level => ["all", ["==", ["geometry-type"], "Polygon"], ["==", ["get", "level"], level]];
-  const points = level => ["all", ["==", ["geometry-type"], "Point"], ["==", ["get", "level"], level]];
-  const BOUNDARY_LAYERS = {
-    county: ["county-fill", "county-line-halo", "county-line", "county-name"],
-    park: ["park-fill", "park-line", "park-name"],
-    basemap: ["basemap"],
-  };
+  const BOUNDARY_LAYERS = view.BOUNDARY_LAYERS;
   const switches = document.getElementById("boundaries");
   if (withBasemap) document.getElementById("basemap-switch").hidden = false;
   switches.addEventListener("change", event => {
@@ -96,28 +59,6 @@
       if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", event.target.checked ? "visible" : "none");
     }
   });
-  function addBoundaries() {
-    map.addSource("boundaries", {type: "geojson", data: boundaryData, tolerance: 0.2});
-    map.addLayer({id: "county-fill", type: "fill", source: "boundaries", filter: polygons("county"),
-      paint: {"fill-color": LAND, "fill-opacity": withBasemap ? 0 : 1}});
-    map.addLayer({id: "park-fill", type: "fill", source: "boundaries", filter: polygons("park"),
-      paint: {"fill-color": "#dbe7f7", "fill-opacity": withBasemap ? 0.25 : 0.7}});
-  }
-  function addBoundaryLines() {
-    map.addLayer({id: "park-line", type: "line", source: "boundaries", filter: polygons("park"),
-      paint: {"line-color": "#1f6feb", "line-width": ["interpolate", ["linear"], ["zoom"], 9, 0.8, 14, 2], "line-dasharray": [3, 2]}});
-    map.addLayer({id: "county-line-halo", type: "line", source: "boundaries", filter: polygons("county"),
-      layout: {"line-join": "round"}, paint: {"line-color": "#ffffff", "line-width": 5, "line-opacity": 0.8}});
-    map.addLayer({id: "county-line", type: "line", source: "boundaries", filter: polygons("county"),
-      layout: {"line-join": "round"}, paint: {"line-color": "#5c4b8a", "line-width": 2, "line-dasharray": [4, 1.5, 1, 1.5]}});
-    map.addLayer({id: "park-name", type: "symbol", source: "boundaries", filter: points("park"), minzoom: 10.5,
-      layout: {"text-field": ["get", "name"], "text-size": 13, "text-padding": 4, "text-max-width": 14},
-      paint: {"text-color": "#174ea6", "text-halo-color": "#ffffff", "text-halo-width": 1.8}});
-    map.addLayer({id: "county-name", type: "symbol", source: "boundaries", filter: points("county"),
-      layout: {"text-field": ["get", "name"], "text-size": ["interpolate", ["linear"], ["zoom"], 7, 14, 11, 20], "text-letter-spacing": 0.3, "text-padding": 8},
-      paint: {"text-color": "#3d2f6b", "text-halo-color": "#ffffff", "text-halo-width": 2.2}});
-  }
-
   // Warnings: the parcels of the view that carry live warnings, fetched while the switch is on.
   const warningSwitch = document.getElementById("warnings-switch");
   const WARNING_LAYERS = ["warnings-outline", "warnings-dot"];
@@ -140,16 +81,13 @@
       paint: {"circle-color": levelColour, "circle-radius": ["interpolate", ["linear"], ["zoom"], 8, 4, 14, 7],
         "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5}}, "park-name");
   }
-  const inView = () => {
-    const b = map.getBounds();
-    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(v => v.toFixed(6)).join(",");
-    return `bbox=${bbox}&zoom=${map.getZoom().toFixed(1)}`;
-  };
+  const inView = () => view.inView(map);
   const warningCount = document.getElementById("warning-count");
   async function refreshWarnings() {
     if (!warningSwitch.checked) return;
     const data = await json(`/api/map/warnings?${inView()}`);
     if (!data) return;
+    if (county) data.features = data.features.filter(f => countyParcels.has(f.properties.parcel_id));
     map.getSource("warnings").setData(data);
     const warned = data.features.length / 2;  // each parcel as its outline and its dot
     warningCount.textContent = data.truncated ? WORDS.warnings_many : WORDS.warnings_shown.replace("{n}", warned);
@@ -160,21 +98,24 @@
     await refreshWarnings();
   });
 
+  // With a county asked for, the warnings of its parcels drawn in the view only.
+  let countyParcels = new Set();
   async function refresh() {
-    const response = await fetch(`/api/map/parcels?${inView()}`);
-    const data = await response.json();
-    map.getSource("parcels").setData(data);
+    const data = await view.parcels(map, county);
+    if (!data) return;
+    countyParcels = new Set(data.features.map(f => f.properties.parcel_id));
     message.textContent = data.truncated ? WORDS.many : WORDS.shown.replace("{n}", data.features.length);
     await refreshWarnings();
+    return data;
   }
   map.on("load", async () => {
-    addBoundaries();
-    map.addSource("parcels", {type: "geojson", data: {type: "FeatureCollection", features: []}});
-    map.addLayer({id: "parcels", type: "fill", source: "parcels", paint: {"fill-color": colour(), "fill-opacity": 0.75, "fill-outline-color": "#334e68"}});
-    addBoundaryLines();
+    view.addBoundaries(map, area, "light");
+    view.addParcels(map, mode, WORDS[mode], "light");
+    view.addBoundaryLines(map, "light");
     addWarnings();
     map.on("moveend", refresh);
-    await refresh();
+    // A county without an outline: its parcels' place, once known.
+    if (view.fitCounty(map, area, county, await refresh(), 20)) await refresh();
     document.body.dataset.mapReady = "true";
   });
   const known = value => value !== undefined && value !== null && value !== "null" && value !== "";

@@ -247,25 +247,32 @@ def screenshot(page: Page, name: str, full: bool = False) -> None:
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full)
 
 
+LEGEND = {
+    "zh": "闲置土地低效用地占工非工其他宗地",
+    "en": "Idle landLow-efficiency landNon-industrial useOther parcels",
+}
+
+
 @pytest.mark.parametrize(
     "case",
     [
-        ("officer", "/cockpit/wall", {"桐庐县"}),
-        ("analyst", "/cockpit/wall", None),
-        ("analyst", f"/cockpit/wall?county={TONGLU}", {"桐庐县"}),
+        ("officer", "/cockpit/wall", {"桐庐县"}, "zh"),
+        ("analyst", "/cockpit/wall", None, "zh"),
+        ("analyst", f"/cockpit/wall?county={TONGLU}", {"桐庐县"}, "zh"),
+        ("analyst", "/cockpit/wall", None, "en"),
     ],
-    ids=["county", "city", "city-for-a-county"],
+    ids=["county", "city", "city-for-a-county", "city-en"],
 )
 def test_the_wall_screen_maps_the_area_with_its_names(
     browser: Browser,
     demo: str,
     browser_errors: BrowserErrors,
-    case: tuple[str, str, set[str] | None],
+    case: tuple[str, str, set[str] | None, str],
 ) -> None:
     """The counties' outlines and names (a county's own only), parcels in their categories,
     all on one dark screen."""
-    username, path, counties = case
-    page = signed_in(browser, demo, browser_errors, username=username, lang="zh", width=1920)
+    username, path, counties, lang = case
+    page = signed_in(browser, demo, browser_errors, username=username, lang=lang, width=1920)
     page.goto(path)
     ready(page)
     page.wait_for_function(f"() => ({RENDERED})('county-name').length > 0")
@@ -278,9 +285,10 @@ def test_the_wall_screen_maps_the_area_with_its_names(
     assert {"idle_land", "none"} <= categories, categories
     if counties:
         assert {county for *_, county in page.evaluate(PARCELS)} == {TONGLU}
-    expect(page.locator("#cockpit-map-legend")).to_have_text("闲置土地低效用地占工非工其他宗地")
+    expect(page.locator("#cockpit-map-legend")).to_have_text(LEGEND[lang])
     assert page.evaluate("() => document.documentElement.scrollHeight") <= 1080
-    screenshot(page, f"cockpit-wall-demo-{username}{'-county' if '?' in path else ''}")
+    name = f"cockpit-wall-demo-{username}{'-county' if '?' in path else ''}-{lang}"
+    screenshot(page, name)
     page.context.close()
     assert not browser_errors.unexpected(), browser_errors.unexpected()
 
@@ -294,10 +302,7 @@ def test_the_cockpits_map_of_a_demo_county(
     ready(page)
     page.wait_for_function(f"() => ({RENDERED})('county-name').length > 0")
     assert page.evaluate(RENDERED, "county-name") == ["桐庐县"]  # a name, never translated
-    legend = "Idle landLow-efficiency landNon-industrial useOther parcels"
-    expect(page.locator("#cockpit-map-legend")).to_have_text(
-        "闲置土地低效用地占工非工其他宗地" if lang == "zh" else legend
-    )
+    expect(page.locator("#cockpit-map-legend")).to_have_text(LEGEND[lang])
     screenshot(page, f"cockpit-demo-officer-{lang}", full=True)
     page.context.close()
     assert not browser_errors.unexpected(), browser_errors.unexpected()

@@ -10,11 +10,19 @@
     const container = document.getElementById(element);
     const shown = echarts.init(container, dark ? "dark" : null);
     if (dark) option.backgroundColor = "transparent";
-    // Every category's label shown (wrapped to its share of the plot's width, never dropped),
-    // the legend under the plot.
+    // Every category's label shown, never dropped: wrapped (on the wall screen's narrow panels
+    // to its share of the plot's width: a word kept whole, a Chinese label broken anywhere), or
+    // slanted where a word is wider than that (English on the wall); the legend under the plot.
     if (option.xAxis && option.xAxis.type === "category") {
-      const share = (container.clientWidth - 120) / Math.max(1, option.xAxis.data.length);
-      option.xAxis.axisLabel = {interval: 0, width: Math.max(40, Math.min(110, share)), overflow: "break"};
+      const labels = option.xAxis.data.map(String);
+      const share = dark ? Math.min(110, (container.clientWidth - 120) / Math.max(1, labels.length)) : 110;
+      const measure = document.createElement("canvas").getContext("2d");
+      measure.font = "12px sans-serif";
+      const words = labels.flatMap(label => label.split(/\s+|(?<=[\u2e80-\u9fff\uff00-\uffef])/));
+      const widest = Math.max(0, ...words.map(word => measure.measureText(word).width));
+      option.xAxis.axisLabel = widest <= share
+        ? {interval: 0, width: share, overflow: "break"}
+        : {interval: 0, rotate: 30};
     }
     shown.setOption({
       color: PALETTE, grid: {left: 16, right: 16, top: 40, bottom: 40, containLabel: true},

@@ -29,6 +29,7 @@ from mujun.records import (
     Parcel,
     bulk,
 )
+from mujun.records.fields import IMPORTED_BY
 
 CODE_A = "91350100M000100Y43"
 CODE_B = "91330122MA2H0X0X0" + check_character("91330122MA2H0X0X0")
@@ -138,26 +139,25 @@ def problem_codes(outcome: ImportOutcome) -> list[tuple[str, int | None, str | N
 # -- a clean data set -------------------------------------------------------------------------
 
 
-def test_a_clean_data_set_is_imported_and_logged(engine: Engine, tmp_path: Path) -> None:
-    outcome = run_import(engine, write_data_set(tmp_path / "ds", BASE), tmp_path)
+def test_a_clean_data_set_is_imported_and_recorded(engine: Engine, tmp_path: Path) -> None:
+    """Each record inserted names the import, which says who, when, why and from which file;
+    no change row is written for an insert (the import and the kept file say it)."""
+    outcome = import_data_set(
+        engine=engine, path=write_data_set(tmp_path / "ds", BASE), actor="tester", reason="年报"
+    )
     assert outcome.problems == []
     assert outcome.committed
     assert {n: c.inserted for n, c in outcome.changes.items()} == {
         n: len(r) for n, r in BASE.items()
     }
     with Session(engine) as session:
-        changes = list(session.scalars(select(Change)))
+        assert list(session.scalars(select(Change))) == []
         (record,) = session.scalars(select(DataImport))
-    assert len(changes) == sum(len(rows) for rows in BASE.values())
-    assert {c.import_id for c in changes} == {record.id}
-    assert {c.actor for c in changes} == {"tester"}
-    parcel = next(c for c in changes if c.object_key == "P002")
-    assert parcel.action == "insert" and parcel.before is None
-    assert parcel.after is not None and parcel.after["supply_date"] == "1998-12-31"
-    occupancy = next(
-        c for c in changes if c.table_name == "land_occupancy" and "leased_in" in c.object_key
-    )
-    assert occupancy.object_key == f"{CODE_B}|P001|leased_in"
+    assert (record.actor, record.reason) == ("tester", "年报")
+    assert record.sources == {name: f"{name}.csv" for name in BASE}
+    data = snapshot(engine)
+    for name, rows in BASE.items():
+        assert [row[IMPORTED_BY] for row in data[name]] == [record.id] * len(rows)
 
 
 def test_a_large_load_checks_references_once_and_keeps_the_keys(
@@ -183,17 +183,23 @@ def test_importing_the_same_data_set_twice_changes_nothing(engine: Engine, tmp_p
 
 
 def test_a_changed_value_is_updated_with_before_and_after(engine: Engine, tmp_path: Path) -> None:
-    run_import(engine, write_data_set(tmp_path / "one", BASE), tmp_path)
+    first = run_import(engine, write_data_set(tmp_path / "one", BASE), tmp_path)
     changed = with_change("parcels", 0, area_m2="14000.5")
-    outcome = run_import(engine, write_data_set(tmp_path / "two", changed), tmp_path)
+    outcome = import_data_set(
+        engine=engine, path=write_data_set(tmp_path / "two", changed), actor="clerk", reason="更正"
+    )
     assert outcome.changes["parcels"].updated == 1
     assert outcome.changes["parcels"].unchanged == 1
     with Session(engine) as session:
         update = session.scalars(select(Change).where(Change.action == "update")).one()
     assert update.object_key == "P001"
+    assert (update.import_id, update.actor, update.reason) == (outcome.import_id, "clerk", "更正")
     assert update.before is not None and update.after is not None
     assert (update.before["area_m2"], update.after["area_m2"]) == (13333.34, 14000.5)
     assert update.after["supply_date"] == "2019-03-01"
+    assert IMPORTED_BY not in update.after  # provenance, not a fact
+    (parcel,) = (p for p in snapshot(engine)["parcels"] if p["parcel_id"] == "P001")
+    assert parcel[IMPORTED_BY] == first.import_id  # still the import that inserted it
 
 
 def test_a_file_without_an_optional_column_keeps_its_stored_values(
@@ -521,6 +527,10 @@ def test_import_of_an_export_reproduces_the_database(
     second = snapshot(engine)
     for log in ("change_log", "imports"):
         del first[log], second[log]
+    for data in (first, second):  # which import inserted a record is not a fact
+        for rows in data.values():
+            for row in rows:
+                del row[IMPORTED_BY]
     if target.endswith(".xlsx"):
         assert _at_excel_precision(second) == _at_excel_precision(first)
     else:

@@ -227,7 +227,7 @@ def test_the_enterprise_file_shows_everything_known(
     assert points["gone_indicator"]["imputed"]
     history = file["history"]
     assert history[0]["action"] == "update" and history[0]["reason"] == "更名"
-    assert {h["table"] for h in history} >= {"企业", "年度指标", "用地情况", "月度指标"}
+    assert {h["table_zh"] for h in history} >= {"企业", "年度指标", "用地情况", "月度指标"}
 
 
 @pytest.mark.parametrize(

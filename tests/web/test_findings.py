@@ -74,7 +74,7 @@ def test_the_parcel_file_shows_everything_known(
     assert (row[town], names[town]) == (f"{COUNTY_A}001", "桐庐县城关镇")
     assert not any("WKT" in h or "geometry" in h or "空间" in h for h in parcel["headers"])
     assert [f["criterion"] for f in file["findings"]] == ["idle/not-started"]
-    assert file["history"] and file["history"][0]["table"] == "宗地"
+    assert file["history"] and file["history"][0]["table_zh"] == "宗地"
     page = app_client.get(f"/parcels/{PARCEL_A}")
     assert page.status_code == 200 and "一地一档" in page.text and "闲置天数" in page.text
     assert app_client.get(f"/parcels/{PARCEL_B}").status_code == 403

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from mujun.interchange import importer, schema
 from mujun.interchange.workbooks import ERROR_SHEET
 from mujun.policy.duties import ADMINISTRATOR_ONLY, DEPARTMENTS, EVERY_TABLE
-from mujun.records import Account, AnnualMetric, AuditEntry, Change, Enterprise
+from mujun.records import Account, AnnualMetric, AuditEntry, Change, DataImport, Enterprise
 from mujun.web import imports
 from mujun.web.permissions import Role
 from tests.interchange.test_importer import CODE_A, CODE_B
@@ -116,7 +116,7 @@ def problem_rows(page: str) -> list[str]:
     return re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
 
 
-def count(engine: Engine, model: type[Enterprise | AnnualMetric | Change]) -> int:
+def count(engine: Engine, model: type[Enterprise | AnnualMetric | Change | DataImport]) -> int:
     with Session(engine) as session:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
@@ -150,13 +150,14 @@ def test_a_clean_upload_is_checked_then_confirmed_with_who_and_why(
     assert done.status_code == 200 and "已导入，导入编号" in done.text
     assert count(city, Enterprise) == 2
     with Session(city) as session:
-        logged = session.scalars(select(Change).where(Change.table_name == "enterprises")).all()
-    assert {(c.actor, c.reason) for c in logged} == {("admin", "2025 年度报送")}
+        (done,) = session.scalars(select(DataImport)).all()
+        inserted = session.scalars(select(Enterprise.imported_by)).all()
+    assert (done.actor, done.reason) == ("admin", "2025 年度报送")
+    assert inserted == [done.id, done.id]
 
-    changes = count(city, Change)
     again = app_client.post(f"/imports/{match[1]}/confirm", data={"csrf_token": csrf})
     assert again.status_code == 200 and "没有任何改动" in again.text
-    assert count(city, Change) == changes
+    assert count(city, DataImport) == 1
 
 
 def test_the_api_reports_changes_and_a_second_confirmation_changes_nothing(
@@ -174,11 +175,10 @@ def test_the_api_reports_changes_and_a_second_confirmation_changes_nothing(
     }
     confirm = f"/api/imports/{checked['token']}/confirm"
     first = app_client.post(confirm, headers={"X-CSRF-Token": csrf}).json()
-    logged = count(city, Change)
     second = app_client.post(confirm, headers={"X-CSRF-Token": csrf}).json()
     assert first["import_id"] is not None and second["import_id"] is None
     assert second["changes"]["enterprises"]["unchanged"] == 2
-    assert count(city, Change) == logged
+    assert count(city, DataImport) == 1
 
     recheck = check(app_client, csrf, [csv_file("enterprises", ENTERPRISES)]).json()
     assert not recheck["confirmable"] and recheck["changes"]["enterprises"]["unchanged"] == 2

@@ -46,6 +46,7 @@ from mujun.records import (
     Publication,
 )
 from mujun.records.changes import KEY_SEPARATOR
+from mujun.records.fields import IMPORTED_BY
 from mujun.records.vocabulary import ChangeAction
 
 WORKING_DAYS = "publication.working_days"
@@ -313,17 +314,25 @@ def _written(value: Any) -> str | None:
 
 
 def source_of(db: Session, table: str, key: str, column: str) -> Source:
-    """The change that wrote the value of ``column`` now stored in the record: the latest
-    that inserted the record or changed that column; and where the objection goes."""
+    """Who wrote the value of ``column`` now stored in the record, and where the objection
+    goes: the latest change of that column since the record was last inserted, else its
+    insert (a logged one, or the import the record names)."""
     changes = db.scalars(
         select(Change)
         .where(Change.table_name == table, Change.object_key == key)
         .order_by(Change.id.desc())
     )
-    writer = next((c for c in changes if _wrote(c, column)), None)
-    if writer is None:
+    for change in changes:
+        if change.action == ChangeAction.DELETE:
+            break  # what came before was another record of the same key
+        if _wrote(change, column):
+            department = _department_of(db, change.actor, table, column)
+            return Source(change.import_id, change.actor, department)
+    imported_by = stored_value(db, _table(table), key, IMPORTED_BY)
+    done = db.get(DataImport, imported_by) if isinstance(imported_by, int) else None
+    if done is None:
         return Source(None, None, _duty_department(table, column))
-    return Source(writer.import_id, writer.actor, _department_of(db, writer.actor, table, column))
+    return Source(done.id, done.actor, _department_of(db, done.actor, table, column))
 
 
 def _wrote(change: Change, column: str) -> bool:

@@ -1,13 +1,15 @@
-"""Importing a data set: all or nothing, upserted by natural key, every change logged.
+"""Importing a data set: all or nothing, upserted by natural key, every change recorded.
 
 The data set is read and checked in DuckDB (:mod:`.sources`, :mod:`.validation`). If anything
 is wrong, nothing is written and every problem is returned. Otherwise each table is compared
 with the records already stored, again in DuckDB: rows whose key is new are inserted, rows whose
 supplied values differ are updated (columns the file does not have keep their stored values),
 and identical rows are left alone, so importing the same data set twice changes nothing. The
-writes and their change-log rows go to the records database in one transaction, and so do the
-values derived from the facts (:mod:`mujun.analytics.derived`), refreshed when the import
-changed a table they depend on.
+writes go to the records database in one transaction with everything that records them: the
+import itself (who, when, why, where each table came from), the files it read, a change-log row
+for each record updated (values before and after), and on each record inserted the import's
+number (:class:`~mujun.records.fields.Imported`). So do the values derived from the facts
+(:mod:`mujun.analytics.derived`), refreshed when the import changed a table they depend on.
 """
 
 import contextlib
@@ -40,6 +42,7 @@ from mujun.progress import Progress, phase, silent
 from mujun.records import DERIVED_FROM, Change, DataImport, bulk, table_of
 from mujun.records.changes import KEY_SEPARATOR, now
 from mujun.records.columnar import current_copy
+from mujun.records.fields import IMPORTED_BY
 from mujun.records.vocabulary import ChangeAction
 
 DUCKDB_MEMORY_LIMIT = "2GB"
@@ -167,6 +170,7 @@ def import_data_set(
                 outcome,
                 actor=actor,
                 reason=reason,
+                sources={t.spec.name: t.raw.label for t in checked},
                 fingerprint=_fingerprint(path),
                 progress=phase(on_progress, 3, _PHASES),
             )
@@ -306,6 +310,7 @@ def _write(
     *,
     actor: str,
     reason: str | None,
+    sources: dict[str, str],
     fingerprint: str,
     progress: Progress,
 ) -> int:
@@ -320,11 +325,13 @@ def _write(
             source=str(outcome.source),
             fingerprint=fingerprint,
             counts={name: vars(c) for name, c in outcome.changes.items()},
+            reason=reason,
+            sources=sources,
         )
         .returning(table_of(DataImport).c.id)
     ).scalar_one()
     large = [t.spec.table for t in checked if outcome.changes[t.spec.name].inserted >= LARGE_LOAD]
-    if outcome.rows_changed >= LARGE_LOAD:
+    if sum(c.updated for c in outcome.changes.values()) >= LARGE_LOAD:
         large.append(table_of(Change))
     with bulk.references_checked_at_end(conn, large):
         for done, table in enumerate(checked):
@@ -354,11 +361,16 @@ def _write_table(
     actor: str,
     reason: str | None,
 ) -> None:
-    """Insert the table's new rows, update its changed ones, and log every one of them."""
+    """Insert the table's new rows, naming the import, and update its changed ones, logging
+    each with its values before and after."""
     spec, name = table.spec, table.spec.name
     every_column = ", ".join(quoted(c) for c in spec.column_names)
     supplied = ", ".join(quoted(c) for c in table.columns)
-    bulk.insert_rows(conn, spec.table, _batches(db, f"SELECT {every_column} FROM new_{name}"))
+    bulk.insert_rows(
+        conn,
+        spec.table,
+        _batches(db, f"SELECT {every_column}, {import_id} AS {IMPORTED_BY} FROM new_{name}"),
+    )
     bulk.update_rows(
         conn, spec.table, _batches(db, f"SELECT {supplied} FROM changed_{name}"), key=spec.key
     )
@@ -369,22 +381,16 @@ def _write_table(
 def _change_rows_sql(
     spec: TableSpec, *, import_id: int, at: dt.datetime, actor: str, reason: str | None
 ) -> str:
+    """The change-log rows of the records updated: each with its values before and after."""
     name = spec.name
     key = f" || '{KEY_SEPARATOR}' || ".join(f"CAST({quoted(k)} AS VARCHAR)" for k in spec.key)
     row = "{" + ", ".join(f"{literal(c)}: {quoted(c)}" for c in spec.column_names) + "}"
-    constants = (
-        f"TIMESTAMPTZ {literal(at.isoformat())} AS changed_at, {literal(actor)} AS actor, "
-        f"{import_id} AS import_id, {literal(name)} AS table_name"
-    )
     reason_sql = literal(reason) if reason is not None else "CAST(NULL AS VARCHAR)"
     return f"""
-        SELECT {constants}, {key} AS object_key, {literal(ChangeAction.INSERT)} AS action,
-               CAST(NULL AS VARCHAR) AS before, CAST(to_json({row}) AS VARCHAR) AS after,
-               {reason_sql} AS reason
-        FROM new_{name}
-        UNION ALL
-        SELECT {constants}, {key}, {literal(ChangeAction.UPDATE)},
-               CAST(_before AS VARCHAR), CAST(to_json({row}) AS VARCHAR), {reason_sql}
+        SELECT TIMESTAMPTZ {literal(at.isoformat())} AS changed_at, {literal(actor)} AS actor,
+               {import_id} AS import_id, {literal(name)} AS table_name, {key} AS object_key,
+               {literal(ChangeAction.UPDATE)} AS action, CAST(_before AS VARCHAR) AS before,
+               CAST(to_json({row}) AS VARCHAR) AS after, {reason_sql} AS reason
         FROM changed_{name}"""
 
 

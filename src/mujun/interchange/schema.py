@@ -13,7 +13,7 @@ from functools import cache
 from sqlalchemy import Table
 
 from mujun.records import DATA_MODELS, table_of
-from mujun.records.fields import Field, ValueKind, field_of, is_derived
+from mujun.records.fields import Field, ValueKind, field_of, is_fact
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,7 @@ def tables() -> tuple[TableSpec, ...]:
                 table=table,
                 name=table.name,
                 label_zh=info["label_zh"],
-                columns=tuple(
-                    ColumnSpec(c.name, field_of(c)) for c in table.columns if not is_derived(c)
-                ),
+                columns=tuple(ColumnSpec(c.name, field_of(c)) for c in table.columns if is_fact(c)),
                 key=tuple(c.name for c in table.primary_key.columns),
                 in_order=info.get("in_order", ()),
                 not_above=info.get("not_above", ()),

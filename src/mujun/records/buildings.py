@@ -5,12 +5,12 @@ from datetime import date
 from sqlalchemy.orm import Mapped
 
 from mujun.records.base import Base
+from mujun.records.fields import Imported, attribute
 from mujun.records.fields import ValueKind as V
-from mujun.records.fields import attribute
 from mujun.records.vocabulary import BuildingKind, VacancyReason
 
 
-class Building(Base):
+class Building(Imported, Base):
     __tablename__ = "buildings"
     __table_args__ = {
         "info": {

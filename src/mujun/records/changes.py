@@ -1,10 +1,14 @@
 """The change log: every insert, update and delete of a record, with who, when, why and from
 which import, and the values before and after (after NetBox's ``ObjectChange``).
 
-Bulk imports write their change rows themselves (:mod:`mujun.interchange.importer`); changes
-made through the ORM are logged by :func:`log_orm_changes`, and many records are inserted or
-updated in a few statements with their change rows, logged as the ORM would log them, by
-:func:`insert_logged` and :func:`update_logged`: no path writes unlogged.
+An import (:mod:`mujun.interchange.importer`) logs each record it updates with the values
+before and after; a record it inserts names the import in its ``imported_by`` column
+(:class:`~mujun.records.fields.Imported`), and the import keeps the files it read, rather than a
+change row with a full snapshot each. Changes made through the ORM are logged by
+:func:`log_orm_changes`, and many records are inserted or updated in a few statements with their
+change rows, logged as the ORM would log them, by :func:`insert_logged` and
+:func:`update_logged`: no path writes unlogged. So the facts were last written by the latest
+import or the latest change of a fact table, whichever is later (:func:`facts_written_at`).
 """
 
 import datetime as dt
@@ -36,8 +40,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
-from mujun.records.base import Base, table_of
-from mujun.records.fields import is_derived
+from mujun.records.base import Base, aware, table_of
+from mujun.records.fields import is_fact
 from mujun.records.vocabulary import ChangeAction
 
 KEY_SEPARATOR = "|"
@@ -57,6 +61,10 @@ class DataImport(Base):
     source: Mapped[str] = mapped_column(Text)
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     counts: Mapped[dict[str, dict[str, int]]] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+    sources: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    """Where each table written came from: its file, or the workbook and sheet
+    (``data.xlsx » 宗地``), as the import's problems name them."""
 
 
 class Change(Base):
@@ -111,6 +119,23 @@ def changed_one_of(tables: Collection[str]) -> ColumnElement[bool]:
     return (Change.table_name + literal("")).in_(sorted(tables))
 
 
+def facts_written_at(conn: Connection | Session, tables: Collection[str]) -> dt.datetime | None:
+    """When a fact of ``tables`` was last written: the latest import's end, or the latest
+    logged change of one of them if later (each read from the end of its table's key)."""
+    imports, log = table_of(DataImport), table_of(Change)
+    moments = [
+        conn.execute(select(imports.c.finished_at).order_by(imports.c.id.desc()).limit(1)).scalar(),
+        conn.execute(
+            select(log.c.changed_at)
+            .where(changed_one_of(tables))
+            .order_by(log.c.id.desc())
+            .limit(1)
+        ).scalar(),
+    ]
+    known = [aware(m) for m in moments if m is not None]
+    return max(known, default=None)
+
+
 def current_actor() -> str:
     """Who is making changes: ``MUJUN_ACTOR`` if set, else the operating-system user."""
     return os.environ.get("MUJUN_ACTOR") or getpass.getuser()
@@ -129,7 +154,7 @@ def _snapshot(obj: Base, *, committed: bool) -> dict[str, Any]:
     state = inspect(obj)
     values: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
-        if is_derived(attr.columns[0]):
+        if not is_fact(attr.columns[0]):
             continue
         if attr.columns[0].info.get("secret"):
             values[attr.key] = SECRET
@@ -324,7 +349,7 @@ def _logged(table: Table, row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         c.name: SECRET if c.info.get("secret") else _plain(row.get(c.name))
         for c in table.columns
-        if not is_derived(c)
+        if is_fact(c)
     }
 
 

@@ -1,10 +1,10 @@
 """The records' columnar copy: every fact table, as of one state of the records, in a DuckDB
 file that analytics attach instead of reading the row store again on every run.
 
-The copy is labelled with the change-log row that was the latest when it was made. Every write
-of a fact is logged (:mod:`mujun.records.changes`: the importer writes its change rows, the ORM
-logs the rest), so the copy is current for as long as no change-log row after its label
-touches a fact table, and that row still stands (tables emptied and written again number their
+The copy is labelled with the import and the change-log row that were the latest when it was
+made. Every write of a fact is an import's or is logged (:mod:`mujun.records.changes`), so the
+copy is current for as long as no import came after its label, no change-log row after it
+touches a fact table, and both rows still stand (tables emptied and written again number their
 rows from 1 anew). A copy found current under a later label (cases and warnings were written
 since, no fact) is relabelled; otherwise a new copy is read from the records
 (:func:`~mujun.records.snapshot.read_snapshot`), written beside the others under a temporary
@@ -28,9 +28,9 @@ import duckdb
 from sqlalchemy import Connection, Engine, Table, select
 
 from mujun.progress import Progress, silent
-from mujun.records import DATA_MODELS, Change, table_of
+from mujun.records import DATA_MODELS, Change, DataImport, table_of
 from mujun.records.changes import changed_one_of
-from mujun.records.fields import is_derived
+from mujun.records.fields import is_fact
 from mujun.records.snapshot import read_snapshot
 
 FOLDER_ENV = "MUJUN_COLUMNAR"
@@ -43,7 +43,7 @@ Wanted = Sequence[tuple[Table, Sequence[str]]]
 
 def fact_columns(table: Table) -> list[str]:
     """The facts of ``table``: neither geometries nor columns derived from the facts."""
-    return [c.name for c in table.columns if c.name not in SKIPPED_COLUMNS and not is_derived(c)]
+    return [c.name for c in table.columns if c.name not in SKIPPED_COLUMNS and is_fact(c)]
 
 
 KEPT: Wanted = [(table, fact_columns(table)) for table in map(table_of, DATA_MODELS)]
@@ -52,20 +52,18 @@ KEPT: Wanted = [(table, fact_columns(table)) for table in map(table_of, DATA_MOD
 
 @dataclass(frozen=True)
 class Label:
-    """The state of the records a copy holds: the latest change-log row when it was made."""
+    """The state of the records a copy holds: the latest import and change-log row when it
+    was made (0 where there was none)."""
 
+    imported: int
     change: int
     stamp: str
-    """A digest of that row's time, telling it from a row numbered alike after the log was
-    emptied."""
+    """A digest of those rows' times, telling them from rows numbered alike after the
+    records were emptied."""
 
     @property
     def name(self) -> str:
-        return f"{self.change}-{self.stamp}"
-
-
-EMPTY = Label(0, "empty")
-"""The label of a copy made while the change log was empty."""
+        return f"{self.imported}-{self.change}-{self.stamp}"
 
 
 def current_copy(engine: Engine, wanted: Wanted = KEPT, *, on_progress: Progress = silent) -> Path:
@@ -108,33 +106,49 @@ def _shape(wanted: Wanted) -> str:
 
 
 def _latest(conn: Connection) -> Label:
-    change = table_of(Change)
-    row = conn.execute(
+    imports, change = table_of(DataImport), table_of(Change)
+    imported = conn.execute(
+        select(imports.c.id, imports.c.finished_at).order_by(imports.c.id.desc()).limit(1)
+    ).first()
+    changed = conn.execute(
         select(change.c.id, change.c.changed_at).order_by(change.c.id.desc()).limit(1)
     ).first()
-    return EMPTY if row is None else Label(row.id, _stamp(row.changed_at))
+    return Label(
+        imported.id if imported else 0,
+        changed.id if changed else 0,
+        _stamp(imported.finished_at if imported else None, changed.changed_at if changed else None),
+    )
 
 
-def _stamp(moment: object) -> str:
-    return hashlib.sha256(str(moment).encode()).hexdigest()[:10]
+def _stamp(imported_at: object, changed_at: object) -> str:
+    return hashlib.sha256(f"{imported_at}|{changed_at}".encode()).hexdigest()[:10]
 
 
 def _label_of(path: Path, shape: str) -> Label | None:
-    change, _, stamp = path.name.removeprefix(f"{shape}-").removesuffix(SUFFIX).partition("-")
-    return Label(int(change), stamp) if change.isdigit() and stamp else None
+    parts = path.name.removeprefix(f"{shape}-").removesuffix(SUFFIX).split("-", 2)
+    imported, change, stamp = [*parts, "", ""][:3]
+    if not (imported.isdigit() and change.isdigit() and stamp):
+        return None
+    return Label(int(imported), int(change), stamp)
 
 
 def _still_current(conn: Connection, label: Label, tables: Sequence[Table]) -> bool:
-    """No fact was written after ``label``, which still names the same change-log row."""
-    change = table_of(Change)
-    if label != EMPTY:
-        moment = conn.execute(select(change.c.changed_at).where(change.c.id == label.change))
-        row = moment.first()
-        if row is None or _stamp(row.changed_at) != label.stamp:
-            return False
+    """No import came after ``label`` and no change of a fact, and its rows still stand."""
+    imports, change = table_of(DataImport), table_of(Change)
+    imported_at = conn.execute(
+        select(imports.c.finished_at).where(imports.c.id == label.imported)
+    ).scalar()
+    changed_at = conn.execute(
+        select(change.c.changed_at).where(change.c.id == label.change)
+    ).scalar()
+    if _stamp(imported_at, changed_at) != label.stamp:
+        return False
+    later_import = conn.execute(
+        select(imports.c.id).where(imports.c.id > label.imported).limit(1)
+    ).first()
     touched = changed_one_of([t.name for t in tables])
     later = conn.execute(select(change.c.id).where(change.c.id > label.change, touched).limit(1))
-    return later.first() is None
+    return later_import is None and later.first() is None
 
 
 def _relabelled(path: Path, shape: str, latest: Label) -> Path:

@@ -6,12 +6,12 @@ from sqlalchemy import Float, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mujun.records.base import Base
+from mujun.records.fields import Imported, attribute, derived
 from mujun.records.fields import ValueKind as V
-from mujun.records.fields import attribute, derived
 from mujun.records.vocabulary import EnterpriseStatus
 
 
-class Enterprise(Base):
+class Enterprise(Imported, Base):
     __tablename__ = "enterprises"
     __table_args__ = (
         Index("ix_enterprises_name", "name"),  # the enterprise list, by name

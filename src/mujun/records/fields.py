@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import MappedColumn, mapped_column
+from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 from sqlalchemy.types import TypeEngine
 
 from mujun.records.vocabulary import Coded
@@ -110,9 +110,28 @@ def derived(sql_type: TypeEngine[Any], *, index: bool = True) -> MappedColumn[An
     return mapped_column(sql_type, nullable=True, index=index, info={"derived": True})
 
 
-def is_derived(column: Any) -> bool:
-    """Whether a model column is derived (:func:`derived`), not a fact."""
-    return bool(column.info.get("derived"))
+class Imported:
+    """A table of facts that departments supply: each record names the import that inserted
+    it. An import's inserts are logged by this column and the file kept with the import
+    (:mod:`mujun.records.archive`) rather than by a change-log row each, whose snapshots of
+    millions of new rows cost more than the rows themselves; its updates keep their change
+    rows with the values before and after (:mod:`mujun.records.changes`). A record inserted
+    any other way has its insert logged and no import named. Provenance, not a fact: never
+    imported, exported, logged or read by the rules."""
+
+    imported_by: Mapped[int | None] = mapped_column(
+        Integer, nullable=True, info={"provenance": True}, sort_order=100
+    )
+
+
+IMPORTED_BY = "imported_by"
+"""The name of :class:`Imported`'s column."""
+
+
+def is_fact(column: Any) -> bool:
+    """Whether a model column holds a fact: neither derived from the facts (:func:`derived`)
+    nor the record's provenance (:class:`Imported`)."""
+    return not (column.info.get("derived") or column.info.get("provenance"))
 
 
 # The single-column key of every table another table may refer to.

@@ -4,12 +4,12 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 
 from mujun.records.base import Base
+from mujun.records.fields import Imported, attribute, derived
 from mujun.records.fields import ValueKind as V
-from mujun.records.fields import attribute, derived
 from mujun.records.vocabulary import JurisdictionLevel
 
 
-class Jurisdiction(Base):
+class Jurisdiction(Imported, Base):
     __tablename__ = "jurisdictions"
     __table_args__ = {"info": {"label_zh": "行政区划"}}
 

@@ -6,12 +6,12 @@ from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped
 
 from mujun.records.base import Base
+from mujun.records.fields import Imported, attribute, derived
 from mujun.records.fields import ValueKind as V
-from mujun.records.fields import attribute, derived
 from mujun.records.vocabulary import ActualUse, LandUse, OccupancyKind, SupplyMethod, UseChange
 
 
-class Parcel(Base):
+class Parcel(Imported, Base):
     __tablename__ = "parcels"
     __table_args__ = (
         Index("ix_parcels_area", "area_m2"),  # the parcel list, largest first
@@ -45,7 +45,7 @@ class Parcel(Base):
     """The county (区县) its jurisdiction lies in."""
 
 
-class LandOccupancy(Base):
+class LandOccupancy(Imported, Base):
     __tablename__ = "land_occupancy"
     __table_args__ = (
         Index("ix_land_occupancy_parcel", "parcel_id"),  # who is on a parcel
@@ -60,7 +60,7 @@ class LandOccupancy(Base):
     area_m2: Mapped[float] = attribute("面积(平方米)", V.NUMBER, required=True, non_negative=True)
 
 
-class LandContract(Base):
+class LandContract(Imported, Base):
     __tablename__ = "land_contracts"
     __table_args__ = {
         "info": {
@@ -91,7 +91,7 @@ class LandContract(Base):
     term_years: Mapped[int | None] = attribute("出让年限(年)", V.INTEGER, non_negative=True)
 
 
-class Construction(Base):
+class Construction(Imported, Base):
     __tablename__ = "construction"
     __table_args__ = {
         "info": {
@@ -115,7 +115,7 @@ class Construction(Base):
     completed_date: Mapped[date | None] = attribute("竣工日期", V.DATE)
 
 
-class LandApproval(Base):
+class LandApproval(Imported, Base):
     __tablename__ = "land_approvals"
     __table_args__ = {
         "info": {

@@ -3,13 +3,13 @@
 from sqlalchemy.orm import Mapped
 
 from mujun.records.base import Base
+from mujun.records.fields import Imported, attribute
 from mujun.records.fields import ValueKind as V
-from mujun.records.fields import attribute
 
 NET_TAX_HELP = "净额：退税多于缴税时为负数"
 
 
-class AnnualMetric(Base):
+class AnnualMetric(Imported, Base):
     __tablename__ = "annual_metrics"
     __table_args__ = {"info": {"label_zh": "年度指标"}}
 
@@ -38,7 +38,7 @@ class AnnualMetric(Base):
     halted: Mapped[bool | None] = attribute("全年停产", V.BOOLEAN)
 
 
-class MonthlyMetric(Base):
+class MonthlyMetric(Imported, Base):
     __tablename__ = "monthly_metrics"
     __table_args__ = {"info": {"label_zh": "月度指标"}}
 

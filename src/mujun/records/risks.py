@@ -5,12 +5,12 @@ import datetime as dt
 from sqlalchemy.orm import Mapped
 
 from mujun.records.base import Base
+from mujun.records.fields import Imported, attribute
 from mujun.records.fields import ValueKind as V
-from mujun.records.fields import attribute
 from mujun.records.vocabulary import ComplianceKind, LegalEventKind
 
 
-class LegalEvent(Base):
+class LegalEvent(Imported, Base):
     __tablename__ = "legal_events"
     __table_args__ = {"info": {"label_zh": "涉诉涉债", "in_order": (("date", "closed_date"),)}}
 
@@ -24,7 +24,7 @@ class LegalEvent(Base):
     closed_date: Mapped[dt.date | None] = attribute("结案日期", V.DATE)
 
 
-class Compliance(Base):
+class Compliance(Imported, Base):
     __tablename__ = "compliance"
     __table_args__ = {
         "info": {

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from mujun.interchange import schema
 from mujun.interchange.archive import KeptFile, file_bytes, kept_file, kept_files
 from mujun.policy import duties
-from mujun.records import Change, DataImport
+from mujun.records import DataImport
 from mujun.records.accounts import Account, AuditEntry, WebSession
 from mujun.records.base import aware
 from mujun.web import audit
@@ -412,7 +412,6 @@ def import_history(
             query.order_by(DataImport.id.desc()).offset((page - 1) * page_size).limit(page_size)
         )
     )
-    reasons = _reasons(session, [d.id for d in done])
     files = kept_files(session.connection(), [d.id for d in done])
     labels = {spec.name: spec.label_zh for spec in schema.tables()}
     return ImportPage(
@@ -420,22 +419,11 @@ def import_history(
         page=page,
         page_size=page_size,
         pages=max(1, math.ceil(total / page_size)),
-        items=[_import_view(d, reasons.get(d.id), files[d.id], labels) for d in done],
+        items=[_import_view(d, files[d.id], labels) for d in done],
     )
 
 
-def _reasons(session: Session, ids: list[int]) -> dict[int, str | None]:
-    """The reason each import gave (its change rows carry it), from one change of each."""
-    if not ids:
-        return {}
-    first = select(func.min(Change.id)).where(Change.import_id.in_(ids)).group_by(Change.import_id)
-    rows = session.execute(select(Change.import_id, Change.reason).where(Change.id.in_(first)))
-    return {import_id: reason for import_id, reason in rows if import_id is not None}
-
-
-def _import_view(
-    done: DataImport, reason: str | None, files: list[KeptFile], labels: dict[str, str]
-) -> ImportView:
+def _import_view(done: DataImport, files: list[KeptFile], labels: dict[str, str]) -> ImportView:
     tables = [
         TableCount(
             table=table,
@@ -452,7 +440,7 @@ def _import_view(
         finished_at=done.finished_at,
         actor=done.actor,
         source=done.source,
-        reason=reason,
+        reason=done.reason,
         tables=tables,
         written=sum(t.inserted + t.updated for t in tables),
         files=[KeptFileView(name=f.name, size=f.size, sha256=f.sha256) for f in files],

@@ -33,6 +33,7 @@ from mujun.evaluation.indicators import INDICATORS
 from mujun.evaluation.listing import reason_in, unit_in
 from mujun.evaluation.portrait import Portrait, Standing, portrait
 from mujun.evaluation.runs import runs_of_record
+from mujun.interchange.history import Entry, history_of
 from mujun.interchange.schema import table
 from mujun.records import (
     Building,
@@ -65,7 +66,7 @@ from mujun.web.listing import (
 )
 from mujun.web.pages import PAGE, list_page, named_each, signed_in_page
 from mujun.web.permissions import Scope
-from mujun.web.record_file import Section, annual_figures, findings_about, history_of, section
+from mujun.web.record_file import Section, annual_figures, findings_about, section
 
 router = APIRouter(tags=["enterprises"])
 CHART_FIGURES = ("tax_yuan", "revenue_yuan", "value_added_yuan", "output_yuan", "profit_yuan")
@@ -249,7 +250,7 @@ class EnterpriseFile(BaseModel):
     """Per indicator, its points in the latest grade of record."""
     evaluation: EvaluationShown | None
     """The latest run of record, as the enterprise fared in it."""
-    history: list[dict[str, Any]]
+    history: list[Entry]
 
 
 @router.get("/api/enterprises", response_model=EnterprisePage, summary="企业清单 / enterprises")

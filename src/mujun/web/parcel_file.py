@@ -9,11 +9,12 @@ import shapely
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
+from mujun.interchange.history import Entry, history_of
 from mujun.interchange.schema import table
 from mujun.records import Parcel
 from mujun.web.dependencies import Database, Reader
 from mujun.web.gate import require
-from mujun.web.record_file import Section, annual_figures, findings_about, history_of, section
+from mujun.web.record_file import Section, annual_figures, findings_about, section
 
 router = APIRouter(prefix="/api/parcels", tags=["parcels"])
 CHART_FIGURES = ("tax_yuan", "revenue_yuan")
@@ -29,7 +30,7 @@ class ParcelFile(BaseModel):
     """The holder's figures by year, for the chart: ``figures[name][i]`` is of ``years[i]``."""
     figures: dict[str, list[float | None]]
     findings: list[dict[str, Any]]
-    history: list[dict[str, Any]]
+    history: list[Entry]
 
 
 @router.get("/{parcel_id}/file", response_model=ParcelFile, summary="一地一档 / parcel file")

@@ -9,18 +9,16 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, RowMapping, SQLColumnExpression, and_, or_, select
+from sqlalchemy import ColumnElement, RowMapping, and_, or_, select
 from sqlalchemy.orm import Session
 
 from mujun.identification.runs import run_of_record
 from mujun.interchange.schema import ColumnSpec, TableSpec, table
-from mujun.records import AnnualMetric, Change, Enterprise, Finding, Jurisdiction
-from mujun.records.changes import KEY_SEPARATOR
+from mujun.records import AnnualMetric, Enterprise, Finding, Jurisdiction
 from mujun.records.industries import industry_name
 
 FILE_PAGES = {"parcels": "/parcels/", "enterprises": "/enterprises/"}
 """The tables whose records have a file page, and the path of a record's file less its key."""
-HISTORY_LIMIT = 200
 
 
 class Section(BaseModel):
@@ -148,38 +146,4 @@ def findings_about(db: Session, subjects: Mapping[str, Collection[str]]) -> list
             "source": f.source,
         }
         for f in found
-    ]
-
-
-def _begins_with(column: SQLColumnExpression[str], prefix: str) -> ColumnElement[bool]:
-    """``column LIKE 'prefix%'`` with the pattern made here, not in SQL (as ``startswith``
-    does), so that PostgreSQL sees a constant prefix and answers from an index."""
-    escaped = prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
-    return column.like(f"{escaped}%", escape="/")
-
-
-def history_of(db: Session, table_name: str, key: str) -> list[dict[str, Any]]:
-    """Changes of the record of ``table_name`` keyed ``key`` and of every record whose key
-    begins with it (a parcel's construction; an enterprise's figures, occupancy, legal events
-    and compliance), newest first, at most :data:`HISTORY_LIMIT`."""
-    changes = db.scalars(
-        select(Change)
-        .where(
-            or_(
-                (Change.table_name == table_name) & (Change.object_key == key),
-                _begins_with(Change.object_key, f"{key}{KEY_SEPARATOR}"),
-            )
-        )
-        .order_by(Change.id.desc())
-        .limit(HISTORY_LIMIT)
-    ).all()
-    return [
-        {
-            "at": c.changed_at.isoformat(timespec="seconds"),
-            "actor": c.actor,
-            "table": table(c.table_name).label_zh,
-            "action": c.action,
-            "reason": c.reason or "",
-        }
-        for c in changes
     ]

@@ -32,9 +32,10 @@ from mujun.interchange.workbooks.template import write_template
 from mujun.monitoring.feeds import last_months_received
 from mujun.policy import duties
 from mujun.policy.profiles import Profile, all_profiles
-from mujun.records import Change, DataImport, EvaluationRun, Finding, Grade, IdentificationRun
+from mujun.records import DataImport, EvaluationRun, Finding, Grade, IdentificationRun
 from mujun.records.accounts import Account, WebSession
-from mujun.records.changes import changed_one_of
+from mujun.records.base import aware
+from mujun.records.changes import facts_written_at
 from mujun.web import gate
 from mujun.web.cases import case_todos
 from mujun.web.dependencies import Current, Database, signed_in
@@ -168,7 +169,7 @@ def workbench(*, session: Session, current: Current) -> Workbench:
     role = Role(current.account.role)
     reads = Action.READ in ALLOWED[role]
     imports = Action.IMPORT in ALLOWED[role]
-    changed_at = _records_changed_at(session)
+    changed_at = facts_written_at(session, DATA_TABLES)
     department = current.scope.imports
     warnings = [item for source in WARNING_SOURCES for item in source(session, current)]
     if imports and department is None and not reads:
@@ -195,23 +196,6 @@ def workbench(*, session: Session, current: Current) -> Workbench:
 DATA_TABLES = frozenset(spec.table.name for spec in schema.tables())
 """The tables of the records a run reads (accounts and sessions are logged too, but change no
 figure)."""
-
-
-def _records_changed_at(session: Session) -> dt.datetime | None:
-    """When a data table last changed: the latest logged change of one (read from the end of
-    the change log's key)."""
-    changed_at = session.scalar(
-        select(Change.changed_at)
-        .where(changed_one_of(DATA_TABLES))
-        .order_by(Change.id.desc())
-        .limit(1)
-    )
-    return None if changed_at is None else _aware(changed_at)
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    """A stored time, aware (SQLite gives naive UTC back)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _runs_of_record(
@@ -278,7 +262,7 @@ def _of_record(
     year: int | None = None,
 ) -> RunOfRecord:
     profile = titles.get(run.profile)
-    started = _aware(run.started_at)
+    started = aware(run.started_at)
     imports_since = (
         session.scalar(
             select(func.count()).select_from(DataImport).where(DataImport.finished_at > started)
@@ -294,10 +278,10 @@ def _of_record(
         as_of=as_of,
         year=year,
         started_at=started,
-        finished_at=_aware(run.finished_at),
+        finished_at=aware(run.finished_at),
         count=count,
         imports_since=imports_since,
-        changed_since=changed_at is not None and _aware(changed_at) > started,
+        changed_since=changed_at is not None and aware(changed_at) > started,
     )
 
 
@@ -311,7 +295,7 @@ def _freshness(session: Session) -> list[Freshness]:
         )
     ):
         for table in counts or {}:
-            last.setdefault(table, (id_, _aware(finished_at)))
+            last.setdefault(table, (id_, aware(finished_at)))
         if len(last) >= len(DATA_TABLES):
             break
     months = {feed.department: feed.last_month for feed in last_months_received(session)}
@@ -342,7 +326,7 @@ def _recent_imports(session: Session, actor: str | None) -> list[RecentImport]:
     return [
         RecentImport(
             id=done.id,
-            finished_at=_aware(done.finished_at),
+            finished_at=aware(done.finished_at),
             actor=done.actor,
             tables=[
                 table

@@ -57,14 +57,15 @@ FINDING_COLUMNS = (
     Column("criterion", "规则", "Rule", Finding.criterion),
     Column("category", "类别", "Category", Finding.category),
     Column("subject_id", "对象", "Subject", Finding.subject_id, link="{file}"),
-    Column("subject_name", "名称", "Name", Finding.subject_name),
+    Column("subject_name", "名称", "Name", Finding.subject_name, under="subject_id"),
     Column("county_code", "区县", "County", Finding.county_code),
     Column("area_mu", "面积(亩)", "Area (mu)", Finding.area_m2, number="{:,.2f}"),
     Column("key", "重点", "Key", Finding.key),
     Column("figures", "关键数据", "Key figures"),
-    Column("source", "依据", "Basis", long_text=True),
+    Column("source", "依据", "Basis", under="criterion"),
 )
-"""The columns of the findings list, on screen and in its export."""
+"""The columns of the findings list, on screen and in its export (on screen, the basis under
+the rule and the name under the subject)."""
 
 
 class FindingPage(BaseModel):

@@ -99,9 +99,11 @@ class Column:
     order_by: SQLColumnExpression[Any] | None = None
     number: str | None = None
     link: str | None = None
-    long_text: bool = False
-    """A long text (a document's title and clause) wrapped in a narrow column, so that the
-    list fits the page at 1440 px."""
+    under: str | None = None
+    """On screen, the key of the column beneath whose value this one is shown, in a smaller
+    type, rather than in a column of its own (an enterprise's name under its credit code, a
+    rule's document and clause under the rule), so that a list fits the page at 1440 px; its
+    export keeps it in a column of its own."""
 
     def header(self, request: Request) -> str:
         return self.zh if language_of(request) == "zh" else self.en

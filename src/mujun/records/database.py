@@ -4,12 +4,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 DEFAULT_SQLITE_FILE = "mujun.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -71,7 +72,9 @@ def _server_admin(server_url: str) -> Iterator[Connection]:
         admin.dispose()
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine) -> "Config":
+    from alembic.config import Config  # noqa: PLC0415 (see upgrade)
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -79,5 +82,26 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest migration (safe to repeat)."""
+    """Create or upgrade the schema to the newest migration (safe to repeat). A database
+    already there is only asked its revision: every command opens the records this way, and
+    Alembic would import and read every migration first (half a second of a short command)."""
+    if stored_revision(engine) == newest_revision():
+        return
+    from alembic import command  # noqa: PLC0415
+
     command.upgrade(alembic_config(engine), "head")
+
+
+def newest_revision() -> str:
+    """The newest migration's revision. The migrations are numbered in order, one after the
+    other, each file named after its revision (``0020_….py`` is revision ``0020``; a test
+    holds them to it), so the newest is the highest number."""
+    return max(path.name.partition("_")[0] for path in MIGRATIONS.glob("versions/[0-9]*_*.py"))
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """The revision the database's schema is at (None: no schema yet)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import (
     Boolean,
     Column,
@@ -202,6 +201,10 @@ def _to_stored(column: pa.Array) -> pa.Array:
 
 def _copy_into(conn: Connection, table: Table, batches: Iterable[pa.RecordBatch]) -> int:
     """One COPY for all batches; a writer thread sends while the next batch is formatted."""
+    # Imported here: PostgreSQL's driver takes a fifth of a second to import, which a command
+    # on an SQLite file need not wait for.
+    from psycopg.copy import QueuedLibpqWriter  # noqa: PLC0415
+
     batch_iter = iter(batches)
     first = next(batch_iter, None)
     if first is None:

@@ -199,7 +199,11 @@ def _kept_tax(
     """Per group of the grades ``query`` reads (``group, tax_yuan, land_mu``), with a tax
     figure: its enterprises, land and per-mu tax counted by :func:`group_per_mu`. A group keeps
     its type (a park code, a run id)."""
-    rows = session.execute(query).all()
+    result = session.connection().execute(query)
+    try:  # the driver's rows as they are: a code and two numbers need no conversion, and a
+        rows = result.cursor.fetchall()  # Row apiece would double the time of 200,000 grades
+    finally:
+        result.close()
     groups = {str(group): group for group, _, _ in rows}
     members = pa.table(
         {

@@ -16,7 +16,9 @@ derived at import into :attr:`~mujun.records.Enterprise.land_m2`): held plus lea
 leased out, from its occupancy rows; without any, the parcels it holds.
 Its latest grade is its grade in the run of record of the latest year it was graded in
 (:func:`mujun.evaluation.runs.runs_of_record`): a what-if run (with overrides) is shown in its
-file but is no grade of record.
+file but is no grade of record. Its file is its portrait (:mod:`mujun.evaluation.portrait`, which
+``mujun enterprise`` prints): its land, and how it fared in the latest run of record (points,
+rank, standing in its park and industry, the policy it faces).
 """
 
 from collections.abc import Collection, Sequence
@@ -247,7 +249,7 @@ class EnterpriseFile(BaseModel):
     grades: list[GradeRow]
     """Its grades in every kept evaluation run, the latest first."""
     points: list[IndicatorPoints]
-    """Per indicator, its points in the latest grade of record."""
+    """Per indicator, its points in the latest run of record (:attr:`evaluation`)."""
     evaluation: EvaluationShown | None
     """The latest run of record, as the enterprise fared in it."""
     history: list[Entry]

@@ -256,6 +256,8 @@ def _result(session: Session, credit_code: str, run: EvaluationRun) -> dict[str,
     if grade is None:
         return None
     return {
+        "credit_code": grade.credit_code,
+        "name": grade.name,
         "cohort": grade.cohort,
         "rank": grade.rank,
         "cohort_size": grade.cohort_size,

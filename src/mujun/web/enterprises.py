@@ -44,6 +44,7 @@ from mujun.records import (
     Jurisdiction,
     MonthlyMetric,
 )
+from mujun.records.industries import industry_name
 from mujun.records.vocabulary import ActualUse, Coded, EnterpriseStatus, LandUse
 from mujun.units import m2_to_mu
 from mujun.web.dependencies import Database, Reader
@@ -618,6 +619,7 @@ def enterprise_file_page(
         excluded=reason_in(shown.excluded_reason, lang)
         if shown and shown.excluded_reason
         else None,
+        industry=industry_name(shown.industry.group, lang) if shown and shown.industry else None,
         land_uses=_labels(request, LandUse),
         actual_uses=_labels(request, ActualUse),
         relations={key: in_language(request, zh, en) for key, (zh, en) in RELATIONS.items()},

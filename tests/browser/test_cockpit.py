@@ -69,6 +69,21 @@ def test_the_cockpit_draws_the_runs_figures(browse: Browse, site: Site) -> None:
         ]
 
 
+COUNT_TICKS = """id => echarts.getInstanceByDom(document.getElementById(id))
+    .getModel().getComponent("yAxis", 0).axis.scale.getTicks().map(t => t.value)"""
+"""The values a chart's count axis (its first) is marked at."""
+
+
+def test_counts_are_marked_in_whole_numbers(browse: Browse) -> None:
+    """Two findings are not marked 0, 0.5, 1, 1.5, 2: a count axis has whole ticks only."""
+    page = browse("analyst")
+    page.goto("/cockpit")
+    for chart in CHARTS:
+        expect(page.locator(f"#{chart} canvas").first).to_be_visible()
+        ticks: list[float] = page.evaluate(COUNT_TICKS, chart)
+        assert len(ticks) > 1 and all(t == int(t) for t in ticks), (chart, ticks)
+
+
 def test_clicking_a_bar_shows_the_findings_behind_it(browse: Browse, site: Site) -> None:
     page = browse("analyst")
     page.goto("/cockpit")

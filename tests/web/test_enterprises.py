@@ -431,6 +431,6 @@ def test_the_list_page_in_english(app_client: TestClient, enterprises: None) -> 
     sign_in(app_client, "viewer")
     english = app_client.get("/enterprises", params={"lang": "en"})
     assert english.status_code == 200 and "Enterprises" in english.text
-    assert "operating" in english.text and "企业清单" not in english.text
+    assert "Operating" in english.text and "企业清单" not in english.text
     empty = app_client.get("/enterprises", params={"q": "没有这家"})
     assert "没有符合条件的企业" in empty.text

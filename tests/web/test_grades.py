@@ -265,7 +265,7 @@ def test_without_an_evaluation_the_pages_say_what_to_do(app_client: TestClient) 
     assert (listed["run"], listed["total"], listed["items"]) == (None, 0, [])
     page = app_client.get("/grades")
     assert "还没有综合评价批次" in page.text
-    assert "mujun evaluate --profile huangyan-2022 --year 2025" in page.text
+    assert "在“批次”页面发起评价" in page.text and "mujun evaluate" not in page.text  # no command
     cockpit = app_client.get("/cockpit")
     assert cockpit.status_code == 200 and "还没有综合评价批次" in cockpit.text
     assert app_client.get("/api/cockpit").json()["grades"] is None

@@ -3,13 +3,15 @@ graded."""
 
 import pytest
 
-from mujun.web.formatting import stage_titles
+from mujun.interchange import schema
+from mujun.web.formatting import TABLES_EN, stage_titles
 
 
 @pytest.mark.parametrize(
     ("stage", "profile", "titles"),
     [
         ("read parcels", None, ("读取「宗地」", "reading parcels")),
+        ("read annual_metrics", None, ("读取「年度指标」", "reading annual figures")),
         ("read", None, ("数据已读取", "records read")),
         (
             "idle/not-started",
@@ -38,3 +40,9 @@ def test_a_stage_is_named(
     stage: str | None, profile: str | None, titles: tuple[str, str] | None
 ) -> None:
     assert stage_titles(stage, profile) == titles
+
+
+def test_every_table_has_an_english_name() -> None:
+    """No table of the records is shown to an English reader by its code (annual_metrics)."""
+    assert set(TABLES_EN) == {spec.name for spec in schema.tables()}
+    assert all("_" not in title for title in TABLES_EN.values())

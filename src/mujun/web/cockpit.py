@@ -168,6 +168,7 @@ def cockpit_page(
         figures=figures,
         county=county or "",
         map=_map(db, current.scope, county, figures),
+        land_categories=sorted(c.value for c in LAND_CATEGORIES),
     )
 
 

@@ -114,12 +114,38 @@ def count_filter(value: int | None) -> str:
     return MISSING if value is None else f"{value:,}"
 
 
+TABLES_EN = {
+    "jurisdictions": "administrative divisions",
+    "enterprises": "enterprises",
+    "parcels": "parcels",
+    "land_occupancy": "land occupancy",
+    "land_contracts": "land supply contracts",
+    "construction": "development and construction",
+    "buildings": "factory buildings",
+    "annual_metrics": "annual figures",
+    "monthly_metrics": "monthly figures",
+    "legal_events": "lawsuits and debts",
+    "compliance": "compliance problems",
+    "land_approvals": "farmland conversion approvals",
+}
+"""The tables of the records by name in English (their Chinese names are the interchange
+format's sheet names)."""
+
+
 @pass_context
 def table_filter(context: Context, name: str | None) -> str:
-    """A table of the records by its name in the page's language: ``parcels`` is 宗地."""
+    """A table of the records by its name in the page's language: ``parcels`` is 宗地, or
+    parcels; ``annual_metrics`` is 年度指标, or annual figures."""
     if not name:
         return MISSING
-    return _table_labels().get(name, name) if _lang(context) == "zh" else name
+    return table_title(name, _lang(context))
+
+
+def table_title(name: str, lang: Language) -> str:
+    """A table's name in ``lang``; the name itself for a table the format does not know."""
+    if lang == "zh":
+        return _table_labels().get(name, name)
+    return TABLES_EN.get(name, name)
 
 
 @cache
@@ -212,7 +238,7 @@ def stage_titles(stage: str | None, profile_id: str | None) -> tuple[str, str] |
         return _STAGES[stage]
     table = stage.removeprefix("read ")
     if table != stage:
-        return f"读取「{_table_labels().get(table, table)}」", f"reading {table}"
+        return f"读取「{table_title(table, 'zh')}」", f"reading {table_title(table, 'en')}"
     if stage in _rule_titles():
         zh, en = _rule_titles()[stage]
         return f"判定：{zh}", f"judging: {en}"

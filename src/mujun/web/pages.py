@@ -306,7 +306,8 @@ def named(request: Request, rows: Sequence[Mapping[str, Any]]) -> list[dict[str,
             value = row.get(key)
             if isinstance(value, str) and value in vocabulary.__members__.values():
                 code = vocabulary(value)
-                named_row[key] = code.label_zh if lang == "zh" else value.replace("_", " ")
+                english = value.replace("_", " ").capitalize()
+                named_row[key] = code.label_zh if lang == "zh" else english
         shown.append(named_row)
     return shown
 

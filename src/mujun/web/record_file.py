@@ -22,6 +22,8 @@ FILE_PAGES = {"parcels": "/parcels/", "enterprises": "/enterprises/"}
 
 
 class Section(BaseModel):
+    table: str
+    """The table's name (``parcels``), which the page names in its language."""
     title: str
     headers: list[str]
     rows: list[list[str]]
@@ -50,6 +52,7 @@ def section(db: Session, name: str, where: ColumnElement[bool]) -> Section:
     rows = db.execute(select(spec.table).where(where).order_by(*key)).mappings().all()
     names = _names(db, columns, rows)
     return Section(
+        table=spec.name,
         title=spec.label_zh,
         headers=[column.label_zh for column in columns],
         rows=[[shown(column, row[column.name]) for column in columns] for row in rows],

@@ -368,7 +368,6 @@ def workbench_page(request: Request, current: Anyone, db: Database) -> HTMLRespo
         "workbench.html",
         current,
         bench=workbench(session=db, current=current),
-        table_labels={spec.name: spec.label_zh for spec in schema.tables()},
     )
 
 

@@ -36,7 +36,7 @@
       tooltip: {trigger: "axis", renderMode: "richText"},
       legend: {data: [words.findings, words.land], bottom: 0},
       xAxis: {type: "category", data: rows.map(r => r.label)},
-      yAxis: [{type: "value", name: words.count}, {type: "value", name: words.mu}],
+      yAxis: [{type: "value", name: words.count, minInterval: 1}, {type: "value", name: words.mu}],
       series: [
         {name: words.findings, type: "bar", data: rows.map(r => r.findings)},
         {name: words.land, type: "bar", yAxisIndex: 1, data: rows.map(r => r.mu)},
@@ -54,7 +54,7 @@
       tooltip: {trigger: "axis", renderMode: "richText"},
       legend: {data: grades.cohorts.map(c => c.label), bottom: 0},
       xAxis: {type: "category", data: letters},
-      yAxis: {type: "value", name: words.enterprises},
+      yAxis: {type: "value", name: words.enterprises, minInterval: 1},
       series: grades.cohorts.map(c => ({name: c.label, type: "bar", data: letters.map(g => c.counts[g])})),
     }, params => `/grades?run=${grades.run}&grade=${letters[params.dataIndex]}&cohort=${encodeURIComponent(grades.cohorts[params.seriesIndex].cohort)}${inCounty}`);
     chart("tax-trend", {

@@ -73,3 +73,15 @@ def test_empty_pages_point_to_a_page_not_a_command(app_client: TestClient) -> No
                 path,
                 lang,
             )
+
+
+def test_a_run_difference_names_the_profile_in_english_punctuation(
+    app_client: TestClient, run: int
+) -> None:
+    sign_in(app_client, "analyst")
+    page = app_client.get(f"/runs/diff?a={run}&b={run}&lang=en").text
+    main = page[page.index("<main") :]
+    assert "Ankang guidance" in main and "Earlier (or as published): " in main
+    assert "Added (0)" in main and not re.search("[（），：]", main)
+    chinese = app_client.get(f"/runs/diff?a={run}&b={run}&lang=zh").text
+    assert "安康市" in chinese and "新增（0）" in chinese

@@ -85,3 +85,13 @@ def test_a_run_difference_names_the_profile_in_english_punctuation(
     assert "Added (0)" in main and not re.search("[（），：]", main)
     chinese = app_client.get(f"/runs/diff?a={run}&b={run}&lang=zh").text
     assert "安康市" in chinese and "新增（0）" in chinese
+
+
+def test_the_workbench_names_a_profile_by_its_title_not_its_id(
+    app_client: TestClient, run: int
+) -> None:
+    sign_in(app_client, "officer")
+    page = app_client.get("/workbench").text
+    runs = re.search(r'id="runs-of-record".*?</table>', page, re.S)
+    assert runs is not None and "安康市" in runs.group(0)
+    assert 'title="ankang-2024"' in runs.group(0) and ">ankang-2024<" not in runs.group(0)

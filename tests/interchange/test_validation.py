@@ -96,6 +96,27 @@ def test_a_bad_cell_is_named_with_its_row_column_value_and_reason(
     assert problems[0].message("zh") and problems[0].message("en")
 
 
+def test_a_text_repeated_down_a_table_is_judged_once_and_reported_on_every_row() -> None:
+    """Repeating kinds are typed through their distinct texts: each row still gets its value
+    and its problem, a missing required one included."""
+    months = ["2024-01", "2024/02", "2024-13", None, "2024-13", "2024-01"]
+    codes = [VALID_CODE, VALID_CODE, VALID_CODE, "9135010OM000100Y43", VALID_CODE, None]
+    rows = [
+        {"credit_code": code, "month": month, "electricity_kwh": str(100 + i)}
+        for i, (code, month) in enumerate(zip(codes, months, strict=True))
+    ]
+    db, problems = _check({"monthly_metrics": rows}, {"enterprises": [VALID_CODE]})
+    assert sorted(_codes(problems)) == [
+        (4, "month", "not_month"),
+        (5, "credit_code", "credit_code_format"),
+        (5, "month", "required"),
+        (6, "month", "not_month"),
+        (7, "credit_code", "required"),
+    ]
+    typed = db.sql("SELECT _row, credit_code, month FROM checked_raw_monthly_metrics ORDER BY _row")
+    assert typed.fetchall()[:2] == [(2, VALID_CODE, "2024-01"), (3, VALID_CODE, "2024-02")]
+
+
 def test_good_cells_in_every_spelling_are_typed() -> None:
     db, problems = _check(
         {

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from mujun.records.accounts import Account
 from mujun.web.permissions import Role
-from tests.browser.conftest import WAIT_MS, BrowserErrors, Site, watched
+from tests.browser.conftest import WAIT_MS, Browse, BrowserErrors, Site, watched
 from tests.web.conftest import HASHED, PARCEL_A, PARCEL_B, PASSWORD
 
 SIZES = {"": {"width": 1440, "height": 900}}
@@ -118,3 +118,15 @@ def test_every_page_in_both_languages(
     context.close()
     unexpected = browser_errors.unexpected()
     assert not unexpected, "the browser reported errors:\n" + "\n".join(unexpected)
+
+
+@pytest.mark.parametrize("path", ["/admin/audit", "/account/password"])
+def test_the_current_page_is_in_view_in_the_navigation(browse: Browse, path: str) -> None:
+    """An administrator's navigation is taller than a 1440×900 window: the current page's
+    entry, the last ones among them, is scrolled into view, so the page shows where one is."""
+    page = browse("admin")
+    page.set_viewport_size(SIZES[""])
+    page.goto(path)
+    active = page.locator(".navbar-vertical .nav-item.active")
+    expect(active).to_have_count(1)
+    expect(active).to_be_in_viewport(ratio=1)

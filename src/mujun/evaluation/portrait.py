@@ -187,21 +187,8 @@ def land_of(session: Session, credit_code: str) -> list[dict[str, Any]]:
 def _runs_shown(profile: str | None) -> Select[tuple[int, int]]:
     """``id, year``: per year the run a portrait shows: the run of record, or the latest
     published run of ``profile``."""
-    if profile is None:
-        record = runs_of_record()
-        return select(record.c.id, record.c.year)
-    ranked = (
-        select(
-            EvaluationRun.id,
-            EvaluationRun.year,
-            func.row_number()
-            .over(partition_by=EvaluationRun.year, order_by=EvaluationRun.id.desc())
-            .label("nth"),
-        )
-        .where(PUBLISHED, EvaluationRun.profile == profile)
-        .subquery("ranked_runs")
-    )
-    return select(ranked.c.id, ranked.c.year).where(ranked.c.nth == 1)
+    shown = runs_of_record(profile)
+    return select(shown.c.id, shown.c.year)
 
 
 def _grades(

@@ -44,8 +44,9 @@ def run_of_record(*, session: Session) -> EvaluationRun | None:
     ).first()
 
 
-def runs_of_record() -> Subquery:
-    """``id, year``: each evaluated year's run of record, one row a year."""
+def runs_of_record(profile: str | None = None) -> Subquery:
+    """``id, year``: each evaluated year's run of record (with ``profile``, that profile's
+    latest published run of the year), one row a year."""
     ranked = (
         select(
             EvaluationRun.id,
@@ -54,7 +55,7 @@ def runs_of_record() -> Subquery:
             .over(partition_by=EvaluationRun.year, order_by=EvaluationRun.id.desc())
             .label("nth"),
         )
-        .where(PUBLISHED)
+        .where(PUBLISHED, *([] if profile is None else [EvaluationRun.profile == profile]))
         .subquery("ranked_runs")
     )
     return select(ranked.c.id, ranked.c.year).where(ranked.c.nth == 1).subquery("of_record")

@@ -18,11 +18,10 @@ from mujun.identification.service import identify_and_keep
 from mujun.interchange.exporter import write_csv_folder
 from mujun.interchange.importer import import_data_set
 from mujun.policy.profiles import load_profile
-from mujun.records import Account
 from mujun.records.database import open_engine, upgrade
 from mujun.web.permissions import Role
 from tests.browser.conftest import WAIT_MS, Browse, BrowserErrors, Site, serving, watched
-from tests.web.conftest import COUNTY_A, HASHED, PARCEL_A, PARCEL_B, PASSWORD
+from tests.web.conftest import COUNTY_A, PARCEL_A, PARCEL_B, PASSWORD, add_accounts
 
 CHARTS = {"by-category": "categories", "by-county": "counties"}
 """Each chart's container and the figures of ``/api/cockpit`` it draws."""
@@ -208,20 +207,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         actor="test",
     )
     with Session(engine) as session:
-        for username, role, county in (
-            ("officer", Role.COUNTY_OFFICER, TONGLU),
-            ("analyst", Role.CITY_ANALYST, None),
-        ):
-            session.add(
-                Account(
-                    username=username,
-                    display_name=username,
-                    password_hash=HASHED,
-                    role=role.value,
-                    county_code=county,
-                    failed_logins=0,
-                )
-            )
+        add_accounts(
+            session,
+            [("officer", Role.COUNTY_OFFICER, TONGLU), ("analyst", Role.CITY_ANALYST, None)],
+        )
         session.commit()
     with serving(engine) as url:
         yield url

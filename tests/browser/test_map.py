@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session
 from mujun.demo import generate
 from mujun.interchange.exporter import write_csv_folder
 from mujun.interchange.importer import import_data_set
-from mujun.records import Account
 from mujun.records.database import open_engine, upgrade
 from mujun.web.permissions import Role
 from tests.basemaps import KINDS, Kind, write_basemap
 from tests.browser.conftest import WAIT_MS, Browse, BrowserErrors, Site, serving, watched
-from tests.web.conftest import HASHED, PARCEL_A, PASSWORD, WEST
+from tests.web.conftest import PARCEL_A, PASSWORD, WEST, add_accounts
 from tests.web.test_map_warnings import A2, build_warned_world
 
 CENTRE_A = (WEST["330122"] + 0.01 + 0.0005, 29.8 + 0.0005)
@@ -101,20 +100,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     outcome = import_data_set(engine=engine, path=folder / "data", actor="test")
     assert not outcome.problems
     with Session(engine) as session:
-        for username, role, county in (
-            ("officer", Role.COUNTY_OFFICER, TONGLU),
-            ("analyst", Role.CITY_ANALYST, None),
-        ):
-            session.add(
-                Account(
-                    username=username,
-                    display_name=username,
-                    password_hash=HASHED,
-                    role=role.value,
-                    county_code=county,
-                    failed_logins=0,
-                )
-            )
+        add_accounts(
+            session,
+            [("officer", Role.COUNTY_OFFICER, TONGLU), ("analyst", Role.CITY_ANALYST, None)],
+        )
         session.commit()
     parcels = tables["parcels"].to_pylist()
     chosen = next(

@@ -22,7 +22,7 @@ from mujun.web.permissions import Role
 from tests.browser.conftest import Site, serving
 from tests.browser.test_cases import AsUser, as_user, screens  # noqa: F401 (fixtures)
 from tests.disposal.test_objections import K1, P2_RECORD, build_world
-from tests.web.conftest import HASHED
+from tests.web.conftest import HASHED, add_accounts
 
 TODAY = dt.date(2024, 7, 2)
 NATURAL = "ziran"
@@ -44,22 +44,14 @@ def case_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with Session(engine) as db:
         db.info.update(actor="setup", reason="web accounts")
         db.execute(update(Account).values(password_hash=HASHED))
-        for username, role, county, department in (
-            ("analyst", Role.CITY_ANALYST, None, None),
-            ("officer", Role.COUNTY_OFFICER, K1, None),
-            (NATURAL, Role.DATA_PROVIDER, None, "natural_resources"),
-        ):
-            db.add(
-                Account(
-                    username=username,
-                    display_name=username,
-                    password_hash=HASHED,
-                    role=role.value,
-                    county_code=county,
-                    department=department,
-                    failed_logins=0,
-                )
-            )
+        add_accounts(
+            db,
+            [
+                ("analyst", Role.CITY_ANALYST, None, None),
+                ("officer", Role.COUNTY_OFFICER, K1, None),
+                (NATURAL, Role.DATA_PROVIDER, None, "natural_resources"),
+            ],
+        )
         db.commit()
     with serving(engine) as url:
         yield Site(url=url, engine=engine, run=world.run)

@@ -1,6 +1,6 @@
 """A small two-county city with one account of each role, on SQLite and PostgreSQL."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 from fastapi.testclient import TestClient
@@ -60,19 +60,29 @@ def build_city(engine: Engine) -> Engine:
                         geometry_wkt=square(WEST[county] + 0.01 * i, 29.8),
                     )
                 )
-        for username, (role, county) in ACCOUNTS.items():
-            session.add(
-                Account(
-                    username=username,
-                    display_name=username,
-                    password_hash=HASHED,
-                    role=role.value,
-                    county_code=county,
-                    failed_logins=0,
-                )
-            )
+        add_accounts(session, [(name, role, county) for name, (role, county) in ACCOUNTS.items()])
         session.commit()
     return engine
+
+
+AccountRow = tuple[str, Role, str | None] | tuple[str, Role, str | None, str | None]
+
+
+def add_accounts(session: Session, accounts: Sequence[AccountRow]) -> None:
+    """Accounts signing in with :data:`PASSWORD`, each named by its username: (username,
+    role, county) or (username, role, county, department)."""
+    for username, role, county, *department in accounts:
+        session.add(
+            Account(
+                username=username,
+                display_name=username,
+                password_hash=HASHED,
+                role=role.value,
+                county_code=county,
+                department=department[0] if department else None,
+                failed_logins=0,
+            )
+        )
 
 
 @pytest.fixture

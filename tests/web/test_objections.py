@@ -31,7 +31,7 @@ from tests.disposal.test_objections import (
     build_world,
     construction,
 )
-from tests.web.conftest import HASHED, sign_in
+from tests.web.conftest import HASHED, add_accounts, sign_in
 
 TODAY = dt.date(2024, 7, 2)
 NASTY = "<script>alert(1)</script>乙公司"
@@ -52,23 +52,15 @@ def world(engine: Engine, tmp_path: Path) -> World:
     with Session(engine) as db:
         db.info.update(actor="setup", reason="web accounts")
         db.execute(update(Account).values(password_hash=HASHED))
-        for username, role, county, department in (
-            ("analyst", Role.CITY_ANALYST, None, None),
-            ("officer", Role.COUNTY_OFFICER, K1, None),
-            ("viewer", Role.VIEWER, None, None),
-            (NATURAL, Role.DATA_PROVIDER, None, "natural_resources"),
-        ):
-            db.add(
-                Account(
-                    username=username,
-                    display_name=username,
-                    password_hash=HASHED,
-                    role=role.value,
-                    county_code=county,
-                    department=department,
-                    failed_logins=0,
-                )
-            )
+        add_accounts(
+            db,
+            [
+                ("analyst", Role.CITY_ANALYST, None, None),
+                ("officer", Role.COUNTY_OFFICER, K1, None),
+                ("viewer", Role.VIEWER, None, None),
+                (NATURAL, Role.DATA_PROVIDER, None, "natural_resources"),
+            ],
+        )
         db.commit()
     return found
 

@@ -95,3 +95,12 @@ def test_the_workbench_names_a_profile_by_its_title_not_its_id(
     runs = re.search(r'id="runs-of-record".*?</table>', page, re.S)
     assert runs is not None and "安康市" in runs.group(0)
     assert 'title="ankang-2024"' in runs.group(0) and ">ankang-2024<" not in runs.group(0)
+
+
+def test_the_objection_states_are_buttons_with_capitals_in_english(
+    app_client: TestClient,
+) -> None:
+    sign_in(app_client, "officer")
+    page = app_client.get("/objections?lang=en").text
+    assert ">Open</a>" in page and ">Corrected</a>" in page and ">Upheld</a>" in page
+    assert ">待答复</a>" in app_client.get("/objections?lang=zh").text

@@ -252,7 +252,8 @@ def state_label(state: str, lang: str) -> str:
 
 
 def state_choices(lang: str) -> list[tuple[str, str]]:
-    return [(s.value, state_label(s.value, lang)) for s in ObjectionState]
+    """The states as the list's buttons name them (in English capitalised, as "All" is)."""
+    return [(s.value, state_label(s.value, lang).capitalize()) for s in ObjectionState]
 
 
 def _subject(objection: Objection, lang: str) -> tuple[str, str | None]:

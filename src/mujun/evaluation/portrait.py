@@ -9,7 +9,7 @@ afresh would disagree with the notice as soon as a figure was corrected after it
 is that of a run of record (by default the latest), or the latest published run of a profile
 asked for; a what-if run is listed among its grades but never shown as the year's result. Its
 standing in its park and its industry is their per-mu tax in the same run
-(:func:`mujun.evaluation.rankings.kept_tax_of`).
+(:func:`mujun.evaluation.rankings.kept_standings`).
 """
 
 import json
@@ -20,8 +20,8 @@ import pyarrow as pa
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from mujun.analytics.land import ON_PARCELS_READS, RELATIONS, on_parcels_of
-from mujun.evaluation.rankings import kept_tax_of
+from mujun.analytics.land import INDUSTRY_LEVELS, ON_PARCELS_READS, RELATIONS, on_parcels_of
+from mujun.evaluation.rankings import kept_standings
 from mujun.evaluation.runs import PUBLISHED, runs_of_record
 from mujun.interchange.schema import table
 from mujun.policy.evaluation import Policy
@@ -37,7 +37,6 @@ from mujun.records import (
 )
 from mujun.units import m2_to_mu
 
-INDUSTRY_DIVISION = 3
 """An industry is compared by its GB/T 4754 division (C34 for C3489)."""
 
 
@@ -289,13 +288,11 @@ def _standing(session: Session, result: dict[str, Any] | None, column: str) -> S
     in the run shown."""
     if result is None or not result[column]:
         return None
+    standings = kept_standings(session=session, run=result["run"])
     group = str(result[column])
     if column == "industry_code":
-        group = group[:INDUSTRY_DIVISION]
-        kept = Grade.industry_code.startswith(group, autoescape=True)
-    else:
-        kept = Grade.park_code == group
-    tax = kept_tax_of(session=session, run=result["run"], within=lambda query: query.where(kept))
+        group = group[: INDUSTRY_LEVELS["division"]]
+    tax = (standings.divisions if column == "industry_code" else standings.parks).get(group)
     return None if tax is None else Standing(group, tax.enterprises, tax.tax_per_mu_yuan)
 
 

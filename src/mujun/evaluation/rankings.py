@@ -12,6 +12,7 @@ the evaluation's own. Either way a group's per-mu figure is taken by one rule,
 :func:`mujun.analytics.land.group_per_mu`, over one row per graded enterprise.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -28,7 +29,7 @@ from mujun.evaluation.engine import Evaluation
 from mujun.evaluation.enterprises import year_kept
 from mujun.evaluation.runs import runs_of_record
 from mujun.policy.evaluation import GRADES
-from mujun.records import Grade
+from mujun.records import EvaluationRun, Grade
 
 Grouping = Literal["county", "park", "industry"]
 GROUP_COLUMNS: dict[Grouping, str] = {
@@ -187,6 +188,72 @@ def kept_tax_by_year(*, session: Session, years: int, within: Within) -> list[tu
     return found[::-1]
 
 
+@dataclass(frozen=True)
+class Standings:
+    """Per park and per industry division (GB/T 4754, :func:`division`) of a kept run's graded
+    enterprises, its per-mu tax (groups without a tax figure left out)."""
+
+    parks: Mapping[str, KeptTax]
+    divisions: Mapping[str, KeptTax]
+
+
+_STANDINGS: dict[tuple[str, int, str], Standings] = {}
+_STANDINGS_KEPT = 8
+"""How many runs' standings a process keeps."""
+
+
+def kept_standings(*, session: Session, run: int) -> Standings:
+    """The per-mu tax of every park and industry division of run ``run`` (an enterprise's file
+    compares it with its own). A kept run never changes, so a process computes it once per run:
+    the run's number and the moment it finished name it (a number given again after a run
+    was deleted names another run)."""
+    finished = session.scalar(select(EvaluationRun.finished_at).where(EvaluationRun.id == run))
+    key = (str(session.get_bind().engine.url), run, str(finished))
+    if key not in _STANDINGS:
+        query = select(Grade.park_code, Grade.industry_code, _kept_tax_yuan(session), Grade.land_mu)
+        rows = _fetched(session, query.where(Grade.run_id == run))
+        columns = [name for name, _ in KEPT_GRADES[0][1]]
+        grades = pa.table({name: [row[i] for row in rows] for i, name in enumerate(columns)})
+        by_park, by_division = (
+            run_in_memory(build, KEPT_GRADES, {"grades": grades}).to_pylist()
+            for build in (_taxed_parks, _taxed_divisions)
+        )
+        while len(_STANDINGS) >= _STANDINGS_KEPT:
+            del _STANDINGS[next(iter(_STANDINGS))]
+        _STANDINGS[key] = Standings(
+            parks={g["group"]: _kept(run, g) for g in by_park},
+            divisions={g["group"]: _kept(run, g) for g in by_division},
+        )
+    return _STANDINGS[key]
+
+
+KEPT_GRADES = (
+    (
+        "grades",
+        (
+            ("park", "string"),
+            ("industry", "string"),
+            ("tax_yuan", "float64"),
+            ("land_mu", "float64"),
+        ),
+    ),
+)
+
+
+def _taxed_parks(tables: Tables) -> ir.Table:
+    grades = tables["grades"]
+    return _taxed(grades.filter(grades.park.notnull()).rename(group="park"))
+
+
+def _taxed_divisions(tables: Tables) -> ir.Table:
+    grades = tables["grades"]
+    return _taxed(grades.mutate(group=division(grades.industry)).filter(ibis._.group.notnull()))
+
+
+def _kept(run: int, group: Mapping[str, Any]) -> KeptTax:
+    return KeptTax(run, group["tax_enterprises"], group["tax_land_mu"], group["tax_per_mu_yuan"])
+
+
 KEPT_MEMBERS = (
     ("members", (("group", "string"), ("tax_yuan", "float64"), ("land_mu", "float64"))),
 )
@@ -199,11 +266,7 @@ def _kept_tax(
     """Per group of the grades ``query`` reads (``group, tax_yuan, land_mu``), with a tax
     figure: its enterprises, land and per-mu tax counted by :func:`group_per_mu`. A group keeps
     its type (a park code, a run id)."""
-    result = session.connection().execute(query)
-    try:  # the driver's rows as they are: a code and two numbers need no conversion, and a
-        rows = result.cursor.fetchall()  # Row apiece would double the time of 200,000 grades
-    finally:
-        result.close()
+    rows = _fetched(session, query)
     groups = {str(group): group for group, _, _ in rows}
     members = pa.table(
         {
@@ -212,15 +275,29 @@ def _kept_tax(
             "land_mu": pa.array([land for _, _, land in rows], pa.float64()),
         }
     )
-    found = run_in_memory(_taxed_groups, KEPT_MEMBERS, {"members": members}).to_pylist()
+    found = run_in_memory(_taxed_members, KEPT_MEMBERS, {"members": members}).to_pylist()
     return [
         (groups[g["group"]], (g["tax_enterprises"], g["tax_land_mu"], g["tax_per_mu_yuan"]))
         for g in found
     ]
 
 
-def _taxed_groups(tables: Tables) -> ir.Table:
-    grouped = group_per_mu(tables["members"], "group", amounts=["tax_yuan"])
+def _fetched(session: Session, query: "Select[*tuple[Any, ...]]") -> list[tuple[Any, ...]]:
+    """The driver's rows as they are: codes and numbers need no conversion, and a Row apiece
+    would double the time of 200,000 grades."""
+    result = session.connection().execute(query)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+def _taxed_members(tables: Tables) -> ir.Table:
+    return _taxed(tables["members"])
+
+
+def _taxed(members: ir.Table) -> ir.Table:
+    grouped = group_per_mu(members, "group", amounts=["tax_yuan"])
     return grouped.filter(grouped.tax_enterprises > 0)
 
 

@@ -47,7 +47,9 @@ class Grade(Base):
         Index("ix_grades_run_score", "run_id", "score"),
         Index("ix_grades_run_grade", "run_id", "grade", "cohort", "rank", "credit_code"),
         Index("ix_grades_run_name", "run_id", "name"),
-        Index("ix_grades_run_industry", "run_id", "industry_code"),  # the industries graded
+        # The industries graded, a run's and a county's
+        Index("ix_grades_run_industry", "run_id", "industry_code"),
+        Index("ix_grades_run_county_industry", "run_id", "county_code", "industry_code"),
     )
 
     run_id: Mapped[int] = mapped_column(

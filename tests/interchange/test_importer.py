@@ -171,6 +171,45 @@ def test_a_large_load_checks_references_once_and_keeps_the_keys(
     assert len(snapshot(engine)["land_occupancy"]) == 2
 
 
+def test_a_large_import_compares_with_the_columnar_copy_made_current_first(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large data set is compared with the records' columnar copy (geometries from the row
+    store): the same data set changes nothing, and a fact written since the copy was made
+    (here through the ORM) is seen."""
+    monkeypatch.setattr(importer, "LARGE_LOAD", 1)
+    attached: list[bool] = []
+    attach = importer._attach_copy
+    monkeypatch.setattr(
+        importer, "_attach_copy", lambda *args: attached.append(attach(*args)) or attached[-1]
+    )
+    outline = "POLYGON ((119.69 29.79, 119.70 29.79, 119.70 29.80, 119.69 29.80, 119.69 29.79))"
+    shaped = {**BASE, "parcels": [{**p, "geometry_wkt": outline} for p in BASE["parcels"]]}
+    data_set = write_data_set(tmp_path / "ds", shaped)
+    run_import(engine, data_set, tmp_path)
+    before = snapshot(engine)
+    again = run_import(engine, data_set, tmp_path)
+    assert not again.committed and again.rows_changed == 0
+    assert snapshot(engine) == before
+    with Session(engine) as session:
+        parcel = session.get(Parcel, "P001")
+        assert parcel is not None
+        parcel.area_m2 = 1.0
+        parcel.geometry_wkt = None
+        session.commit()
+    restored = run_import(engine, data_set, tmp_path)
+    assert restored.changes["parcels"].updated == 1
+    assert restored.changes["parcels"].unchanged == 1
+    with Session(engine) as session:
+        (update,) = session.scalars(
+            select(Change).where(Change.import_id == restored.import_id)
+        ).all()
+    assert update.before is not None and update.after is not None
+    assert (update.before["area_m2"], update.after["area_m2"]) == (1.0, 13333.34)
+    assert (update.before["geometry_wkt"], update.after["geometry_wkt"]) == (None, outline)
+    assert attached == [True, True, True]
+
+
 def test_importing_the_same_data_set_twice_changes_nothing(engine: Engine, tmp_path: Path) -> None:
     data_set = write_data_set(tmp_path / "ds", BASE)
     run_import(engine, data_set, tmp_path)

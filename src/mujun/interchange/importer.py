@@ -45,7 +45,9 @@ from mujun.records.columnar import current_copy, fact_columns
 from mujun.records.fields import IMPORTED_BY
 from mujun.records.vocabulary import ChangeAction
 
-DUCKDB_MEMORY_LIMIT = "2GB"
+DUCKDB_MEMORY_LIMIT = "768MB"
+"""What the import's DuckDB holds in memory before it spills to its folder: at a province's
+size 768 MB made a re-import 9 % slower than 2 GB and its peak 1.34 GB instead of 2.54 GB."""
 LOCK_WAIT = dt.timedelta(minutes=2)
 """How long an import waits for another import to finish before it is refused."""
 IMPORT_LOCK = 0x6D756A756E  # "mujun": PostgreSQL's advisory lock key for imports

@@ -1,4 +1,5 @@
-"""导入数据: a workbook with a bad row is checked, and the page says which row and why."""
+"""导入数据: a workbook with a bad row is checked, and the page says which row and why; a
+confirmed one is kept, downloaded again, and named in the history of the records it inserted."""
 
 import os
 from pathlib import Path
@@ -73,3 +74,13 @@ def test_a_confirmed_workbook_is_kept_and_downloaded_from_the_import_history(
     kept = tmp_path / "downloaded.xlsx"
     downloading.value.save_as(kept)
     assert kept.read_bytes() == upload.read_bytes()
+
+    # The parcel's file tells who inserted it, from which import and sheet, and why.
+    page.goto("/parcels/330122001001GB00009")
+    inserted = page.locator("table", has_text="来源").locator("tbody tr").first
+    expect(inserted).to_contain_text("新增")
+    expect(inserted).to_contain_text("导入 第")
+    expect(inserted).to_contain_text("宗地台账.xlsx » 宗地")
+    expect(inserted).to_contain_text("浏览器测试：导入并留存原始文件")
+    if screens:
+        page.screenshot(path=str(Path(screens) / "parcel-file-imported.png"), full_page=True)

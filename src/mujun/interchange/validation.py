@@ -251,17 +251,17 @@ def _cell_problems_sql(checked: str, column: ColumnSpec, words: str | None) -> s
         return ""
     code = " ".join(f"WHEN {cond} THEN {literal(r.code)}" for cond, r, _ in whens)
     detail = " ".join(f"WHEN {cond} THEN CAST({d} AS VARCHAR)" for cond, _, d in whens)
-    judged = f"SELECT {{}}{text}, CASE {code} END AS code, CASE {detail} END AS detail FROM {{}}"
+    judged = f"{text}, CASE {code} END AS code, CASE {detail} END AS detail"
     if words is None:
         return f"""
         SELECT _row, {literal(column.name)} AS col, {text} AS value, code, detail, NULL AS other
-        FROM ({judged.format("_row, ", checked)})
+        FROM (SELECT _row, {judged} FROM {checked})
         WHERE code IS NOT NULL"""
     return f"""
         SELECT c._row, {literal(column.name)} AS col, c.{text} AS value, w.code, w.detail,
                NULL AS other
         FROM {checked} c
-        JOIN ({judged.format("", words)}) w ON c.{text} IS NOT DISTINCT FROM w.{text}
+        JOIN (SELECT {judged} FROM {words}) w ON c.{text} IS NOT DISTINCT FROM w.{text}
         WHERE w.code IS NOT NULL"""
 
 

@@ -258,9 +258,9 @@ def _attach_copy(db: duckdb.DuckDBPyConnection, engine: Engine) -> bool:
     not current) to ``db`` as ``copy``, to compare a large data set with: reading the facts
     from it takes a second where reading the row store again took half a minute at a
     province's size (a small data set reads the row store: making a copy would cost more).
-    The import holds the import lock, so the records it reads cannot change before it writes.
-    False where there can be no copy (a database in memory, a full disk): the row store is
-    read instead."""
+    No other import writes meanwhile (the import lock), and on SQLite nothing else does (the
+    import holds the write lock). False where there can be no copy (a database in memory, a
+    full disk): the row store is read instead."""
     try:
         path = current_copy(engine)
     except (ValueError, OSError, duckdb.Error):

@@ -46,10 +46,10 @@ def bounds(tiles: Tiles) -> list[float]:
     """West, south, east and north of all the tiles, to the sixth decimal."""
 
     def lon(x: int, z: int) -> float:
-        return x / 2**z * 360 - 180
+        return x / (1 << z) * 360 - 180
 
     def lat(y: int, z: int) -> float:
-        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / 2**z))))
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / (1 << z)))))
 
     corners = [(lon(x, z), lat(y + 1, z), lon(x + 1, z), lat(y, z)) for z, x, y in tiles]
     west, south, east, north = (

@@ -52,7 +52,7 @@ def test_a_confirmed_workbook_is_kept_and_downloaded_from_the_import_history(
     monkeypatch.setenv("MUJUN_UPLOADS", str(tmp_path / "uploads"))
     upload = workbook(tmp_path / "宗地台账.xlsx")
     book = openpyxl.load_workbook(upload)
-    book.active.delete_rows(3)  # type: ignore[union-attr]
+    book.active.delete_rows(3)
     book.save(upload)
     page = browse("admin")
     page.goto("/imports")

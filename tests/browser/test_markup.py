@@ -23,8 +23,8 @@ from mujun.records.database import open_engine, upgrade
 from mujun.records.fields import ValueKind
 from mujun.web.permissions import Role
 from tests.browser.conftest import WAIT_MS, BrowserErrors, serving, watched
-from tests.builders import evaluation_run
-from tests.web.conftest import COUNTY_A, HASHED, NOW, PASSWORD, build_city, keep_run, square
+from tests.builders import NOW, evaluation_run
+from tests.web.conftest import COUNTY_A, HASHED, PASSWORD, build_city, keep_run, square
 
 MARKUP = "</script><script>alert(1)</script><img src=x onerror=alert(2)>"
 CREDIT_CODE = "91330122MA0000001" + check_character("91330122MA0000001")

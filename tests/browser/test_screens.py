@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, ViewportSize, expect
 from sqlalchemy.orm import Session
 
 from mujun.records.accounts import Account
@@ -16,7 +16,7 @@ from mujun.web.permissions import Role
 from tests.browser.conftest import WAIT_MS, Browse, BrowserErrors, Site, watched
 from tests.web.conftest import HASHED, PARCEL_A, PARCEL_B, PASSWORD
 
-SIZES = {"": {"width": 1440, "height": 900}}
+SIZES: dict[str, ViewportSize] = {"": {"width": 1440, "height": 900}}
 if os.environ.get("MUJUN_SCREENS"):
     SIZES["-1920"] = {"width": 1920, "height": 1080}
 TAX = "tax-bureau"

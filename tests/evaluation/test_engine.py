@@ -94,7 +94,8 @@ def run(
 def result(evaluation: Evaluation, code: str) -> dict[str, Any]:
     rows = [r for r in evaluation.results.to_pylist() if r["credit_code"] == code]
     assert len(rows) == 1, code
-    return rows[0]
+    found: dict[str, Any] = rows[0]
+    return found
 
 
 def points(evaluation: Evaluation, code: str) -> dict[str, Any]:

@@ -299,7 +299,7 @@ def _same(actual: Any, expected: Any) -> bool:
             and actual == pytest.approx(expected, rel=1e-9, abs=1e-9)
         )
     if isinstance(expected, dt.date):
-        return actual == expected.isoformat()
+        return bool(actual == expected.isoformat())
     if isinstance(expected, list):
         return (
             isinstance(actual, list)

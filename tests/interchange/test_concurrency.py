@@ -1,6 +1,7 @@
 """Imports at the same time, on SQLite and PostgreSQL: one after the other, each reading what
 the one before wrote, or refused clearly when the wait is too long."""
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable
@@ -71,7 +72,7 @@ def test_an_import_waiting_too_long_for_another_is_refused_and_writes_nothing(
     run_import(engine, write_data_set(tmp_path / "base", BASE), tmp_path)
     first = write_data_set(tmp_path / "first", with_change("parcels", 0, area_m2="14000"))
     second = write_data_set(tmp_path / "second", with_change("parcels", 1, area_m2="25000"))
-    monkeypatch.setattr(importer, "LOCK_WAIT", importer.dt.timedelta(seconds=0.3))
+    monkeypatch.setattr(importer, "LOCK_WAIT", dt.timedelta(seconds=0.3))
     writing = threading.Event()
     _slow_writes(monkeypatch, 2.0, writing)
     with ThreadPoolExecutor(1) as pool:

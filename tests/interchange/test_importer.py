@@ -9,10 +9,11 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pytest
 import xlsxwriter
-from sqlalchemy import Engine, Table, inspect, select
+from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session
 
 from mujun.demo import generate
@@ -22,12 +23,14 @@ from mujun.interchange.exporter import export_data_set, write_csv_folder
 from mujun.interchange.importer import ImportOutcome, import_data_set
 from mujun.records import (
     DATA_MODELS,
+    Base,
     Change,
     DataImport,
     Enterprise,
     EnterpriseCounty,
     Parcel,
     bulk,
+    table_of,
 )
 from mujun.records.fields import IMPORTED_BY
 
@@ -116,9 +119,9 @@ def snapshot(engine: Engine) -> dict[str, list[dict[str, object]]]:
     """Everything the database holds, to compare before and after."""
     with engine.connect() as conn:
         data = {}
-        for model in (*DATA_MODELS, Change, DataImport):
-            table = model.__table__
-            assert isinstance(table, Table)
+        models: tuple[type[Base], ...] = (*DATA_MODELS, Change, DataImport)
+        for model in models:
+            table = table_of(model)
             key = [c.name for c in table.primary_key.columns]
             data[table.name] = (
                 bulk.read_rows(conn, table).sort_by([(k, "ascending") for k in key]).to_pylist()
@@ -180,9 +183,12 @@ def test_a_large_import_compares_with_the_columnar_copy_made_current_first(
     monkeypatch.setattr(importer, "LARGE_LOAD", 1)
     attached: list[bool] = []
     attach = importer._attach_copy
-    monkeypatch.setattr(
-        importer, "_attach_copy", lambda *args: attached.append(attach(*args)) or attached[-1]
-    )
+
+    def attach_and_note(db: duckdb.DuckDBPyConnection, engine: Engine) -> bool:
+        attached.append(attach(db, engine))
+        return attached[-1]
+
+    monkeypatch.setattr(importer, "_attach_copy", attach_and_note)
     outline = "POLYGON ((119.69 29.79, 119.70 29.79, 119.70 29.80, 119.69 29.80, 119.69 29.79))"
     shaped = {**BASE, "parcels": [{**p, "geometry_wkt": outline} for p in BASE["parcels"]]}
     data_set = write_data_set(tmp_path / "ds", shaped)
@@ -485,7 +491,8 @@ def test_a_workbook_with_a_merged_title_row_and_formulas(engine: Engine, tmp_pat
         (5, "area_m2", "formula_without_value")
     ]
     assert snapshot(engine)["parcels"] == []
-    marked = openpyxl.load_workbook(outcome.marked_copy)  # type: ignore[arg-type]
+    assert outcome.marked_copy is not None
+    marked = openpyxl.load_workbook(outcome.marked_copy)
     assert marked["宗地"]["B5"].comment is not None
 
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import python_calamine
 import xlsxwriter
 
 from mujun.interchange.limits import LOCAL, UPLOAD, Limits
 from mujun.interchange.problems import Problem
 from mujun.interchange.sources import read_data_set, survey_data_set
-from mujun.interchange.sources import reader as reader_module
 
 SMALL = Limits(rows=3, cells=11, columns=4, unpacked_bytes=1 << 20, compression_ratio=100)
 
@@ -73,7 +73,7 @@ def test_a_sheet_whose_used_range_is_vast_is_refused_before_it_is_parsed(
     def no_parsing(*_: object) -> None:
         raise AssertionError("parsed")
 
-    monkeypatch.setattr(reader_module.python_calamine.CalamineWorkbook, "from_path", no_parsing)
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", no_parsing)
     assert _codes(_read(book, tmp_path, UPLOAD)) == [("sparse.xlsx", "too_large", "cells")]
     assert survey_data_set(book, workdir=tmp_path, limits=UPLOAD) == {}
 

@@ -33,8 +33,10 @@ from tests.monitoring.conftest import PROFILE
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def at(*parts: int) -> dt.datetime:
-    return dt.datetime(*parts, tzinfo=SHANGHAI)
+def at(  # noqa: PLR0917 (a moment as the tests write it)
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
 
 
 def test_a_run_judges_the_month_before() -> None:

@@ -57,8 +57,10 @@ def test_a_record_the_database_numbers_is_logged_under_its_number(engine: Engine
         session.add(Account(username="li", display_name="李", password_hash="x", role="viewer"))
         session.commit()
         ids = {a.username: a.id for a in session.scalars(select(Account))}
-    logged = {c.after["username"]: c for c in _changes(engine) if c.table_name == "accounts"}
+    logged = {
+        (c.after or {})["username"]: c for c in _changes(engine) if c.table_name == "accounts"
+    }
     assert {name: change.object_key for name, change in logged.items()} == {
         name: str(number) for name, number in ids.items()
     }
-    assert {name: change.after["id"] for name, change in logged.items()} == ids
+    assert {name: (change.after or {})["id"] for name, change in logged.items()} == ids

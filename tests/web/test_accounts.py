@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -139,10 +140,10 @@ class SpyHasher:
 
     def verify(self, password_hash: str, password: str) -> bool:
         self.verified.append(password_hash)
-        return bool(accounts.PasswordHasher().verify(password_hash, password))
+        return bool(PasswordHasher().verify(password_hash, password))
 
     def hash(self, password: str) -> str:
-        return accounts.PasswordHasher().hash(password)
+        return PasswordHasher().hash(password)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ said to be wrong, in words."""
 
 import gzip
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -142,7 +143,7 @@ def _cut_pmtiles(path: Path) -> None:
     path.write_bytes(write_pmtiles(path, TILES).read_bytes()[:40])
 
 
-WRONG = {
+WRONG: dict[str, tuple[Callable[[Path], object], str]] = {
     "missing": (lambda path: None, "cannot be read"),
     "text": (_text, "is neither an MBTiles nor a PMTiles file"),
     "another database": (_other_database, "is not an MBTiles file"),

@@ -3,6 +3,7 @@ own tables and columns; only the uploader (or an administrator) sees an upload."
 
 import csv
 import dataclasses
+import datetime as dt
 import io
 import json
 import os
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from mujun.interchange import importer, schema
+from mujun.interchange.limits import UPLOAD
 from mujun.interchange.workbooks import ERROR_SHEET
 from mujun.policy.duties import ADMINISTRATOR_ONLY, DEPARTMENTS, EVERY_TABLE
 from mujun.records import Account, AnnualMetric, AuditEntry, Change, DataImport, Enterprise
@@ -99,15 +101,17 @@ def check(
     client: TestClient, csrf: str, files: Sequence[File], reason: str = "2025 年度报送"
 ) -> Response:
     """Upload through the API."""
-    return client.post(
+    response: Response = client.post(
         "/api/imports", headers={"X-CSRF-Token": csrf}, data={"reason": reason}, files=files
     )
+    return response
 
 
 def check_page(client: TestClient, csrf: str, files: Sequence[File]) -> Response:
     """Upload through the page's form."""
     data = {"reason": "2025 年度报送", "csrf_token": csrf}
-    return client.post("/imports", data=data, files=files)
+    response: Response = client.post("/imports", data=data, files=files)
+    return response
 
 
 def problem_rows(page: str) -> list[str]:
@@ -189,7 +193,7 @@ def test_a_confirmation_while_another_import_runs_too_long_is_refused_clearly(
 ) -> None:
     csrf = sign_in(app_client, "admin")
     checked = check(app_client, csrf, [csv_file("enterprises", ENTERPRISES)]).json()
-    monkeypatch.setattr(importer, "LOCK_WAIT", importer.dt.timedelta(seconds=0.2))
+    monkeypatch.setattr(importer, "LOCK_WAIT", dt.timedelta(seconds=0.2))
     with city.connect() as other, other.begin():
         importer._take_import_lock(other)  # another import, writing
         confirm = f"/api/imports/{checked['token']}/confirm"
@@ -339,7 +343,7 @@ def test_a_providers_duties_are_asked_of_the_headers_before_any_row_is_read(
 def test_an_upload_beyond_the_limits_is_refused_before_it_is_parsed(
     app_client: TestClient, city: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(imports, "UPLOAD", dataclasses.replace(imports.UPLOAD, rows=1))
+    monkeypatch.setattr(imports, "UPLOAD", dataclasses.replace(UPLOAD, rows=1))
     csrf = sign_in(app_client, "admin")
     checked = check(app_client, csrf, [csv_file("enterprises", ENTERPRISES)]).json()
     assert [(p["file"], p["code"]) for p in checked["problems"]] == [

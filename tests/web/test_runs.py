@@ -21,9 +21,9 @@ from mujun.progress import Progress
 from mujun.records import Account, AuditEntry, Finding, Job
 from mujun.web.app import create_app
 from mujun.web.jobs import JobState, ProgressWriter, Worker
-from tests.builders import identification_run
+from tests.builders import NOW, identification_run
 from tests.planted import planted_city
-from tests.web.conftest import COUNTY_A, COUNTY_B, NOW, PARCEL_A, PARCEL_B, sign_in
+from tests.web.conftest import COUNTY_A, COUNTY_B, PARCEL_A, PARCEL_B, sign_in
 
 TONGLU = {"kind": "identification", "profile": "tonglu-2022", "as_of": "2022-12-31"}
 LOW_LINE = "tonglu.low.line_yuan_per_mu"

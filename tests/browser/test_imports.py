@@ -6,7 +6,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from mujun.interchange.schema import table
 from tests.browser.conftest import Browse
@@ -28,17 +28,22 @@ def workbook(path: Path) -> Path:
     return path
 
 
+def checked(page: Page, upload: Path, reason: str) -> None:
+    """Send ``upload`` to be checked from the 导入数据 page, with ``reason``."""
+    page.goto("/imports")
+    form = page.locator("form#import-form")
+    form.locator("input[name=file]").set_input_files(upload)
+    form.locator("input[name=reason]").fill(reason)
+    form.get_by_role("button", name="检查").click()
+
+
 def test_a_workbook_with_a_bad_row_shows_the_row_and_the_reason(
     browse: Browse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MUJUN_UPLOADS", str(tmp_path / "uploads"))  # the served app's staging
     upload = workbook(tmp_path / "宗地台账.xlsx")
     page = browse("admin")
-    page.goto("/imports")
-    form = page.locator("form#import-form")
-    form.locator("input[name=file]").set_input_files(upload)
-    form.locator("input[name=reason]").fill("浏览器测试：检查一个有错的工作簿")
-    form.get_by_role("button", name="检查").click()
+    checked(page, upload, "浏览器测试：检查一个有错的工作簿")
 
     problems = page.locator("table#import-problems tbody tr")
     expect(problems).to_have_count(1)
@@ -55,11 +60,7 @@ def test_a_confirmed_workbook_is_kept_and_downloaded_from_the_import_history(
     book.active.delete_rows(3)
     book.save(upload)
     page = browse("admin")
-    page.goto("/imports")
-    form = page.locator("form#import-form")
-    form.locator("input[name=file]").set_input_files(upload)
-    form.locator("input[name=reason]").fill("浏览器测试：导入并留存原始文件")
-    form.get_by_role("button", name="检查").click()
+    checked(page, upload, "浏览器测试：导入并留存原始文件")
     with page.expect_navigation():
         page.locator("#import-confirm").click()
 

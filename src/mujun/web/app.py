@@ -1,7 +1,6 @@
 """The application: routers, the front-end libraries and the pages' own scripts, the security
 headers of every response, and what a refusal or a missing sign-in looks like."""
 
-import os
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -262,5 +261,5 @@ def create_app(engine: Engine) -> FastAPI:
         )
 
     # Outermost, so that what the other middleware answers has the headers too.
-    app.add_middleware(SecurityHeaders, basemap=os.environ.get(pages.BASEMAP) or None)
+    app.add_middleware(SecurityHeaders, basemap=pages.basemap_url())
     return app

@@ -15,10 +15,9 @@ the notice; and a page view costs one aggregate query instead of reading the rec
 DuckDB. A year counts with its run of record; a year no run was kept for does not appear.
 """
 
-import os
 from dataclasses import replace
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -34,13 +33,13 @@ from mujun.policy.profiles import Category
 from mujun.records import EvaluationRun, Finding, Grade, IdentificationRun, Jurisdiction, Parcel
 from mujun.units import m2_to_mu
 from mujun.web.cases import names_of
-from mujun.web.dependencies import MAX_ID, Database, Reader
+from mujun.web.dependencies import MAX_ID, Current, Database, Reader
 from mujun.web.findings import chosen_run
 from mujun.web.gate import SelectT, counties_read, restrict
 from mujun.web.grades import cohort_titles
 from mujun.web.language import in_language, language_of
 from mujun.web.listing import CountyParam
-from mujun.web.pages import BASEMAP, signed_in_page
+from mujun.web.pages import basemap_url, signed_in_page
 from mujun.web.permissions import Scope
 from mujun.web.warning_inbox import WarningFigures, warning_figures
 
@@ -160,14 +159,13 @@ def cockpit_page(
 ) -> HTMLResponse:
     """驾驶舱: the cockpit's figures as charts (ECharts) that click through to the findings and
     grades behind each bar, point and park."""
-    figures = cockpit(request, current, db, run=run, county=county)
-    return signed_in_page(
+    return _cockpit_shown(
         request,
-        "cockpit.html",
         current,
-        figures=figures,
-        county=county or "",
-        map=_map(db, current.scope, county, figures),
+        db,
+        "cockpit.html",
+        run=run,
+        county=county,
         land_categories=sorted(c.value for c in LAND_CATEGORIES),
     )
 
@@ -181,15 +179,32 @@ def cockpit_wall_page(
     county: CountyParam = None,
 ) -> HTMLResponse:
     """大屏: the cockpit's figures for a 1920×1080 wall screen, named after the area shown."""
+    area = _area_name(db, current.scope, county)
+    return _cockpit_shown(
+        request, current, db, "cockpit_wall.html", run=run, county=county, area=area
+    )
+
+
+def _cockpit_shown(
+    request: Request,
+    current: Current,
+    db: Session,
+    template: str,
+    *,
+    run: int | None,
+    county: str | None,
+    **shown: Any,
+) -> HTMLResponse:
+    """The cockpit's figures and map in ``template``, with what else it ``shown``."""
     figures = cockpit(request, current, db, run=run, county=county)
     return signed_in_page(
         request,
-        "cockpit_wall.html",
+        template,
         current,
         figures=figures,
         county=county or "",
-        area=_area_name(db, current.scope, county),
         map=_map(db, current.scope, county, figures),
+        **shown,
     )
 
 
@@ -214,7 +229,7 @@ def _map(db: Session, scope: Scope, county: str | None, figures: Cockpit) -> Coc
     return CockpitMap(
         parcels=db.scalar(restrict(shapes, scope, Parcel, county=county)) or 0,
         coloured_by=coloured_by,
-        basemap=os.environ.get(BASEMAP) or None,
+        basemap=basemap_url(),
     )
 
 

@@ -45,6 +45,13 @@ from mujun.web.places import county_choices, park_choices, place, places
 PAGE = 50
 BASEMAP = "MUJUN_BASEMAP_URL"
 """An optional raster tile URL (``https://…/{z}/{x}/{y}.png``) drawn under the parcels."""
+
+
+def basemap_url() -> str | None:
+    """The tile URL :data:`BASEMAP` gives, if any."""
+    return os.environ.get(BASEMAP) or None
+
+
 TEMPLATES = Jinja2Templates(directory=str(resources.files("mujun.web") / "templates"))
 TEMPLATES.env.globals.update(
     template_globals(), place=place, county_choices=county_choices, park_choices=park_choices
@@ -225,7 +232,7 @@ def map_page(request: Request, current: Reader, county: CountyParam = None) -> H
         request,
         "map.html",
         current,
-        basemap=os.environ.get(BASEMAP) or None,
+        basemap=basemap_url(),
         county=county or "",
     )
 

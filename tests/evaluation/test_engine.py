@@ -159,6 +159,33 @@ def test_missing_electricity_takes_the_cohort_average_and_zero_when_asked() -> N
     assert points(run(*members, profile=zero), "E3")["tax_per_kwh"]["points"] == 0
 
 
+def test_the_cohort_average_adds_the_points_smallest_first_whatever_the_row_order() -> None:
+    """A sum of floating-point numbers depends on the order they are added in; the engine's
+    row order is its own (a parallel scan, a hash join). Added smallest first, the same data
+    always give the same average."""
+    tax = BELOW_TAX_BENCHMARK * 30
+    members = [
+        enterprise(f"E{n}", tax=tax, kwh=tax / BELOW_KWH_BENCHMARK / times)
+        for n, times in enumerate((0.013, 0.1, 1000, 0.001))
+    ]
+    missing = enterprise("EX", tax=tax)
+    forward, backward = run(*members, missing), run(missing, *reversed(members))
+    scored = [points(forward, f"E{n}")["tax_per_kwh"]["points"] for n in range(len(members))]
+    assert _added(scored) != _added(sorted(scored)), "the data must make the order matter"
+    average = _added(sorted(scored)) / len(scored)
+    assert points(forward, "EX")["tax_per_kwh"]["points"] == average
+    assert points(backward, "EX")["tax_per_kwh"]["points"] == average
+
+
+def _added(numbers: list[float]) -> float:
+    """The numbers added one by one in the order given (``sum`` may not: Python 3.12 rounds
+    it exactly)."""
+    total = 0.0
+    for number in numbers:
+        total += number
+    return total
+
+
 def test_an_above_scale_enterprise_without_emission_data_gets_the_average() -> None:
     """黄岩's rule: no emission figure → the cohort's average points on that indicator."""
     figures: dict[str, Any] = {

@@ -143,7 +143,7 @@ def _graded(facts: Facts, t: ir.Table, cohort: Cohort, p: ParameterValues, year:
             points = _benchmark_ratio(value, benchmark, weight, _cap(cohort, key, p))
         scored = scored.mutate(**{f"{key}_value": value, f"{key}_raw": points})
         raw = scored[f"{key}_raw"]
-        average = raw.mean().over(whole).fill_null(0.0)
+        average = _cohort_average(raw).fill_null(0.0)
         imputed = ibis.literal(0.0) if p.text(MISSING_INDICATOR) == "zero" else average
         scored = scored.mutate(**{f"{key}_points": raw.fill_null(imputed)})
         total = total + scored[f"{key}_points"]
@@ -186,6 +186,12 @@ def _graded(facts: Facts, t: ir.Table, cohort: Cohort, p: ParameterValues, year:
         indicators=ranked.indicators,
         points=ranked.points,
     )
+
+
+def _cohort_average(points: ir.FloatingColumn) -> ir.FloatingScalar:
+    """The mean of the cohort's points, added smallest first: the same data give the same
+    average whatever order the engine reads its rows in (a parallel sum does not)."""
+    return points.collect(order_by=points).means().as_scalar()
 
 
 def _cohort_scope(t: ir.Table, cohorts: tuple[Cohort, ...], p: ParameterValues) -> ir.StringValue:

@@ -30,7 +30,13 @@ is three)."""
 
 
 def enterprise_land(facts: Facts) -> ir.Table:
-    """``credit_code, land_m2`` for every enterprise that holds, leases in or leases out land."""
+    """``credit_code, land_m2`` for every enterprise that holds, leases in or leases out land;
+    computed once for the facts, whoever asks (the rules, the subjects' descriptions, the
+    evaluation)."""
+    return facts.derived("enterprise_land", lambda: _land_by_enterprise(facts))
+
+
+def _land_by_enterprise(facts: Facts) -> ir.Table:
     occupancy = facts["land_occupancy"]
     sign = ibis.cases((occupancy.kind == "leased_out", -1.0), else_=1.0)
     from_occupancy = occupancy.group_by("credit_code").aggregate(
@@ -116,7 +122,12 @@ def enterprise_places(facts: Facts) -> ir.Table:
 
 
 def counties(facts: Facts) -> ir.Table:
-    """``code, county_code``: the county (区县) each jurisdiction lies in, or is."""
+    """``code, county_code``: the county (区县) each jurisdiction lies in, or is; computed once
+    for the facts."""
+    return facts.derived("counties", lambda: _walk_to_counties(facts))
+
+
+def _walk_to_counties(facts: Facts) -> ir.Table:
     j = facts["jurisdictions"].select("code", "parent_code", "level")
     walk = j.select(
         code=j.code,

@@ -5,9 +5,10 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import rich.progress
 import typer
 from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -31,20 +32,40 @@ FormatOption = Annotated[
 def print_json(document: Any, encoded: Mapping[str, pa.Table] | None = None) -> None:
     """Exactly one JSON document on stdout. Each list named in ``encoded`` is given as a table
     whose one column holds each element as JSON text already (see :func:`json_rows`), and
-    goes out as it is: a province's hundreds of thousands of results are neither parsed nor
-    dumped again."""
+    goes out as the bytes Arrow holds: a province's hundreds of thousands of results are
+    neither parsed, dumped nor decoded again."""
     encoded = encoded or {}
     marks = {name: f"\x00{name}\x00" for name in encoded}
     text = json.dumps(document | marks, ensure_ascii=False, default=str)
-    write = sys.stdout.write
+    sys.stdout.flush()
+    out = sys.stdout.buffer
     for name in sorted(encoded, key=lambda n: text.index(json.dumps(marks[n]))):
         head, text = text.split(json.dumps(marks[name]), 1)
-        write(head)
-        write("[")
-        write(", ".join(encoded[name].column(0).to_pylist()))
-        write("]")
-    write(text)
-    write("\n")
+        out.write(head.encode())
+        out.write(b"[")
+        _write_separated(out, encoded[name].column(0))
+        out.write(b"]")
+    out.write(text.encode() + b"\n")
+    out.flush()
+
+
+def _write_separated(out: BinaryIO, texts: pa.ChunkedArray) -> None:
+    """The texts one after another, separated by commas."""
+    separator = ", "
+    chunks = [c for c in texts.chunks if len(c)]
+    for index, chunk in enumerate(chunks):
+        written = _utf8_bytes(pc.binary_join_element_wise(chunk, "", separator))
+        last = index == len(chunks) - 1
+        out.write(written[: -len(separator)] if last else written)
+
+
+def _utf8_bytes(texts: pa.StringArray) -> memoryview:
+    """The texts back to back, as Arrow holds them (no Python string made)."""
+    width = pa.int64() if pa.types.is_large_string(texts.type) else pa.int32()
+    offsets = pa.Array.from_buffers(
+        width, len(texts) + 1, [None, texts.buffers()[1]], offset=texts.offset
+    )
+    return memoryview(texts.buffers()[2])[offsets[0].as_py() : offsets[-1].as_py()]
 
 
 def json_rows(rows: pa.Table, fields: Sequence[str], *, raw: Sequence[str] = ()) -> pa.Table:

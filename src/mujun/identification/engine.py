@@ -7,20 +7,21 @@ parcel held by two enterprises) gets one finding: its firing row, the first by e
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from mujun.analytics.facts import Facts
 from mujun.analytics.land import counties, enterprise_land
 from mujun.analytics.tables import attach, attach_by
 from mujun.identification import formulas  # noqa: F401 (registers every formula)
 from mujun.identification.judgement import FORMULAS, Context, Judgement, missing_among
-from mujun.policy.profiles import Profile, ProfileError, Rule
+from mujun.policy.profiles import Profile, ProfileError, Rule, SubjectType
 from mujun.progress import Progress, silent
 
 FINDINGS_SCHEMA = pa.schema(
@@ -150,7 +151,7 @@ def identify(
     rules = sorted(profile.rules.values(), key=lambda r: r.id)
     for index, rule in enumerate(rules):
         on_progress(rule.id, index / len(rules))
-        judged = facts.keep("verdicts", verdicts(FORMULAS[rule.id].compute(ctx)))
+        judged = verdicts(FORMULAS[rule.id].compute(ctx)).to_pyarrow()
         found.append(_findings(rule, judged))
         unjudged.append(_unjudged(rule, judged))
     on_progress("findings", 1.0)
@@ -168,10 +169,14 @@ def identify(
 
 
 def verdicts(judgement: Judgement) -> ir.Table:
-    """One row per subject: its verdict, 重点 flag, evidence as JSON and missing figures."""
+    """One row per subject that fires or could not be judged: its verdict, 重点 flag, evidence
+    as JSON and missing figures. A subject judged through several rows is judged by its first
+    row that fires, else its first unknown one (first by evidence); subjects whose every row
+    does not fire are left out before any evidence is written."""
     t = judgement.table
     if judgement.subject_type is not None:
         t = t.mutate(subject_type=ibis.literal(judgement.subject_type.value))
+    t = t.filter(t.fires.isnull() | t.fires)
     evidence = ibis.struct({name: t[name] for name in judgement.evidence}).cast("json")
     missing = judgement.missing
     if missing is None:
@@ -184,7 +189,7 @@ def verdicts(judgement: Judgement) -> ir.Table:
         evidence=evidence.cast("string"),
         missing=ibis.ifelse(t.fires.isnull(), missing, ibis.null("string")),
     )
-    order = ibis.cases((t.fires, 0), (t.fires.isnull(), 1), else_=2)
+    order = ibis.ifelse(t.fires, 0, 1)
     ranked = t.mutate(
         rank=ibis.row_number().over(
             group_by=[t.subject_type, t.subject_id], order_by=[order, t.evidence]
@@ -193,45 +198,45 @@ def verdicts(judgement: Judgement) -> ir.Table:
     return ranked.filter(ranked.rank == 0).drop("rank")
 
 
-def _findings(rule: Rule, verdicts: ir.Table) -> pa.Table:
-    fired = verdicts.filter(verdicts.fires == True)  # noqa: E712 (an Ibis expression)
-    return fired.select(
-        criterion=ibis.literal(rule.id),
-        category=ibis.literal(rule.category.value),
-        subject_type=fired.subject_type,
-        subject_id=fired.subject_id,
-        key=fired.key,
-        evidence=fired.evidence,
-        source=ibis.literal(rule.source),
-    ).to_pyarrow()
-
-
-def _unjudged(rule: Rule, verdicts: ir.Table) -> pa.Table:
-    unknown = verdicts.filter(verdicts.fires.isnull())
-    return (
-        unknown.select(
-            criterion=ibis.literal(rule.id),
-            subject_type=unknown.subject_type,
-            subject_id=unknown.subject_id,
-            missing=unknown.missing.fill_null("?"),
-        )
-        .to_pyarrow()
-        .cast(UNJUDGED_SCHEMA)
+def _findings(rule: Rule, judged: pa.Table) -> pa.Table:
+    fired = judged.filter(pc.field("fires"))
+    return pa.table(
+        {
+            "criterion": pa.repeat(rule.id, fired.num_rows),
+            "category": pa.repeat(rule.category.value, fired.num_rows),
+            "subject_type": fired["subject_type"],
+            "subject_id": fired["subject_id"],
+            "key": fired["key"],
+            "evidence": fired["evidence"],
+            "source": pa.repeat(rule.source, fired.num_rows),
+        }
     )
+
+
+def _unjudged(rule: Rule, judged: pa.Table) -> pa.Table:
+    unknown = judged.filter(pc.field("fires").is_null())
+    return pa.table(
+        {
+            "criterion": pa.repeat(rule.id, unknown.num_rows),
+            "subject_type": unknown["subject_type"],
+            "subject_id": unknown["subject_id"],
+            "missing": pc.fill_null(unknown["missing"], "?"),
+        }
+    ).cast(UNJUDGED_SCHEMA)
 
 
 def _described(facts: Facts, found: pa.Table | None) -> pa.Table:
     """The findings with each subject's name, area and county."""
     if found is None or found.num_rows == 0:
         return FINDINGS_SCHEMA.empty_table()
-    described = subjects(facts)
+    described = subjects(facts, set(found["subject_type"].unique().to_pylist()))
     found_t = ibis.memtable(found)
     joined = attach(found_t, described, ["subject_type", "subject_id"])
     return _sorted(joined.select(*FINDINGS_SCHEMA.names).to_pyarrow(), FINDINGS_SCHEMA)
 
 
-def subjects(facts: Facts) -> ir.Table:
-    """Every subject's type, id, name, area and county."""
+def subjects(facts: Facts, types: Collection[str] = tuple(SubjectType)) -> ir.Table:
+    """Every subject of ``types`` (all by default): its type, id, name, area and county."""
     county = counties(facts)
     names = facts["enterprises"].select(
         credit_code="credit_code", name="name", home="jurisdiction_code"
@@ -255,9 +260,9 @@ def subjects(facts: Facts) -> ir.Table:
         "code",
     )
     approvals = attach_by(facts["land_approvals"], county, "jurisdiction_code", "code")
-    return ibis.union(
+    described = [
         _described_as(
-            "parcel",
+            SubjectType.PARCEL,
             parcels,
             "parcel_id",
             name=parcels.name,
@@ -265,7 +270,7 @@ def subjects(facts: Facts) -> ir.Table:
             county_code=parcels.county_code,
         ),
         _described_as(
-            "building",
+            SubjectType.BUILDING,
             buildings,
             "building_id",
             name=buildings.name,
@@ -273,7 +278,7 @@ def subjects(facts: Facts) -> ir.Table:
             county_code=buildings.parcel_county,
         ),
         _described_as(
-            "enterprise",
+            SubjectType.ENTERPRISE,
             enterprises,
             "credit_code",
             name=enterprises.name,
@@ -281,28 +286,29 @@ def subjects(facts: Facts) -> ir.Table:
             county_code=enterprises.county_code,
         ),
         _described_as(
-            "approval",
+            SubjectType.APPROVAL,
             approvals,
             "approval_id",
             name=ibis.null("string"),
             area_m2=approvals.approved_area_m2 - approvals.supplied_area_m2,
             county_code=approvals.county_code,
         ),
-    )
+    ]
+    return ibis.union(*(table for kind, table in described if kind in types))
 
 
 def _described_as(
-    subject_type: str,
+    subject_type: SubjectType,
     table: ir.Table,
     key: str,
     *,
     name: ir.Value,
     area_m2: ir.Value,
     county_code: ir.Value,
-) -> ir.Table:
+) -> tuple[SubjectType, ir.Table]:
     """``table``'s rows as subjects of ``subject_type``, named by the column ``key``."""
-    return table.select(
-        subject_type=ibis.literal(subject_type),
+    return subject_type, table.select(
+        subject_type=ibis.literal(subject_type.value),
         subject_id=table[key],
         subject_name=name.cast("string"),
         area_m2=area_m2,

@@ -5,7 +5,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from mujun.analytics.land import AverageMethod, enterprise_land, holdings, industry_at
+from mujun.analytics.land import AverageMethod, holdings, industry_at
 from mujun.analytics.logic import open_on, recent_years
 from mujun.analytics.tables import attach
 from mujun.identification.judgement import Context
@@ -64,10 +64,6 @@ def land_contract(ctx: Context) -> ir.Table:
         )
     )
     return ranked.filter(ranked.rank == 0).drop("rank", "credit_code")
-
-
-def land_of_enterprises(ctx: Context) -> ir.Table:
-    return ctx.once("enterprise_land", lambda c: enterprise_land(c.facts))
 
 
 def held_parcels(ctx: Context) -> ir.Table:

@@ -3,7 +3,7 @@
 import ibis
 import ibis.expr.types as ir
 
-from mujun.analytics.land import area_mu, at_least_mu, per_mu, per_mu_below
+from mujun.analytics.land import area_mu, at_least_mu, enterprise_land, per_mu, per_mu_below
 from mujun.analytics.logic import every, recent_years, the_year
 from mujun.analytics.tables import attach
 from mujun.evaluation.engine import evaluate
@@ -11,7 +11,6 @@ from mujun.identification.formulas.idle import CONSEQUENCE_EVIDENCE, idle_parcel
 from mujun.identification.formulas.subjects import (
     NO_KEY,
     enterprise_years,
-    land_of_enterprises,
     on_held_parcels,
     with_compliance,
 )
@@ -47,7 +46,7 @@ def low_tax(ctx: Context) -> Judgement:
     line = p.number("tonglu.low.line_yuan_per_mu")
     years = recent_years(ctx.as_of, p.whole("tonglu.low.years"))
     t = attach(
-        enterprise_years(ctx, len(years), ("tax_yuan",)), land_of_enterprises(ctx), "credit_code"
+        enterprise_years(ctx, len(years), ("tax_yuan",)), enterprise_land(ctx.facts), "credit_code"
     )
     figures = {
         f"tax_per_mu_yuan_{year}": per_mu(t.tax_yuan, t.land_m2).first(where=t.year == year)

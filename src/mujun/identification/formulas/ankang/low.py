@@ -9,6 +9,7 @@ from mujun.analytics.land import (
     at_least_mu,
     below_average,
     counties,
+    enterprise_land,
     group_averages,
     per_mu,
 )
@@ -27,7 +28,6 @@ from mujun.identification.formulas.subjects import (
     average_method,
     enterprise_years,
     land_contract,
-    land_of_enterprises,
     latest_construction,
     on_held_parcels,
     same_industry,
@@ -139,7 +139,7 @@ def _low_5_enterprises(ctx: Context) -> ir.Table:
     )
     annual = ctx.facts["annual_metrics"]
     tax = annual.filter(annual.year == year).select("credit_code", "tax_yuan")
-    t = attach(attach(e, land_of_enterprises(ctx), "credit_code"), tax, "credit_code")
+    t = attach(attach(e, enterprise_land(ctx.facts), "credit_code"), tax, "credit_code")
     t = attach_by(t, counties(ctx.facts), "jurisdiction_code", "code")
     t = t.mutate(industry_division=same_industry(ctx, t.industry_code))
     cohort = t.filter(t.above_scale == True)  # noqa: E712 (an Ibis expression)

@@ -123,53 +123,58 @@ def evaluate(
     )
 
 
-def _graded(facts: Facts, t: ir.Table, cohort: Cohort, p: ParameterValues, year: int) -> ir.Table:
-    members = t.filter(t.out_of_scope.isnull() & (t.above_scale == cohort.above_scale))
-    method = p.text(METHOD)
-    whole = ibis.window()
-    scored = members
-    details: dict[str, ir.Value] = {}
-    figures: dict[str, ir.Value] = {}
-    total: ir.NumericValue = ibis.literal(0.0)
-    for key in cohort.indicators:
-        indicator = INDICATORS[key]
-        weight = float(p.number(cohort.parameter(key, "weight")))
-        value = indicator.value(scored)
-        if method == "min_max":
-            points = _min_max(value, weight, whole)
-            benchmark: ir.Value = ibis.null("float64")
-        else:
-            benchmark = _benchmark(facts, cohort, indicator, p, year)
-            points = _benchmark_ratio(value, benchmark, weight, _cap(cohort, key, p))
-        scored = scored.mutate(**{f"{key}_value": value, f"{key}_raw": points})
-        raw = scored[f"{key}_raw"]
-        average = _cohort_average(raw).fill_null(0.0)
-        imputed = ibis.literal(0.0) if p.text(MISSING_INDICATOR) == "zero" else average
-        scored = scored.mutate(**{f"{key}_points": raw.fill_null(imputed)})
-        total = total + scored[f"{key}_points"]
-        figures[indicator.figure] = scored[f"{key}_value"]
-        details[key] = ibis.struct(
+@dataclass(frozen=True)
+class _Scoring:
+    """How a cohort scores one indicator."""
+
+    key: str
+    indicator: Indicator
+    weight: float
+    min_max: bool
+    benchmark: ir.Value
+    """In base units; null under min–max, which has none."""
+    cap: Fraction | None
+
+    def points(self, value: ir.FloatingValue) -> ir.FloatingValue:
+        """The points ``value`` earns, before a missing value is imputed."""
+        if self.min_max:
+            return _min_max(value, self.weight)
+        return _benchmark_ratio(value, self.benchmark, self.weight, self.cap)
+
+    def details(self, t: ir.Table) -> ir.StructValue:
+        """What the run shows of this indicator for each row of the scored ``t``."""
+        return ibis.struct(
             {
-                "value": scored[f"{key}_value"],
-                "benchmark": benchmark,
-                "weight": ibis.literal(weight),
-                "points": scored[f"{key}_points"],
-                "imputed": raw.isnull(),
+                "value": t[f"{self.key}_value"],
+                "benchmark": self.benchmark,
+                "weight": ibis.literal(self.weight),
+                "points": t[f"{self.key}_points"],
+                "imputed": t[f"{self.key}_raw"].isnull(),
             }
         )
-    extra = (scored.tenants - 1).clip(lower=0)
-    per_tenant = p.number(LESSOR_POINTS) if cohort.id in p.codes(LESSOR_COHORTS) else 0
-    deduction = extra * float(per_tenant)
-    scored = scored.mutate(
-        score=total - deduction,
-        deduction_points=deduction,
-        indicators=ibis.struct(figures).cast("json").cast("string"),
-        points=ibis.struct(details).cast("json").cast("string"),
+
+
+def _graded(facts: Facts, t: ir.Table, cohort: Cohort, p: ParameterValues, year: int) -> ir.Table:
+    """The cohort's members scored, ranked and graded, in one query: each step one ``SELECT``
+    of every indicator, the result documents (JSON) made after the ranking so that it sorts
+    numbers alone."""
+    members = t.filter(t.out_of_scope.isnull() & (t.above_scale == cohort.above_scale))
+    scorings = [_scoring(facts, cohort, key, p, year) for key in cohort.indicators]
+    valued = members.mutate(**{f"{s.key}_value": s.indicator.value(members) for s in scorings})
+    rated = valued.mutate(**{f"{s.key}_raw": s.points(valued[f"{s.key}_value"]) for s in scorings})
+    scored = rated.mutate(
+        **{f"{s.key}_points": _imputed(rated[f"{s.key}_raw"], p) for s in scorings}
     )
+    total: ir.NumericValue = ibis.literal(0.0)
+    for s in scorings:
+        total = total + scored[f"{s.key}_points"]
+    deduction = _lessor_deduction(scored.tenants, cohort, p)
+    scored = scored.mutate(score=total - deduction, deduction_points=deduction)
     ranked = scored.mutate(
         rank=ibis.rank().over(order_by=ibis.desc(scored.score)) + 1,
-        cohort_size=scored.count().over(whole),
+        cohort_size=scored.count().over(ibis.window()),
     )
+    figures = {s.indicator.figure: ranked[f"{s.key}_value"] for s in scorings}
     return ranked.select(
         cohort=ibis.literal(cohort.id),
         rank=ranked["rank"],
@@ -183,9 +188,44 @@ def _graded(facts: Facts, t: ir.Table, cohort: Cohort, p: ParameterValues, year:
         county_code=ranked.county_code,
         park_code=ranked.park_code,
         industry_code=ranked.industry_code,
-        indicators=ranked.indicators,
-        points=ranked.points,
+        indicators=_json(ibis.struct(figures)),
+        points=_json(ibis.struct({s.key: s.details(ranked) for s in scorings})),
     )
+
+
+def _scoring(facts: Facts, cohort: Cohort, key: str, p: ParameterValues, year: int) -> _Scoring:
+    indicator = INDICATORS[key]
+    min_max = p.text(METHOD) == "min_max"
+    return _Scoring(
+        key=key,
+        indicator=indicator,
+        weight=float(p.number(cohort.parameter(key, "weight"))),
+        min_max=min_max,
+        benchmark=ibis.null("float64")
+        if min_max
+        else _benchmark(facts, cohort, indicator, p, year),
+        cap=_cap(cohort, key, p),
+    )
+
+
+def _imputed(raw: ir.FloatingColumn, p: ParameterValues) -> ir.FloatingValue:
+    """The points, a missing value's taken as the cohort's average or zero."""
+    if p.text(MISSING_INDICATOR) == "zero":
+        return raw.fill_null(0.0)
+    return raw.fill_null(_cohort_average(raw).fill_null(0.0))
+
+
+def _lessor_deduction(
+    tenants: ir.IntegerValue, cohort: Cohort, p: ParameterValues
+) -> ir.FloatingValue:
+    """Points off a lessor per tenant beyond its first, in the cohorts the deduction is for."""
+    per_tenant = p.number(LESSOR_POINTS) if cohort.id in p.codes(LESSOR_COHORTS) else 0
+    return (tenants - 1).clip(lower=0) * float(per_tenant)
+
+
+def _json(value: ir.StructValue) -> ir.StringValue:
+    """A document as the run keeps it: JSON text."""
+    return value.cast("json").cast("string")
 
 
 def _cohort_average(points: ir.FloatingColumn) -> ir.FloatingScalar:
@@ -217,8 +257,9 @@ def _benchmark_ratio(
     return points
 
 
-def _min_max(value: ir.FloatingValue, weight: float, whole: ir.Value) -> ir.FloatingValue:
+def _min_max(value: ir.FloatingValue, weight: float) -> ir.FloatingValue:
     counted = ibis.ifelse(value >= 0, value, ibis.null("float64"))
+    whole = ibis.window()
     low, high = counted.min().over(whole), counted.max().over(whole)
     spread = ibis.ifelse(high > low, (value - low) / (high - low), 1.0)
     return ibis.ifelse(value < 0, 0.0, weight * (20 + 80 * spread) / 100)

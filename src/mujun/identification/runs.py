@@ -14,11 +14,15 @@ import pyarrow as pa
 from sqlalchemy import Engine, Text, and_, cast, select
 from sqlalchemy.orm import Session
 
-from mujun.identification.engine import FINDINGS_SCHEMA, UNJUDGED_SCHEMA, Identification
+from mujun.identification.engine import (
+    FINDING_KEY,
+    FINDINGS_SCHEMA,
+    UNJUDGED_SCHEMA,
+    Identification,
+)
 from mujun.records import Finding, IdentificationRun, UnjudgedSubject
 from mujun.records.kept import forget_run, keep_run, kept_run, produced_rows, recent_runs
 
-SUBJECT_KEY = ["criterion", "subject_type", "subject_id"]
 PUBLISHED = and_(cast(IdentificationRun.overrides, Text) == "{}", IdentificationRun.rules.is_(None))
 """A run of a profile as published: no what-if values (stored as the JSON ``{}``), every rule
 judged (``rules`` null)."""
@@ -105,7 +109,7 @@ def get_run(engine: Engine, run_id: int) -> IdentificationRun:
 def run_findings(engine: Engine, run_id: int) -> pa.Table:
     """A stored run's findings, in the order a run gives them."""
     get_run(engine, run_id)
-    return produced_rows(engine, Finding, run_id, FINDINGS_SCHEMA, SUBJECT_KEY)
+    return produced_rows(engine, Finding, run_id, FINDINGS_SCHEMA, FINDING_KEY)
 
 
 def run_unjudged(engine: Engine, run_id: int) -> pa.Table:
@@ -150,13 +154,13 @@ def diff_runs(engine: Engine, a: int, b: int) -> RunDifference:
 
 
 def compare(a: int, before: pa.Table, b: int, after: pa.Table) -> RunDifference:
-    added = after.join(before.select(SUBJECT_KEY), SUBJECT_KEY, join_type="left anti")
-    dropped = before.join(after.select(SUBJECT_KEY), SUBJECT_KEY, join_type="left anti")
+    added = after.join(before.select(FINDING_KEY), FINDING_KEY, join_type="left anti")
+    dropped = before.join(after.select(FINDING_KEY), FINDING_KEY, join_type="left anti")
     pairs = after.join(
-        before.select([*SUBJECT_KEY, "key", "evidence"]).rename_columns(
-            [*SUBJECT_KEY, "key_before", "evidence_before"]
+        before.select([*FINDING_KEY, "key", "evidence"]).rename_columns(
+            [*FINDING_KEY, "key_before", "evidence_before"]
         ),
-        SUBJECT_KEY,
+        FINDING_KEY,
         join_type="inner",
     )
     differs = pa.compute.or_(
@@ -173,4 +177,4 @@ def compare(a: int, before: pa.Table, b: int, after: pa.Table) -> RunDifference:
 
 
 def _ordered(table: pa.Table) -> pa.Table:
-    return table.sort_by([(name, "ascending") for name in SUBJECT_KEY])
+    return table.sort_by([(name, "ascending") for name in FINDING_KEY])

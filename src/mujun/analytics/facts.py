@@ -116,13 +116,16 @@ def _backend() -> Any:
 
 
 def _fingerprinted(backend: Any, names: Sequence[str]) -> Facts:
-    """Facts of the tables ``names`` of ``backend``, with a digest of every row of each."""
+    """Facts of the tables ``names`` of ``backend``, with a digest of every row of each (all
+    tables in one query, which DuckDB reads side by side)."""
+    each = " UNION ALL ".join(
+        f'SELECT {index} AS n, count(*), coalesce(bit_xor(hash(t)), 0) FROM "{name}" t'
+        for index, name in enumerate(names)
+    )
     digest = hashlib.sha256()
     rows: dict[str, int] = {}
-    for name in names:
-        count, hashed = backend.con.execute(
-            f'SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM "{name}" t'
-        ).fetchall()[0]
+    for index, count, hashed in backend.con.execute(f"{each} ORDER BY n").fetchall():
+        name = names[index]
         digest.update(f"{name}:{count}:{hashed};".encode())
         rows[name] = int(count)
     tables = {name: backend.table(name) for name in rows}

@@ -107,8 +107,8 @@ def evaluate(
     results = []
     for index, cohort in enumerate(spec.cohorts):
         on_progress(cohort.id, index / len(spec.cohorts))
-        graded = _graded(facts, t, cohort, values, year).to_pyarrow().cast(RESULTS_SCHEMA)
-        results.append(graded.sort_by([("rank", "ascending"), ("credit_code", "ascending")]))
+        graded = _graded(facts, t, cohort, values, year)
+        results.append(_sorted(graded, RESULTS_SCHEMA, "rank", "credit_code"))
     on_progress("graded", 1.0)
     excluded = t.filter(t.out_of_scope.notnull()).select(
         "credit_code", "name", reason="out_of_scope"
@@ -119,8 +119,17 @@ def evaluate(
         fingerprint=facts.fingerprint,
         parameters=parameters,
         results=pa.concat_tables(results),
-        excluded=excluded.to_pyarrow().cast(EXCLUDED_SCHEMA).sort_by("credit_code"),
+        excluded=_sorted(excluded, EXCLUDED_SCHEMA, "credit_code"),
     )
+
+
+def _sorted(query: ir.Table, schema: pa.Schema, *keys: str) -> pa.Table:
+    """The rows of ``query`` in ``schema``, sorted by ``keys`` in Arrow rather than by the query
+    (which would sort the long JSON texts along). DuckDB hands them over in one chunk per
+    batch; put together first, the sort moves each text once instead of chunk by chunk, several
+    times faster."""
+    rows = query.to_pyarrow().cast(schema).combine_chunks()
+    return rows.sort_by([(key, "ascending") for key in keys])
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from mujun.demo import generate
 from mujun.evaluation.engine import Evaluation, EvaluationError, evaluate
 from mujun.policy.parameters import Parameter, Unit
 from mujun.policy.profiles import Profile, load_profile
+from mujun.units import M2_PER_MU
 
 YEAR = 2025
 MU_30 = 20_000.0  # m²
@@ -243,16 +244,21 @@ def test_min_max_scores_20_to_100_percent_of_the_weight() -> None:
     assert points(evaluation, "E1")["tax_per_kwh"]["points"] == pytest.approx(10.0)  # min: 20 %
 
 
-def test_relative_benchmark_is_a_multiple_of_last_years_aggregate() -> None:
+def relative(**factors: Fraction) -> Profile:
+    """huangyan-2022 with these below-scale indicators benchmarked on last year's aggregate,
+    ``factor ×`` it."""
     base = load_profile("huangyan-2022")
-    names = ("below_scale.tax_per_mu.benchmark", "below_scale.tax_per_kwh.benchmark")
-    profile = with_parameters(
-        dataclasses.replace(
-            base, parameters={k: v for k, v in base.parameters.items() if k not in names}
-        ),
-        below_scale__tax_per_mu__benchmark_factor=(Unit.SHARE, Fraction(2)),
-        below_scale__tax_per_kwh__benchmark_factor=(Unit.SHARE, Fraction(1)),
-    )
+    names = {f"below_scale.{key}.benchmark" for key in factors}
+    kept = {name: p for name, p in base.parameters.items() if name not in names}
+    factor_parameters = {
+        f"below_scale__{key}__benchmark_factor": (Unit.SHARE, factor)
+        for key, factor in factors.items()
+    }
+    return with_parameters(dataclasses.replace(base, parameters=kept), **factor_parameters)
+
+
+def test_relative_benchmark_is_a_multiple_of_last_years_aggregate() -> None:
+    profile = relative(tax_per_mu=Fraction(2), tax_per_kwh=Fraction(1))
     last_year = {
         "annual_metrics": [
             {"credit_code": "E1", "year": YEAR - 1, "tax_yuan": 3_000_000.0},
@@ -270,6 +276,24 @@ def test_relative_benchmark_is_a_multiple_of_last_years_aggregate() -> None:
     # last year: 4,000,000 yuan on 60 mu; twice that is the benchmark
     assert detail["benchmark"] == pytest.approx(2 * 4_000_000 / 60)
     assert detail["points"] == pytest.approx(50 * (3_000_000 / 30) / (2 * 4_000_000 / 60))
+
+
+def test_a_relative_benchmark_adds_last_years_figures_smallest_first() -> None:
+    """As the cohort's average: the same figures give the same benchmark whatever the order of
+    the rows."""
+    taxes = {"E1": 0.3, "E2": 0.2, "E3": 0.1}
+    assert _added(list(taxes.values())) != _added(sorted(taxes.values())), "order must matter"
+    members = [enterprise(code, tax=1e6, kwh=1e6) for code in taxes]
+    last_year = [
+        {"credit_code": code, "year": YEAR - 1, "tax_yuan": tax} for code, tax in taxes.items()
+    ]
+    profile = relative(tax_per_mu=Fraction(1))
+    mu = MU_30 / float(M2_PER_MU)
+    benchmark = _added(sorted(taxes.values())) / _added([mu] * len(taxes))
+    for order in (slice(None), slice(None, None, -1)):
+        extra = {"annual_metrics": last_year[order]}
+        evaluation = run(*members[order], profile=profile, extra=extra)
+        assert points(evaluation, "E1")["tax_per_mu"]["benchmark"] == benchmark
 
 
 def test_class_sizes_round_half_up_from_each_end() -> None:

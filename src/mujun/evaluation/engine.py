@@ -70,6 +70,10 @@ EXCLUDED_SCHEMA = pa.schema(
 )
 
 
+Benchmarks = dict[tuple[str, str], float]
+"""Each cohort's benchmark of each of its indicators in base units, by cohort and indicator."""
+
+
 class EvaluationError(ValueError):
     """An evaluation that cannot be made from the data (a relative benchmark without figures)."""
 
@@ -104,10 +108,11 @@ def evaluate(
         "evaluation_year",
         t.mutate(out_of_scope=reason.fill_null(_cohort_scope(t, spec.cohorts, values))),
     )
+    benchmarks = _benchmarks(facts, spec.cohorts, values, year)
     results = []
     for index, cohort in enumerate(spec.cohorts):
         on_progress(cohort.id, index / len(spec.cohorts))
-        graded = _graded(facts, t, cohort, values, year)
+        graded = _graded(t, cohort, values, benchmarks)
         results.append(_sorted(graded, RESULTS_SCHEMA, "rank", "credit_code"))
     on_progress("graded", 1.0)
     excluded = t.filter(t.out_of_scope.notnull()).select(
@@ -147,7 +152,7 @@ class _Scoring:
     def points(self, value: ir.FloatingValue) -> ir.FloatingValue:
         """The points ``value`` earns, before a missing value is imputed."""
         if self.min_max:
-            return _min_max(value, self.weight)
+            return _min_max_points(value, self.weight)
         return _benchmark_ratio(value, self.benchmark, self.weight, self.cap)
 
     def details(self, t: ir.Table) -> ir.StructValue:
@@ -163,12 +168,12 @@ class _Scoring:
         )
 
 
-def _graded(facts: Facts, t: ir.Table, cohort: Cohort, p: ParameterValues, year: int) -> ir.Table:
+def _graded(t: ir.Table, cohort: Cohort, p: ParameterValues, benchmarks: Benchmarks) -> ir.Table:
     """The cohort's members scored, ranked and graded, in one query: each step one ``SELECT``
     of every indicator, the result documents (JSON) made after the ranking so that it sorts
     numbers alone."""
     members = t.filter(t.out_of_scope.isnull() & (t.above_scale == cohort.above_scale))
-    scorings = [_scoring(facts, cohort, key, p, year) for key in cohort.indicators]
+    scorings = [_scoring(cohort, key, p, benchmarks) for key in cohort.indicators]
     valued = members.mutate(**{f"{s.key}_value": s.indicator.value(members) for s in scorings})
     rated = valued.mutate(**{f"{s.key}_raw": s.points(valued[f"{s.key}_value"]) for s in scorings})
     scored = rated.mutate(
@@ -202,17 +207,14 @@ def _graded(facts: Facts, t: ir.Table, cohort: Cohort, p: ParameterValues, year:
     )
 
 
-def _scoring(facts: Facts, cohort: Cohort, key: str, p: ParameterValues, year: int) -> _Scoring:
-    indicator = INDICATORS[key]
-    min_max = p.text(METHOD) == "min_max"
+def _scoring(cohort: Cohort, key: str, p: ParameterValues, benchmarks: Benchmarks) -> _Scoring:
+    min_max = _min_max(p)
     return _Scoring(
         key=key,
-        indicator=indicator,
+        indicator=INDICATORS[key],
         weight=float(p.number(cohort.parameter(key, "weight"))),
         min_max=min_max,
-        benchmark=ibis.null("float64")
-        if min_max
-        else _benchmark(facts, cohort, indicator, p, year),
+        benchmark=ibis.null("float64") if min_max else ibis.literal(benchmarks[cohort.id, key]),
         cap=_cap(cohort, key, p),
     )
 
@@ -238,9 +240,16 @@ def _json(value: ir.StructValue) -> ir.StringValue:
 
 
 def _cohort_average(points: ir.FloatingColumn) -> ir.FloatingScalar:
-    """The mean of the cohort's points, added smallest first: the same data give the same
-    average whatever order the engine reads its rows in (a parallel sum does not)."""
-    return points.collect(order_by=points).means().as_scalar()
+    return _smallest_first(points).means().as_scalar()
+
+
+def _smallest_first(
+    values: ir.NumericColumn, where: ir.BooleanValue | None = None
+) -> ir.ArrayScalar:
+    """The values (those ``where`` says) in ascending order, to be added in that order: the
+    same data then give the same sum whatever order the engine reads its rows in (a parallel
+    sum does not)."""
+    return values.collect(where=where, order_by=values)
 
 
 def _cohort_scope(t: ir.Table, cohorts: tuple[Cohort, ...], p: ParameterValues) -> ir.StringValue:
@@ -266,7 +275,12 @@ def _benchmark_ratio(
     return points
 
 
-def _min_max(value: ir.FloatingValue, weight: float) -> ir.FloatingValue:
+def _min_max(p: ParameterValues) -> bool:
+    """Whether the evaluation scores by min–max rather than against benchmarks."""
+    return p.text(METHOD) == "min_max"
+
+
+def _min_max_points(value: ir.FloatingValue, weight: float) -> ir.FloatingValue:
     counted = ibis.ifelse(value >= 0, value, ibis.null("float64"))
     whole = ibis.window()
     low, high = counted.min().over(whole), counted.max().over(whole)
@@ -279,31 +293,56 @@ def _cap(cohort: Cohort, key: str, p: ParameterValues) -> Fraction | None:
     return p.number(name) if name in p.parameters else None
 
 
-def _benchmark(
-    facts: Facts, cohort: Cohort, indicator: Indicator, p: ParameterValues, year: int
-) -> ir.Value:
-    """The benchmark in base units: absolute (the notice's value, converted), or relative."""
-    absolute = cohort.parameter(indicator.key, "benchmark")
-    if absolute in p.parameters:
-        unit = p.parameters[absolute].unit
-        return ibis.literal(float(p.number(absolute) * unit.in_yuan))
-    factor_name = cohort.parameter(indicator.key, "benchmark_factor")
-    if factor_name not in p.parameters:
-        raise ProfileError(f"{cohort.id}.{indicator.key} has neither benchmark nor factor")
+def _benchmarks(
+    facts: Facts, cohorts: tuple[Cohort, ...], p: ParameterValues, year: int
+) -> Benchmarks:
+    """Absolute benchmarks (the notice's values, converted) and relative ones, the latter all
+    read in one query; none under min–max."""
+    if _min_max(p):
+        return {}
+    absolute: Benchmarks = {}
+    relative: list[tuple[Cohort, Indicator]] = []
+    for cohort in cohorts:
+        for key in cohort.indicators:
+            name = cohort.parameter(key, "benchmark")
+            if name in p.parameters:
+                absolute[cohort.id, key] = float(p.number(name) * p.parameters[name].unit.in_yuan)
+            elif cohort.parameter(key, "benchmark_factor") in p.parameters:
+                relative.append((cohort, INDICATORS[key]))
+            else:
+                raise ProfileError(f"{cohort.id}.{key} has neither benchmark nor factor")
+    if not relative:
+        return absolute
+    return absolute | _relative_benchmarks(facts, relative, p, year)
+
+
+def _relative_benchmarks(
+    facts: Facts, wanted: list[tuple[Cohort, Indicator]], p: ParameterValues, year: int
+) -> Benchmarks:
+    """``factor ×`` each cohort's aggregate value of the indicator in the reference year."""
     reference_year = year - p.whole(REFERENCE_YEARS_BACK)
     reference = year_kept(facts, reference_year)
-    peers = reference.filter(
-        (reference.above_scale == cohort.above_scale)
-        & reference[indicator.numerator].notnull()
-        & (reference[indicator.denominator] > 0)
+    aggregates = reference.aggregate(
+        [_aggregate_value(reference, cohort, indicator) for cohort, indicator in wanted]
     )
-    aggregate = peers[indicator.numerator].sum() / peers[indicator.denominator].sum()
-    value = facts.backend.to_pyarrow(aggregate).as_py()
-    if value is None or not value > 0:
-        raise EvaluationError(
-            f"{cohort.id}.{indicator.key}: no {reference_year} figures to set its benchmark"
-        )
-    return ibis.literal(float(value) * float(p.number(factor_name)))
+    values = aggregates.to_pyarrow().to_pylist()[0].values()
+    benchmarks = {}
+    for (cohort, indicator), value in zip(wanted, values, strict=True):
+        if value is None or not value > 0:
+            raise EvaluationError(
+                f"{cohort.id}.{indicator.key}: no {reference_year} figures to set its benchmark"
+            )
+        factor = p.number(cohort.parameter(indicator.key, "benchmark_factor"))
+        benchmarks[cohort.id, indicator.key] = float(value) * float(factor)
+    return benchmarks
+
+
+def _aggregate_value(t: ir.Table, cohort: Cohort, indicator: Indicator) -> ir.FloatingScalar:
+    """Σ numerator / Σ denominator over the cohort's rows of ``t`` that have both."""
+    numerator, denominator = t[indicator.numerator], t[indicator.denominator]
+    peers = (t.above_scale == cohort.above_scale) & numerator.notnull() & (denominator > 0)
+    ratio = _smallest_first(numerator, peers).sums() / _smallest_first(denominator, peers).sums()
+    return ratio.name(f"{cohort.id}.{indicator.key}")
 
 
 def _grade(

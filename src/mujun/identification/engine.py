@@ -43,6 +43,14 @@ is the enterprise's name (for parcels and buildings, their holder's or owner's);
 the parcel's area, the building's floor area, the enterprise's land or the approval's
 unsupplied area; ``county_code`` the county the subject lies in."""
 
+DESCRIBED = ("subject_name", "area_m2", "county_code")
+"""The columns of a finding that describe its subject (:func:`subjects`)."""
+
+FOUND_SCHEMA = pa.schema(
+    [FINDINGS_SCHEMA.field(name) for name in FINDINGS_SCHEMA.names if name not in DESCRIBED]
+)
+"""A rule's findings before their subjects are described."""
+
 FINDING_KEY = ["criterion", "subject_type", "subject_id"]
 """What names a finding in a run (a rule and a subject), and the order of a run's findings and
 unjudged subjects."""
@@ -150,25 +158,22 @@ def identify(
     values = profile.values(as_of)
     parameters = values.in_force()  # fails at once if the profile is not in force yet
     ctx = Context(facts=facts, parameters=values)
-    found: list[pa.Table] = []
-    unjudged: list[pa.Table] = []
+    found: list[pa.Table] = [FOUND_SCHEMA.empty_table()]
+    unjudged: list[pa.Table] = [UNJUDGED_SCHEMA.empty_table()]
     rules = sorted(profile.rules.values(), key=lambda r: r.id)
-    for index, rule in enumerate(rules):
+    for index, rule in enumerate(rules):  # rule by rule, each by subject: FINDING_KEY order
         on_progress(rule.id, index / len(rules))
-        judged = verdicts(FORMULAS[rule.id].compute(ctx)).to_pyarrow()
+        judged = verdicts(FORMULAS[rule.id].compute(ctx)).order_by(FINDING_KEY[1:]).to_pyarrow()
         found.append(_findings(rule, judged))
         unjudged.append(_unjudged(rule, judged))
     on_progress("findings", 1.0)
-    findings = _described(facts, pa.concat_tables(found) if found else None)
     return Identification(
         profile=profile,
         as_of=as_of,
         fingerprint=facts.fingerprint,
         parameters=parameters,
-        findings=findings,
-        unjudged=_sorted(pa.concat_tables(unjudged), UNJUDGED_SCHEMA)
-        if unjudged
-        else UNJUDGED_SCHEMA.empty_table(),
+        findings=_described(facts, pa.concat_tables(found)),
+        unjudged=pa.concat_tables(unjudged),
     )
 
 
@@ -214,7 +219,7 @@ def _findings(rule: Rule, judged: pa.Table) -> pa.Table:
             "evidence": fired["evidence"],
             "source": pa.repeat(rule.source, fired.num_rows),
         }
-    )
+    ).cast(FOUND_SCHEMA)
 
 
 def _unjudged(rule: Rule, judged: pa.Table) -> pa.Table:
@@ -229,15 +234,24 @@ def _unjudged(rule: Rule, judged: pa.Table) -> pa.Table:
     ).cast(UNJUDGED_SCHEMA)
 
 
-def _described(facts: Facts, found: pa.Table | None) -> pa.Table:
-    """The findings with each subject's name, area and county, in :data:`FINDING_KEY` order
-    (sorted by DuckDB, on every core)."""
-    if found is None or found.num_rows == 0:
+def _described(facts: Facts, found: pa.Table) -> pa.Table:
+    """The findings with each subject's name, area and county, in their order. Only the
+    subjects go to DuckDB and only their descriptions come back, by position: the findings'
+    evidence is neither copied nor sorted again."""
+    if found.num_rows == 0:
         return FINDINGS_SCHEMA.empty_table()
+    subject = ["subject_type", "subject_id"]
+    positions = found.select(subject).append_column(
+        "position", pa.array(range(found.num_rows), pa.int64())
+    )
     described = subjects(facts, set(found["subject_type"].unique().to_pylist()))
-    joined = attach(ibis.memtable(found), described, ["subject_type", "subject_id"])
-    ordered = joined.select(*FINDINGS_SCHEMA.names).order_by(FINDING_KEY)
-    return ordered.to_pyarrow().cast(FINDINGS_SCHEMA)
+    joined = attach(ibis.memtable(positions), described, subject).order_by("position")
+    descriptions = joined.select(*DESCRIBED).to_pyarrow()
+    whole = pa.Table.from_arrays(
+        [*found.columns, *descriptions.columns],
+        names=[*found.column_names, *descriptions.column_names],
+    )
+    return whole.select(FINDINGS_SCHEMA.names).cast(FINDINGS_SCHEMA)
 
 
 def subjects(facts: Facts, types: Collection[str] = tuple(SubjectType)) -> ir.Table:
@@ -319,8 +333,3 @@ def _described_as(
         area_m2=area_m2,
         county_code=county_code,
     )
-
-
-def _sorted(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """Rows in :data:`FINDING_KEY` order and the declared types."""
-    return table.cast(schema).sort_by([(column, "ascending") for column in FINDING_KEY])

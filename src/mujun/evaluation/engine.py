@@ -9,7 +9,9 @@ min) / (max − min)) / 100, min and max over the cohort's values not below zero
 when they are the same). A missing value takes the cohort's average points on that
 indicator, or zero. The total is the sum of points less the lessor deduction, in the cohorts
 ``evaluation.lessor_cohorts`` names. (Where no member of the cohort has an indicator, its
-average is taken as 0.)
+average is taken as 0.) The sums behind an average or an aggregate add the values smallest
+first, so that the same data always give the same scores, whatever order DuckDB's threads
+read the rows in.
 
 Grades by rank: sizes are share × N rounded half up; A from the top, D from the bottom, C just
 above D, B the rest; the rank is the competition rank (equal scores share the best position),

@@ -163,14 +163,16 @@ def test_a_clean_data_set_is_imported_and_recorded(engine: Engine, tmp_path: Pat
         assert [row[IMPORTED_BY] for row in data[name]] == [record.id] * len(rows)
 
 
-def test_a_large_load_checks_references_once_and_keeps_the_keys(
+def test_a_large_load_checks_references_once_and_keeps_the_keys_and_indexes(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(importer, "LARGE_LOAD", 1)
     keys_before = {t: inspect(engine).get_foreign_keys(t) for t in BASE}
+    indexes_before = {t: inspect(engine).get_indexes(t) for t in BASE}
     outcome = run_import(engine, write_data_set(tmp_path / "ds", BASE), tmp_path)
     assert outcome.committed
     assert {t: inspect(engine).get_foreign_keys(t) for t in BASE} == keys_before
+    assert {t: inspect(engine).get_indexes(t) for t in BASE} == indexes_before
     assert len(snapshot(engine)["land_occupancy"]) == 2
 
 

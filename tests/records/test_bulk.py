@@ -80,3 +80,34 @@ def test_references_checked_at_end_still_refuse_an_orphan_and_keep_the_keys(
     assert inspect(engine).get_foreign_keys("parcels") == keys_before
     with engine.connect() as conn:
         assert bulk.count_rows(conn, parcels) == 0
+
+
+def _index_names(engine: Engine, table: str) -> list[str]:
+    return sorted(str(index["name"]) for index in inspect(engine).get_indexes(table))
+
+
+def test_indexes_built_at_end_stand_again_after_the_load_and_after_a_failed_one(
+    engine: Engine,
+) -> None:
+    parcels = _table(Parcel)
+    before = _index_names(engine, "parcels")
+    parcel = pa.record_batch({"parcel_id": ["P1"], "area_m2": [1.0]})
+    with (
+        engine.begin() as conn,
+        bulk.references_checked_at_end(conn, [parcels]),
+        bulk.indexes_built_at_end(conn, [parcels]),
+    ):
+        bulk.insert_rows(conn, parcels, [parcel])
+        assert inspect(conn).get_indexes("parcels") == []  # the key stays: it is no index
+    assert _index_names(engine, "parcels") == before
+    with (
+        pytest.raises(RuntimeError),
+        engine.begin() as conn,
+        bulk.references_checked_at_end(conn, [parcels]),
+        bulk.indexes_built_at_end(conn, [parcels]),
+    ):
+        bulk.insert_rows(conn, parcels, [pa.record_batch({"parcel_id": ["P2"], "area_m2": [2.0]})])
+        raise RuntimeError("the load fails half way")
+    assert _index_names(engine, "parcels") == before
+    with engine.connect() as conn:
+        assert bulk.count_rows(conn, parcels) == 1

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, Table, text
 from sqlalchemy.exc import OperationalError
 
 from mujun.analytics import derived
@@ -374,15 +374,21 @@ def _write(
     large = [t.spec.table for t in checked if outcome.changes[t.spec.name].inserted >= LARGE_LOAD]
     if sum(c.updated for c in outcome.changes.values()) >= LARGE_LOAD:
         large.append(table_of(Change))
-    with bulk.references_checked_at_end(conn, large):
+    # The derived values are written before the indexes are built (some hold them) and
+    # while the references are off (PostgreSQL checks a reference of a row inserted in the
+    # same transaction again on every update, even one leaving the reference alone).
+    with (
+        bulk.references_checked_at_end(conn, large),
+        bulk.indexes_built_at_end(conn, _mostly_new(db, checked, outcome)),
+    ):
         for done, table in enumerate(checked):
             progress(table.raw.label, done / len(checked))
             _write_table(
                 db, conn, table, import_id=import_id, at=started, actor=actor, reason=reason
             )
+        if any(outcome.changes[name].written for name in DERIVED_FROM & outcome.changes.keys()):
+            derived.refresh(conn)
     bulk.analyze(conn, large)
-    if any(outcome.changes[name].written for name in DERIVED_FROM & outcome.changes.keys()):
-        derived.refresh(conn)
     conn.execute(
         table_of(DataImport)
         .update()
@@ -390,6 +396,28 @@ def _write(
         .values(finished_at=now())
     )
     return import_id
+
+
+def _mostly_new(
+    db: duckdb.DuckDBPyConnection, checked: list[CheckedTable], outcome: ImportOutcome
+) -> list[Table]:
+    """The tables getting a large load of new rows at least as many as they held: their
+    indexes are built after the load (:func:`~mujun.records.bulk.indexes_built_at_end`).
+    Building sorts every row once, stored and new; keeping the index sends each new row to
+    its own place in the tree, several times the cost of a sorted row. Once the new rows are
+    at least half the table, building costs less; below, a small load into a large table
+    would pay for sorting all the rows it did not touch."""
+    return [
+        table.spec.table
+        for table in checked
+        if (inserted := outcome.changes[table.spec.name].inserted) >= LARGE_LOAD
+        and inserted >= _count(db, f"stored_{table.spec.name}")
+    ]
+
+
+def _count(db: duckdb.DuckDBPyConnection, relation: str) -> int:
+    ((rows,),) = db.execute(f"SELECT count(*) FROM {relation}").fetchall()
+    return int(rows)
 
 
 def _write_table(

@@ -299,6 +299,38 @@ def references_checked_at_end(conn: Connection, tables: Sequence[Table]) -> Iter
         conn.execute(AddConstraint(constraint))
 
 
+@contextmanager
+def indexes_built_at_end(conn: Connection, tables: Sequence[Table]) -> Iterator[None]:
+    """Around a load that makes up most of its tables: drop their secondary indexes, and
+    create them again when the load is done. An index built from all its rows sorts them
+    once and fills its pages in order; one kept during the load puts each new row's entry
+    at its own place in the tree ("Populating a Database" in PostgreSQL's manual recommends
+    this; SQLite builds an index by sorting too).
+
+    DDL is transactional in both databases, so a failure anywhere restores the indexes with
+    everything else. Primary keys and unique indexes stay: the load relies on them. On
+    PostgreSQL the indexes are dropped under an exclusive lock held to the end of the
+    transaction, and an index cannot be built on a table with deferred reference checks
+    pending: use it inside :func:`references_checked_at_end` of the same tables.
+    """
+    indexes = [index for table in tables for index in table.indexes if not index.unique]
+    if indexes:
+        _in_transaction(conn)
+    for index in indexes:
+        index.drop(conn)
+    yield
+    for index in indexes:
+        index.create(conn)
+
+
+def _in_transaction(conn: Connection) -> None:
+    """Make sure DDL that follows rolls back with the caller's work: Python's sqlite3 begins
+    a transaction only before a write and runs DDL outside one, committed at once (the
+    importer begins its own, IMMEDIATE; PostgreSQL is in one from the first statement)."""
+    if conn.dialect.name == "sqlite" and not _driver(conn).in_transaction:
+        conn.exec_driver_sql("BEGIN")
+
+
 def analyze(conn: Connection, tables: Sequence[Table]) -> None:
     """Refresh PostgreSQL's statistics of tables just loaded in bulk, so that the queries
     after a large import are planned on what the tables now hold (autovacuum would get to it

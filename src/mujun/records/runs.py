@@ -53,7 +53,8 @@ class Finding(Base):
 
     __tablename__ = "findings"
     __table_args__ = (
-        Index("ix_findings_run_subject", "run_id", "subject_type", "subject_id"),
+        # A subject's findings in a run, and the run's findings by subject
+        Index("ix_findings_run_subject", "run_id", "subject_id", "subject_type"),
         # The findings list: a run's and a county's in the list's order (the county's counted
         # too), by area and by subject
         Index(
@@ -65,7 +66,6 @@ class Finding(Base):
             "subject_id",
         ),
         Index("ix_findings_run_area", "run_id", "area_m2"),
-        Index("ix_findings_run_subject_id", "run_id", "subject_id"),
         Index("ix_findings_run_county_area", "run_id", "county_code", "area_m2"),
         Index("ix_findings_run_county_subject", "run_id", "county_code", "subject_id"),
     )

@@ -15,7 +15,7 @@ import pytest
 import xlsxwriter
 
 from mujun.interchange.raw import RawTable, ReadResult
-from mujun.interchange.sources import read_data_set
+from mujun.interchange.sources import csv_files, read_data_set
 
 Read = Callable[..., ReadResult]
 
@@ -252,6 +252,51 @@ def test_csv_ragged_rows(read: Read, db: duckdb.DuckDBPyConnection, tmp_path: Pa
         ("P4", None, None, 5),
         ("P6", "60", "other", 7),
     ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "read_as"),
+    [
+        ("P1", "P1"),
+        ('""', None),
+        (" P1", "P1"),
+        ("P1\t", "P1"),
+        ("\u00a0P1", "P1"),
+        ("P1\u3000", "P1"),
+        ("\u200bP1", "P1"),
+        ("P1\ufeff", "P1"),
+        ('"P1\r\n"', "P1"),
+        ('"\nP1"', "P1"),
+        ("\u3000", None),
+    ],
+)
+def test_csv_cells_are_trimmed_of_every_blank(
+    read: Read, db: duckdb.DuckDBPyConnection, tmp_path: Path, cell: str, read_as: str | None
+) -> None:
+    """A file is searched for blanks before it is loaded, its cells trimmed only if it has
+    any: a blank of each kind, wherever it is, gets them trimmed; a file without is read as is."""
+    path = write(tmp_path / "parcels.csv", f"parcel_id,land_use\r\n{cell},industrial\r\n")
+    assert [r["parcel_id"] for r in rows(db, only(read(path)))] == [read_as]
+
+
+@pytest.mark.parametrize(
+    ("text", "padded"),
+    [
+        ("a,b\r\n1,2\r\n3,4\r\n", False),
+        ("a,b\n1,2\n3,4", False),
+        ('a,b,c\n1,"x,y",2\n', False),
+        ("a,b\n1,2\u3000\n", True),
+        ('a,b\r\n1,"2\r\n"\r\n', True),
+        ("a,b\r1,2\r", True),
+    ],
+)
+def test_scan_tells_whether_cells_need_trimming_across_chunks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: str, padded: bool
+) -> None:
+    path = write(tmp_path / "x.csv", text)
+    for chunk in (1, 2, 3, 5, 1 << 20):
+        monkeypatch.setattr(csv_files, "CHUNK_BYTES", chunk)
+        assert csv_files.scan_bytes(path).padded is padded, chunk
 
 
 def test_csv_quoted_commas_newlines_and_blank_lines(
@@ -639,7 +684,7 @@ _MEASURE = """
 import json, resource, sys
 from pathlib import Path
 import duckdb
-from mujun.interchange.sources import read_data_set
+from mujun.interchange.sources import csv_files, read_data_set
 
 source, work = Path(sys.argv[1]), Path(sys.argv[2])
 (work / "duckdb").mkdir(parents=True)

@@ -10,7 +10,6 @@ are renumbered afterwards to the record numbers a person sees.
 import codecs
 import csv
 import io
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -38,18 +37,25 @@ class ByteScan:
     utf8: bool  # valid UTF-8 throughout
     inner_blank_line: bool  # an empty line with more text after it
     lines: int = 0  # line feeds, and one for a last line without
+    padded: bool = True  # a cell may begin or end with a blank: its cells need trimming
 
 
 _UTF8_BOM = codecs.BOM_UTF8
 _FOREIGN_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-_EMPTY_LINE = re.compile(rb"\n\r?\n|\r\r")
+_EMPTY_LINES = (b"\n\n", b"\n\r\n", b"\r\r")
+# The blanks of BLANKS in UTF-8 other than the line breaks between records: ASCII, and wider.
+_NARROW_BLANKS = (b" ", b"\t", b"\x0b", b"\x0c")
+_WIDE_BLANKS = tuple(blank.encode() for blank in BLANKS if not blank.isascii())
+_QUOTED_BREAKS = (b'"\r', b'\r"', b'"\n', b'\n"')
+_CARRY = 3  # bytes a window keeps of the one before: the longest blank or empty line, less one
 
 
 def scan_bytes(path: Path) -> ByteScan:
-    """One streaming pass over a file's bytes: what its encoding may be, and whether it has
-    empty lines that DuckDB would pass over (which shifts its record count)."""
+    """One streaming pass over a file's bytes: what its encoding may be, whether it has
+    empty lines that DuckDB would pass over (which shifts its record count), and whether any
+    cell may need trimming."""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    utf8, blank, nul, inner_blank, pending_blank = True, True, False, False, False
+    utf8, blank, nul, padded, inner_blank, pending_blank = True, True, False, False, False, False
     carry, lines, last = b"", 0, b"\n"
     with path.open("rb") as file:
         first = True
@@ -69,23 +75,47 @@ def scan_bytes(path: Path) -> ByteScan:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:
                     utf8 = False
+            window = carry + chunk
+            padded = padded or _padded(window)
             if not inner_blank:
-                window = carry + chunk
-                found = _EMPTY_LINE.search(window)
+                found = _empty_line_end(window)
                 if pending_blank and chunk.strip():
                     inner_blank = True
                 elif found is not None:
-                    if window[found.end() :].strip():
+                    if window[found:].strip():
                         inner_blank = True
                     else:
                         pending_blank = True
-                carry = window[-2:]
+            carry = window[-_CARRY:]
     if utf8:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8 = False
-    return ByteScan(blank, False, nul, utf8, inner_blank, lines + int(last != b"\n"))
+    return ByteScan(
+        blank, False, nul, utf8, inner_blank, lines + int(last != b"\n"), padded or not utf8
+    )
+
+
+def _empty_line_end(window: bytes) -> int | None:
+    """Where the first empty line of ``window`` ends, if it has one."""
+    needles = _EMPTY_LINES if b"\r" in window else _EMPTY_LINES[:1]
+    found = [(at, at + len(n)) for n in needles if (at := window.find(n)) >= 0]
+    return min(found)[1] if found else None
+
+
+def _padded(window: bytes) -> bool:
+    """Whether a cell of UTF-8 ``window`` may begin or end with a blank: whether it holds a
+    blank other than a line break between records. Cheap searches of the bytes, instead of a
+    test of every cell (a third of a province's read): a blank seldom lies anywhere in a file
+    of codes, dates and numbers. A record ends at a line feed (or CR LF, whose CR DuckDB takes
+    for part of the break); a line break in a cell lies within quotes."""
+    return (
+        any(blank in window for blank in _NARROW_BLANKS)
+        or (not window.isascii() and any(blank in window for blank in _WIDE_BLANKS))
+        or (b'"' in window and any(brk in window for brk in _QUOTED_BREAKS))
+        or (b"\r" in window and window.count(b"\r", 0, len(window) - 1) != window.count(b"\r\n"))
+    )
 
 
 @dataclass(frozen=True)
@@ -213,8 +243,11 @@ _BLANK_CLASS = "[" + "".join(f"\\x{{{ord(ch):x}}}" for ch in BLANKS) + "]"
 _EDGE_BLANK = f"^{_BLANK_CLASS}|{_BLANK_CLASS}$"
 
 
-def _trimmed_sql(cell: str) -> str:
-    """SQL for a cell trimmed of blanks (full-width spaces included), empty as NULL."""
+def _cell_sql(cell: str, *, trim: bool) -> str:
+    """SQL for a cell as read, empty as NULL (DuckDB reads an empty cell, quoted or not, as
+    NULL), and with ``trim`` trimmed of blanks (full-width spaces included)."""
+    if not trim:
+        return cell
     return (
         f"NULLIF(CASE WHEN regexp_matches({cell}, {literal(_EDGE_BLANK)}) "
         f"THEN trim({cell}, {literal(BLANKS)}) ELSE {cell} END, '')"
@@ -229,16 +262,17 @@ def csv_load_sql(
     width: int,
     skip: int,
     columns: Mapping[str, int],
+    trim: bool,
 ) -> str:
-    """CREATE TABLE for a CSV file: its cells trimmed, blank as NULL, each row numbered in order.
+    """CREATE TABLE for a CSV file: its cells (with ``trim``, trimmed), blank as NULL, each row
+    numbered in order.
 
     The file is scanned by one thread so that ``row_number()`` follows the file; rows DuckDB
     passes over (empty lines, rejected rows) are accounted for afterwards by :func:`renumber`.
     """
-    cell = [_trimmed_sql(f"c{i}") for i in range(width)]
+    cells = ", ".join(f"{_cell_sql(f'c{i}', trim=trim)} AS c{i}" for i in range(width))
     struct = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-    picked = "".join(f"{cell[i]} AS {identifier(name)}, " for name, i in columns.items())
-    kept = "".join(f"{identifier(name)}, " for name in columns)
+    picked = "".join(f"c{i} AS {identifier(name)}, " for name, i in columns.items())
     options = ", ".join(
         [
             "header = true",
@@ -249,6 +283,7 @@ def csv_load_sql(
             "delim = ','",
             "quote = '\"'",
             "escape = '\"'",
+            "allow_quoted_nulls = true",
             "null_padding = true",
             "parallel = false",
             "store_rejects = true",
@@ -257,10 +292,10 @@ def csv_load_sql(
         ]
     )
     return (
-        f"CREATE TABLE {identifier(relation)} AS SELECT {kept}_row FROM ("
-        f"SELECT {picked}CAST(row_number() OVER () AS BIGINT) + {skip + 1} AS _row, "
-        f"coalesce({', '.join(cell)}) IS NULL AS _blank "
-        f"FROM read_csv({literal(str(source))}, {options})) WHERE NOT _blank"
+        f"CREATE TABLE {identifier(relation)} AS SELECT {picked}_row FROM ("
+        f"SELECT {cells}, CAST(row_number() OVER () AS BIGINT) + {skip + 1} AS _row "
+        f"FROM read_csv({literal(str(source))}, {options})) "
+        f"WHERE coalesce({', '.join(f'c{i}' for i in range(width))}) IS NOT NULL"
     )
 
 

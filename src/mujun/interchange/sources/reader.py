@@ -377,6 +377,7 @@ class _Reader:
                     width=width,
                     skip=header_row - 1,
                     columns=header.column_index,
+                    trim=scan.padded,
                 )
             )
             rejected = self.db.execute(

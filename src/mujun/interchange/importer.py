@@ -16,7 +16,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +41,15 @@ from mujun.interchange.workbooks import write_marked_copy
 from mujun.progress import Progress, phase, silent
 from mujun.records import DERIVED_FROM, Change, DataImport, bulk, table_of
 from mujun.records.changes import KEY_SEPARATOR, now
-from mujun.records.columnar import current_copy, fact_columns
+from mujun.records.columnar import (
+    KEPT,
+    Label,
+    current_copy,
+    fact_columns,
+    label_of_import,
+    latest_change,
+    write_copy,
+)
 from mujun.records.fields import IMPORTED_BY
 from mujun.records.vocabulary import ChangeAction
 
@@ -50,9 +58,14 @@ DUCKDB_MEMORY_LIMIT = "768MB"
 size 768 MB made a re-import 9 % slower than 2 GB and its peak 1.34 GB instead of 2.54 GB."""
 LOCK_WAIT = dt.timedelta(minutes=2)
 """How long an import waits for another import to finish before it is refused."""
+SETTLE_WAIT = dt.timedelta(seconds=10)
+"""How long an import waits for the change log's writers under way to end, to label the
+columnar copy it writes; past it, the copy is read from the records once it has committed."""
 IMPORT_LOCK = 0x6D756A756E  # "mujun": PostgreSQL's advisory lock key for imports
 MONTHLY = "monthly_metrics"
 """The table of the monthly figures, by enterprise and month."""
+KEPT_TABLES = frozenset(table.name for table, _ in KEPT)
+"""The tables of the columnar copy: an import that compared them all can write it."""
 # A table getting this many new rows has its foreign keys checked once, after the load.
 LARGE_LOAD = 100_000
 # Reading, checking, comparing with the records, writing: four phases of progress.
@@ -142,9 +155,11 @@ def import_data_set(
         read = read_data_set(path, db, workdir=Path(workdir), limits=limits, on_progress=reading)
         outcome.notices = list(read.notices)
         outcome.supplied = {raw.spec.name: tuple(raw.column_index) for raw in read.tables}
+        settled: int | None = None
         with engine.connect() as conn, conn.begin() as transaction:
             if commit:
                 _take_import_lock(conn)
+                settled = _settled_change(conn)
             checked, problems = check_data_set(
                 db,
                 read.tables,
@@ -178,17 +193,44 @@ def import_data_set(
                 progress=phase(on_progress, 3, _PHASES),
             )
             keep_files(conn, outcome.import_id, read.files)
-    if outcome.rows_changed >= LARGE_LOAD:
-        _make_columnar_copy(engine)
+            label = _copy_label(conn, outcome, settled)
+        if outcome.rows_changed >= LARGE_LOAD:
+            _make_columnar_copy(engine, db, label)
     return outcome
 
 
-def _make_columnar_copy(engine: Engine) -> None:
-    """Make the records' columnar copy now, so the first run after a large import need not.
-    The import has committed: a copy that cannot be made (a full disk) fails no import; the
-    next run makes it, or says why it cannot."""
+def _make_columnar_copy(engine: Engine, db: duckdb.DuckDBPyConnection, label: Label | None) -> None:
+    """Make the records' columnar copy now, so the first run after a large import need not:
+    written from what the import compared and wrote where it knows every fact (``label``),
+    else read from the records. The import has committed: a copy that cannot be made (a full
+    disk) fails no import; the next run makes it, or says why it cannot."""
     with contextlib.suppress(OSError, duckdb.Error):
-        current_copy(engine)
+        if label is None:
+            current_copy(engine)
+        else:
+            write_copy(engine, label, db, _rows_after)
+
+
+def _copy_label(conn: Connection, outcome: ImportOutcome, settled: int | None) -> Label | None:
+    """The label of the copy the import writes itself, read before it commits: where it
+    compared every table with the records, it knows every fact they hold, stored and written.
+    None where it cannot write the copy."""
+    if settled is None or outcome.import_id is None or not KEPT_TABLES.issubset(outcome.changes):
+        return None
+    return label_of_import(conn, outcome.import_id, settled)
+
+
+def _rows_after(table: Table, columns: Sequence[str]) -> str:
+    """The table's rows as the import leaves them: the stored ones it did not change, the
+    changed ones, the new ones (from the tables :func:`_compare` made)."""
+    name, key = table.name, schema.table(table.name).key
+    listed = ", ".join(quoted(c) for c in columns)
+    same = " AND ".join(f"c.{quoted(k)} = s.{quoted(k)}" for k in key)
+    return f"""
+        SELECT {listed} FROM stored_{name} s
+        WHERE NOT EXISTS (SELECT 1 FROM changed_{name} c WHERE {same})
+        UNION ALL SELECT {listed} FROM changed_{name}
+        UNION ALL SELECT {listed} FROM new_{name}"""
 
 
 def _take_import_lock(conn: Connection) -> None:
@@ -197,7 +239,7 @@ def _take_import_lock(conn: Connection) -> None:
     values before) is then read after the previous import committed. PostgreSQL takes an
     advisory lock held to the end of the transaction; SQLite begins the transaction IMMEDIATE,
     taking its write lock at once."""
-    wait_ms = int(LOCK_WAIT.total_seconds() * 1000)
+    wait_ms = _milliseconds(LOCK_WAIT)
     try:
         if conn.dialect.name == "postgresql":
             previous = conn.execute(text("SELECT current_setting('lock_timeout')")).scalar_one()
@@ -215,6 +257,32 @@ def _take_import_lock(conn: Connection) -> None:
         if _busy(error):
             raise ImportBusyError from None
         raise
+
+
+def _settled_change(conn: Connection) -> int | None:
+    """The latest change-log row as the import begins to read the records, every row up to
+    it committed: the label of the copy the import writes (:func:`_copy_label`). On SQLite
+    the import's write lock leaves no other writer. On PostgreSQL a writer may hold a row not
+    yet committed under a lower number than one committed: the change log is locked against
+    writers for a moment (SHARE: readers go on), waiting up to :data:`SETTLE_WAIT` for those
+    under way; None where they did not end."""
+    if conn.dialect.name != "postgresql":
+        return latest_change(conn)
+    try:
+        with conn.begin_nested() as moment:
+            _set_lock_timeout(conn, f"{_milliseconds(SETTLE_WAIT)}ms")
+            conn.execute(text(f"LOCK TABLE {table_of(Change).name} IN SHARE MODE"))
+            settled = latest_change(conn)
+            moment.rollback()  # ends the lock and the timeout, both taken in the savepoint
+    except OperationalError as error:
+        if _busy(error):
+            return None
+        raise
+    return settled
+
+
+def _milliseconds(wait: dt.timedelta) -> int:
+    return int(wait.total_seconds() * 1000)
 
 
 def _set_lock_timeout(conn: Connection, value: str) -> None:

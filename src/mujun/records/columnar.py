@@ -4,12 +4,17 @@ file that analytics attach instead of reading the row store again on every run.
 The copy is labelled with the import and the change-log row that were the latest when it was
 made. Every write of a fact is an import's or is logged (:mod:`mujun.records.changes`), so the
 copy is current for as long as no import came after its label, no change-log row after it
-touches a fact table, and both rows still stand (tables emptied and written again number their
-rows from 1 anew). A copy found current under a later label (cases and warnings were written
-since, no fact) is relabelled; otherwise a new copy is read from the records
-(:func:`~mujun.records.snapshot.read_snapshot`), written beside the others under a temporary
-name, renamed into place, and the older copies removed. A process that attached an older copy
-keeps reading it: renaming and removing leave an open file alone.
+touches a fact table (but the labelled import's own), and both rows still stand (tables emptied
+and written again number their rows from 1 anew). A copy found current under a later label
+(cases and warnings were written since, no fact) is relabelled; otherwise a new copy is read
+from the records (:func:`~mujun.records.snapshot.read_snapshot`), written beside the others
+under a temporary name, renamed into place, and the older copies removed. A process that
+attached an older copy keeps reading it: renaming and removing leave an open file alone.
+
+An import that compared every table with the records knows every fact they hold once it has
+committed, and writes the copy itself (:func:`write_copy`), labelled with its own number and
+the latest change-log row before it read the records: its own change-log rows are in the copy,
+and any other written meanwhile is later than the label.
 
 Where copies live: beside an SQLite file (``mujun.db`` → ``mujun.db.columnar/``); for any
 other database, under ``MUJUN_COLUMNAR`` (else the user's cache folder), in a folder named
@@ -20,15 +25,17 @@ after the database. An SQLite database in memory cannot be read so (the reader o
 import hashlib
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy import Connection, Engine, Table, func, select
 
 from mujun.progress import Progress, silent
 from mujun.records import DATA_MODELS, Change, DataImport, table_of
+from mujun.records.bulk import arrow_schema
 from mujun.records.changes import changed_one_of
 from mujun.records.fields import is_fact
 from mujun.records.snapshot import read_snapshot
@@ -120,6 +127,26 @@ def _latest(conn: Connection) -> Label:
     )
 
 
+def latest_change(conn: Connection) -> int:
+    """The number of the latest change-log row (0 where there is none)."""
+    latest: int | None = conn.execute(select(func.max(table_of(Change).c.id))).scalar()
+    return latest or 0
+
+
+def label_of_import(conn: Connection, imported: int, change: int) -> Label:
+    """The label of a copy written by the import ``imported`` (:func:`write_copy`), whose
+    reading of the records began after the change-log row ``change``: read in the import's
+    transaction once it has written everything, its end included."""
+    return Label(imported, change, _stamp_of(conn, imported, change))
+
+
+def _stamp_of(conn: Connection, imported: int, change: int) -> str:
+    imports, log = table_of(DataImport), table_of(Change)
+    imported_at = conn.execute(select(imports.c.finished_at).where(imports.c.id == imported))
+    changed_at = conn.execute(select(log.c.changed_at).where(log.c.id == change))
+    return _stamp(imported_at.scalar(), changed_at.scalar())
+
+
 def _stamp(imported_at: object, changed_at: object) -> str:
     return hashlib.sha256(f"{imported_at}|{changed_at}".encode()).hexdigest()[:10]
 
@@ -133,21 +160,19 @@ def _label_of(path: Path, shape: str) -> Label | None:
 
 
 def _still_current(conn: Connection, label: Label, tables: Sequence[Table]) -> bool:
-    """No import came after ``label`` and no change of a fact, and its rows still stand."""
+    """No import came after ``label`` and no change of a fact but the labelled import's own,
+    and its rows still stand."""
     imports, change = table_of(DataImport), table_of(Change)
-    imported_at = conn.execute(
-        select(imports.c.finished_at).where(imports.c.id == label.imported)
-    ).scalar()
-    changed_at = conn.execute(
-        select(change.c.changed_at).where(change.c.id == label.change)
-    ).scalar()
-    if _stamp(imported_at, changed_at) != label.stamp:
+    if _stamp_of(conn, label.imported, label.change) != label.stamp:
         return False
     later_import = conn.execute(
         select(imports.c.id).where(imports.c.id > label.imported).limit(1)
     ).first()
     touched = changed_one_of([t.name for t in tables])
-    later = conn.execute(select(change.c.id).where(change.c.id > label.change, touched).limit(1))
+    others = change.c.import_id.is_distinct_from(label.imported)
+    later = conn.execute(
+        select(change.c.id).where(change.c.id > label.change, touched, others).limit(1)
+    )
     return later_import is None and later.first() is None
 
 
@@ -166,20 +191,54 @@ def _relabelled(path: Path, shape: str, latest: Label) -> Path:
 def _made(engine: Engine, wanted: Wanted, made: Path, on_progress: Progress) -> Path:
     """A new copy of the records at ``made``, whose name has the label read before the
     records were."""
+    with _writing(made) as temporary, duckdb.connect(temporary) as copy:
+        copy.execute("SET enable_progress_bar = false")
+        for index, (name, data) in enumerate(read_snapshot(engine, wanted)):
+            on_progress(f"read {name}", index / len(wanted))
+            copy.register("incoming", data)
+            copy.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming')
+            copy.unregister("incoming")
+        copy.execute("CHECKPOINT")
+    on_progress("read", 1.0)
+    return made
+
+
+def write_copy(
+    engine: Engine,
+    label: Label,
+    db: duckdb.DuckDBPyConnection,
+    rows: Callable[[Table, Sequence[str]], str],
+) -> Path:
+    """Write the copy of every fact as the records hold them at ``label`` from the DuckDB
+    ``db``, where ``rows(table, columns)`` is a query of the table's rows: an import that knows
+    them writes them at once instead of reading them back from the records. Each table is
+    made as :func:`_made` makes it, from Arrow of the records' types, and filled by casting."""
+    made = copies_folder(engine) / f"{_shape(KEPT)}-{label.name}{SUFFIX}"
+    with _writing(made) as temporary:
+        db.execute(f"ATTACH '{temporary}' AS written")
+        try:
+            for table, columns in KEPT:
+                db.register("shaped", arrow_schema(table, columns).empty_table())
+                db.execute(f'CREATE TABLE written."{table.name}" AS SELECT * FROM shaped')
+                db.unregister("shaped")
+                db.execute(f'INSERT INTO written."{table.name}" {rows(table, columns)}')
+            db.execute("CHECKPOINT written")
+        finally:
+            db.execute("DETACH written")
+    return made
+
+
+@contextmanager
+def _writing(made: Path) -> Iterator[str]:
+    """A new file beside ``made`` to write a copy in: renamed to ``made`` once written, and
+    then the older copies removed."""
     folder = made.parent
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     handle, temporary = tempfile.mkstemp(prefix=".making-", suffix=SUFFIX, dir=folder)
     os.close(handle)
     Path(temporary).unlink()  # DuckDB makes its own file
     try:
-        with duckdb.connect(temporary) as copy:
-            copy.execute("SET enable_progress_bar = false")
-            for index, (name, data) in enumerate(read_snapshot(engine, wanted)):
-                on_progress(f"read {name}", index / len(wanted))
-                copy.register("incoming", data)
-                copy.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming')
-                copy.unregister("incoming")
-            copy.execute("CHECKPOINT")
+        yield temporary
         Path(temporary).replace(made)
     finally:
         Path(temporary).unlink(missing_ok=True)
@@ -187,5 +246,3 @@ def _made(engine: Engine, wanted: Wanted, made: Path, on_progress: Progress) -> 
     for older in folder.glob(f"*{SUFFIX}"):
         if older != made and not older.name.startswith(".making-"):
             older.unlink(missing_ok=True)
-    on_progress("read", 1.0)
-    return made

@@ -215,7 +215,8 @@ def write_copy(
     made as :func:`_made` makes it, from Arrow of the records' types, and filled by casting."""
     made = copies_folder(engine) / f"{_shape(KEPT)}-{label.name}{SUFFIX}"
     with _writing(made) as temporary:
-        db.execute(f"ATTACH '{temporary}' AS written")
+        path = temporary.replace("'", "''")
+        db.execute(f"ATTACH '{path}' AS written")
         try:
             for table, columns in KEPT:
                 db.register("shaped", arrow_schema(table, columns).empty_table())

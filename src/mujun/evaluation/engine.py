@@ -165,8 +165,8 @@ class _Scoring:
 
 def _graded(t: ir.Table, cohort: Cohort, p: ParameterValues, benchmarks: Benchmarks) -> ir.Table:
     """The cohort's members scored, ranked and graded, in one query: each step one ``SELECT``
-    of every indicator, the result documents (JSON) made after the ranking so that it sorts
-    numbers alone."""
+    of every indicator, the result documents (JSON) made after the ranking so that the rank's
+    window sorts numbers alone."""
     members = t.filter(t.out_of_scope.isnull() & (t.above_scale == cohort.above_scale))
     scorings = [_scoring(cohort, key, p, benchmarks) for key in cohort.indicators]
     valued = members.mutate(**{f"{s.key}_value": s.indicator.value(members) for s in scorings})

@@ -108,7 +108,8 @@ _FALSE = ("false", "f", "0", "no", "n", "否")
 
 @dataclass(frozen=True)
 class CheckedTable:
-    """A raw table whose cells are typed: ``relation`` holds ``_row`` and ``columns``."""
+    """A raw table whose cells are typed: ``relation`` holds ``_row``, ``columns`` and
+    ``_suspect``, true for a row in which a check of a cell or of the row failed."""
 
     raw: RawTable
     relation: str
@@ -127,8 +128,8 @@ def _in_list(values: Sequence[str]) -> str:
 
 
 @dataclass(frozen=True)
-class _Limit:
-    """A check on a typed value ``t``: ``failing`` is SQL true when it fails."""
+class _Check:
+    """A check on a cell: ``failing`` is SQL true when the cell fails it."""
 
     failing: str
     reason: Reason
@@ -137,21 +138,20 @@ class _Limit:
 
 def _typed(column: ColumnSpec, text: str) -> str:
     """SQL that reads the text expression ``text`` as the column's kind (NULL if unreadable)."""
-    number = f"replace(replace({text}, ',', ''), '，', '')"
     match column.kind:
         case ValueKind.TEXT | ValueKind.WKT:
             return text
         case ValueKind.INTEGER:
-            return f"TRY_CAST({number} AS BIGINT)"
+            return _number(text, "BIGINT")
         case ValueKind.YEAR:
             return f"TRY_CAST(rtrim({text}, '年') AS BIGINT)"
         case ValueKind.NUMBER:
-            return f"TRY_CAST({number} AS DOUBLE)"
+            return _number(text, "DOUBLE")
         case ValueKind.SHARE:
             return (
                 f"CASE WHEN {text} LIKE '%\\%' ESCAPE '\\' "
                 f"THEN TRY_CAST(rtrim({text}, '%') AS DOUBLE) / 100 "
-                f"ELSE TRY_CAST({number} AS DOUBLE) END"
+                f"ELSE {_number(text, 'DOUBLE')} END"
             )
         case ValueKind.DATE:
             return f"CAST(TRY_STRPTIME({text}, {_DATE_FORMATS}) AS DATE)"
@@ -176,6 +176,16 @@ def _typed(column: ColumnSpec, text: str) -> str:
             )
 
 
+def _number(text: str, sql_type: str) -> str:
+    """SQL reading ``text`` as a number, thousands separated by commas or not: the text as it
+    stands first, and only where that fails (a comma is never read) without its commas, ASCII
+    or full-width; removing them from every cell cost more than reading it."""
+    return (
+        f"coalesce(TRY_CAST({text} AS {sql_type}), "
+        f"TRY_CAST(replace(replace({text}, ',', ''), '，', '') AS {sql_type}))"
+    )
+
+
 _UNREADABLE = {
     ValueKind.INTEGER: NOT_INTEGER,
     ValueKind.YEAR: NOT_INTEGER,
@@ -190,128 +200,154 @@ _UNREADABLE = {
 
 
 def _expected_check_character(code: str) -> str:
-    """SQL for the GB 32100 check character of a well-formed credit code expression."""
+    """SQL for the GB 32100 check character of a well-formed credit code expression (the
+    weighted sum written out term by term: a list and a lambda over it cost twice as much)."""
     alphabet = literal(credit_code.ALPHABET)
-    weights = "[" + ", ".join(str(w) for w in credit_code.WEIGHTS) + "]"
-    total = (
-        f"list_sum(list_transform(range(17), lambda i: "
-        f"(strpos({alphabet}, substr({code}, i + 1, 1)) - 1) * {weights}[i + 1]))"
+    total = " + ".join(
+        f"(strpos({alphabet}, substr({code}, {i + 1}, 1)) - 1) * {weight}"
+        for i, weight in enumerate(credit_code.WEIGHTS)
     )
-    return f"substr({alphabet}, CAST((31 - {total} % 31) % 31 + 1 AS BIGINT), 1)"
+    return f"substr({alphabet}, CAST((31 - ({total}) % 31) % 31 + 1 AS BIGINT), 1)"
 
 
 def _range(low: object, high: object) -> str:
     return literal(f"{low} – {high}")
 
 
-def _limits(column: ColumnSpec, t: str) -> list[_Limit]:
+def _limits(column: ColumnSpec, t: str) -> list[_Check]:
     limits = []
     if column.kind in (ValueKind.NUMBER, ValueKind.SHARE):
-        limits.append(_Limit(f"NOT isfinite({t})", NOT_FINITE))
+        limits.append(_Check(f"NOT isfinite({t})", NOT_FINITE))
     if column.kind is ValueKind.INTEGER:
         failing = f"{t} NOT BETWEEN {INTEGER_MIN} AND {INTEGER_MAX}"
-        limits.append(_Limit(failing, INTEGER_RANGE, _range(INTEGER_MIN, INTEGER_MAX)))
+        limits.append(_Check(failing, INTEGER_RANGE, _range(INTEGER_MIN, INTEGER_MAX)))
     if column.field.non_negative:
-        limits.append(_Limit(f"{t} < 0", NEGATIVE))
+        limits.append(_Check(f"{t} < 0", NEGATIVE))
     match column.kind:
         case ValueKind.DATE:
             failing = (
                 f"{t} NOT BETWEEN DATE {literal(str(DATE_MIN))} AND DATE {literal(str(DATE_MAX))}"
             )
-            limits.append(_Limit(failing, DATE_RANGE, _range(DATE_MIN, DATE_MAX)))
+            limits.append(_Check(failing, DATE_RANGE, _range(DATE_MIN, DATE_MAX)))
         case ValueKind.MONTH:
             low, high = f"{DATE_MIN:%Y-%m}", f"{DATE_MAX:%Y-%m}"
             failing = f"{t} NOT BETWEEN {literal(low)} AND {literal(high)}"
-            limits.append(_Limit(failing, DATE_RANGE, _range(low, high)))
+            limits.append(_Check(failing, DATE_RANGE, _range(low, high)))
         case ValueKind.SHARE:
-            limits.append(_Limit(f"{t} < 0 OR {t} > 1", SHARE_RANGE))
+            limits.append(_Check(f"{t} < 0 OR {t} > 1", SHARE_RANGE))
         case ValueKind.YEAR:
-            limits.append(_Limit(f"{t} NOT BETWEEN {YEAR_MIN} AND {YEAR_MAX}", YEAR_RANGE))
+            limits.append(_Check(f"{t} NOT BETWEEN {YEAR_MIN} AND {YEAR_MAX}", YEAR_RANGE))
         case ValueKind.CREDIT_CODE:
             expected = _expected_check_character(t)
-            limits.append(_Limit(f"substr({t}, 18, 1) <> {expected}", CREDIT_CODE_CHECK, expected))
+            limits.append(_Check(f"substr({t}, 18, 1) <> {expected}", CREDIT_CODE_CHECK, expected))
         case ValueKind.WKT:
             problem = f"{_GEOMETRY_UDF}({t})"
-            limits.append(_Limit(f"{problem} IS NOT NULL", BAD_GEOMETRY, problem))
+            limits.append(_Check(f"{problem} IS NOT NULL", BAD_GEOMETRY, problem))
     return limits
 
 
-def _cell_problems_sql(checked: str, column: ColumnSpec, words: str | None) -> str:
-    """The problems of the column's cells. A cell's problem depends on its text alone: with
-    ``words`` (the column's distinct texts, typed: see :data:`_REPEATING`) each text is judged
-    once and its problem given to every row that has it."""
+def _cell_checks(column: ColumnSpec) -> list[_Check]:
+    """The checks on a cell of the column, in the order it is judged (a cell's problem is the
+    first it fails), over its text ``<name>__text`` and its typed value ``<name>``: required,
+    readable as its kind, then the kind's own limits."""
     text, t = quoted(column.name + "__text"), quoted(column.name)
-    whens = []
+    checks = []
     if column.required:
-        whens.append((f"{text} IS NULL", REQUIRED, "NULL"))
+        checks.append(_Check(f"{text} IS NULL", REQUIRED))
     if column.kind in _UNREADABLE:
-        whens.append((f"{text} IS NOT NULL AND {t} IS NULL", _UNREADABLE[column.kind], "NULL"))
-    whens += [(limit.failing, limit.reason, limit.detail) for limit in _limits(column, t)]
-    if not whens:
+        checks.append(_Check(f"{text} IS NOT NULL AND {t} IS NULL", _UNREADABLE[column.kind]))
+    return checks + _limits(column, t)
+
+
+def _any_sql(conditions: Sequence[str]) -> str:
+    """SQL true when one of ``conditions`` is true, else false (never NULL)."""
+    return (
+        f"coalesce({' OR '.join(f'({c})' for c in conditions)}, false)" if conditions else "false"
+    )
+
+
+def _cell_problems_sql(suspects: str, column: ColumnSpec) -> str:
+    """The problems of the column's cells among the rows ``suspects``."""
+    checks = _cell_checks(column)
+    if not checks:
         return ""
-    code = " ".join(f"WHEN {cond} THEN {literal(r.code)}" for cond, r, _ in whens)
-    detail = " ".join(f"WHEN {cond} THEN CAST({d} AS VARCHAR)" for cond, _, d in whens)
-    judged = f"{text}, CASE {code} END AS code, CASE {detail} END AS detail"
-    if words is None:
-        return f"""
-        SELECT _row, {literal(column.name)} AS col, {text} AS value, code, detail, NULL AS other
-        FROM (SELECT _row, {judged} FROM {checked})
-        WHERE code IS NOT NULL"""
+    text = quoted(column.name + "__text")
+    code = " ".join(f"WHEN {c.failing} THEN {literal(c.reason.code)}" for c in checks)
+    detail = " ".join(f"WHEN {c.failing} THEN CAST({c.detail} AS VARCHAR)" for c in checks)
     return f"""
-        SELECT c._row, {literal(column.name)} AS col, c.{text} AS value, w.code, w.detail,
-               NULL AS other
-        FROM {checked} c
-        JOIN (SELECT {judged} FROM {words}) w ON c.{text} IS NOT DISTINCT FROM w.{text}
-        WHERE w.code IS NOT NULL"""
+        SELECT _row, {literal(column.name)} AS col, {text} AS value, code, detail, NULL AS other
+        FROM (SELECT _row, {text}, CASE {code} END AS code, CASE {detail} END AS detail
+              FROM {suspects})
+        WHERE code IS NOT NULL"""
 
 
 # -- rows, keys, references --------------------------------------------------------------
 
 
-def _pair_problems_sql(checked: str, spec: TableSpec, present: set[str]) -> list[str]:
-    queries = []
-    for pairs, reason in ((spec.in_order, OUT_OF_ORDER), (spec.not_above, EXCEEDS)):
-        for first, second in pairs:
-            if {first, second} <= present:
-                # in_order: the later may not precede the earlier; not_above: part <= whole.
-                flagged, other, failing = (
-                    (second, first, f"{quoted(second)} < {quoted(first)}")
-                    if reason is OUT_OF_ORDER
-                    else (first, second, f"{quoted(first)} > {quoted(second)}")
-                )
-                queries.append(f"""
-                    SELECT _row, {literal(flagged)} AS col, {quoted(flagged + "__text")} AS value,
-                           {literal(reason.code)} AS code,
-                           CAST({quoted(other)} AS VARCHAR) AS detail, {literal(other)} AS other
-                    FROM {checked} WHERE {failing}""")
-    return queries
+@dataclass(frozen=True)
+class _Pair:
+    """A check of two typed values of a row: ``failing`` is SQL true when ``flagged`` stands
+    wrongly against ``other``."""
+
+    flagged: str
+    other: str
+    reason: Reason
+    failing: str
+
+
+def _pairs(spec: TableSpec, present: set[str]) -> list[_Pair]:
+    """The table's row checks whose columns are both present: a later date may not precede an
+    earlier one (``in_order``), nor a part exceed its whole (``not_above``)."""
+    return [
+        _Pair(later, earlier, OUT_OF_ORDER, f"{quoted(later)} < {quoted(earlier)}")
+        for earlier, later in spec.in_order
+        if {earlier, later} <= present
+    ] + [
+        _Pair(part, whole, EXCEEDS, f"{quoted(part)} > {quoted(whole)}")
+        for part, whole in spec.not_above
+        if {part, whole} <= present
+    ]
+
+
+def _pair_problems_sql(suspects: str, pair: _Pair) -> str:
+    return f"""
+        SELECT _row, {literal(pair.flagged)} AS col, {quoted(pair.flagged + "__text")} AS value,
+               {literal(pair.reason.code)} AS code, CAST({quoted(pair.other)} AS VARCHAR) AS detail,
+               {literal(pair.other)} AS other
+        FROM {suspects} WHERE {pair.failing}"""
 
 
 def _duplicate_problems_sql(checked: str, spec: TableSpec, present: set[str]) -> str:
+    """The rows whose key another row has too. The rows are grouped twice: all of them by a
+    hash of the key, one 64-bit number (a province's 4.8 million monthly rows in half the time
+    their key's texts take), then those whose hash repeats by the key itself."""
     if not set(spec.key) <= present:
         return ""
     keys = ", ".join(quoted(k) for k in spec.key)
-    shown = " || '|' || ".join(f"CAST(c.{quoted(k)} AS VARCHAR)" for k in spec.key)
+    shown = " || '|' || ".join(f"CAST({quoted(k)} AS VARCHAR)" for k in spec.key)
     not_null = " AND ".join(f"{quoted(k)} IS NOT NULL" for k in spec.key)
-    same = " AND ".join(f"c.{quoted(k)} = d.{quoted(k)}" for k in spec.key)
     return f"""
-        SELECT c._row, {literal(spec.key[0])} AS col, {shown} AS value,
+        SELECT _row, {literal(spec.key[0])} AS col, {shown} AS value,
                {literal(DUPLICATE_KEY.code)} AS code,
-               array_to_string(list_filter(d.rows, lambda r: r <> c._row), ', ') AS detail,
+               array_to_string(list_filter(rows, lambda r: r <> _row), ', ') AS detail,
                NULL AS other
-        FROM {checked} c
-        JOIN (SELECT {keys}, list(_row ORDER BY _row) AS rows FROM {checked} WHERE {not_null}
-              GROUP BY {keys} HAVING count(*) > 1) d ON {same}"""
+        FROM (SELECT {keys}, rows, unnest(rows) AS _row
+              FROM (SELECT {keys}, list(_row ORDER BY _row) AS rows FROM {checked}
+                    WHERE {not_null} AND hash({keys}) IN (
+                        SELECT hash({keys}) AS h FROM {checked} WHERE {not_null}
+                        GROUP BY h HAVING count(*) > 1)
+                    GROUP BY {keys} HAVING count(*) > 1))"""
 
 
-def _reference_problems_sql(checked: str, column: ColumnSpec, keys_relation: str) -> str:
+def _reference_problems_sql(checked: CheckedTable, column: ColumnSpec, keys_relation: str) -> str:
     t = quoted(column.name)
     return f"""
-        SELECT _row, {literal(column.name)} AS col, {quoted(column.name + "__text")} AS value,
+        SELECT _row, {literal(column.name)} AS col, {t} AS value,
                {literal(UNKNOWN_REFERENCE.code)} AS code, NULL AS detail, NULL AS other
-        FROM {checked} c
-        WHERE {t} IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM {keys_relation} k WHERE k.key = c.{t})"""
+        FROM {checked.raw.relation}
+        WHERE _row IN (SELECT _row FROM {checked.relation} c
+                       WHERE {t} IS NOT NULL
+                         AND NOT EXISTS (SELECT 1 FROM {keys_relation} k WHERE k.key = c.{t}))"""
 
 
 # -- the whole data set ---------------------------------------------------------------------
@@ -429,37 +465,18 @@ def check_data_set(
     """
     register_geometry_check(db)
     checked_tables: list[CheckedTable] = []
-    problem_queries: list[tuple[RawTable, str]] = []
+    # One problem per cell: the first found, so a malformed code is not also "unknown".
+    problems: dict[tuple[str, int, str], Problem] = {}
+
+    def keep(raw: RawTable, found: Sequence[Found]) -> None:
+        for row in found:
+            problems.setdefault((raw.label, row[0], row[1]), _problem(raw, row))
+
     for done, raw in enumerate(raw_tables):
         on_progress(raw.label, done / len(raw_tables))
-        present = [c for c in raw.spec.columns if c.name in raw.column_index]
-        checked = f"checked_{raw.relation}"
-        words = {c.name: _words(db, raw.relation, c) for c in present if c.kind in _REPEATING}
-        selected = ", ".join(
-            f"r.{quoted(c.name)} AS {quoted(c.name + '__text')}, "
-            + (
-                f"{quoted(words[c.name])}.{quoted(c.name)}"
-                if c.name in words
-                else _typed(c, f"r.{quoted(c.name)}")
-            )
-            + f" AS {quoted(c.name)}"
-            for c in present
-        )
-        joins = "".join(
-            f" LEFT JOIN {quoted(table)} ON r.{quoted(name)} = "
-            f"{quoted(table)}.{quoted(name + '__text')}"
-            for name, table in words.items()
-        )
-        db.execute(
-            f"CREATE OR REPLACE TABLE {checked} AS SELECT r._row, {selected} "
-            f"FROM {raw.relation} r{joins}"
-        )
-        names = {c.name for c in present}
-        queries = [_cell_problems_sql(checked, c, words.get(c.name)) for c in present]
-        queries += _pair_problems_sql(checked, raw.spec, names)
-        queries.append(_duplicate_problems_sql(checked, raw.spec, names))
-        problem_queries += [(raw, q) for q in queries if q]
-        checked_tables.append(CheckedTable(raw, checked, tuple(c.name for c in present)))
+        checked = _check_table(db, raw)
+        keep(raw, _table_problems(db, checked))
+        checked_tables.append(checked)
 
     by_name = {t.spec.name: t for t in checked_tables}
     for referring in checked_tables:
@@ -468,16 +485,76 @@ def check_data_set(
             if target is None or column.name not in referring.columns:
                 continue
             keys = _key_relation(db, target, by_name.get(target), existing_keys)
-            problem_queries.append(
-                (referring.raw, _reference_problems_sql(referring.relation, column, keys))
+            keep(
+                referring.raw,
+                db.execute(_reference_problems_sql(referring, column, keys)).fetchall(),
             )
-
-    # One problem per cell: the first found, so a malformed code is not also "unknown".
-    problems: dict[tuple[str, int, str], Problem] = {}
-    for raw, query in problem_queries:
-        for found in db.execute(query).fetchall():
-            problems.setdefault((raw.label, found[0], found[1]), _problem(raw, found))
     return checked_tables, sorted(problems.values(), key=lambda p: (p.file, p.row or 0))
+
+
+def _check_table(db: duckdb.DuckDBPyConnection, raw: RawTable) -> CheckedTable:
+    """Type the raw table's cells into ``checked_<relation>``, and judge every check of its
+    cells and rows, in one pass over the rows: ``_suspect`` marks a row in which a check
+    fails, whose problems :func:`_table_problems` then reads. A column whose values repeat
+    (:data:`_REPEATING`) is typed and judged once a distinct text (:func:`_words`)."""
+    present = [c for c in raw.spec.columns if c.name in raw.column_index]
+    checked = CheckedTable(raw, f"checked_{raw.relation}", tuple(c.name for c in present))
+    cells, failing, joins, words_tables = [], [], [], []
+    for column in present:
+        text, t = quoted(column.name + "__text"), quoted(column.name)
+        cells.append(f"r.{t} AS {text}")
+        if column.kind in _REPEATING:
+            words = quoted(_words(db, raw.relation, column))
+            failed = quoted(column.name + "__failed")
+            cells += [f"{words}.{t} AS {t}", f"{words}._failed AS {failed}"]
+            failing.append(failed)
+            joins.append(f" LEFT JOIN {words} ON r.{t} IS NOT DISTINCT FROM {words}.{text}")
+            words_tables.append(words)
+        else:
+            cells.append(f"{_typed(column, f'r.{t}')} AS {t}")
+            failing += [check.failing for check in _cell_checks(column)]
+    failing += [pair.failing for pair in _pairs(raw.spec, set(checked.columns))]
+    db.execute(
+        f"CREATE OR REPLACE TABLE {checked.relation} AS "
+        f"SELECT _row, {typed_columns(checked)}, {_any_sql(failing)} AS _suspect "
+        f"FROM (SELECT r._row, {', '.join(cells)} FROM {raw.relation} r{''.join(joins)})"
+    )
+    for words in words_tables:
+        db.execute(f"DROP TABLE {words}")
+    return checked
+
+
+def _table_problems(db: duckdb.DuckDBPyConnection, checked: CheckedTable) -> list[Found]:
+    """The problems of a checked table's cells, column by column, then of its rows, then of
+    its keys: cells and rows read from its suspect rows alone, keys from all."""
+    spec, present = checked.spec, set(checked.columns)
+    queries = []
+    suspects = _suspects(db, checked)
+    if suspects is not None:
+        queries += [_cell_problems_sql(suspects, spec.column(c)) for c in checked.columns]
+        queries += [_pair_problems_sql(suspects, pair) for pair in _pairs(spec, present)]
+    queries.append(_duplicate_problems_sql(checked.relation, spec, present))
+    found = [row for query in queries if query for row in db.execute(query).fetchall()]
+    if suspects is not None:
+        db.execute(f"DROP TABLE {suspects}")
+    return found
+
+
+def _suspects(db: duckdb.DuckDBPyConnection, checked: CheckedTable) -> str | None:
+    """A table of the checked table's suspect rows, each cell typed and as written
+    (``<name>__text``); None when no row is suspect."""
+    ((any_suspect,),) = db.execute(f"SELECT bool_or(_suspect) FROM {checked.relation}").fetchall()
+    if not any_suspect:
+        return None
+    suspects = f"suspects_{checked.raw.relation}"
+    typed = ", ".join(f"c.{quoted(c)}" for c in checked.columns)
+    texts = ", ".join(f"r.{quoted(c)} AS {quoted(c + '__text')}" for c in checked.columns)
+    db.execute(
+        f"CREATE OR REPLACE TABLE {suspects} AS SELECT c._row, {typed}, {texts} "
+        f"FROM {checked.relation} c JOIN {checked.raw.relation} r ON c._row = r._row "
+        f"WHERE c._suspect"
+    )
+    return suspects
 
 
 _REPEATING = frozenset(
@@ -497,13 +574,15 @@ character): each distinct text is typed and judged once (:func:`_words`), not on
 
 
 def _words(db: duckdb.DuckDBPyConnection, relation: str, column: ColumnSpec) -> str:
-    """A table of the column's distinct texts (NULL included), each with its typed value."""
+    """A table of the column's distinct texts (NULL included), each with its typed value and
+    whether it fails a check of the column's cells (``_failed``)."""
     words = f"words_{relation}_{column.name}"
     text = quoted(column.name + "__text")
+    failing = _any_sql([check.failing for check in _cell_checks(column)])
     db.execute(
-        f"CREATE OR REPLACE TABLE {quoted(words)} AS "
+        f"CREATE OR REPLACE TABLE {quoted(words)} AS SELECT *, {failing} AS _failed FROM ("
         f"SELECT {text}, {_typed(column, text)} AS {quoted(column.name)} "
-        f"FROM (SELECT DISTINCT {quoted(column.name)} AS {text} FROM {relation})"
+        f"FROM (SELECT DISTINCT {quoted(column.name)} AS {text} FROM {relation}))"
     )
     return words
 

@@ -10,6 +10,9 @@ import itself (who, when, why, where each table came from), the files it read, a
 for each record updated (values before and after), and on each record inserted the import's
 number (:class:`~mujun.records.fields.Imported`). So do the values derived from the facts
 (:mod:`mujun.analytics.derived`), refreshed when the import changed a table they depend on.
+Once a large import has committed, it makes the records' columnar copy
+(:mod:`mujun.records.columnar`): from its own DuckDB where it compared every table with the
+records, and so knows every fact they hold, else by reading the records back.
 """
 
 import contextlib

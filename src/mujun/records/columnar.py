@@ -210,9 +210,10 @@ def write_copy(
     rows: Callable[[Table, Sequence[str]], str],
 ) -> Path:
     """Write the copy of every fact as the records hold them at ``label`` from the DuckDB
-    ``db``, where ``rows(table, columns)`` is a query of the table's rows: an import that knows
-    them writes them at once instead of reading them back from the records. Each table is
-    made as :func:`_made` makes it, from Arrow of the records' types, and filled by casting."""
+    ``db``, where ``rows(table, columns)`` is a query of the table's rows giving ``columns`` in
+    that order: an import that knows them writes them at once instead of reading them back
+    from the records. Each table is made as :func:`_made` makes it, from Arrow of the records'
+    types, and filled by casting to them, so the copy is the one :func:`_made` would make."""
     made = copies_folder(engine) / f"{_shape(KEPT)}-{label.name}{SUFFIX}"
     with _writing(made) as temporary:
         path = temporary.replace("'", "''")

@@ -474,10 +474,13 @@ def _mostly_new(
 ) -> list[Table]:
     """The tables getting a large load of new rows at least as many as they held: their
     indexes are built after the load (:func:`~mujun.records.bulk.indexes_built_at_end`).
-    Building sorts every row once, stored and new; keeping the index sends each new row to
-    its own place in the tree, several times the cost of a sorted row. Once the new rows are
-    at least half the table, building costs less; below, a small load into a large table
-    would pay for sorting all the rows it did not touch."""
+    Building sorts every row, stored and new; keeping an index puts each new row in its
+    place in the tree. Into empty records, keeping the indexes of the 200k data set's tables
+    cost 3.5 times building them on PostgreSQL (13.3 s against 3.8 s) and about 1.5 times
+    on SQLite (2.7 s against 1.7 s), besides the derived values written into them after.
+    Once the new rows are at least half the table, building sorts at most twice the rows
+    the load brings; below, a small load into a large table would pay for sorting every row
+    it did not touch."""
     return [
         table.spec.table
         for table in checked

@@ -40,14 +40,9 @@ SOURCES: Mapping[Table, tuple[str, ...]] = {
 :data:`mujun.records.DERIVED_FROM`), each table with the columns read."""
 
 
-def jurisdiction_counties(facts: Facts) -> ir.Table:
-    """``code, county_code`` (:func:`~mujun.analytics.land.counties`), computed once."""
-    return facts.derived("jurisdiction_counties", lambda: counties(facts))
-
-
 def parcel_counties(facts: Facts) -> ir.Table:
     """``parcel_id, county_code`` for every parcel (null where its jurisdiction has none)."""
-    parcels, of = facts["parcels"], jurisdiction_counties(facts)
+    parcels, of = facts["parcels"], counties(facts)
     joined = parcels.left_join(of, parcels.jurisdiction_code == of.code)
     return joined.select(parcel_id=joined.parcel_id, county_code=joined.county_code)
 
@@ -62,7 +57,7 @@ def enterprise_land_m2(facts: Facts) -> ir.Table:
 def enterprise_counties(facts: Facts) -> ir.Table:
     """``credit_code, county_code``: each county an enterprise is in (where it is registered,
     and where its land and buildings lie: :func:`~mujun.analytics.land.enterprise_places`)."""
-    places, of = enterprise_places(facts), jurisdiction_counties(facts)
+    places, of = enterprise_places(facts), counties(facts)
     joined = places.join(of, places.jurisdiction_code == of.code)
     return (
         joined.filter(joined.county_code.notnull())
@@ -83,7 +78,7 @@ class DerivedColumn:
 
 
 COLUMNS = (
-    DerivedColumn(table_of(Jurisdiction), "code", "county_code", jurisdiction_counties),
+    DerivedColumn(table_of(Jurisdiction), "code", "county_code", counties),
     DerivedColumn(table_of(Parcel), "parcel_id", "county_code", parcel_counties),
     DerivedColumn(table_of(Enterprise), "credit_code", "land_m2", enterprise_land_m2),
 )

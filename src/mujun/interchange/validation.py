@@ -20,7 +20,7 @@ from duckdb.func import FunctionNullHandling, PythonUDFType
 from mujun.interchange import credit_code
 from mujun.interchange.problems import Problem, Reason
 from mujun.interchange.raw import RawTable
-from mujun.interchange.schema import ColumnSpec, TableSpec, table
+from mujun.interchange.schema import ColumnSpec, TableSpec, table, tables
 from mujun.interchange.sql import identifier as quoted
 from mujun.interchange.sql import literal
 from mujun.progress import Progress, silent
@@ -339,15 +339,24 @@ def _duplicate_problems_sql(checked: str, spec: TableSpec, present: set[str]) ->
                     GROUP BY {keys} HAVING count(*) > 1))"""
 
 
-def _reference_problems_sql(checked: CheckedTable, column: ColumnSpec, keys_relation: str) -> str:
+def _reference_problems_sql(
+    checked: CheckedTable, column: ColumnSpec, keys_relation: str, words: str | None
+) -> str:
+    """The rows whose value of ``column`` is no key of ``keys_relation``: sought among the
+    column's distinct texts where it has a table of them (``words``), else among its rows."""
     t = quoted(column.name)
+    unknown = (
+        f"c.{t} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {keys_relation} k WHERE k.key = c.{t})"
+    )
+    if words is None:
+        rows = f"_row IN (SELECT _row FROM {checked.relation} c WHERE {unknown})"
+    else:
+        text = quoted(column.name + "__text")
+        rows = f"{t} IN (SELECT {text} FROM {quoted(words)} c WHERE {unknown})"
     return f"""
         SELECT _row, {literal(column.name)} AS col, {t} AS value,
                {literal(UNKNOWN_REFERENCE.code)} AS code, NULL AS detail, NULL AS other
-        FROM {checked.raw.relation}
-        WHERE _row IN (SELECT _row FROM {checked.relation} c
-                       WHERE {t} IS NOT NULL
-                         AND NOT EXISTS (SELECT 1 FROM {keys_relation} k WHERE k.key = c.{t}))"""
+        FROM {checked.raw.relation} WHERE {rows}"""
 
 
 # -- the whole data set ---------------------------------------------------------------------
@@ -461,55 +470,55 @@ def check_data_set(
     """Type and check every raw table; return the typed tables and every problem found.
 
     ``existing_keys(table_name)`` gives the keys of a referable table already in the records
-    database, so that a data set may refer to records imported earlier.
+    database, so that a data set may refer to records imported earlier. The tables are
+    checked each after those it refers to, so that its references are checked with the rest
+    of it, its distinct texts at hand (:func:`_words`).
     """
     register_geometry_check(db)
-    checked_tables: list[CheckedTable] = []
+    checked: dict[str, CheckedTable] = {}
     # One problem per cell: the first found, so a malformed code is not also "unknown".
     problems: dict[tuple[str, int, str], Problem] = {}
-
-    def keep(raw: RawTable, found: Sequence[Found]) -> None:
+    for done, raw in enumerate(sorted(raw_tables, key=lambda raw: tables().index(raw.spec))):
+        on_progress(raw.label, done / len(raw_tables))
+        table_checked, words = _check_table(db, raw)
+        checked[raw.spec.name] = table_checked
+        found = _table_problems(db, table_checked)
+        for column in raw.spec.columns:
+            target = column.field.references
+            if target is not None and column.name in table_checked.columns:
+                keys = _key_relation(db, target, checked.get(target), existing_keys)
+                query = _reference_problems_sql(table_checked, column, keys, words.get(column.name))
+                found += db.execute(query).fetchall()
         for row in found:
             problems.setdefault((raw.label, row[0], row[1]), _problem(raw, row))
-
-    for done, raw in enumerate(raw_tables):
-        on_progress(raw.label, done / len(raw_tables))
-        checked = _check_table(db, raw)
-        keep(raw, _table_problems(db, checked))
-        checked_tables.append(checked)
-
-    by_name = {t.spec.name: t for t in checked_tables}
-    for referring in checked_tables:
-        for column in referring.spec.columns:
-            target = column.field.references
-            if target is None or column.name not in referring.columns:
-                continue
-            keys = _key_relation(db, target, by_name.get(target), existing_keys)
-            keep(
-                referring.raw,
-                db.execute(_reference_problems_sql(referring, column, keys)).fetchall(),
-            )
-    return checked_tables, sorted(problems.values(), key=lambda p: (p.file, p.row or 0))
+        for words_table in words.values():
+            db.execute(f"DROP TABLE {quoted(words_table)}")
+    return [checked[raw.spec.name] for raw in raw_tables], sorted(
+        problems.values(), key=lambda p: (p.file, p.row or 0)
+    )
 
 
-def _check_table(db: duckdb.DuckDBPyConnection, raw: RawTable) -> CheckedTable:
+def _check_table(
+    db: duckdb.DuckDBPyConnection, raw: RawTable
+) -> tuple[CheckedTable, dict[str, str]]:
     """Type the raw table's cells into ``checked_<relation>``, and judge every check of its
     cells and rows, in one pass over the rows: ``_suspect`` marks a row in which a check
     fails, whose problems :func:`_table_problems` then reads. A column whose values repeat
-    (:data:`_REPEATING`) is typed and judged once a distinct text (:func:`_words`)."""
+    (:data:`_REPEATING`) is typed and judged once a distinct text, in a table of its words
+    (:func:`_words`): returned by column, to be dropped once the table is checked."""
     present = [c for c in raw.spec.columns if c.name in raw.column_index]
     checked = CheckedTable(raw, f"checked_{raw.relation}", tuple(c.name for c in present))
-    cells, failing, joins, words_tables = [], [], [], []
+    cells, failing, joins, words_tables = [], [], [], {}
     for column in present:
         text, t = quoted(column.name + "__text"), quoted(column.name)
         cells.append(f"r.{t} AS {text}")
         if column.kind in _REPEATING:
-            words = quoted(_words(db, raw.relation, column))
+            words_tables[column.name] = _words(db, raw.relation, column)
+            words = quoted(words_tables[column.name])
             failed = quoted(column.name + "__failed")
             cells += [f"{words}.{t} AS {t}", f"{words}._failed AS {failed}"]
             failing.append(failed)
             joins.append(f" LEFT JOIN {words} ON r.{t} IS NOT DISTINCT FROM {words}.{text}")
-            words_tables.append(words)
         else:
             cells.append(f"{_typed(column, f'r.{t}')} AS {t}")
             failing += [check.failing for check in _cell_checks(column)]
@@ -519,9 +528,7 @@ def _check_table(db: duckdb.DuckDBPyConnection, raw: RawTable) -> CheckedTable:
         f"SELECT _row, {typed_columns(checked)}, {_any_sql(failing)} AS _suspect "
         f"FROM (SELECT r._row, {', '.join(cells)} FROM {raw.relation} r{''.join(joins)})"
     )
-    for words in words_tables:
-        db.execute(f"DROP TABLE {words}")
-    return checked
+    return checked, words_tables
 
 
 def _table_problems(db: duckdb.DuckDBPyConnection, checked: CheckedTable) -> list[Found]:

@@ -289,6 +289,27 @@ def test_references_resolve_against_the_data_set_and_the_database() -> None:
     assert _codes(problems) == [(3, "parcel_id", "unknown_reference")]
 
 
+def test_a_reference_is_judged_by_its_typed_value_and_reported_as_written_on_each_row() -> None:
+    """A table refers to one listed after it (annual metrics before enterprises); references
+    are looked up among a column's distinct texts, typed, and reported on every row."""
+    unknown = "91330122MA2H0X0X0"
+    unknown += check_character(unknown)
+    rows = [
+        {"credit_code": code, "year": str(year)}
+        for code, year in [
+            (VALID_CODE.lower(), 2021),
+            (unknown, 2021),
+            (unknown.lower(), 2022),
+            (unknown, 2023),
+        ]
+    ]
+    _, problems = _check({"annual_metrics": rows, "enterprises": [_enterprise()]})
+    assert [(p.file, p.row, p.reason.code, p.value) for p in problems] == [
+        ("annual_metrics.csv", r, "unknown_reference", value)
+        for r, value in [(3, unknown), (4, unknown.lower()), (5, unknown)]
+    ]
+
+
 def test_a_missing_required_value_in_a_key_is_required_not_duplicate() -> None:
     _, problems = _check({"parcels": [{"parcel_id": None, "area_m2": "1"}] * 2})
     assert _codes(problems) == [(2, "parcel_id", "required"), (3, "parcel_id", "required")]

@@ -5,10 +5,14 @@ data set is checked in seconds. Each cell gets at most one problem, the first th
 this order: required, readable as its kind, then the kind's own limits. Rows are then checked
 for their date order and part/whole pairs, keys for duplicates within the file, and references
 against the data set and the records already in the database.
+
+A table's cells are typed, and every check of its cells and rows judged, in the one pass over
+its rows that makes its checked table; the problems are then read from the few rows in which a
+check failed, not from every row once a check.
 """
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -483,12 +487,7 @@ def check_data_set(
         table_checked, words = _check_table(db, raw)
         checked[raw.spec.name] = table_checked
         found = _table_problems(db, table_checked)
-        for column in raw.spec.columns:
-            target = column.field.references
-            if target is not None and column.name in table_checked.columns:
-                keys = _key_relation(db, target, checked.get(target), existing_keys)
-                query = _reference_problems_sql(table_checked, column, keys, words.get(column.name))
-                found += db.execute(query).fetchall()
+        found += _reference_problems(db, table_checked, words, checked, existing_keys)
         for row in found:
             problems.setdefault((raw.label, row[0], row[1]), _problem(raw, row))
         for words_table in words.values():
@@ -544,6 +543,26 @@ def _table_problems(db: duckdb.DuckDBPyConnection, checked: CheckedTable) -> lis
     found = [row for query in queries if query for row in db.execute(query).fetchall()]
     if suspects is not None:
         db.execute(f"DROP TABLE {suspects}")
+    return found
+
+
+def _reference_problems(
+    db: duckdb.DuckDBPyConnection,
+    table_checked: CheckedTable,
+    words: Mapping[str, str],
+    checked: Mapping[str, CheckedTable],
+    existing_keys: Callable[[str], pa.Array],
+) -> list[Found]:
+    """The problems of a checked table's references, column by column: each value looked up
+    among the keys of the table it refers to, in the data set (``checked`` by name, the tables
+    checked so far) and in the database."""
+    found: list[Found] = []
+    for column in table_checked.spec.columns:
+        target = column.field.references
+        if target is not None and column.name in table_checked.columns:
+            keys = _key_relation(db, target, checked.get(target), existing_keys)
+            query = _reference_problems_sql(table_checked, column, keys, words.get(column.name))
+            found += db.execute(query).fetchall()
     return found
 
 

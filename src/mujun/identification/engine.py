@@ -1,9 +1,10 @@
 """Running a profile: every rule's formula on the facts as of a date, giving the findings, the
 subjects that could not be judged, and what a run records about itself.
 
-Each rule's verdicts are computed in DuckDB and kept as a temporary table; its findings and its
-unjudged subjects are read off that table as Arrow. A subject judged through several rows (a
-parcel held by two enterprises) gets one finding: its firing row, the first by evidence.
+Each rule's verdicts that fire or are unknown are computed in DuckDB and read out once, in
+subject order, as Arrow; its findings and its unjudged subjects are split from them there. A
+subject judged through several rows (a parcel held by two enterprises) gets one finding: its
+firing row, the first by evidence.
 """
 
 import datetime as dt

@@ -10,7 +10,10 @@ the product and the references alternating (A B C A B C …, ``--repeat`` rounds
 - the full ``ankang-2024`` identification (all its rules) against the same references;
 - ``mujun evaluate --profile huangyan-2022 --year 2025`` against ``--task evaluate``;
 - ``mujun import`` into an empty database against ``duckdb_load.py`` (bare DuckDB load);
-- ``mujun import`` again with nothing changed, against the same load.
+- ``mujun import`` again with nothing changed, against the same load (the very files of the
+  latest import: known by their digest, not read again);
+- ``mujun import`` again with one tax figure changed, against the same load (every file read,
+  checked and compared; one record updated).
 
 Prints the medians, the ratios (mujun ÷ DuckDB, mujun ÷ pandas) and each one's peak memory
 (``wait4``'s maximum resident set size: the largest of the process and its children) as one
@@ -196,6 +199,7 @@ class Bench:
     rows: list[Row] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     pending: list[Callable[[], None]] = field(default_factory=list)
+    edits: int = 0
     """The comparisons, made once every time is taken: parsing a province's findings grows
     this process, and a child's peak memory (``ru_maxrss``) starts from its parent's size at
     the fork."""
@@ -212,18 +216,35 @@ class Bench:
             reference("duckdb_load.py", str(self.data), str(loaded)),
             None,
         )
-        importing = mujun(url, "import", str(self.data), "--format", "json")
+        edited = self.work / "data-one-value-changed"
 
         def empty() -> None:
             fresh()
 
-        for task, prepare in (
-            ("import into an empty database", empty),
-            ("import again, nothing changed", None),
+        for task, prepare, data in (
+            ("import into an empty database", empty, self.data),
+            ("import again, nothing changed", None, self.data),
+            ("import again, one tax figure changed", lambda: self.edit(edited), edited),
         ):
+            importing = mujun(url, "import", str(data), "--format", "json")
             self.rows.append(
                 alternate(Row(task, name), [("mujun", prepare, importing, None), load], self.repeat)
             )
+
+    def edit(self, folder: Path) -> None:
+        """The data set in ``folder`` with the first annual tax figure changed, to a new value
+        on every call (so that every import updates one record); the other files are links to
+        the data set's."""
+        self.edits += 1
+        folder.mkdir(exist_ok=True)
+        for source in self.data.iterdir():
+            if source.name != "annual_metrics.csv" and not (folder / source.name).exists():
+                (folder / source.name).symlink_to(source.resolve())
+        header, first, rest = (self.data / "annual_metrics.csv").read_bytes().split(b"\n", 2)
+        cells = first.split(b",")
+        tax = header.split(b",").index(b"tax_yuan")
+        cells[tax] = f"{float(cells[tax] or 0) + self.edits / 100:.2f}".encode()
+        (folder / "annual_metrics.csv").write_bytes(b"\n".join([header, b",".join(cells), rest]))
 
     def versus(self, argv: list[str]) -> list[Job]:
         """The same command run by the ``before`` source, if one is given."""

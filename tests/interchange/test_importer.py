@@ -196,7 +196,7 @@ def test_a_large_import_compares_with_the_columnar_copy_made_current_first(
     data_set = write_data_set(tmp_path / "ds", shaped)
     run_import(engine, data_set, tmp_path)
     before = snapshot(engine)
-    again = run_import(engine, data_set, tmp_path)
+    again = import_data_set(engine=engine, path=data_set, actor="tester", skip_repeated=False)
     assert not again.committed and again.rows_changed == 0
     assert snapshot(engine) == before
     with Session(engine) as session:
@@ -218,15 +218,88 @@ def test_a_large_import_compares_with_the_columnar_copy_made_current_first(
     assert attached == [True, True, True]
 
 
-def test_importing_the_same_data_set_twice_changes_nothing(engine: Engine, tmp_path: Path) -> None:
+@pytest.mark.parametrize("skip_repeated", [True, False])
+def test_importing_the_same_data_set_twice_changes_nothing(
+    engine: Engine, tmp_path: Path, skip_repeated: bool
+) -> None:
     data_set = write_data_set(tmp_path / "ds", BASE)
-    run_import(engine, data_set, tmp_path)
+    first = run_import(engine, data_set, tmp_path)
     before = snapshot(engine)
-    again = run_import(engine, data_set, tmp_path)
+    again = import_data_set(
+        engine=engine, path=data_set, actor="tester", skip_repeated=skip_repeated
+    )
     assert again.problems == [] and not again.committed
     assert again.rows_changed == 0
-    assert all(c.unchanged == len(BASE[n]) for n, c in again.changes.items())
+    assert {n: vars(c) for n, c in again.changes.items()} == {
+        n: {"inserted": 0, "updated": 0, "unchanged": len(BASE[n])} for n in BASE
+    }
+    assert again.supplied == first.supplied
+    assert again.same_as == (first.import_id if skip_repeated else None)
     assert snapshot(engine) == before
+
+
+def _unread(monkeypatch: pytest.MonkeyPatch) -> None:
+    def reading(*_: object, **__: object) -> None:
+        raise AssertionError("the files were read again")
+
+    monkeypatch.setattr(importer, "read_data_set", reading)
+
+
+def test_the_files_of_the_latest_import_are_not_read_again_while_the_records_stand(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing they hold can differ from the records: they are known by their digest, and
+    the outcome says which import read them; a check alone (``commit`` False) says the same."""
+    data_set = write_data_set(tmp_path / "ds", BASE)
+    first = run_import(engine, data_set, tmp_path)
+    _unread(monkeypatch)
+    for commit in (True, False):
+        again = import_data_set(engine=engine, path=data_set, actor="tester", commit=commit)
+        assert again.same_as == first.import_id and again.rows_changed == 0
+        assert [n.reason.code for n in again.notices] == ["already_imported"]
+        assert f"第 {first.import_id} 次导入" in again.notices[0].message("zh")
+    copied = write_data_set(tmp_path / "copy", BASE)  # the same files elsewhere
+    assert run_import(engine, copied, tmp_path).same_as == first.import_id
+
+
+def _logged_edit(engine: Engine) -> None:
+    """A parcel's area corrected by hand (through the ORM, logged), as the web does."""
+    with Session(engine, info={"actor": "clerk", "reason": "核实"}) as session:
+        parcel = session.get(Parcel, "P001")
+        assert parcel is not None
+        parcel.area_m2 = 1.0
+        session.commit()
+
+
+def test_the_files_of_the_latest_import_are_read_again_once_anything_else_changed(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A fact changed since by hand, another import since, another file, or an import that
+    did not note where the change log stood (made before it did) send the files through
+    every check and comparison again."""
+    data_set = write_data_set(tmp_path / "ds", BASE)
+    run_import(engine, data_set, tmp_path)
+    _logged_edit(engine)
+    restored = run_import(engine, data_set, tmp_path)
+    assert restored.same_as is None and restored.changes["parcels"].updated == 1
+
+    other = write_data_set(tmp_path / "other", with_change("parcels", 0, area_m2="14000.5"))
+    assert run_import(engine, other, tmp_path).changes["parcels"].updated == 1
+    back = run_import(engine, data_set, tmp_path)
+    assert back.same_as is None and back.changes["parcels"].updated == 1
+    assert run_import(engine, data_set, tmp_path).same_as == back.import_id
+
+    parcels = data_set / "parcels.csv"
+    text = parcels.read_text(encoding="utf-8")
+    parcels.write_text(text + "\n", encoding="utf-8")  # a blank line more: no row more
+    reread = run_import(engine, data_set, tmp_path)
+    assert reread.same_as is None and reread.rows_changed == 0 and not reread.problems
+    parcels.write_text(text, encoding="utf-8")
+
+    with engine.begin() as conn:
+        conn.execute(table_of(DataImport).update().values(settled_change=None))
+    unnoted = run_import(engine, data_set, tmp_path)
+    assert unnoted.same_as is None and unnoted.rows_changed == 0
 
 
 def test_a_changed_value_is_updated_with_before_and_after(engine: Engine, tmp_path: Path) -> None:

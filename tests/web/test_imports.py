@@ -186,6 +186,8 @@ def test_the_api_reports_changes_and_a_second_confirmation_changes_nothing(
 
     recheck = check(app_client, csrf, [csv_file("enterprises", ENTERPRISES)]).json()
     assert not recheck["confirmable"] and recheck["changes"]["enterprises"]["unchanged"] == 2
+    said = f"与第 {first['import_id']} 次导入读取的文件完全相同"  # not read again: the same bytes
+    assert said in second["notices"][0] and said in recheck["notices"][0]
 
 
 def test_a_confirmation_while_another_import_runs_too_long_is_refused_clearly(

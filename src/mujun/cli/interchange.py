@@ -66,6 +66,7 @@ def report_import(s: Settings, outcome: ImportOutcome, output: OutputFormat) -> 
                 "source": str(outcome.source),
                 "committed": outcome.committed,
                 "import_id": outcome.import_id,
+                "same_as": outcome.same_as,
                 "changes": {name: vars(c) for name, c in outcome.changes.items()},
                 "problems": [p.as_dict(s.lang) for p in outcome.problems],
                 "notices": [n.message(s.lang) for n in outcome.notices],

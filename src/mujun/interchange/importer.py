@@ -10,6 +10,8 @@ import itself (who, when, why, where each table came from), the files it read, a
 for each record updated (values before and after), and on each record inserted the import's
 number (:class:`~mujun.records.fields.Imported`). So do the values derived from the facts
 (:mod:`mujun.analytics.derived`), refreshed when the import changed a table they depend on.
+A data set of the very files the latest import read (the same digest), the records unchanged
+since, is not read again: it would change nothing, and the outcome says so.
 Once a large import has committed, it makes the records' columnar copy
 (:mod:`mujun.records.columnar`): from its own DuckDB where it compared every table with the
 records, and so knows every fact they hold, else by reading the records back.
@@ -25,15 +27,16 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, Table, text
+from sqlalchemy import Connection, Engine, Table, exists, func, select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from mujun.analytics import derived
 from mujun.interchange import schema
 from mujun.interchange.archive import keep_files
 from mujun.interchange.limits import LOCAL, Limits
 from mujun.interchange.naming import name_records
-from mujun.interchange.problems import Notice, Problem
+from mujun.interchange.problems import Notice, Problem, Reason
 from mujun.interchange.raw import ReadResult
 from mujun.interchange.schema import TableSpec
 from mujun.interchange.sources import read_data_set
@@ -42,8 +45,8 @@ from mujun.interchange.sql import literal
 from mujun.interchange.validation import CheckedTable, check_data_set
 from mujun.interchange.workbooks import write_marked_copy
 from mujun.progress import Progress, phase, silent
-from mujun.records import DERIVED_FROM, Change, DataImport, bulk, table_of
-from mujun.records.changes import KEY_SEPARATOR, now
+from mujun.records import DATA_MODELS, DERIVED_FROM, Change, DataImport, bulk, table_of
+from mujun.records.changes import KEY_SEPARATOR, changed_one_of, now
 from mujun.records.columnar import (
     KEPT,
     Label,
@@ -76,6 +79,13 @@ KEPT_TABLES = frozenset(table.name for table, _ in KEPT)
 LARGE_LOAD = 100_000
 # Reading, checking, comparing with the records, writing: four phases of progress.
 _PHASES = 4
+
+NOTICE_ALREADY_IMPORTED = Reason(
+    "already_imported",
+    "The same files as import {import_id} read, and the records have not changed since: "
+    "nothing to import, and the files were not read again.",
+    "与第 {import_id} 次导入读取的文件完全相同，且此后数据未变：无需导入，文件未再读取。",
+)
 
 
 class ImportBusyError(Exception):
@@ -116,6 +126,9 @@ class ImportOutcome:
     supplied: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Each table of the data set, with the interchange columns its file or sheet has."""
     import_id: int | None = None
+    same_as: int | None = None
+    """The import that read the very same files, the records unchanged since: this data set
+    was not read again, and changes nothing."""
     marked_copy: Path | None = None
     months: tuple[str, ...] = ()
     """The months (``YYYY-MM``) of the monthly figures it writes, new or changed, in order:
@@ -140,6 +153,7 @@ def import_data_set(
     on_progress: Progress = silent,
     commit: bool = True,
     limits: Limits = LOCAL,
+    skip_repeated: bool = True,
 ) -> ImportOutcome:
     """Import the data set at ``path`` (a folder of CSV files or one workbook).
 
@@ -147,9 +161,19 @@ def import_data_set(
     with the bad cells marked is written there. With ``commit`` False the data set is only
     checked and compared: ``changes`` says what importing it would do, and nothing is written.
     A file beyond ``limits`` is a problem found before it is parsed.
+
+    With ``skip_repeated``, the very files the latest import read, the records unchanged since,
+    are not read again (nor held to ``limits``, which bound the work of reading): importing
+    them changes nothing, and ``same_as`` names that import. Whoever may not read the records
+    passes False: whether they stand as an import left them is not theirs to learn, not even
+    from the time an import takes.
     """
     outcome = ImportOutcome(source=path)
     expected = len(schema.tables())
+    digest = _fingerprint(path)
+    same = _latest_import_standing(engine, digest) if skip_repeated else None
+    if same is not None:
+        return _already_imported(outcome, same)
     with tempfile.TemporaryDirectory(prefix="mujun-import-") as workdir:
         db = _analytics_connection(Path(workdir))
         seen: set[str] = set()
@@ -195,13 +219,52 @@ def import_data_set(
                 actor=actor,
                 reason=reason,
                 sources={t.spec.name: t.raw.label for t in checked},
-                fingerprint=_fingerprint(path),
+                fingerprint=digest,
+                settled=settled,
                 progress=phase(on_progress, 3, _PHASES),
             )
             keep_files(conn, outcome.import_id, read.files)
             label = _copy_label(conn, outcome, settled)
         if outcome.rows_changed >= LARGE_LOAD:
             _make_columnar_copy(engine, db, label)
+    return outcome
+
+
+def _latest_import_standing(engine: Engine, digest: str) -> DataImport | None:
+    """The latest import if it read the data set of ``digest`` and the records stand as it
+    left them: no change of a fact but its own came after the change it began from (asked in
+    one statement, so of one state of the records)."""
+    imports, log = table_of(DataImport), table_of(Change)
+    later_change = (
+        select(log.c.id)
+        .where(
+            log.c.id > imports.c.settled_change,
+            changed_one_of([table_of(model).name for model in DATA_MODELS]),
+            log.c.import_id.is_distinct_from(imports.c.id),
+        )
+        .correlate(imports)
+    )
+    query = select(DataImport).where(
+        imports.c.id == select(func.max(imports.c.id)).scalar_subquery(),
+        imports.c.fingerprint == digest,
+        imports.c.settled_change.is_not(None),
+        imports.c.supplied.is_not(None),
+        ~exists(later_change),
+    )
+    with Session(engine) as session:
+        return session.scalars(query).first()
+
+
+def _already_imported(outcome: ImportOutcome, same: DataImport) -> ImportOutcome:
+    """What importing the files of import ``same`` again does: nothing. Every row of each of
+    its tables is stored as the file has it, and the files supply what they did then."""
+    assert same.supplied is not None  # as _latest_import_standing asks
+    outcome.same_as = same.id
+    outcome.changes = {
+        name: TableChanges(unchanged=sum(count.values())) for name, count in same.counts.items()
+    }
+    outcome.supplied = {name: tuple(columns) for name, columns in same.supplied.items()}
+    outcome.notices = [Notice(NOTICE_ALREADY_IMPORTED, {"import_id": same.id})]
     return outcome
 
 
@@ -427,6 +490,7 @@ def _write(
     reason: str | None,
     sources: dict[str, str],
     fingerprint: str,
+    settled: int | None,
     progress: Progress,
 ) -> int:
     started = now()
@@ -442,6 +506,8 @@ def _write(
             counts={name: vars(c) for name, c in outcome.changes.items()},
             reason=reason,
             sources=sources,
+            supplied={name: list(columns) for name, columns in outcome.supplied.items()},
+            settled_change=settled,
         )
         .returning(table_of(DataImport).c.id)
     ).scalar_one()
@@ -545,9 +611,13 @@ def _batches(db: duckdb.DuckDBPyConnection, query: str) -> Iterator[pa.RecordBat
 
 
 def _fingerprint(path: Path) -> str:
-    """SHA-256 over the data set's files, names and contents, in name order."""
+    """SHA-256 over the data set's files, names and contents, in name order (of none where
+    there is nothing at ``path``)."""
     digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+    else:
+        files = [path] if path.exists() else []
     for file in files:
         digest.update(file.name.encode())
         with file.open("rb") as stream:

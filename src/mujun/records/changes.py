@@ -65,6 +65,13 @@ class DataImport(Base):
     sources: Mapped[dict[str, str] | None] = mapped_column(JSON)
     """Where each table written came from: its file, or the workbook and sheet
     (``data.xlsx » 宗地``), as the import's problems name them."""
+    supplied: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
+    """Each table read, with the interchange columns its file or sheet has."""
+    settled_change: Mapped[int | None] = mapped_column(Integer)
+    """The latest change-log row when the import began to read the records, every row up to
+    it committed (null where writers under way did not end in time): with no change of a fact
+    after it but the import's own, and no import after this one, the records are as the
+    import left them, and the same data set imported again would change nothing."""
 
 
 class Change(Base):

@@ -416,6 +416,7 @@ def _check(engine: Engine, upload: Upload, current: Current) -> ImportOutcome:
             marked_copy=upload.folder / _MARKED,
             commit=False,
             limits=UPLOAD,
+            skip_repeated=_reads(current),
         )
         current.scope.require_import(outcome.supplied)
     except RefusedError:
@@ -454,6 +455,7 @@ def _confirm(request: Request, token: str, current: Current, db: Session) -> Imp
         reason=upload.reason,
         marked_copy=upload.folder / _MARKED,
         limits=UPLOAD,
+        skip_repeated=_reads(current),
     )
     queue_after_import(
         lambda kind, kept, work: worker_of(request).start(

@@ -186,9 +186,10 @@ def test_a_large_import_compares_with_the_columnar_copy_made_current_first(
     attached: list[bool] = []
     attach = importer._attach_copy
 
-    def attach_and_note(db: duckdb.DuckDBPyConnection, engine: Engine) -> bool:
-        attached.append(attach(db, engine))
-        return attached[-1]
+    def attach_and_note(db: duckdb.DuckDBPyConnection, engine: Engine) -> Path | None:
+        path = attach(db, engine)
+        attached.append(path is not None)
+        return path
 
     monkeypatch.setattr(importer, "_attach_copy", attach_and_note)
     outline = "POLYGON ((119.69 29.79, 119.70 29.79, 119.70 29.80, 119.69 29.80, 119.69 29.79))"

@@ -24,7 +24,12 @@ from mujun.records import (
     Parcel,
     table_of,
 )
-from mujun.records.columnar import copies_folder, current_copy, write_copy
+from mujun.records.columnar import (
+    copies_folder,
+    current_copy,
+    write_copy,
+    write_patched_copy,
+)
 from mujun.records.database import open_engine
 from tests.planted import planted_city
 
@@ -227,6 +232,40 @@ def test_the_copy_an_import_writes_is_the_one_read_from_the_records(
         written.clear()
     changed = outcome.changes["jurisdictions"]
     assert changed.inserted and changed.updated and changed.unchanged
+
+
+def test_a_small_import_writes_the_copy_current_as_it_began_with_its_rows_replaced(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import too small to write every fact again, a whole data set or one file, copies
+    the copy current as it began and replaces the rows it wrote: the next look finds it
+    current, and it holds what a copy read from the records holds."""
+    write_csv_folder(tmp_path / "first", generate(enterprises=30, seed=1))
+    import_data_set(engine=engine, path=tmp_path / "first", actor="test")
+    current_copy(engine)
+    patched: list[Path] = []
+
+    def patch_and_note(*args: Any) -> Path:
+        patched.append(write_patched_copy(*args))
+        return patched[-1]
+
+    monkeypatch.setattr(importer, "write_patched_copy", patch_and_note)
+    whole = tmp_path / "whole"
+    write_csv_folder(whole, generate(enterprises=40, seed=1))
+    one_file = tmp_path / "one"
+    write_csv_folder(tmp_path / "later", generate(enterprises=50, seed=2))
+    one_file.mkdir()
+    (tmp_path / "later" / "enterprises.csv").rename(one_file / "enterprises.csv")
+    for data_set in (whole, one_file):
+        outcome = import_data_set(engine=engine, path=data_set, actor="test")
+        assert outcome.committed and outcome.changes["enterprises"].written
+        (written,) = patched
+        inode = written.stat().st_ino
+        current = current_copy(engine)  # relabelled after the import's own change-log rows
+        assert current.stat().st_ino == inode
+        aside = current.rename(tmp_path / "patched.duckdb")
+        assert _described(aside) == _described(current_copy(engine))
+        patched.clear()
 
 
 def test_a_fact_logged_while_an_import_reads_outdates_the_copy_it_writes(

@@ -12,9 +12,11 @@ number (:class:`~mujun.records.fields.Imported`). So do the values derived from 
 (:mod:`mujun.analytics.derived`), refreshed when the import changed a table they depend on.
 A data set of the very files the latest import read (the same digest), the records unchanged
 since, is not read again: it would change nothing, and the outcome says so.
-Once a large import has committed, it makes the records' columnar copy
-(:mod:`mujun.records.columnar`): from its own DuckDB where it compared every table with the
-records, and so knows every fact they hold, else by reading the records back.
+Once an import has committed, it keeps the records' columnar copy
+(:mod:`mujun.records.columnar`) current: a large one that compared every table with the
+records, and so knows every fact they hold, writes it from its own DuckDB; one that found a
+copy current as it began writes that copy with the rows it wrote replaced; a large one with
+neither reads the records back (a small one leaves the copy to the next run).
 """
 
 import contextlib
@@ -54,7 +56,9 @@ from mujun.records.columnar import (
     fact_columns,
     label_of_import,
     latest_change,
+    standing_copy,
     write_copy,
+    write_patched_copy,
 )
 from mujun.records.fields import IMPORTED_BY
 from mujun.records.vocabulary import ChangeAction
@@ -203,7 +207,13 @@ def import_data_set(
                 return outcome
             checked.sort(key=lambda t: schema.tables().index(t.spec))
             comparing = phase(on_progress, 2, _PHASES)
-            copied = sum(t.raw.rows for t in checked) >= LARGE_LOAD and _attach_copy(db, engine)
+            # The copy current as the import began: compared with where the data set is large
+            large = sum(t.raw.rows for t in checked) >= LARGE_LOAD
+            if large:
+                base = _attach_copy(db, engine)
+            else:
+                base = standing_copy(engine, conn) if settled is not None else None
+            copied = large and base is not None
             for done, table in enumerate(checked):
                 comparing(table.raw.label, done / len(checked))
                 outcome.changes[table.spec.name] = _compare(db, conn, table, copied)
@@ -224,9 +234,8 @@ def import_data_set(
                 progress=phase(on_progress, 3, _PHASES),
             )
             keep_files(conn, outcome.import_id, read.files)
-            label = _copy_label(conn, outcome, settled)
-        if outcome.rows_changed >= LARGE_LOAD:
-            _make_columnar_copy(engine, db, label)
+            label = None if settled is None else label_of_import(conn, outcome.import_id, settled)
+        _keep_copy_current(engine, db, outcome, label, base)
     return outcome
 
 
@@ -268,25 +277,47 @@ def _already_imported(outcome: ImportOutcome, same: DataImport) -> ImportOutcome
     return outcome
 
 
-def _make_columnar_copy(engine: Engine, db: duckdb.DuckDBPyConnection, label: Label | None) -> None:
-    """Make the records' columnar copy now, so the first run after a large import need not:
-    written from what the import compared and wrote where it knows every fact (``label``),
-    else read from the records. The import has committed: a copy that cannot be made (a full
-    disk) fails no import; the next run makes it, or says why it cannot."""
+def _keep_copy_current(
+    engine: Engine,
+    db: duckdb.DuckDBPyConnection,
+    outcome: ImportOutcome,
+    label: Label | None,
+    base: Path | None,
+) -> None:
+    """Keep the records' columnar copy current after the import committed, so the next run
+    need not read the records (see the module's docstring). ``label`` is the copy's, read in
+    the import's transaction (None where it did not know the change it began from); ``base``
+    the copy current as it began, if any. The import has committed: a copy that cannot be made
+    (a full disk) fails no import; the next run makes it, or says why it cannot."""
+    large = outcome.rows_changed >= LARGE_LOAD
     with contextlib.suppress(OSError, duckdb.Error):
-        if label is None:
-            current_copy(engine)
-        else:
+        if label is not None and large and KEPT_TABLES.issubset(outcome.changes):
             write_copy(engine, label, db, _rows_after)
+        elif label is not None and base is not None:
+            write_patched_copy(engine, label, base, lambda path: _patch(db, path, outcome))
+        elif large:
+            current_copy(engine)
 
 
-def _copy_label(conn: Connection, outcome: ImportOutcome, settled: int | None) -> Label | None:
-    """The label of the copy the import writes itself, read before it commits: where it
-    compared every table with the records, it knows every fact they hold, stored and written.
-    None where it cannot write the copy."""
-    if settled is None or outcome.import_id is None or not KEPT_TABLES.issubset(outcome.changes):
-        return None
-    return label_of_import(conn, outcome.import_id, settled)
+def _patch(db: duckdb.DuckDBPyConnection, path: str, outcome: ImportOutcome) -> None:
+    """Replace in the copy at ``path`` each record the import wrote (the tables
+    :func:`_compare` made), new or changed."""
+    db.execute(f"ATTACH {literal(path)} AS written")
+    try:
+        for name, changes in outcome.changes.items():
+            if not changes.written:
+                continue
+            spec = schema.table(name)
+            target = f"written.{quoted(name)}"
+            same = " AND ".join(f"{target}.{quoted(k)} = c.{quoted(k)}" for k in spec.key)
+            db.execute(f"DELETE FROM {target} USING changed_{name} c WHERE {same}")
+            listed = ", ".join(quoted(c) for c in fact_columns(spec.table))
+            db.execute(f"""
+                INSERT INTO {target} ({listed})
+                SELECT {listed} FROM changed_{name} UNION ALL SELECT {listed} FROM new_{name}""")
+        db.execute("CHECKPOINT written")
+    finally:
+        db.execute("DETACH written")
 
 
 def _rows_after(table: Table, columns: Sequence[str]) -> str:
@@ -390,7 +421,7 @@ def _stored_keys(conn: Connection, name: str) -> pa.Array:
 # -- comparing with the records ------------------------------------------------------------
 
 
-def _attach_copy(db: duckdb.DuckDBPyConnection, engine: Engine) -> bool:
+def _attach_copy(db: duckdb.DuckDBPyConnection, engine: Engine) -> Path | None:
     """Attach the records' columnar copy (:mod:`mujun.records.columnar`, made first if it is
     not current) to ``db`` as ``copy``, to compare a large data set with: reading the facts
     from it takes a second where reading the row store again took half a minute at a
@@ -401,9 +432,9 @@ def _attach_copy(db: duckdb.DuckDBPyConnection, engine: Engine) -> bool:
     try:
         path = current_copy(engine)
     except (ValueError, OSError, duckdb.Error):
-        return False
+        return None
     db.execute(f"ATTACH {literal(str(path))} AS copy (READ_ONLY)")
-    return True
+    return path
 
 
 def _stored_rows(

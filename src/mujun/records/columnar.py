@@ -14,7 +14,10 @@ attached an older copy keeps reading it: renaming and removing leave an open fil
 An import that compared every table with the records knows every fact they hold once it has
 committed, and writes the copy itself (:func:`write_copy`), labelled with its own number and
 the latest change-log row before it read the records: its own change-log rows are in the copy,
-and any other written meanwhile is later than the label.
+and any other written meanwhile is later than the label. An import that found a copy current
+as it began writes the new one as that copy with the rows it wrote replaced
+(:func:`write_patched_copy`), under the same label: a few records corrected cost the next run
+no reading of the records.
 
 Where copies live: beside an SQLite file (``mujun.db`` → ``mujun.db.columnar/``); for any
 other database, under ``MUJUN_COLUMNAR`` (else the user's cache folder), in a folder named
@@ -24,6 +27,7 @@ after the database. An SQLite database in memory cannot be read so (the reader o
 
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -77,14 +81,31 @@ def current_copy(engine: Engine, wanted: Wanted = KEPT, *, on_progress: Progress
     """The path of a copy of ``wanted`` (all the facts unless a test says otherwise) as the
     records stand now, made if there is none."""
     folder = copies_folder(engine)
-    shape = _shape(wanted)
     with engine.connect() as conn:
         latest = _latest(conn)
-        for path in sorted(folder.glob(f"{shape}-*{SUFFIX}")):
-            label = _label_of(path, shape)
-            if label is not None and _still_current(conn, label, [t for t, _ in wanted]):
-                return _relabelled(path, shape, latest)
-    return _made(engine, wanted, folder / f"{shape}-{latest.name}{SUFFIX}", on_progress)
+        standing = _standing(conn, folder, wanted, latest)
+    made = folder / f"{_shape(wanted)}-{latest.name}{SUFFIX}"
+    return standing or _made(engine, wanted, made, on_progress)
+
+
+def standing_copy(engine: Engine, conn: Connection) -> Path | None:
+    """The path of a copy of every fact current as ``conn`` sees the records, if there is one
+    (none is made; none can be of a database in memory)."""
+    try:
+        folder = copies_folder(engine)
+    except ValueError:
+        return None
+    return _standing(conn, folder, KEPT, _latest(conn))
+
+
+def _standing(conn: Connection, folder: Path, wanted: Wanted, latest: Label) -> Path | None:
+    """A current copy of ``wanted`` in ``folder``, relabelled ``latest``."""
+    shape = _shape(wanted)
+    for path in sorted(folder.glob(f"{shape}-*{SUFFIX}")):
+        label = _label_of(path, shape)
+        if label is not None and _still_current(conn, label, [t for t, _ in wanted]):
+            return _relabelled(path, shape, latest)
+    return None
 
 
 def copies_folder(engine: Engine) -> Path:
@@ -227,6 +248,19 @@ def write_copy(
             db.execute("CHECKPOINT written")
         finally:
             db.execute("DETACH written")
+    return made
+
+
+def write_patched_copy(
+    engine: Engine, label: Label, base: Path, patch: Callable[[str], None]
+) -> Path:
+    """Write the copy of every fact as the records hold them at ``label`` as the copy ``base``
+    (current when the writer began to read the records), changed by ``patch(path)``: given the
+    new file's path, it attaches it and replaces the rows the writer wrote."""
+    made = copies_folder(engine) / f"{_shape(KEPT)}-{label.name}{SUFFIX}"
+    with _writing(made) as temporary:
+        shutil.copyfile(base, temporary)
+        patch(temporary)
     return made
 
 

@@ -13,18 +13,14 @@ from openpyxl.comments import Comment
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
-from mujun.interchange import workbooks
 from mujun.interchange.problems import Problem, Reason
 from mujun.interchange.raw import RawTable
 from mujun.interchange.schema import TableSpec, column_for_header, table, table_for_name, tables
-from mujun.interchange.workbooks import (
-    ERROR_SHEET,
-    GUIDE_SHEET,
-    export,
-    write_marked_copy,
-    write_template,
-    write_workbook,
-)
+from mujun.interchange.workbooks import export
+from mujun.interchange.workbooks.export import write_workbook
+from mujun.interchange.workbooks.marked import write_marked_copy
+from mujun.interchange.workbooks.styles import ERROR_SHEET, GUIDE_SHEET, SHEET_ROWS
+from mujun.interchange.workbooks.template import write_template
 from mujun.records.fields import ValueKind
 
 NEGATIVE = Reason("negative", "must not be negative: {value}", "不得为负数：{value}")
@@ -306,7 +302,7 @@ def test_too_many_rows_refused_before_writing(
 
 def test_a_batch_reporting_more_rows_than_a_sheet_holds_is_refused(tmp_path: Path) -> None:
     class Huge:
-        num_rows = workbooks.SHEET_ROWS
+        num_rows = SHEET_ROWS
 
     path = tmp_path / "export.xlsx"
     with pytest.raises(ValueError, match="CSV"):

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from mujun.interchange import importer, schema
 from mujun.interchange.limits import UPLOAD
-from mujun.interchange.workbooks import ERROR_SHEET
+from mujun.interchange.workbooks.styles import ERROR_SHEET
 from mujun.policy.duties import ADMINISTRATOR_ONLY, DEPARTMENTS, EVERY_TABLE
 from mujun.records import Account, AnnualMetric, AuditEntry, Change, DataImport, Enterprise
 from mujun.web import imports

@@ -16,7 +16,7 @@ from mujun.cli.render import (
 )
 from mujun.interchange.exporter import export_data_set
 from mujun.interchange.importer import ImportBusyError, ImportOutcome, import_data_set
-from mujun.interchange.workbooks import write_template
+from mujun.interchange.workbooks.template import write_template
 from mujun.records.changes import current_actor
 from mujun.records.summary import per_county, rows_per_table
 

@@ -8,7 +8,6 @@ from enum import StrEnum
 from typing import Annotated, Any, BinaryIO
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import rich.progress
 import typer
 from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -29,11 +28,15 @@ FormatOption = Annotated[
 ]
 
 
+SEPARATOR = ", "
+"""What follows each element of a list :func:`json_rows` makes (the last's is not written)."""
+
+
 def print_json(document: Any, encoded: Mapping[str, pa.Table] | None = None) -> None:
     """Exactly one JSON document on stdout. Each list named in ``encoded`` is given as a table
-    whose one column holds each element as JSON text already (see :func:`json_rows`), and
-    goes out as the bytes Arrow holds: a province's hundreds of thousands of results are
-    neither parsed, dumped nor decoded again."""
+    whose one column holds each element as JSON text already, each followed by the separator
+    (see :func:`json_rows`), and goes out as the bytes Arrow holds: a province's hundreds of
+    thousands of results are neither parsed, dumped, copied nor decoded again."""
     encoded = encoded or {}
     marks = {name: f"\x00{name}\x00" for name in encoded}
     text = json.dumps(document | marks, ensure_ascii=False, default=str)
@@ -43,20 +46,19 @@ def print_json(document: Any, encoded: Mapping[str, pa.Table] | None = None) -> 
         head, text = text.split(json.dumps(marks[name]), 1)
         out.write(head.encode())
         out.write(b"[")
-        _write_separated(out, encoded[name].column(0))
+        _write_elements(out, encoded[name].column(0))
         out.write(b"]")
     out.write(text.encode() + b"\n")
     out.flush()
 
 
-def _write_separated(out: BinaryIO, texts: pa.ChunkedArray) -> None:
-    """The texts one after another, separated by commas."""
-    separator = ", "
+def _write_elements(out: BinaryIO, texts: pa.ChunkedArray) -> None:
+    """The texts back to back, each followed by :data:`SEPARATOR` but the last."""
     chunks = [c for c in texts.chunks if len(c)]
     for index, chunk in enumerate(chunks):
-        written = _utf8_bytes(pc.binary_join_element_wise(chunk, "", separator))
+        written = _utf8_bytes(chunk)
         last = index == len(chunks) - 1
-        out.write(written[: -len(separator)] if last else written)
+        out.write(written[: -len(SEPARATOR)] if last else written)
 
 
 def _utf8_bytes(texts: pa.StringArray) -> memoryview:
@@ -69,9 +71,10 @@ def _utf8_bytes(texts: pa.StringArray) -> memoryview:
 
 
 def json_rows(rows: pa.Table, fields: Sequence[str], *, raw: Sequence[str] = ()) -> pa.Table:
-    """Each row of ``rows`` as a JSON object of ``fields`` in their order, the ``raw`` ones
-    holding JSON text already (kept so by the run) and embedded as they are: the object's text
-    is put together around them, so they are neither parsed nor written again."""
+    """Each row of ``rows`` as a JSON object of ``fields`` in their order, followed by
+    :data:`SEPARATOR`, as an element of a list that :func:`print_json` writes. The ``raw``
+    fields hold JSON text already (kept so by the run) and are embedded as they are: the
+    object's text is put together around them, so they are neither parsed nor written again."""
     import duckdb  # noqa: PLC0415 (not needed on the command line's start-up path)
 
     members = []
@@ -81,7 +84,8 @@ def json_rows(rows: pa.Table, fields: Sequence[str], *, raw: Sequence[str] = ())
         members.append(f"'{opening}' || coalesce({value}, 'null')")
     with duckdb.connect() as db:
         db.register("rows", rows)
-        return db.sql(f"SELECT {' || '.join(members)} || '}}' FROM rows").to_arrow_table()
+        ending = f"'}}{SEPARATOR}'"
+        return db.sql(f"SELECT {' || '.join(members)} || {ending} FROM rows").to_arrow_table()
 
 
 def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

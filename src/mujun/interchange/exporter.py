@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from mujun.interchange.schema import TableSpec, tables
 from mujun.interchange.sql import identifier as quoted
-from mujun.interchange.workbooks import write_workbook
+from mujun.interchange.workbooks.export import write_workbook
 from mujun.progress import Progress, silent
 from mujun.records import bulk
 

@@ -45,7 +45,7 @@ from mujun.interchange.sources import read_data_set
 from mujun.interchange.sql import identifier as quoted
 from mujun.interchange.sql import literal
 from mujun.interchange.validation import CheckedTable, check_data_set
-from mujun.interchange.workbooks import write_marked_copy
+from mujun.interchange.workbooks.marked import write_marked_copy
 from mujun.progress import Progress, phase, silent
 from mujun.records import DATA_MODELS, DERIVED_FROM, Change, DataImport, bulk, table_of
 from mujun.records.changes import KEY_SEPARATOR, changed_one_of, now

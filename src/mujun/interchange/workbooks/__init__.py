@@ -10,24 +10,8 @@ Three writers share one set of formats and helpers (:mod:`.styles`):
 - :func:`write_marked_copy` (:mod:`.marked`) — the data set sent back to the department that
   supplied it, with every bad cell filled light red and commented, and an 错误清单 sheet
   listing every problem.
+
+Each is imported from its own module: the package imports none of them, so that a command
+writing one kind of workbook (or the lists of :mod:`.lists`) does not load the readers and
+writers of the others (openpyxl alone is a tenth of a second of every start).
 """
-
-from mujun.interchange.workbooks.export import write_workbook
-from mujun.interchange.workbooks.marked import write_marked_copy
-from mujun.interchange.workbooks.styles import (
-    ERROR_SHEET,
-    GUIDE_SHEET,
-    MAX_DATA_ROWS,
-    SHEET_ROWS,
-)
-from mujun.interchange.workbooks.template import write_template
-
-__all__ = [
-    "ERROR_SHEET",
-    "GUIDE_SHEET",
-    "MAX_DATA_ROWS",
-    "SHEET_ROWS",
-    "write_marked_copy",
-    "write_template",
-    "write_workbook",
-]

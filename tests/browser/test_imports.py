@@ -1,5 +1,6 @@
 """导入数据: a workbook with a bad row is checked, and the page says which row and why; a
-confirmed one is kept, downloaded again, and named in the history of the records it inserted."""
+confirmed one is kept, downloaded again, and named in the history of the records it inserted;
+the same one sent again is known as already imported."""
 
 import os
 from pathlib import Path
@@ -85,3 +86,10 @@ def test_a_confirmed_workbook_is_kept_and_downloaded_from_the_import_history(
     expect(inserted).to_contain_text("浏览器测试：导入并留存原始文件")
     if screens:
         page.screenshot(path=str(Path(screens) / "parcel-file-imported.png"), full_page=True)
+
+    # The very same workbook again: known by its digest, not read, nothing to confirm.
+    checked(page, upload, "浏览器测试：同一工作簿再次上传")
+    expect(page.locator("ul.notices")).to_contain_text("次导入读取的文件完全相同")
+    expect(page.locator("#import-confirm")).to_have_count(0)
+    if screens:
+        page.screenshot(path=str(Path(screens) / "import-same-files.png"), full_page=True)

@@ -1,6 +1,7 @@
 """The records' columnar copy: made once, read by every run, made again exactly when a fact
 changed (whoever wrote it), and never read when it is not current."""
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -200,16 +201,29 @@ def _described(copy: Path) -> Described:
         }
 
 
-def _noting_written(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """The copies the importer writes itself, as it writes them."""
+def _noting(monkeypatch: pytest.MonkeyPatch, write: Callable[..., Path]) -> list[Path]:
+    """The copies the importer writes itself through ``write`` (a writer of
+    :mod:`mujun.records.columnar`), as it writes them."""
     written: list[Path] = []
 
     def write_and_note(*args: Any) -> Path:
-        written.append(write_copy(*args))
+        written.append(write(*args))
         return written[-1]
 
-    monkeypatch.setattr(importer, "write_copy", write_and_note)
+    monkeypatch.setattr(importer, write.__name__, write_and_note)
     return written
+
+
+def _as_read_from_the_records(engine: Engine, written: list[Path], aside: Path) -> None:
+    """The one copy the import wrote is the current one (relabelled after the import's own
+    change-log rows) and holds what a copy read from the records holds, table by table, type
+    by type; ``written`` is emptied for the next import."""
+    (copy,) = written
+    inode = copy.stat().st_ino
+    current = current_copy(engine)
+    assert current.stat().st_ino == inode
+    assert _described(current.rename(aside)) == _described(current_copy(engine))
+    written.clear()
 
 
 def test_the_copy_an_import_writes_is_the_one_read_from_the_records(
@@ -219,17 +233,11 @@ def test_the_copy_an_import_writes_is_the_one_read_from_the_records(
     look finds it current, and it holds what a copy read from the records holds, table by
     table, type by type: into empty records, then adding, changing and keeping rows."""
     monkeypatch.setattr(importer, "LARGE_LOAD", 1)
-    written = _noting_written(monkeypatch)
+    written = _noting(monkeypatch, write_copy)
     for enterprises in (30, 40):
         write_csv_folder(tmp_path / "demo", generate(enterprises=enterprises, seed=1))
         outcome = import_data_set(engine=engine, path=tmp_path / "demo", actor="test")
-        (imported,) = written
-        inode = imported.stat().st_ino
-        current = current_copy(engine)  # relabelled after the import's own change-log rows
-        assert current.stat().st_ino == inode
-        aside = current.rename(tmp_path / "imported.duckdb")
-        assert _described(aside) == _described(current_copy(engine))
-        written.clear()
+        _as_read_from_the_records(engine, written, tmp_path / "imported.duckdb")
     changed = outcome.changes["jurisdictions"]
     assert changed.inserted and changed.updated and changed.unchanged
 
@@ -243,13 +251,7 @@ def test_a_small_import_writes_the_copy_current_as_it_began_with_its_rows_replac
     write_csv_folder(tmp_path / "first", generate(enterprises=30, seed=1))
     import_data_set(engine=engine, path=tmp_path / "first", actor="test")
     current_copy(engine)
-    patched: list[Path] = []
-
-    def patch_and_note(*args: Any) -> Path:
-        patched.append(write_patched_copy(*args))
-        return patched[-1]
-
-    monkeypatch.setattr(importer, "write_patched_copy", patch_and_note)
+    patched = _noting(monkeypatch, write_patched_copy)
     whole = tmp_path / "whole"
     write_csv_folder(whole, generate(enterprises=40, seed=1))
     one_file = tmp_path / "one"
@@ -259,13 +261,7 @@ def test_a_small_import_writes_the_copy_current_as_it_began_with_its_rows_replac
     for data_set in (whole, one_file):
         outcome = import_data_set(engine=engine, path=data_set, actor="test")
         assert outcome.committed and outcome.changes["enterprises"].written
-        (written,) = patched
-        inode = written.stat().st_ino
-        current = current_copy(engine)  # relabelled after the import's own change-log rows
-        assert current.stat().st_ino == inode
-        aside = current.rename(tmp_path / "patched.duckdb")
-        assert _described(aside) == _described(current_copy(engine))
-        patched.clear()
+        _as_read_from_the_records(engine, patched, tmp_path / "patched.duckdb")
 
 
 def test_a_fact_logged_while_an_import_reads_outdates_the_copy_it_writes(
@@ -290,7 +286,7 @@ def test_a_fact_logged_while_an_import_reads_outdates_the_copy_it_writes(
         return seen
 
     monkeypatch.setattr(importer, "_settled_change", settled_then_written)
-    written = _noting_written(monkeypatch)
+    written = _noting(monkeypatch, write_copy)
     again = import_data_set(
         engine=engine, path=tmp_path / "demo", actor="test", skip_repeated=False
     )

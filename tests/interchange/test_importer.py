@@ -8,12 +8,13 @@ import sys
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import openpyxl
 import pytest
 import xlsxwriter
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select
 from sqlalchemy.orm import Session
 
 from mujun.demo import generate
@@ -21,6 +22,7 @@ from mujun.interchange import importer
 from mujun.interchange.credit_code import check_character
 from mujun.interchange.exporter import export_data_set, write_csv_folder
 from mujun.interchange.importer import ImportOutcome, import_data_set
+from mujun.interchange.sources import read_data_set
 from mujun.records import (
     DATA_MODELS,
     Base,
@@ -28,6 +30,7 @@ from mujun.records import (
     DataImport,
     Enterprise,
     EnterpriseCounty,
+    ImportFile,
     Parcel,
     bulk,
     table_of,
@@ -270,6 +273,83 @@ def _logged_edit(engine: Engine) -> None:
         assert parcel is not None
         parcel.area_m2 = 1.0
         session.commit()
+
+
+def _noting_reads(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
+    """The files each reading of a data set is told are known already (not read)."""
+    known: list[set[str]] = []
+
+    def reading(*args: Any, **kwargs: Any) -> Any:
+        known.append(set(kwargs.get("known", ())))
+        return read_data_set(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "read_data_set", reading)
+    return known
+
+
+def test_the_files_a_data_set_shares_with_the_latest_import_are_not_read_again(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sent again with one file changed, the data set has that file read, checked and
+    compared, and the others claimed as they are: their rows stand, the outcome counts them
+    unchanged and says so, and the import keeps every file."""
+    first = run_import(engine, write_data_set(tmp_path / "one", BASE), tmp_path)
+    reads = _noting_reads(monkeypatch)
+    changed = write_data_set(tmp_path / "two", with_change("parcels", 0, area_m2="14000.5"))
+    outcome = run_import(engine, changed, tmp_path)
+    others = sorted(f"{name}.csv" for name in BASE if name != "parcels")
+    assert reads == [set(others)]
+    updated = {n: int(n == "parcels") for n in BASE}
+    assert {n: vars(c) for n, c in outcome.changes.items()} == {
+        n: {"inserted": 0, "updated": updated[n], "unchanged": len(rows) - updated[n]}
+        for n, rows in BASE.items()
+    }
+    assert list(outcome.changes) == list(first.changes)  # in the order of the tables
+    assert outcome.supplied == first.supplied
+    assert [n.message("zh") for n in outcome.notices] == [
+        f"{name}：与第 {first.import_id} 次导入读取的文件完全相同，且此后数据未变，未再读取。"
+        for name in others
+    ]
+    (parcel,) = (p for p in snapshot(engine)["parcels"] if p["parcel_id"] == "P001")
+    assert parcel["area_m2"] == 14000.5
+    with Session(engine) as session:
+        kept = session.scalars(
+            select(ImportFile.name).where(ImportFile.import_id == outcome.import_id)
+        ).all()
+    assert sorted(kept) == sorted(f"{name}.csv" for name in BASE)
+
+
+def test_a_known_file_still_claims_its_table(engine: Engine, tmp_path: Path) -> None:
+    """A known file is not read, but a second file of its table is still a problem."""
+    data_set = write_data_set(tmp_path / "one", BASE)
+    run_import(engine, data_set, tmp_path)
+    (data_set / "宗地.csv").write_bytes((data_set / "parcels.csv").read_bytes())
+    again = run_import(engine, data_set, tmp_path)
+    assert [p.reason.code for p in again.problems] == ["duplicate_source"]
+    assert not again.committed
+
+
+def test_files_known_when_the_import_began_are_read_after_all_if_the_records_changed_since(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fact written by hand between the import's first look and its lock: the import gives
+    way and reads every file, and sets the fact back as its file has it."""
+    run_import(engine, write_data_set(tmp_path / "one", BASE), tmp_path)
+    reads = _noting_reads(monkeypatch)
+    lock = importer._take_import_lock
+
+    def edited_then_locked(conn: Connection) -> None:
+        if len(reads) == 1:
+            _logged_edit(engine)
+        lock(conn)
+
+    monkeypatch.setattr(importer, "_take_import_lock", edited_then_locked)
+    changed = write_data_set(tmp_path / "two", with_change("enterprises", 0, name="甲机械股份公司"))
+    outcome = run_import(engine, changed, tmp_path)
+    assert reads == [{f"{name}.csv" for name in BASE if name != "enterprises"}, set()]
+    assert outcome.changes["parcels"].updated == 1  # the area edited by hand, set back
+    assert outcome.changes["enterprises"].updated == 1
+    assert not outcome.notices
 
 
 def test_the_files_of_the_latest_import_are_read_again_once_anything_else_changed(

@@ -10,8 +10,9 @@ import itself (who, when, why, where each table came from), the files it read, a
 for each record updated (values before and after), and on each record inserted the import's
 number (:class:`~mujun.records.fields.Imported`). So do the values derived from the facts
 (:mod:`mujun.analytics.derived`), refreshed when the import changed a table they depend on.
-A data set of the very files the latest import read (the same digest), the records unchanged
-since, is not read again: it would change nothing, and the outcome says so.
+A file the latest import read, byte for byte (the SHA-256 its archive keeps), the records
+unchanged since, is not read again: its rows stand in the records as it has them; where every
+file is such, the import changes nothing and says so.
 Once an import has committed, it keeps the records' columnar copy
 (:mod:`mujun.records.columnar`) current: a large one that compared every table with the
 records, and so knows every fact they hold, writes it from its own DuckDB; one that found a
@@ -23,7 +24,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +48,15 @@ from mujun.interchange.sql import literal
 from mujun.interchange.validation import CheckedTable, check_data_set
 from mujun.interchange.workbooks.marked import write_marked_copy
 from mujun.progress import Progress, phase, silent
-from mujun.records import DATA_MODELS, DERIVED_FROM, Change, DataImport, bulk, table_of
+from mujun.records import (
+    DATA_MODELS,
+    DERIVED_FROM,
+    Change,
+    DataImport,
+    ImportFile,
+    bulk,
+    table_of,
+)
 from mujun.records.changes import KEY_SEPARATOR, changed_one_of, now
 from mujun.records.columnar import (
     KEPT,
@@ -84,6 +93,12 @@ LARGE_LOAD = 100_000
 # Reading, checking, comparing with the records, writing: four phases of progress.
 _PHASES = 4
 
+NOTICE_FILE_ALREADY_IMPORTED = Reason(
+    "file_already_imported",
+    "{file}: the same file as import {import_id} read, and the records have not changed "
+    "since: not read again.",
+    "{file}：与第 {import_id} 次导入读取的文件完全相同，且此后数据未变，未再读取。",
+)
 NOTICE_ALREADY_IMPORTED = Reason(
     "already_imported",
     "The same files as import {import_id} read, and the records have not changed since: "
@@ -166,18 +181,53 @@ def import_data_set(
     checked and compared: ``changes`` says what importing it would do, and nothing is written.
     A file beyond ``limits`` is a problem found before it is parsed.
 
-    With ``skip_repeated``, the very files the latest import read, the records unchanged since,
-    are not read again (nor held to ``limits``, which bound the work of reading): importing
-    them changes nothing, and ``same_as`` names that import. Whoever may not read the records
-    passes False: whether they stand as an import left them is not theirs to learn, not even
-    from the time an import takes.
+    With ``skip_repeated``, a file the latest import read, byte for byte, the records unchanged
+    since, is not read again (nor held to ``limits``, which bound the work of reading): its
+    rows stand in the records as it has them. Where every file is such, importing changes
+    nothing, and ``same_as`` names that import. Whoever may not read the records passes False:
+    whether they stand as an import left them is not theirs to learn, not even from the time an
+    import takes.
     """
-    outcome = ImportOutcome(source=path)
+    digest, files = _digests(path)
+    asked = _Asked(engine, path, actor, reason, marked_copy, on_progress, commit, limits, digest)
+    if not skip_repeated:
+        return _import_every_file(asked)
+    with engine.connect() as conn:
+        standing = _standing_import(conn)
+        known = set() if standing is None else _known_files(conn, standing, files)
+    if standing is not None and standing.fingerprint == digest:
+        return _already_imported(ImportOutcome(source=path), standing)
+    # None: the import that read the known files no longer stood once this one held the lock
+    return _import(asked, standing, known) or _import_every_file(asked)
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """An import as asked for (see :func:`import_data_set`), with its data set's digest."""
+
+    engine: Engine
+    path: Path
+    actor: str
+    reason: str | None
+    marked_copy: Path | None
+    on_progress: Progress
+    commit: bool
+    limits: Limits
+    digest: str
+
+
+def _import_every_file(asked: _Asked) -> ImportOutcome:
+    outcome = _import(asked, None, set())
+    assert outcome is not None  # only an import with files known gives way
+    return outcome
+
+
+def _import(asked: _Asked, standing: DataImport | None, known: set[str]) -> ImportOutcome | None:
+    """Import the data set, the files ``known`` (read by the import ``standing``) claimed but
+    not read; None where ``standing`` no longer stands once the import holds the lock."""
+    engine, on_progress, commit = asked.engine, asked.on_progress, asked.commit
+    outcome = ImportOutcome(source=asked.path)
     expected = len(schema.tables())
-    digest = _fingerprint(path)
-    same = _latest_import_standing(engine, digest) if skip_repeated else None
-    if same is not None:
-        return _already_imported(outcome, same)
     with tempfile.TemporaryDirectory(prefix="mujun-import-") as workdir:
         db = _analytics_connection(Path(workdir))
         seen: set[str] = set()
@@ -186,14 +236,26 @@ def import_data_set(
             seen.add(label)
             phase(on_progress, 0, _PHASES)(label, len(seen) / expected)
 
-        read = read_data_set(path, db, workdir=Path(workdir), limits=limits, on_progress=reading)
+        read = read_data_set(
+            asked.path,
+            db,
+            workdir=Path(workdir),
+            limits=asked.limits,
+            on_progress=reading,
+            known=known,
+        )
         outcome.notices = list(read.notices)
         outcome.supplied = {raw.spec.name: tuple(raw.column_index) for raw in read.tables}
+        if standing is not None:
+            _as_known(outcome, read.known, standing)
         settled: int | None = None
         with engine.connect() as conn, conn.begin() as transaction:
             if commit:
                 _take_import_lock(conn)
                 settled = _settled_change(conn)
+                if read.known and not _stands(conn, standing):
+                    transaction.rollback()
+                    return None
             checked, problems = check_data_set(
                 db,
                 read.tables,
@@ -203,7 +265,7 @@ def import_data_set(
             outcome.problems = name_records(db, read.tables, [*read.problems, *problems])
             if outcome.problems:
                 transaction.rollback()
-                _mark(outcome, read, marked_copy)
+                _mark(outcome, read, asked.marked_copy)
                 return outcome
             checked.sort(key=lambda t: schema.tables().index(t.spec))
             comparing = phase(on_progress, 2, _PHASES)
@@ -217,6 +279,7 @@ def import_data_set(
             for done, table in enumerate(checked):
                 comparing(table.raw.label, done / len(checked))
                 outcome.changes[table.spec.name] = _compare(db, conn, table, copied)
+            outcome.changes = _in_schema_order(outcome.changes)
             outcome.months = _months_written(db, outcome)
             if not outcome.rows_changed or not commit:
                 transaction.rollback()
@@ -226,23 +289,24 @@ def import_data_set(
                 conn,
                 checked,
                 outcome,
-                actor=actor,
-                reason=reason,
-                sources={t.spec.name: t.raw.label for t in checked},
-                fingerprint=digest,
+                actor=asked.actor,
+                reason=asked.reason,
+                sources={t.spec.name: t.raw.label for t in checked} | dict(read.known),
+                fingerprint=asked.digest,
                 settled=settled,
                 progress=phase(on_progress, 3, _PHASES),
             )
             keep_files(conn, outcome.import_id, read.files)
             label = None if settled is None else label_of_import(conn, outcome.import_id, settled)
-        _keep_copy_current(engine, db, outcome, label, base)
+        compared = {t.spec.name for t in checked}
+        _keep_copy_current(engine, db, outcome=outcome, compared=compared, label=label, base=base)
     return outcome
 
 
-def _latest_import_standing(engine: Engine, digest: str) -> DataImport | None:
-    """The latest import if it read the data set of ``digest`` and the records stand as it
-    left them: no change of a fact but its own came after the change it began from (asked in
-    one statement, so of one state of the records)."""
+def _standing_import(conn: Connection) -> DataImport | None:
+    """The latest import, if the records stand as it left them: no change of a fact but its
+    own came after the change it began from (asked in one statement, so of one state of the
+    records)."""
     imports, log = table_of(DataImport), table_of(Change)
     later_change = (
         select(log.c.id)
@@ -255,19 +319,49 @@ def _latest_import_standing(engine: Engine, digest: str) -> DataImport | None:
     )
     query = select(DataImport).where(
         imports.c.id == select(func.max(imports.c.id)).scalar_subquery(),
-        imports.c.fingerprint == digest,
         imports.c.settled_change.is_not(None),
         imports.c.supplied.is_not(None),
         ~exists(later_change),
     )
-    with Session(engine) as session:
+    with Session(bind=conn) as session:
         return session.scalars(query).first()
+
+
+def _stands(conn: Connection, standing: DataImport | None) -> bool:
+    """Whether the import ``standing`` is still the latest, the records as it left them."""
+    now_standing = _standing_import(conn)
+    return standing is not None and now_standing is not None and now_standing.id == standing.id
+
+
+def _known_files(conn: Connection, standing: DataImport, files: Mapping[str, str]) -> set[str]:
+    """The data set's files that the import ``standing`` read, byte for byte (the same
+    SHA-256 as its archive keeps), of ``files`` (each file's name and digest)."""
+    kept = conn.execute(
+        select(ImportFile.name, ImportFile.sha256).where(ImportFile.import_id == standing.id)
+    )
+    return {name for name, sha256 in kept if files.get(name) == sha256}
+
+
+def _as_known(outcome: ImportOutcome, known: Mapping[str, str], standing: DataImport) -> None:
+    """The tables of the files known already (see :func:`_known_files`), in ``outcome``: every
+    row stands in the records as the file has it, and the file supplies what it did then."""
+    for name, file in known.items():
+        if name in standing.counts:
+            outcome.changes[name] = TableChanges(unchanged=sum(standing.counts[name].values()))
+        if standing.supplied is not None and name in standing.supplied:
+            outcome.supplied[name] = tuple(standing.supplied[name])
+        notice = Notice(NOTICE_FILE_ALREADY_IMPORTED, {"file": file, "import_id": standing.id})
+        outcome.notices.append(notice)
+
+
+def _in_schema_order(changes: Mapping[str, TableChanges]) -> dict[str, TableChanges]:
+    return {t.name: changes[t.name] for t in schema.tables() if t.name in changes}
 
 
 def _already_imported(outcome: ImportOutcome, same: DataImport) -> ImportOutcome:
     """What importing the files of import ``same`` again does: nothing. Every row of each of
     its tables is stored as the file has it, and the files supply what they did then."""
-    assert same.supplied is not None  # as _latest_import_standing asks
+    assert same.supplied is not None  # as _standing_import asks
     outcome.same_as = same.id
     outcome.changes = {
         name: TableChanges(unchanged=sum(count.values())) for name, count in same.counts.items()
@@ -280,18 +374,21 @@ def _already_imported(outcome: ImportOutcome, same: DataImport) -> ImportOutcome
 def _keep_copy_current(
     engine: Engine,
     db: duckdb.DuckDBPyConnection,
+    *,
     outcome: ImportOutcome,
+    compared: set[str],
     label: Label | None,
     base: Path | None,
 ) -> None:
     """Keep the records' columnar copy current after the import committed, so the next run
-    need not read the records (see the module's docstring). ``label`` is the copy's, read in
-    the import's transaction (None where it did not know the change it began from); ``base``
-    the copy current as it began, if any. The import has committed: a copy that cannot be made
-    (a full disk) fails no import; the next run makes it, or says why it cannot."""
+    need not read the records (see the module's docstring). ``compared`` are the tables the
+    import compared with the records; ``label`` is the copy's, read in the import's
+    transaction (None where it did not know the change it began from); ``base`` the copy
+    current as it began, if any. The import has committed: a copy that cannot be made (a full
+    disk) fails no import; the next run makes it, or says why it cannot."""
     large = outcome.rows_changed >= LARGE_LOAD
     with contextlib.suppress(OSError, duckdb.Error):
-        if label is not None and large and KEPT_TABLES.issubset(outcome.changes):
+        if label is not None and large and KEPT_TABLES.issubset(compared):
             write_copy(engine, label, db, _rows_after)
         elif label is not None and base is not None:
             write_patched_copy(engine, label, base, lambda path: _patch(db, path, outcome))
@@ -641,17 +738,20 @@ def _batches(db: duckdb.DuckDBPyConnection, query: str) -> Iterator[pa.RecordBat
     yield from db.sql(query).to_arrow_reader(bulk.BATCH_ROWS)
 
 
-def _fingerprint(path: Path) -> str:
-    """SHA-256 over the data set's files, names and contents, in name order (of none where
-    there is nothing at ``path``)."""
-    digest = hashlib.sha256()
+def _digests(path: Path) -> tuple[str, dict[str, str]]:
+    """The data set's SHA-256 and each of its files' (by its path in the data set), the data
+    set's taken over every file's path and digest in name order (over none where there is
+    nothing at ``path``)."""
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file())
+        files = {p.relative_to(path).as_posix(): p for p in path.rglob("*") if p.is_file()}
     else:
-        files = [path] if path.exists() else []
-    for file in files:
-        digest.update(file.name.encode())
-        with file.open("rb") as stream:
+        files = {path.name: path} if path.exists() else {}
+    each: dict[str, str] = {}
+    for name in sorted(files):
+        digest = hashlib.sha256()
+        with files[name].open("rb") as stream:
             while chunk := stream.read(1 << 20):
                 digest.update(chunk)
-    return digest.hexdigest()
+        each[name] = digest.hexdigest()
+    listed = "".join(f"{name}\0{digest}\n" for name, digest in each.items())
+    return hashlib.sha256(listed.encode()).hexdigest(), each

@@ -6,7 +6,7 @@ position fields to find the cell behind a problem.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mujun.interchange.problems import Notice, Problem
@@ -43,4 +43,7 @@ class ReadResult:
     problems: tuple[Problem, ...]
     notices: tuple[Notice, ...]
     files: tuple[Path, ...] = ()
-    """The files read as sources of tables, in the order read."""
+    """The files read as sources of tables, in the order read (the known ones included)."""
+    known: Mapping[str, str] = field(default_factory=dict)
+    """The tables of files known already (see :func:`~.sources.reader.read_data_set`), each
+    with its file: claimed as its table's source, not read."""

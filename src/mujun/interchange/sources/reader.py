@@ -10,7 +10,7 @@ import csv
 import os
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
@@ -96,21 +96,27 @@ def read_data_set(
     workdir: Path,
     limits: Limits = LOCAL,
     on_progress: Callable[[str, int], None] | None = None,
+    known: Collection[str] = (),
 ) -> ReadResult:
     """Read a folder of CSV files, one CSV file or one workbook into tables of ``db``.
 
     Every problem that stops a file, header or row from being read is returned, not raised; so
     is a notice for everything passed over. A file beyond ``limits`` is a problem found before
     it is parsed. ``workdir`` holds transcoded copies of GBK files while they are loaded.
-    ``on_progress(label, rows_done)`` is called as sources are read.
+    ``on_progress(label, rows_done)`` is called as sources are read. The CSV files of a
+    folder named in ``known`` (whose rows the records hold as they are) are claimed as their
+    tables' sources but not read (``ReadResult.known``).
     """
-    reader = _Reader(db=db, workdir=workdir, limits=limits, on_progress=on_progress)
+    reader = _Reader(
+        db=db, workdir=workdir, limits=limits, on_progress=on_progress, known=frozenset(known)
+    )
     reader.read(path)
     return ReadResult(
         tables=tuple(reader.tables),
         problems=tuple(reader.problems),
         notices=tuple(reader.notices),
         files=tuple(reader.files),
+        known=reader.claimed_known,
     )
 
 
@@ -133,6 +139,8 @@ class _Reader:
     limits: Limits
     on_progress: Callable[[str, int], None] | None
     survey: bool = False  # read headers only, into ``surveyed``
+    known: frozenset[str] = frozenset()  # names of CSV files claimed, not read
+    claimed_known: dict[str, str] = field(default_factory=dict)  # table name -> known file
     surveyed: dict[str, tuple[str, ...]] = field(default_factory=dict)
     tables: list[RawTable] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -150,7 +158,10 @@ class _Reader:
                     continue
                 if child.suffix.lower() == ".csv":
                     self.files.append(child)
-                    self._csv_source(child)
+                    if child.name in self.known:
+                        self._known_csv(child)
+                    else:
+                        self._csv_source(child)
                 else:
                     self.notices.append(notice(NOTICE_UNMATCHED, file=child.name))
         elif not path.exists():
@@ -311,6 +322,15 @@ class _Reader:
             self._read_csv(path, spec, label, source=source, transcoded=True, scan=scan)
         finally:
             source.unlink(missing_ok=True)
+
+    def _known_csv(self, path: Path) -> None:
+        """A file known already: its table claimed (a second source of it is still a
+        problem), nothing read."""
+        spec = table_for_name(path.stem)
+        if spec is None:
+            self.notices.append(notice(NOTICE_UNMATCHED, file=path.name))
+        elif self._claim(spec, path.name):
+            self.claimed_known[spec.name] = path.name
 
     def _encoding_problem(self, label: str, fault: EncodingFault) -> None:
         if fault.odd is None:

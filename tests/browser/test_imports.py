@@ -29,7 +29,7 @@ def workbook(path: Path) -> Path:
     return path
 
 
-def checked(page: Page, upload: Path, reason: str) -> None:
+def checked(page: Page, upload: Path | list[Path], reason: str) -> None:
     """Send ``upload`` to be checked from the 导入数据 page, with ``reason``."""
     page.goto("/imports")
     form = page.locator("form#import-form")
@@ -93,3 +93,35 @@ def test_a_confirmed_workbook_is_kept_and_downloaded_from_the_import_history(
     expect(page.locator("#import-confirm")).to_have_count(0)
     if screens:
         page.screenshot(path=str(Path(screens) / "import-same-files.png"), full_page=True)
+
+
+def test_a_file_sent_again_unchanged_beside_a_changed_one_is_named_and_not_read(
+    browse: Browse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two CSV files imported, then sent again with one of them changed: the check names the
+    unchanged file as known already, and offers the change to confirm."""
+    monkeypatch.setenv("MUJUN_UPLOADS", str(tmp_path / "uploads"))
+    parcels, approvals = tmp_path / "parcels.csv", tmp_path / "land_approvals.csv"
+    parcels.write_text(
+        "parcel_id,area_m2,jurisdiction_code,land_use\n"
+        "330122001001GB00019,1000,330122001,industrial\n",
+        encoding="utf-8",
+    )
+    approvals.write_text(
+        "approval_id,jurisdiction_code,approved_date,approved_area_m2\n"
+        "PZ-2025-901,330122001,2025-03-01,20000\n",
+        encoding="utf-8",
+    )
+    page = browse("admin")
+    checked(page, [parcels, approvals], "浏览器测试：两个文件")
+    with page.expect_navigation():
+        page.locator("#import-confirm").click()
+
+    approvals.write_text(approvals.read_text(encoding="utf-8").replace("20000", "25000"))
+    checked(page, [parcels, approvals], "浏览器测试：批复面积更正")
+    expect(page.locator("ul.notices")).to_contain_text("parcels.csv：与第")
+    expect(page.locator("ul.notices")).to_contain_text("完全相同，且此后数据未变，未再读取")
+    expect(page.locator("#import-confirm")).to_have_count(1)
+    screens = os.environ.get("MUJUN_SCREENS")
+    if screens:
+        page.screenshot(path=str(Path(screens) / "import-known-file.png"), full_page=True)

@@ -242,13 +242,6 @@ def test_importing_the_same_data_set_twice_changes_nothing(
     assert snapshot(engine) == before
 
 
-def _unread(monkeypatch: pytest.MonkeyPatch) -> None:
-    def reading(*_: object, **__: object) -> None:
-        raise AssertionError("the files were read again")
-
-    monkeypatch.setattr(importer, "read_data_set", reading)
-
-
 def test_the_files_of_the_latest_import_are_not_read_again_while_the_records_stand(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -256,7 +249,7 @@ def test_the_files_of_the_latest_import_are_not_read_again_while_the_records_sta
     the outcome says which import read them; a check alone (``commit`` False) says the same."""
     data_set = write_data_set(tmp_path / "ds", BASE)
     first = run_import(engine, data_set, tmp_path)
-    _unread(monkeypatch)
+    reads = _noting_reads(monkeypatch)
     for commit in (True, False):
         again = import_data_set(engine=engine, path=data_set, actor="tester", commit=commit)
         assert again.same_as == first.import_id and again.rows_changed == 0
@@ -264,6 +257,7 @@ def test_the_files_of_the_latest_import_are_not_read_again_while_the_records_sta
         assert f"第 {first.import_id} 次导入" in again.notices[0].message("zh")
     copied = write_data_set(tmp_path / "copy", BASE)  # the same files elsewhere
     assert run_import(engine, copied, tmp_path).same_as == first.import_id
+    assert reads == []  # the files were not read again
 
 
 def _logged_edit(engine: Engine) -> None:

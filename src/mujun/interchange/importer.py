@@ -24,7 +24,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -343,15 +343,24 @@ def _known_files(conn: Connection, standing: DataImport, files: Mapping[str, str
 
 
 def _as_known(outcome: ImportOutcome, known: Mapping[str, str], standing: DataImport) -> None:
-    """The tables of the files known already (see :func:`_known_files`), in ``outcome``: every
-    row stands in the records as the file has it, and the file supplies what it did then."""
-    for name, file in known.items():
+    """The tables of the files known already (see :func:`_known_files`), in ``outcome``, each
+    file named in a notice."""
+    _as_read_by(outcome, standing, known)
+    outcome.notices += [
+        Notice(NOTICE_FILE_ALREADY_IMPORTED, {"file": file, "import_id": standing.id})
+        for file in known.values()
+    ]
+
+
+def _as_read_by(outcome: ImportOutcome, standing: DataImport, tables: Iterable[str]) -> None:
+    """The ``tables`` as the import ``standing`` read them, in ``outcome``: every row stands in
+    the records as the file has it, and the file supplies the columns it did then."""
+    supplied = standing.supplied or {}
+    for name in tables:
         if name in standing.counts:
             outcome.changes[name] = TableChanges(unchanged=sum(standing.counts[name].values()))
-        if standing.supplied is not None and name in standing.supplied:
-            outcome.supplied[name] = tuple(standing.supplied[name])
-        notice = Notice(NOTICE_FILE_ALREADY_IMPORTED, {"file": file, "import_id": standing.id})
-        outcome.notices.append(notice)
+        if name in supplied:
+            outcome.supplied[name] = tuple(supplied[name])
 
 
 def _in_schema_order(changes: Mapping[str, TableChanges]) -> dict[str, TableChanges]:
@@ -359,14 +368,10 @@ def _in_schema_order(changes: Mapping[str, TableChanges]) -> dict[str, TableChan
 
 
 def _already_imported(outcome: ImportOutcome, same: DataImport) -> ImportOutcome:
-    """What importing the files of import ``same`` again does: nothing. Every row of each of
-    its tables is stored as the file has it, and the files supply what they did then."""
-    assert same.supplied is not None  # as _standing_import asks
+    """What importing the files of import ``same`` again does: nothing (see
+    :func:`_as_read_by`)."""
     outcome.same_as = same.id
-    outcome.changes = {
-        name: TableChanges(unchanged=sum(count.values())) for name, count in same.counts.items()
-    }
-    outcome.supplied = {name: tuple(columns) for name, columns in same.supplied.items()}
+    _as_read_by(outcome, same, [*same.counts, *(same.supplied or {})])
     outcome.notices = [Notice(NOTICE_ALREADY_IMPORTED, {"import_id": same.id})]
     return outcome
 

@@ -28,6 +28,7 @@ from mujun.interchange.importer import import_data_set
 from mujun.policy.parameters import ParameterError
 from mujun.policy.profiles import load_profile
 from mujun.records import EvaluationRun, ExcludedEnterprise, Grade
+from mujun.records.partitions import partition_names
 
 NOW = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
 YEAR = 2025
@@ -109,6 +110,11 @@ def test_runs_are_listed_newest_first_and_deleted_with_their_grades(
                 (first, count.num_rows),
                 (third, count.num_rows),
             ]
+        # On PostgreSQL each run's rows are its own partitions, dropped with it
+        expected = {
+            f"{t}_run_{run}" for t in ("grades", "excluded_enterprises") for run in (first, third)
+        }
+        assert partition_names(conn) == (expected if conn.dialect.name == "postgresql" else set())
 
 
 def test_evaluating_the_records_again_grades_the_same(records: Engine) -> None:

@@ -20,6 +20,9 @@ from mujun.identification.runs import (
     save_run,
 )
 from mujun.policy.profiles import load_profile
+from mujun.records import Finding, UnjudgedSubject, table_of
+from mujun.records.bulk import count_rows
+from mujun.records.partitions import partition_names
 from tests.planted import planted_city
 
 ELECTRICITY = ("electricity_kwh",)
@@ -122,6 +125,17 @@ def test_an_unknown_run_is_refused_and_a_run_can_be_deleted(engine: Engine, fact
         started_at=NOW,
         actor="a",
     )
+    with engine.connect() as conn:
+        kept = partition_names(conn)
     delete_run(engine, run_id)
     with pytest.raises(RunNotFoundError):
         run_findings(engine, run_id)
+    with engine.connect() as conn:
+        left = {
+            model.__tablename__: count_rows(conn, table_of(model))
+            for model in (Finding, UnjudgedSubject)
+        }
+        if conn.dialect.name == "postgresql":  # the run's rows were its partitions
+            assert kept == {f"{t}_run_{run_id}" for t in left}
+            assert partition_names(conn) == set()
+    assert left == {"findings": 0, "unjudged_subjects": 0}

@@ -5,9 +5,9 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, insert, inspect, select
 
-from mujun.records import Base
+from mujun.records import Base, Finding, IdentificationRun, table_of
 from mujun.records.database import (
     MIGRATIONS,
     alembic_config,
@@ -15,11 +15,14 @@ from mujun.records.database import (
     stored_revision,
     upgrade,
 )
+from mujun.records.partitions import models_only, partition_names
+from tests.builders import identification_run
 
 
 def test_migrated_schema_equals_the_models(engine: Engine) -> None:
     with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        context = MigrationContext.configure(conn, opts={"include_name": models_only(conn)})
+        assert compare_metadata(context, Base.metadata) == []
 
 
 def test_downgrade_to_nothing_and_up_again(engine: Engine) -> None:
@@ -54,3 +57,52 @@ def test_a_database_behind_is_upgraded_and_one_at_the_newest_only_read(
 
 def _not_called(*_args: object) -> None:
     raise AssertionError("Alembic was asked to upgrade a database at the newest revision")
+
+
+def test_the_rows_of_runs_kept_before_become_their_partitions_and_back(engine: Engine) -> None:
+    """Migration 0024 gives every run kept before its partitions on PostgreSQL, with its rows,
+    and undoing it puts them back in one table (SQLite has no partitions: nothing moves)."""
+    command.downgrade(alembic_config(engine), "0023")
+    run = identification_run()
+    values = {c.key: getattr(run, c.key) for c in table_of(IdentificationRun).columns}
+    with engine.begin() as conn:
+        for run_id in (1, 2):
+            conn.execute(insert(IdentificationRun).values(values | {"id": run_id}))
+            conn.execute(insert(Finding), [_finding(run_id, subject) for subject in ("P1", "P2")])
+
+    def findings() -> list[tuple[object, ...]]:
+        with engine.connect() as conn:
+            query = select(Finding.run_id, Finding.subject_id)
+            return [tuple(row) for row in conn.execute(query.order_by("run_id", "subject_id"))]
+
+    kept = findings()
+    assert len(kept) == 4
+    upgrade(engine)
+    assert findings() == kept
+    with engine.connect() as conn:
+        made = partition_names(conn)
+    on_postgresql = engine.dialect.name == "postgresql"
+    tables = ("findings", "unjudged_subjects")
+    assert made == ({f"{t}_run_{n}" for t in tables for n in (1, 2)} if on_postgresql else set())
+    command.downgrade(alembic_config(engine), "0023")
+    assert findings() == kept
+    with engine.connect() as conn:
+        assert partition_names(conn) == set()
+    upgrade(engine)
+    assert findings() == kept
+
+
+def _finding(run_id: int, subject: str) -> dict[str, object]:
+    return {
+        "run_id": run_id,
+        "criterion": "idle/not-started",
+        "category": "idle_land",
+        "subject_type": "parcel",
+        "subject_id": subject,
+        "subject_name": None,
+        "area_m2": 100.0,
+        "county_code": None,
+        "key": False,
+        "evidence": "{}",
+        "source": "s",
+    }

@@ -13,6 +13,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+BY_RUN = {"postgresql_partition_by": "LIST (run_id)"}
+"""The table options of a table of a run's rows: on PostgreSQL, one partition per run
+(:mod:`mujun.records.partitions`)."""
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)

@@ -5,10 +5,11 @@ grades from here instead of recomputing them."""
 
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mujun.records.base import Base
+from mujun.records.base import BY_RUN, Base
+from mujun.records.partitions import open_partitions
 
 
 class EvaluationRun(Base):
@@ -50,6 +51,7 @@ class Grade(Base):
         # The industries graded, a run's and a county's
         Index("ix_grades_run_industry", "run_id", "industry_code"),
         Index("ix_grades_run_county_industry", "run_id", "county_code", "industry_code"),
+        BY_RUN,
     )
 
     run_id: Mapped[int] = mapped_column(
@@ -78,6 +80,7 @@ class ExcludedEnterprise(Base):
     land…)."""
 
     __tablename__ = "excluded_enterprises"
+    __table_args__ = BY_RUN
 
     run_id: Mapped[int] = mapped_column(
         ForeignKey("evaluation_runs.id", ondelete="CASCADE"), primary_key=True
@@ -85,3 +88,6 @@ class ExcludedEnterprise(Base):
     credit_code: Mapped[str] = mapped_column(String(18), primary_key=True)
     name: Mapped[str | None] = mapped_column(String)
     reason: Mapped[str] = mapped_column(Text)
+
+
+event.listen(EvaluationRun, "after_insert", open_partitions)

@@ -1,17 +1,24 @@
 """Keeping a run, whatever it ran (an identification, an evaluation): the run's row and the rows
-it produced, written in one transaction through the database's bulk path, listed, read back and
-forgotten together."""
+it produced, written in one transaction through the database's bulk path (on PostgreSQL as the
+run's own partitions: :mod:`mujun.records.partitions`), listed, read back and forgotten
+together."""
 
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 import pyarrow as pa
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from mujun.records.base import Base, table_of
 from mujun.records.bulk import BATCH_ROWS, insert_rows
 from mujun.records.evaluations import EvaluationRun
+from mujun.records.partitions import (
+    attach_partition,
+    by_partition,
+    drop_partition,
+    unattached_partition,
+)
 from mujun.records.runs import IdentificationRun
 
 Run = TypeVar("Run", IdentificationRun, EvaluationRun)
@@ -29,8 +36,16 @@ def keep_run(
         run_id: int = conn.execute(insert(model).values(**values).returning(model.id)).scalar_one()
         for rows_model, rows in produced:
             numbered = rows.add_column(0, "run_id", pa.repeat(run_id, rows.num_rows))
-            insert_rows(conn, table_of(rows_model), numbered.to_batches(BATCH_ROWS))
+            _write(conn, table_of(rows_model), run_id, numbered)
     return run_id
+
+
+def _write(conn: Connection, table: Table, run_id: int, rows: pa.Table) -> None:
+    if not by_partition(conn, table):
+        insert_rows(conn, table, rows.to_batches(BATCH_ROWS))
+        return
+    insert_rows(conn, unattached_partition(conn, table, run_id), rows.to_batches(BATCH_ROWS))
+    attach_partition(conn, table, run_id)
 
 
 def recent_runs(engine: Engine, model: type[Run], *, limit: int) -> list[Run]:
@@ -66,9 +81,12 @@ def forget_run(
     engine: Engine, model: type[Run], produced: Sequence[type[Base]], run_id: int
 ) -> None:
     """Delete a run and the rows it produced (those first: their foreign keys cascade only
-    where the connection enforces foreign keys)."""
+    where the connection enforces foreign keys), on PostgreSQL by dropping their partitions."""
     with engine.begin() as conn:
         for rows_model in produced:
             table = table_of(rows_model)
-            conn.execute(delete(table).where(table.c.run_id == run_id))
+            if by_partition(conn, table):
+                drop_partition(conn, table, run_id)
+            else:
+                conn.execute(delete(table).where(table.c.run_id == run_id))
         conn.execute(delete(model).where(model.id == run_id))

@@ -16,10 +16,12 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mujun.records.base import Base
+from mujun.records.base import BY_RUN, Base
+from mujun.records.partitions import open_partitions
 
 
 class IdentificationRun(Base):
@@ -68,6 +70,7 @@ class Finding(Base):
         Index("ix_findings_run_area", "run_id", "area_m2"),
         Index("ix_findings_run_county_area", "run_id", "county_code", "area_m2"),
         Index("ix_findings_run_county_subject", "run_id", "county_code", "subject_id"),
+        BY_RUN,
     )
 
     run_id: Mapped[int] = mapped_column(
@@ -90,6 +93,7 @@ class UnjudgedSubject(Base):
     """A subject a rule of a run could not judge, and the figures it lacked."""
 
     __tablename__ = "unjudged_subjects"
+    __table_args__ = BY_RUN
 
     run_id: Mapped[int] = mapped_column(
         ForeignKey("identification_runs.id", ondelete="CASCADE"), primary_key=True
@@ -98,3 +102,6 @@ class UnjudgedSubject(Base):
     subject_type: Mapped[str] = mapped_column(String(16), primary_key=True)
     subject_id: Mapped[str] = mapped_column(String, primary_key=True)
     missing: Mapped[str] = mapped_column(Text)
+
+
+event.listen(IdentificationRun, "after_insert", open_partitions)

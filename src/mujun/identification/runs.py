@@ -145,7 +145,7 @@ def same_run(
 
 def delete_run(engine: Engine, run_id: int) -> None:
     get_run(engine, run_id)
-    forget_run(engine, IdentificationRun, (Finding, UnjudgedSubject), run_id)
+    forget_run(engine, IdentificationRun, run_id)
 
 
 def diff_runs(engine: Engine, a: int, b: int) -> RunDifference:

@@ -17,6 +17,7 @@ from mujun.records.partitions import (
     attach_partition,
     by_partition,
     drop_partition,
+    produced_tables,
     unattached_partition,
 )
 from mujun.records.runs import IdentificationRun
@@ -77,14 +78,11 @@ def produced_rows(
     return pa.Table.from_pylist([dict(row._mapping) for row in rows], schema=schema)
 
 
-def forget_run(
-    engine: Engine, model: type[Run], produced: Sequence[type[Base]], run_id: int
-) -> None:
+def forget_run(engine: Engine, model: type[Run], run_id: int) -> None:
     """Delete a run and the rows it produced (those first: their foreign keys cascade only
     where the connection enforces foreign keys), on PostgreSQL by dropping their partitions."""
     with engine.begin() as conn:
-        for rows_model in produced:
-            table = table_of(rows_model)
+        for table in produced_tables(table_of(model)):
             if by_partition(conn, table):
                 drop_partition(conn, table, run_id)
             else:

@@ -19,21 +19,19 @@ from sqlalchemy import Connection, MetaData, Table, text
 from sqlalchemy.orm import Mapper
 
 
-def by_partition(conn: Connection, table: Table) -> bool:
-    """Whether ``table`` keeps each run's rows in a partition of their own on ``conn``."""
-    options = table.dialect_options["postgresql"]
-    return conn.dialect.name == "postgresql" and options["partition_by"] is not None
-
-
 def produced_tables(runs: Table) -> list[Table]:
-    """The tables of a run's rows whose ``run_id`` refers to ``runs``."""
+    """The tables of a run's rows (those of :data:`~mujun.records.base.BY_RUN`) whose
+    ``run_id`` refers to ``runs``."""
     return [
         table
         for table in runs.metadata.sorted_tables
-        if "run_id" in table.c
-        and table.dialect_options["postgresql"]["partition_by"] is not None
-        and any(key.column.table is runs for key in table.c.run_id.foreign_keys)
+        if _of_runs(table) and any(key.column.table is runs for key in table.c.run_id.foreign_keys)
     ]
+
+
+def by_partition(conn: Connection, table: Table) -> bool:
+    """Whether ``table`` keeps each run's rows in a partition of their own on ``conn``."""
+    return conn.dialect.name == "postgresql" and _of_runs(table)
 
 
 def unattached_partition(conn: Connection, table: Table, run_id: int) -> Table:
@@ -93,6 +91,10 @@ def models_only(conn: Connection) -> Callable[[str | None, str, Any], bool]:
     (it is made as a run is kept)."""
     partitions = partition_names(conn)
     return lambda name, kind, _parent: not (kind == "table" and name in partitions)
+
+
+def _of_runs(table: Table) -> bool:
+    return table.dialect_options["postgresql"]["partition_by"] is not None
 
 
 def _name(table: Table, run_id: int) -> str:

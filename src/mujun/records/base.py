@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from sqlalchemy import MetaData, Table
+from sqlalchemy import Connection, MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -27,6 +27,11 @@ def table_of(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
+
+
+def quoted(conn: Connection, name: str) -> str:
+    """``name`` as an identifier in the SQL of ``conn``'s database."""
+    return conn.dialect.identifier_preparer.quote(name)
 
 
 def aware(moment: dt.datetime) -> dt.datetime:

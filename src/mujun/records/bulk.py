@@ -34,6 +34,8 @@ from sqlalchemy import (
 from sqlalchemy.schema import AddConstraint, DropConstraint
 from sqlalchemy.types import TypeEngine
 
+from mujun.records.base import quoted
+
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
 
@@ -117,8 +119,8 @@ def _stream_postgresql(
     conn: Connection, table: Table, schema: pa.Schema
 ) -> Iterator[pa.RecordBatch]:
     """``COPY … TO STDOUT`` read by Arrow's CSV reader as the bytes arrive."""
-    columns = ", ".join(_quote(conn, name) for name in schema.names)
-    copy_sql = f"COPY (SELECT {columns} FROM {_quote(conn, table.name)}) TO STDOUT (FORMAT csv)"
+    columns = ", ".join(quoted(conn, name) for name in schema.names)
+    copy_sql = f"COPY (SELECT {columns} FROM {quoted(conn, table.name)}) TO STDOUT (FORMAT csv)"
     with _driver(conn).cursor() as cursor, cursor.copy(copy_sql) as copy:
         chunks = iter(copy)
         first = next(chunks, None)
@@ -178,11 +180,11 @@ def _executemany_into(conn: Connection, table: Table, batches: Iterable[pa.Recor
     for batch in batches:
         if not batch.num_rows:
             continue
-        names = ", ".join(_quote(conn, name) for name in batch.schema.names)
+        names = ", ".join(quoted(conn, name) for name in batch.schema.names)
         marks = ", ".join("?" for _ in batch.schema.names)
         columns = [_to_stored(column).to_pylist() for column in batch.columns]
         cursor.executemany(
-            f"INSERT INTO {_quote(conn, table.name)} ({names}) VALUES ({marks})",
+            f"INSERT INTO {quoted(conn, table.name)} ({names}) VALUES ({marks})",
             list(zip(*columns, strict=True)),
         )
         written += batch.num_rows
@@ -209,8 +211,8 @@ def _copy_into(conn: Connection, table: Table, batches: Iterable[pa.RecordBatch]
     first = next(batch_iter, None)
     if first is None:
         return 0
-    names = ", ".join(_quote(conn, name) for name in first.schema.names)
-    copy_sql = f"COPY {_quote(conn, table.name)} ({names}) FROM STDIN (FORMAT csv)"
+    names = ", ".join(quoted(conn, name) for name in first.schema.names)
+    copy_sql = f"COPY {quoted(conn, table.name)} ({names}) FROM STDIN (FORMAT csv)"
     written = 0
     with (
         _driver(conn).cursor() as cursor,
@@ -337,7 +339,7 @@ def analyze(conn: Connection, tables: Sequence[Table]) -> None:
     only later). SQLite plans without them."""
     if conn.dialect.name == "postgresql":
         for table in tables:
-            conn.exec_driver_sql(f"ANALYZE {_quote(conn, table.name)}")
+            conn.exec_driver_sql(f"ANALYZE {quoted(conn, table.name)}")
 
 
 def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -347,7 +349,3 @@ def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa
 
 def _driver(conn: Connection) -> Any:
     return conn.connection.driver_connection
-
-
-def _quote(conn: Connection, name: str) -> str:
-    return conn.dialect.identifier_preparer.quote(name)

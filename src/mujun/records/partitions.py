@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Connection, MetaData, Table, text
 from sqlalchemy.orm import Mapper
 
+from mujun.records.base import quoted
+
 
 def produced_tables(runs: Table) -> list[Table]:
     """The tables of a run's rows (those of :data:`~mujun.records.base.BY_RUN`) whose
@@ -38,8 +40,8 @@ def unattached_partition(conn: Connection, table: Table, run_id: int) -> Table:
     """A new table like ``table`` but with no index, to be filled with a run's rows before
     :func:`attach_partition` makes it the run's partition."""
     partition = _name(table, run_id)
-    like = _quoted(conn, table.name)
-    conn.execute(text(f"CREATE TABLE {_quoted(conn, partition)} (LIKE {like})"))
+    like = quoted(conn, table.name)
+    conn.execute(text(f"CREATE TABLE {quoted(conn, partition)} (LIKE {like})"))
     return Table(partition, MetaData())
 
 
@@ -48,14 +50,14 @@ def attach_partition(conn: Connection, table: Table, run_id: int) -> None:
     indexes are built then."""
     conn.execute(
         text(
-            f"ALTER TABLE {_quoted(conn, table.name)} ATTACH PARTITION "
-            f"{_quoted(conn, _name(table, run_id))} FOR VALUES IN ({int(run_id)})"
+            f"ALTER TABLE {quoted(conn, table.name)} ATTACH PARTITION "
+            f"{quoted(conn, _name(table, run_id))} FOR VALUES IN ({int(run_id)})"
         )
     )
 
 
 def drop_partition(conn: Connection, table: Table, run_id: int) -> None:
-    conn.execute(text(f"DROP TABLE IF EXISTS {_quoted(conn, _name(table, run_id))}"))
+    conn.execute(text(f"DROP TABLE IF EXISTS {quoted(conn, _name(table, run_id))}"))
 
 
 def open_partitions(_mapper: Mapper[Any], conn: Connection, run: Any) -> None:
@@ -66,8 +68,8 @@ def open_partitions(_mapper: Mapper[Any], conn: Connection, run: Any) -> None:
         if by_partition(conn, table):
             conn.execute(
                 text(
-                    f"CREATE TABLE {_quoted(conn, _name(table, run.id))} PARTITION OF "
-                    f"{_quoted(conn, table.name)} FOR VALUES IN ({int(run.id)})"
+                    f"CREATE TABLE {quoted(conn, _name(table, run.id))} PARTITION OF "
+                    f"{quoted(conn, table.name)} FOR VALUES IN ({int(run.id)})"
                 )
             )
 
@@ -99,7 +101,3 @@ def _of_runs(table: Table) -> bool:
 
 def _name(table: Table, run_id: int) -> str:
     return f"{table.name}_run_{int(run_id)}"
-
-
-def _quoted(conn: Connection, name: str) -> str:
-    return conn.dialect.identifier_preparer.quote(name)

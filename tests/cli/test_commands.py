@@ -171,3 +171,24 @@ def test_the_installed_command_fails_in_one_line_on_an_unreachable_database() ->
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
     assert result.stderr.startswith("mujun: OperationalError")
+
+
+def test_the_installed_command_ends_with_its_output_alone_and_its_records_closed(
+    tmp_path: Path,
+) -> None:
+    """Nothing follows a command's last word on stderr (DuckDB's bindings report objects left
+    at the interpreter's tear-down, which the command skips), and the records file is closed:
+    SQLite's log is folded back into it."""
+    records = tmp_path / "records.db"
+    program = [sys.executable, "-m", "mujun", "--db", f"sqlite:///{records}"]
+    identify = ["identify", "--profile", "ankang-2024", "--as-of", "2025-12-31", "--format", "json"]
+    result = subprocess.run([*program, *identify], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert json.loads(result.stdout)["profile"] == "ankang-2024"
+    assert records.exists()
+    assert not records.with_name("records.db-wal").exists()
+
+    mistyped = subprocess.run([*program, "identfy"], capture_output=True, text=True, check=False)
+    assert mistyped.returncode == 2
+    assert "identfy" in mistyped.stderr

@@ -1,10 +1,13 @@
 """The ``mujun`` program: global options, and the command groups registered on it."""
 
+import atexit
+import contextlib
 import importlib
 import os
 import sys
+import threading
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -104,6 +107,7 @@ def main_options(
         db_url=db,
         lang=default_language() if lang is None else ("en" if lang is LanguageChoice.EN else "zh"),
     )
+    ctx.call_on_close(ctx.obj.close)
 
 
 def main() -> None:
@@ -113,6 +117,8 @@ def main() -> None:
     """
     try:
         app()
+    except SystemExit as ending:
+        leave(ending.code)
     except Exception as error:
         if os.environ.get("MUJUN_DEBUG"):
             raise
@@ -122,4 +128,26 @@ def main() -> None:
             markup=False,
             highlight=False,
         )
-        sys.exit(1)
+        leave(1)
+
+
+def leave(code: object) -> NoReturn:
+    """End the process once the command is done, without the interpreter's tear-down.
+
+    Freeing every module and object left of a province's run took 0.45 s after an identification
+    of 3.4 s, and DuckDB's bindings (nanobind) then report the objects still alive as "leaked",
+    forty lines on stderr under Python 3.11. What the command opened is closed by then (the
+    records' connections close with its context); the exit handlers still run (temporary
+    folders, log handlers). While another thread runs, the interpreter ends as usual and waits
+    for it.
+    """
+    if isinstance(code, str):  # sys.exit("reason"): said on stderr, as Python would
+        stderr.print(code, markup=False, highlight=False)
+    status = code if isinstance(code, int) else int(code is not None)
+    if threading.active_count() > 1:
+        sys.exit(status)
+    atexit._run_exitfuncs()  # what the interpreter would run first; it has no public name
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):
+            stream.flush()
+    os._exit(status)

@@ -3,7 +3,7 @@
 import datetime as dt
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NoReturn
 
 import typer
@@ -24,18 +24,26 @@ stderr = Console(stderr=True, soft_wrap=True)
 class Settings:
     db_url: str | None
     lang: Language
+    _engine: Engine | None = field(default=None, init=False, repr=False)
 
     def engine(self) -> Engine:
-        """The records database, its schema brought up to date; facts written through the ORM
-        refresh their derived values."""
-        # Imported when a command opens the records, not when the program starts: it loads
-        # the analytics (Ibis), which `mujun --help` and a mistyped option need not wait for.
-        from mujun.analytics.derived import follow_orm_writes  # noqa: PLC0415
+        """The records database, opened once by a command and its schema brought up to date;
+        facts written through the ORM refresh their derived values."""
+        if self._engine is None:
+            # Imported when a command opens the records, not when the program starts: it loads
+            # the analytics (Ibis), which `mujun --help` and a mistyped option need not wait for.
+            from mujun.analytics.derived import follow_orm_writes  # noqa: PLC0415
 
-        follow_orm_writes()
-        engine = open_engine(self.db_url)
-        upgrade(engine)
-        return engine
+            follow_orm_writes()
+            self._engine = open_engine(self.db_url)
+            upgrade(self._engine)
+        return self._engine
+
+    def close(self) -> None:
+        """Close the records' connections (SQLite checkpoints its log into the file)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
     def say(self, zh: str, en: str) -> str:
         return zh if self.lang == "zh" else en

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,7 +139,7 @@ def main() -> None:
         measures.append(
             run_phase("generate + write CSV data set", GENERATE, n, seed, str(data_set))
         )
-    targets = {
+    targets: dict[str, tuple[str, Callable[[], str]]] = {
         "sqlite": ("SQLite", lambda: f"sqlite:///{work / 'records.db'}"),
         "postgresql": ("PostgreSQL", lambda: recreate_database(args.postgres, "mujun_bench")),
     }

@@ -430,8 +430,8 @@ def report(
             f"{_ms(cuts[94])} | {_ms(cuts[98])} | {_ms(took[-1])} | "
             f"{len(measured.errors[kind])} |"
         )
-    errors = sum(len(e) for e in measured.errors.values())
-    print(f"| all | {total:,} | {total / seconds:.1f} | | | | | {errors} |")
+    failed = sum(len(e) for e in measured.errors.values())
+    print(f"| all | {total:,} | {total / seconds:.1f} | | | | | {failed} |")
     print(f"\nfirst map request (index build): {first_map:.2f} s")
     if paints:
         print(

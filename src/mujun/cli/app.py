@@ -134,12 +134,12 @@ def main() -> None:
 def leave(code: object) -> NoReturn:
     """End the process once the command is done, without the interpreter's tear-down.
 
-    Freeing every module and object left of a province's run took 0.45 s after an identification
-    of 3.4 s, and DuckDB's bindings (nanobind) then report the objects still alive as "leaked",
-    forty lines on stderr under Python 3.11. What the command opened is closed by then (the
-    records' connections close with its context); the exit handlers still run (temporary
-    folders, log handlers). While another thread runs, the interpreter ends as usual and waits
-    for it.
+    The tear-down frees every module and object one by one: 0.13 s of `mujun identify --help`
+    (0.97 → 0.83 s) and 0.4 s of `mujun --help`; and at its end DuckDB's bindings (nanobind)
+    report the objects still alive as "leaked", forty lines on stderr under Python 3.11. What
+    the command opened is closed by then (the records' connections close with its context, and
+    SQLite folds its log back into the file); the exit handlers still run (temporary folders,
+    log handlers). While another thread runs, the interpreter ends as usual and waits for it.
     """
     if isinstance(code, str):  # sys.exit("reason"): said on stderr, as Python would
         stderr.print(code, markup=False, highlight=False)

@@ -246,11 +246,14 @@ class Bench:
         cells[tax] = f"{float(cells[tax] or 0) + self.edits / 100:.2f}".encode()
         (folder / "annual_metrics.csv").write_bytes(b"\n".join([header, b",".join(cells), rest]))
 
-    def versus(self, argv: list[str]) -> list[Job]:
-        """The same command run by the ``before`` source, if one is given."""
+    def versus(self, argv: list[str], out: Path | None = None) -> list[Job]:
+        """The same command run by the ``before`` source, if one is given, its output written
+        as the command's is (to a file of its own where the command's goes to ``out``: writing
+        a run's document to a file takes time that /dev/null does not)."""
         if self.before is None:
             return []
-        return [("before", None, ["env", f"PYTHONPATH={self.before}", *argv], None)]
+        mine = None if out is None else out.with_name(f"{out.stem}_before{out.suffix}")
+        return [("before", None, ["env", f"PYTHONPATH={self.before}", *argv], mine)]
 
     def identify_refs(self, name: str) -> list[Job]:
         duck, pandas = self.work / f"duckdb_id_{name}.csv", self.work / f"pandas_id_{name}.csv"
@@ -267,7 +270,7 @@ class Bench:
                 alternate(
                     Row(task, name),
                     [
-                        *self.versus(mujun(url, *args)),
+                        *self.versus(mujun(url, *args), ours),
                         ("mujun", None, mujun(url, *args), ours),
                         *self.identify_refs(name),
                     ],
@@ -280,7 +283,7 @@ class Bench:
             alternate(
                 Row(f"identify `--only {ONLY}`", name),
                 [
-                    *self.versus(mujun(url, *args, "--only", ONLY)),
+                    *self.versus(mujun(url, *args, "--only", ONLY), ours),
                     ("mujun", None, mujun(url, *args, "--only", ONLY), ours),
                     *self.identify_refs(name),
                 ],
@@ -311,7 +314,7 @@ class Bench:
             alternate(
                 Row("evaluate `huangyan-2022` 2025", name),
                 [
-                    *self.versus(mujun(url, *args)),
+                    *self.versus(mujun(url, *args), ours),
                     ("mujun", None, mujun(url, *args), ours),
                     ("duckdb", None, self.ref("duckdb_ref.py", "evaluate", duck), None),
                     ("pandas", None, self.ref("pandas_ref.py", "evaluate", pandas), None),

@@ -2,6 +2,8 @@
 names every command each module adds, and the help still lists them all."""
 
 import importlib
+import subprocess
+import sys
 
 import typer
 from typer.testing import CliRunner
@@ -22,3 +24,17 @@ def test_the_help_lists_every_command() -> None:
     for names in COMMANDS.values():
         for name in names:
             assert name in result.stdout
+
+
+def test_the_help_does_not_import_the_web_application() -> None:
+    """Listing the commands loads every command's module, not the web application, which only
+    `mujun serve` runs (most of a second to import)."""
+    listing = (
+        "import sys; from typer.testing import CliRunner; from mujun.cli.app import app; "
+        "assert CliRunner().invoke(app, ['--help']).exit_code == 0; "
+        "print(sorted(m for m in ('mujun.web.app', 'uvicorn') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", listing], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -3,7 +3,6 @@
 from typing import Annotated
 
 import typer
-import uvicorn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,7 +11,6 @@ from mujun.cli.render import FormatOption, OutputFormat, print_json, print_table
 from mujun.monitoring.schedule import ScheduleError, schedule_settings
 from mujun.records.accounts import Account
 from mujun.web.accounts import create_account
-from mujun.web.app import create_app
 from mujun.web.basemap import BasemapError, basemap_file, check_basemap
 from mujun.web.permissions import Role
 
@@ -44,6 +42,12 @@ def serve_command(
             check_basemap(tiles)
     except BasemapError as error:
         fail(s.say(error.zh, error.en))
+    # Imported when the server starts: the application and its server take most of a second
+    # to import, which `mujun --help` (it loads every command's module) need not wait for.
+    import uvicorn  # noqa: PLC0415
+
+    from mujun.web.app import create_app  # noqa: PLC0415
+
     app = create_app(s.engine())
     app.state.monitor_schedule = schedule
     stdout.print(s.say(f"访问 http://{host}:{port}/", f"Open http://{host}:{port}/"), markup=False)

@@ -62,13 +62,15 @@ def test_a_confirmed_workbook_is_kept_and_downloaded_from_the_import_history(
     book.save(upload)
     page = browse("admin")
     checked(page, upload, "浏览器测试：导入并留存原始文件")
+    screens = os.environ.get("MUJUN_SCREENS")
+    if screens:
+        page.screenshot(path=str(Path(screens) / "import-checked.png"), full_page=True)
     with page.expect_navigation():
         page.locator("#import-confirm").click()
 
     page.goto("/admin/imports")
     link = page.locator("#import-history").get_by_role("link", name="宗地台账.xlsx")
     expect(link).to_be_visible()
-    screens = os.environ.get("MUJUN_SCREENS")
     if screens:
         page.screenshot(path=str(Path(screens) / "import-history-files.png"), full_page=True)
     with page.expect_download() as downloading:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 
 from mujun.analytics.derived import follow_orm_writes
 from mujun.records import Base
+from mujun.records.base import quoted
 from mujun.records.columnar import FOLDER_ENV
 from mujun.records.database import drop_database, open_engine, recreate_database, upgrade
 from mujun.records.partitions import partition_names
@@ -54,7 +55,7 @@ def _emptied(engine: Engine) -> Engine:
     instead of 300 ms."""
     with engine.begin() as conn:
         for partition in partition_names(conn):
-            conn.execute(text(f'DROP TABLE "{partition}"'))
+            conn.execute(text(f"DROP TABLE {quoted(conn, partition)}"))
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
         conn.execute(text(RESTART_SEQUENCES))

@@ -21,7 +21,7 @@ from mujun.identification.engine import (
     Identification,
 )
 from mujun.records import Finding, IdentificationRun, UnjudgedSubject
-from mujun.records.kept import forget_run, keep_run, kept_run, produced_rows, recent_runs
+from mujun.records.kept import Produced, forget_run, keep_run, kept_run, produced_rows, recent_runs
 
 PUBLISHED = and_(cast(IdentificationRun.overrides, Text) == "{}", IdentificationRun.rules.is_(None))
 """A run of a profile as published: no what-if values (stored as the JSON ``{}``), every rule
@@ -90,7 +90,10 @@ def save_run(
             "unjudged": identification.unjudged_summary(),
             "rules": None if rules is None else sorted(rules),
         },
-        [(Finding, identification.findings), (UnjudgedSubject, identification.unjudged)],
+        [
+            Produced(Finding, identification.findings),
+            Produced(UnjudgedSubject, identification.unjudged),
+        ],
     )
 
 

@@ -4,6 +4,7 @@ run's own partitions: :mod:`mujun.records.partitions`), listed, read back and fo
 together."""
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pyarrow as pa
@@ -25,24 +26,36 @@ from mujun.records.runs import IdentificationRun
 Run = TypeVar("Run", IdentificationRun, EvaluationRun)
 
 
+@dataclass(frozen=True)
+class Produced:
+    """Rows a run produced, of ``model`` (columns named as its, less ``run_id``)."""
+
+    model: type[Base]
+    rows: pa.Table
+    written_in: Sequence[str] = ()
+    """Where the rows join a table holding every run's (SQLite), the columns to write them in
+    the order of: those of an index spanning the runs, which is then filled in order rather
+    than all over. A run's own partition (PostgreSQL) builds its indexes by sorting, whatever
+    the order, and is written as the rows come."""
+
+
 def keep_run(
-    engine: Engine,
-    model: type[Run],
-    values: Mapping[str, Any],
-    produced: Sequence[tuple[type[Base], pa.Table]],
+    engine: Engine, model: type[Run], values: Mapping[str, Any], produced: Sequence[Produced]
 ) -> int:
-    """Store a run of ``model`` with ``values``, and each table of ``produced`` (columns named
-    as its model's, less ``run_id``) under it; return the run's id."""
+    """Store a run of ``model`` with ``values``, and each table of ``produced`` under it;
+    return the run's id."""
     with engine.begin() as conn:
         run_id: int = conn.execute(insert(model).values(**values).returning(model.id)).scalar_one()
-        for rows_model, rows in produced:
-            numbered = rows.add_column(0, "run_id", pa.repeat(run_id, rows.num_rows))
-            _write(conn, table_of(rows_model), run_id, numbered)
+        for each in produced:
+            _write(conn, table_of(each.model), run_id, each)
     return run_id
 
 
-def _write(conn: Connection, table: Table, run_id: int, rows: pa.Table) -> None:
+def _write(conn: Connection, table: Table, run_id: int, produced: Produced) -> None:
+    rows = produced.rows.add_column(0, "run_id", pa.repeat(run_id, produced.rows.num_rows))
     if not by_partition(conn, table):
+        if produced.written_in:
+            rows = rows.sort_by([(name, "ascending") for name in produced.written_in])
         insert_rows(conn, table, rows.to_batches(BATCH_ROWS))
         return
     insert_rows(conn, unattached_partition(conn, table, run_id), rows.to_batches(BATCH_ROWS))

@@ -14,7 +14,7 @@ import duckdb
 import openpyxl
 import pytest
 import xlsxwriter
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, Table, inspect, select
 from sqlalchemy.orm import Session
 
 from mujun.demo import generate
@@ -31,6 +31,7 @@ from mujun.records import (
     Enterprise,
     EnterpriseCounty,
     ImportFile,
+    Jurisdiction,
     Parcel,
     bulk,
     table_of,
@@ -767,3 +768,34 @@ def test_an_import_derives_counties_and_land_without_logging_or_exporting_them(
     for name in ("jurisdictions", "parcels", "enterprises"):
         header = (tmp_path / "out" / f"{name}.csv").read_text(encoding="utf-8-sig").splitlines()[0]
         assert not {"county_code", "land_m2"} & set(header.split(","))
+
+
+def test_an_import_writes_new_rows_with_their_derived_values(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New rows go in with their derived values, computed from the facts the import compared:
+    the refresh after the writes updates only the stored rows whose values the import
+    changed (into empty records, none)."""
+    updated: list[tuple[str, int]] = []
+    update_rows = bulk.update_rows
+
+    def counted(conn: Connection, table: Table, batches: Any, *, key: Sequence[str]) -> int:
+        rows = update_rows(conn, table, batches, key=key)
+        if rows:
+            updated.append((table.name, rows))
+        return rows
+
+    monkeypatch.setattr(bulk, "update_rows", counted)
+    assert run_import(engine, write_data_set(tmp_path / "ds", BASE), tmp_path).committed
+    assert updated == []
+    assert _derived(engine)[0] == {"P001": "330122", "P002": "330122"}
+    other_county = {"code": "330127", "name": "另一县", "level": "county", "parent_code": "330100"}
+    moved = with_change("parcels", 1, jurisdiction_code="330127")
+    moved["jurisdictions"].append(other_county)
+    assert run_import(engine, write_data_set(tmp_path / "moved", moved), tmp_path).committed
+    # The parcel's changed figure by the import, then its county by the refresh.
+    assert updated == [("parcels", 1), ("parcels", 1)]
+    with Session(engine) as session:
+        county = session.get(Jurisdiction, "330127")
+        assert county is not None
+        assert county.county_code == "330127"

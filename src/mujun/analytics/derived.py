@@ -85,18 +85,36 @@ COLUMNS = (
 ENTERPRISE_COUNTIES = table_of(EnterpriseCounty)
 
 
-def refresh(conn: Connection) -> None:
+def refresh(conn: Connection, facts: Facts | None = None) -> None:
     """Bring every derived value up to date with the facts, inside the caller's transaction,
-    writing only the values that changed."""
-    facts = facts_from_arrow(
-        {table.name: bulk.read_rows(conn, table, columns) for table, columns in SOURCES.items()}
-    )
-    try:
-        for derived in COLUMNS:
-            _refresh_column(conn, facts, derived)
-        _refresh_enterprise_counties(conn, facts)
-    finally:
-        facts.close()
+    writing only the values that changed. ``facts`` are the facts as the transaction holds
+    them (of :data:`SOURCES`), where the caller has them (an import: what it compared and
+    wrote); else they are read from the records."""
+    if facts is None:
+        read = facts_from_arrow(
+            {table.name: bulk.read_rows(conn, table, columns) for table, columns in SOURCES.items()}
+        )
+        try:
+            refresh(conn, read)
+        finally:
+            read.close()
+        return
+    for derived in COLUMNS:
+        _refresh_column(conn, facts, derived)
+    _refresh_enterprise_counties(conn, facts)
+
+
+def columns_of(table: Table) -> list[DerivedColumn]:
+    """The derived columns of ``table``."""
+    return [derived for derived in COLUMNS if derived.table is table]
+
+
+def values(facts: Facts, derived: DerivedColumn) -> ir.Table:
+    """``derived.key, derived.column`` for every row of its table, computed once for
+    ``facts``: an import writes its new rows with them, and the refresh after finds them
+    current."""
+    name = f"derived_{derived.table.name}_{derived.column}"
+    return facts.derived(name, lambda: derived.values(facts))
 
 
 def follow_orm_writes() -> None:
@@ -108,7 +126,7 @@ def follow_orm_writes() -> None:
 
 def _refresh_column(conn: Connection, facts: Facts, derived: DerivedColumn) -> None:
     stored = _stored(conn, derived.table, [derived.key, derived.column])
-    changed = derived.values(facts).difference(stored)
+    changed = values(facts, derived).difference(stored)
     bulk.update_rows(conn, derived.table, _batches(changed), key=[derived.key])
 
 

@@ -35,6 +35,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from mujun.analytics import derived
+from mujun.analytics.facts import Facts, facts_from_arrow
 from mujun.interchange import schema
 from mujun.interchange.archive import keep_files
 from mujun.interchange.limits import LOCAL, Limits
@@ -647,20 +648,35 @@ def _write(
     large = [t.spec.table for t in checked if outcome.changes[t.spec.name].inserted >= LARGE_LOAD]
     if sum(c.updated for c in outcome.changes.values()) >= LARGE_LOAD:
         large.append(table_of(Change))
+    refreshed = DERIVED_FROM & {name for name, c in outcome.changes.items() if c.written}
+    compared = {t.spec.name for t in checked}
+    after = _facts_after(db, conn, compared) if refreshed else None
     # The derived values are written before the indexes are built (some hold them) and
     # while the references are off (PostgreSQL checks a reference of a row inserted in the
-    # same transaction again on every update, even one leaving the reference alone).
-    with (
-        bulk.references_checked_at_end(conn, large),
-        bulk.indexes_built_at_end(conn, _mostly_new(db, checked, outcome)),
-    ):
-        for done, table in enumerate(checked):
-            progress(table.raw.label, done / len(checked))
-            _write_table(
-                db, conn, table, import_id=import_id, at=started, actor=actor, reason=reason
-            )
-        if any(outcome.changes[name].written for name in DERIVED_FROM & outcome.changes.keys()):
-            derived.refresh(conn)
+    # same transaction again on every update, even one leaving the reference alone): those
+    # of a new row with it, those of a stored row the import changed by the refresh after.
+    try:
+        with (
+            bulk.references_checked_at_end(conn, large),
+            bulk.indexes_built_at_end(conn, _mostly_new(db, checked, outcome)),
+        ):
+            for done, table in enumerate(checked):
+                progress(table.raw.label, done / len(checked))
+                _write_table(
+                    db,
+                    conn,
+                    table,
+                    after=after,
+                    import_id=import_id,
+                    at=started,
+                    actor=actor,
+                    reason=reason,
+                )
+            if after is not None:
+                derived.refresh(conn, after)
+    finally:
+        if after is not None:
+            after.close()
     bulk.analyze(conn, large)
     conn.execute(
         table_of(DataImport)
@@ -696,31 +712,75 @@ def _count(db: duckdb.DuckDBPyConnection, relation: str) -> int:
     return int(rows)
 
 
+def _facts_after(db: duckdb.DuckDBPyConnection, conn: Connection, compared: set[str]) -> Facts:
+    """The facts the derived values are computed from (:data:`derived.SOURCES`) as they stand
+    once the import is written: a table the import ``compared``, from its DuckDB (the stored
+    rows with the changed and new ones in place); another, from the records."""
+    tables: dict[str, pa.Table] = {}
+    for table, columns in derived.SOURCES.items():
+        name = table.name
+        if name not in compared:
+            tables[name] = bulk.read_rows(conn, table, columns)
+            continue
+        listed = ", ".join(quoted(c) for c in columns)
+        same = " AND ".join(f"c.{quoted(k)} = s.{quoted(k)}" for k in schema.table(name).key)
+        tables[name] = db.sql(f"""
+            SELECT {listed} FROM stored_{name} s
+            WHERE NOT EXISTS (SELECT 1 FROM changed_{name} c WHERE {same})
+            UNION ALL SELECT {listed} FROM changed_{name}
+            UNION ALL SELECT {listed} FROM new_{name}""").to_arrow_table()
+    return facts_from_arrow(tables)
+
+
 def _write_table(
     db: duckdb.DuckDBPyConnection,
     conn: Connection,
     table: CheckedTable,
     *,
+    after: Facts | None,
     import_id: int,
     at: dt.datetime,
     actor: str,
     reason: str | None,
 ) -> None:
-    """Insert the table's new rows, naming the import, and update its changed ones, logging
-    each with its values before and after."""
+    """Insert the table's new rows, naming the import and with their derived values (those
+    of ``after``), and update its changed ones, logging each with its values before and
+    after."""
     spec, name = table.spec, table.spec.name
-    every_column = ", ".join(quoted(c) for c in spec.column_names)
     supplied = ", ".join(quoted(c) for c in table.columns)
-    # In key order, each new row goes at the end of the primary key's index rather than at a
-    # random place in it; the import of the province then peaked at 1.27 GB instead of 1.41.
-    key = ", ".join(quoted(c) for c in spec.key)
-    new_rows = f"SELECT {every_column}, {import_id} AS {IMPORTED_BY} FROM new_{name} ORDER BY {key}"
-    bulk.insert_rows(conn, spec.table, _batches(db, new_rows))
+    bulk.insert_rows(conn, spec.table, _batches(db, _new_rows(db, spec, after, import_id)))
     bulk.update_rows(
         conn, spec.table, _batches(db, f"SELECT {supplied} FROM changed_{name}"), key=spec.key
     )
     log = _change_rows_sql(spec, import_id=import_id, at=at, actor=actor, reason=reason)
     bulk.insert_rows(conn, table_of(Change), _batches(db, log))
+
+
+def _new_rows(
+    db: duckdb.DuckDBPyConnection, spec: TableSpec, after: Facts | None, import_id: int
+) -> str:
+    """The query of the table's new rows as written: every column, the import's number and,
+    given the facts ``after`` the import, the table's derived values (each registered in
+    ``db`` as ``derived_<table>_<column>``)."""
+    columns = [f"n.{quoted(c)}" for c in spec.column_names]
+    joins = []
+    valued = (
+        []
+        if after is None
+        else [(c, derived.values(after, c)) for c in derived.columns_of(spec.table)]
+    )
+    for column, values in valued:
+        relation = f"derived_{spec.name}_{column.column}"
+        db.register(relation, values.to_pyarrow())
+        key = quoted(column.key)
+        joins.append(f"LEFT JOIN {relation} ON {relation}.{key} = n.{key}")
+        columns.append(f"{relation}.{quoted(column.column)}")
+    # In key order, each new row goes at the end of the primary key's index rather than at a
+    # random place in it; the import of the province then peaked at 1.27 GB instead of 1.41.
+    order = ", ".join(f"n.{quoted(c)}" for c in spec.key)
+    return f"""
+        SELECT {", ".join(columns)}, {import_id} AS {IMPORTED_BY} FROM new_{spec.name} n
+        {" ".join(joins)} ORDER BY {order}"""
 
 
 def _change_rows_sql(

@@ -9,7 +9,9 @@ writes go to the records database in one transaction with everything that record
 import itself (who, when, why, where each table came from), the files it read, a change-log row
 for each record updated (values before and after), and on each record inserted the import's
 number (:class:`~mujun.records.fields.Imported`). So do the values derived from the facts
-(:mod:`mujun.analytics.derived`), refreshed when the import changed a table they depend on.
+(:mod:`mujun.analytics.derived`) where the import changed a table they depend on: computed from
+the facts as the import compared them, a new row's are written with it, and the stored rows
+whose values changed are updated after.
 A file the latest import read, byte for byte (the SHA-256 its archive keeps), the records
 unchanged since, is not read again: its rows stand in the records as it has them; where every
 file is such, the import changes nothing and says so.

@@ -137,10 +137,10 @@ def leave(code: object) -> NoReturn:
     The tear-down frees every module and object one by one: 0.13 s of `mujun identify --help`
     (0.97 → 0.83 s), 0.4 s of `mujun --help`, about 0.2 s of an identification of the province
     (medians 3.97 → 3.80 s); and at its end DuckDB's bindings (nanobind) report the objects
-    still alive as "leaked", forty lines on stderr under Python 3.11. What
-    the command opened is closed by then (the records' connections close with its context, and
-    SQLite folds its log back into the file); the exit handlers still run (temporary folders,
-    log handlers). While another thread runs, the interpreter ends as usual and waits for it.
+    still alive as "leaked", forty lines on stderr under Python 3.11. What the command opened
+    is closed by then (the records' connections close with its context, and SQLite folds its
+    log back into the file); the exit handlers still run (temporary folders, log handlers).
+    While another thread runs, the interpreter ends as usual and waits for it.
     """
     if isinstance(code, str):  # sys.exit("reason"): said on stderr, as Python would
         stderr.print(code, markup=False, highlight=False)

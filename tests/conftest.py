@@ -21,6 +21,7 @@ from mujun.records.base import quoted
 from mujun.records.columnar import FOLDER_ENV
 from mujun.records.database import drop_database, open_engine, recreate_database, upgrade
 from mujun.records.partitions import partition_names
+from tests.prebuilt import Prebuilt
 
 POSTGRES_SERVER = os.environ.get("MUJUN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 os.environ.setdefault(FOLDER_ENV, tempfile.mkdtemp(prefix="mujun-test-columnar-"))
@@ -83,3 +84,9 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     upgrade(sqlite)  # nothing to do: proves the copy is at the head revision
     yield sqlite
     sqlite.dispose()
+
+
+@pytest.fixture(scope="session")
+def prebuilt() -> Prebuilt:
+    """Records built once per worker and database (:class:`~tests.prebuilt.Prebuilt`)."""
+    return Prebuilt()

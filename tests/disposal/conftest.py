@@ -40,6 +40,7 @@ from mujun.records import (
     LegalEvent,
     Parcel,
 )
+from tests.prebuilt import Prebuilt
 
 PROFILE = "ankang-2024"
 AS_OF = dt.date(2024, 6, 28)
@@ -149,9 +150,8 @@ class World:
 
 
 @pytest.fixture
-def world(engine: Engine) -> World:
-    build_records(engine)
-    return World(engine, keep_run(engine))
+def world(engine: Engine, prebuilt: Prebuilt) -> World:
+    return World(engine, keep_run(prebuilt(engine, build_records)))
 
 
 @pytest.fixture

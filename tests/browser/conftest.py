@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import pytest
 import uvicorn
@@ -140,8 +140,12 @@ def browser_errors() -> BrowserErrors:
     return BrowserErrors()
 
 
+Motion = Literal["reduce", "no-preference"]
+"""What the reader's system asks of moving content (prefers-reduced-motion)."""
+
+
 class Browse(Protocol):
-    def __call__(self, username: str | None = None) -> Page: ...
+    def __call__(self, username: str | None = None, *, motion: Motion = ...) -> Page: ...
 
 
 @pytest.fixture(scope="session")
@@ -177,11 +181,12 @@ def browse(
     uncaught exception of its pages."""
     contexts: list[BrowserContext] = []
 
-    def open_page(username: str | None = None) -> Page:
+    def open_page(username: str | None = None, *, motion: Motion = "no-preference") -> Page:
         context = browser.new_context(
             base_url=site.url,
             locale="zh-CN",
             timezone_id="Asia/Shanghai",
+            reduced_motion=motion,
             storage_state=None if username is None else signed_in_states(username),
         )
         context.set_default_timeout(WAIT_MS)

@@ -20,7 +20,15 @@ from mujun.interchange.importer import import_data_set
 from mujun.policy.profiles import load_profile
 from mujun.records.database import open_engine, upgrade
 from mujun.web.permissions import Role
-from tests.browser.conftest import WAIT_MS, Browse, BrowserErrors, Site, serving, watched
+from tests.browser.conftest import (
+    WAIT_MS,
+    Browse,
+    BrowserErrors,
+    Motion,
+    Site,
+    serving,
+    watched,
+)
 from tests.web.conftest import COUNTY_A, PARCEL_A, PARCEL_B, PASSWORD, add_accounts
 
 CHARTS = {"by-category": "categories", "by-county": "counties"}
@@ -71,6 +79,23 @@ def test_the_cockpit_draws_the_runs_figures(browse: Browse, site: Site) -> None:
 COUNT_TICKS = """id => echarts.getInstanceByDom(document.getElementById(id))
     .getModel().getComponent("yAxis", 0).axis.scale.getTicks().map(t => t.value)"""
 """The values a chart's count axis (its first) is marked at."""
+
+
+@pytest.mark.parametrize("motion", ["reduce", "no-preference"])
+def test_the_charts_stand_still_for_a_reader_who_asks_for_less_motion(
+    browse: Browse, motion: Motion
+) -> None:
+    """Where the reader's system asks for reduced motion, the charts are drawn at once rather
+    than grown (WCAG 2.3.3)."""
+    page = browse("analyst", motion=motion)
+    page.goto("/cockpit")
+    for chart in CHARTS:
+        expect(page.locator(f"#{chart} canvas").first).to_be_visible()
+        animated = page.evaluate(
+            "id => echarts.getInstanceByDom(document.getElementById(id)).getOption().animation",
+            chart,
+        )
+        assert animated == (False if motion == "reduce" else "auto")  # "auto": ECharts' own
 
 
 def test_counts_are_marked_in_whole_numbers(browse: Browse) -> None:

@@ -8,7 +8,7 @@
   const dark = document.body.dataset.bsTheme === "dark";
   function chart(element, option, link) {
     const container = document.getElementById(element);
-    const shown = echarts.init(container, dark ? "dark" : null);
+    const shown = drawChart(container, dark ? "dark" : null);
     if (dark) option.backgroundColor = "transparent";
     // Every category's label shown, never dropped: wrapped (on the wall screen's narrow panels
     // to its share of the plot's width: a word kept whole, a Chinese label broken anywhere), or

@@ -4,7 +4,7 @@
   const data = JSON.parse(document.getElementById("page-data").textContent);
   const words = data.words;
   function lines(element, categories, series, unit) {
-    const chart = echarts.init(document.getElementById(element));
+    const chart = drawChart(document.getElementById(element));
     chart.setOption({
       tooltip: {trigger: "axis", renderMode: "richText"},
       legend: {data: series.map(s => s.name)},

@@ -3,7 +3,7 @@
 (() => {
   const {years, figures, geometry, words} = JSON.parse(document.getElementById("page-data").textContent);
   if (years.length) {
-    echarts.init(document.getElementById("figures")).setOption({
+    drawChart(document.getElementById("figures")).setOption({
       tooltip: {trigger: "axis", renderMode: "richText"},
       legend: {data: [words.tax, words.revenue]},
       xAxis: {type: "category", data: years},

@@ -7,7 +7,7 @@
     return;
   }
   // Tabler's red and grey: this year's figure against the year before.
-  const shown = echarts.init(element);
+  const shown = drawChart(element);
   shown.setOption({
     color: ["#d63939", "#9aa0ac"],
     grid: {left: 16, right: 16, top: 36, bottom: 36, containLabel: true},

@@ -16,6 +16,7 @@ Build = Callable[[Engine], object]
 
 
 def rows_of(engine: Engine) -> Rows:
+    """Every row of the records of ``engine``, which hold no run's partition yet."""
     with engine.connect() as conn:
         assert not partition_names(conn), "a run's partitions are not copied: keep runs after"
         return [

@@ -17,9 +17,10 @@ from tests.prebuilt import Prebuilt
 PASSWORD = "correct horse battery"
 HASHED = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
 """The accounts' password hash, made with argon2's cheapest parameters: a sign-in checks it as
-it checks any (the parameters are part of the hash), in a millisecond instead of the 0.1 s
-:data:`~mujun.web.accounts.HASHER`'s own take on purpose. What the application hashes itself
-(a new account, a changed password) is hashed with those, and tested so."""
+it checks any (the parameters are part of the hash), in a millisecond rather than the 0.1 s
+that :data:`~mujun.web.accounts.HASHER`'s own parameters take on purpose. What the
+application hashes itself (a new account, a changed password) is hashed with those, and
+``test_passwords_are_argon2_hashes_and_never_in_the_change_log`` says so."""
 COUNTY_A, COUNTY_B = "330122", "330127"
 PARCEL_A, PARCEL_B = "330122001001GB00001", "330127001001GB00001"
 WEST = {COUNTY_A: 119.60, COUNTY_B: 119.00}

@@ -169,6 +169,7 @@ def test_passwords_are_argon2_hashes_and_never_in_the_change_log(city: Engine) -
         )
         session.commit()
         assert account.password_hash.startswith("$argon2")
+        assert not accounts.HASHER.check_needs_rehash(account.password_hash)  # its parameters
         logged = session.scalars(select(Change).where(Change.table_name == "accounts")).all()
     assert logged and all(c.after and c.after["password_hash"] == "(not logged)" for c in logged)
     with Session(city) as session, pytest.raises(ValueError, match="8 characters"):

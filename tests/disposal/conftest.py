@@ -151,7 +151,13 @@ class World:
 
 @pytest.fixture
 def world(engine: Engine, prebuilt: Prebuilt) -> World:
-    return World(engine, keep_run(prebuilt(engine, build_records)))
+    return World(engine, prebuilt(engine, build_world))
+
+
+def build_world(engine: Engine) -> int:
+    """The world's records and its run; the run's id."""
+    build_records(engine)
+    return keep_run(engine)
 
 
 @pytest.fixture

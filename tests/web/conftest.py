@@ -93,7 +93,8 @@ def add_accounts(session: Session, accounts: Sequence[AccountRow]) -> None:
 
 @pytest.fixture
 def city(engine: Engine, prebuilt: Prebuilt) -> Engine:
-    return prebuilt(engine, build_city)
+    prebuilt(engine, build_city)
+    return engine
 
 
 @pytest.fixture

@@ -61,15 +61,19 @@ def drop_partition(conn: Connection, table: Table, run_id: int) -> None:
 
 
 def open_partitions(_mapper: Mapper[Any], conn: Connection, run: Any) -> None:
-    """Empty partitions for a run the ORM inserted (``after_insert`` of a run's model), one
-    of each table of its rows."""
-    runs = run.__table__
+    """Empty partitions for a run the ORM inserted (``after_insert`` of a run's model)."""
+    open_run_partitions(conn, run.__table__, run.id)
+
+
+def open_run_partitions(conn: Connection, runs: Table, run_id: int) -> None:
+    """Empty partitions for the run ``run_id`` of ``runs``, one of each table of its rows, for
+    rows written one by one (none on SQLite)."""
     for table in produced_tables(runs):
         if by_partition(conn, table):
             conn.execute(
                 text(
-                    f"CREATE TABLE {quoted(conn, _name(table, run.id))} PARTITION OF "
-                    f"{quoted(conn, table.name)} FOR VALUES IN ({int(run.id)})"
+                    f"CREATE TABLE {quoted(conn, _name(table, run_id))} PARTITION OF "
+                    f"{quoted(conn, table.name)} FOR VALUES IN ({int(run_id)})"
                 )
             )
 

@@ -718,20 +718,14 @@ def _facts_after(db: duckdb.DuckDBPyConnection, conn: Connection, compared: set[
     """The facts the derived values are computed from (:data:`derived.SOURCES`) as they stand
     once the import is written: a table the import ``compared``, from its DuckDB (the stored
     rows with the changed and new ones in place); another, from the records."""
-    tables: dict[str, pa.Table] = {}
-    for table, columns in derived.SOURCES.items():
-        name = table.name
-        if name not in compared:
-            tables[name] = bulk.read_rows(conn, table, columns)
-            continue
-        listed = ", ".join(quoted(c) for c in columns)
-        same = " AND ".join(f"c.{quoted(k)} = s.{quoted(k)}" for k in schema.table(name).key)
-        tables[name] = db.sql(f"""
-            SELECT {listed} FROM stored_{name} s
-            WHERE NOT EXISTS (SELECT 1 FROM changed_{name} c WHERE {same})
-            UNION ALL SELECT {listed} FROM changed_{name}
-            UNION ALL SELECT {listed} FROM new_{name}""").to_arrow_table()
-    return facts_from_arrow(tables)
+    return facts_from_arrow(
+        {
+            table.name: db.sql(_rows_after(table, columns)).to_arrow_table()
+            if table.name in compared
+            else bulk.read_rows(conn, table, columns)
+            for table, columns in derived.SOURCES.items()
+        }
+    )
 
 
 def _write_table(

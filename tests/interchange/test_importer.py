@@ -34,6 +34,7 @@ from mujun.records import (
     Jurisdiction,
     Parcel,
     bulk,
+    loading,
     table_of,
 )
 from mujun.records.fields import IMPORTED_BY
@@ -732,6 +733,31 @@ def test_import_of_an_export_reproduces_the_database(
         assert _at_excel_precision(second) == _at_excel_precision(first)
     else:
         assert second == first
+
+
+def test_loads_written_through_scratch_files_store_what_rows_bound_one_by_one_store(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a large load is written to a scratch file and copied from it
+    (:mod:`mujun.records.loading`): here every table's, the records the same as loaded row by
+    row (past SQLite's ten attached files, the last tables are)."""
+    write_csv_folder(tmp_path / "demo", generate(enterprises=60, seed=3))
+    stored = []
+    for staged_from in (loading.STAGED_FROM, 1):
+        monkeypatch.setattr(loading, "STAGED_FROM", staged_from)
+        with engine.begin() as conn:
+            for model in (Change, DataImport, *reversed(DATA_MODELS)):
+                conn.execute(model.__table__.delete())  # type: ignore[attr-defined]
+        assert run_import(engine, tmp_path / "demo", tmp_path).committed
+        data = snapshot(engine)
+        for log in ("change_log", "imports"):
+            del data[log]
+        for rows in data.values():
+            for row in rows:
+                del row[IMPORTED_BY]
+        stored.append(data)
+    assert stored[0] == stored[1]
+    assert len(stored[0]["monthly_metrics"]) > 1_000
 
 
 # -- values derived from the facts ------------------------------------------------------------

@@ -73,6 +73,7 @@ from mujun.records.columnar import (
     write_patched_copy,
 )
 from mujun.records.fields import IMPORTED_BY
+from mujun.records.loading import Loading, loading
 from mujun.records.vocabulary import ChangeAction
 
 DUCKDB_MEMORY_LIMIT = "640MB"
@@ -252,7 +253,11 @@ def _import(asked: _Asked, standing: DataImport | None, known: set[str]) -> Impo
         if standing is not None:
             _as_known(outcome, read.known, standing)
         settled: int | None = None
-        with engine.connect() as conn, conn.begin() as transaction:
+        with (
+            engine.connect() as conn,
+            loading(conn, Path(workdir)) as load,
+            conn.begin() as transaction,
+        ):
             if commit:
                 _take_import_lock(conn)
                 settled = _settled_change(conn)
@@ -289,6 +294,7 @@ def _import(asked: _Asked, standing: DataImport | None, known: set[str]) -> Impo
                 return outcome
             outcome.import_id = _write(
                 db,
+                load,
                 conn,
                 checked,
                 outcome,
@@ -618,6 +624,7 @@ def _months_written(db: duckdb.DuckDBPyConnection, outcome: ImportOutcome) -> tu
 
 def _write(
     db: duckdb.DuckDBPyConnection,
+    load: Loading,
     conn: Connection,
     checked: list[CheckedTable],
     outcome: ImportOutcome,
@@ -662,17 +669,10 @@ def _write(
             bulk.references_checked_at_end(conn, large),
             bulk.indexes_built_at_end(conn, _mostly_new(db, checked, outcome)),
         ):
-            for done, table in enumerate(checked):
-                progress(table.raw.label, done / len(checked))
-                _write_table(
-                    db,
-                    conn,
-                    table,
-                    after=after,
-                    import_id=import_id,
-                    at=started,
-                    actor=actor,
-                    reason=reason,
+            load.insert_all(_new_rows_of(db, checked, after, import_id, progress))
+            for table in checked:
+                _update_table(
+                    db, conn, table, import_id=import_id, at=started, actor=actor, reason=reason
                 )
             if after is not None:
                 derived.refresh(conn, after)
@@ -728,23 +728,33 @@ def _facts_after(db: duckdb.DuckDBPyConnection, conn: Connection, compared: set[
     )
 
 
-def _write_table(
+def _new_rows_of(
+    db: duckdb.DuckDBPyConnection,
+    checked: list[CheckedTable],
+    after: Facts | None,
+    import_id: int,
+    progress: Progress,
+) -> Iterator[tuple[Table, Iterator[pa.RecordBatch]]]:
+    """Each table's new rows, naming the import and with their derived values (those of
+    ``after``), saying which table is being written as each is taken."""
+    for done, table in enumerate(checked):
+        progress(table.raw.label, done / len(checked))
+        yield table.spec.table, _batches(db, _new_rows(db, table.spec, after, import_id))
+
+
+def _update_table(
     db: duckdb.DuckDBPyConnection,
     conn: Connection,
     table: CheckedTable,
     *,
-    after: Facts | None,
     import_id: int,
     at: dt.datetime,
     actor: str,
     reason: str | None,
 ) -> None:
-    """Insert the table's new rows, naming the import and with their derived values (those
-    of ``after``), and update its changed ones, logging each with its values before and
-    after."""
+    """Update the table's changed rows, logging each with its values before and after."""
     spec, name = table.spec, table.spec.name
     supplied = ", ".join(quoted(c) for c in table.columns)
-    bulk.insert_rows(conn, spec.table, _batches(db, _new_rows(db, spec, after, import_id)))
     bulk.update_rows(
         conn, spec.table, _batches(db, f"SELECT {supplied} FROM changed_{name}"), key=spec.key
     )

@@ -182,7 +182,7 @@ def _executemany_into(conn: Connection, table: Table, batches: Iterable[pa.Recor
             continue
         names = ", ".join(quoted(conn, name) for name in batch.schema.names)
         marks = ", ".join("?" for _ in batch.schema.names)
-        columns = [_to_stored(column).to_pylist() for column in batch.columns]
+        columns = [column.to_pylist() for column in as_stored(batch).columns]
         cursor.executemany(
             f"INSERT INTO {quoted(conn, table.name)} ({names}) VALUES ({marks})",
             list(zip(*columns, strict=True)),
@@ -190,6 +190,13 @@ def _executemany_into(conn: Connection, table: Table, batches: Iterable[pa.Recor
         written += batch.num_rows
     cursor.close()
     return written
+
+
+def as_stored(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """``batch`` with its dates and times as the text SQLite keeps them as."""
+    return pa.RecordBatch.from_arrays(
+        [_to_stored(column) for column in batch.columns], names=batch.schema.names
+    )
 
 
 def _to_stored(column: pa.Array) -> pa.Array:

@@ -1,0 +1,172 @@
+"""Large loads keep every value as a row-by-row insert would, and commit or roll back with
+the caller's transaction, on both databases."""
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from sqlalchemy import Connection, Engine, Table, func, select
+
+from mujun.records import Change, Jurisdiction, Parcel, bulk
+from mujun.records.loading import STAGED_FROM, loading
+
+ROWS = STAGED_FROM + 7
+
+
+def _table(model: type) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+PARCEL_COLUMNS = ["parcel_id", "area_m2", "supply_date", "planning_adjustment", "geometry_wkt"]
+
+
+def _parcels(keys: list[str]) -> pa.Table:
+    """Parcels with every kind of value: floats, dates, booleans, empty values, awkward text."""
+    count = len(keys)
+    return pa.table(
+        {
+            "parcel_id": keys,
+            "area_m2": [13333.333333333334 + i for i in range(count)],
+            "supply_date": [
+                None if i % 5 == 0 else dt.date(2020, 2, 29) + dt.timedelta(days=i)
+                for i in range(count)
+            ],
+            "planning_adjustment": [(True, False, None)[i % 3] for i in range(count)],
+            "geometry_wkt": [
+                ("POLYGON ((119 29, 119.1 29, 119.1 29.1, 119 29))", None, "", '甲"乙,\n丙')[i % 4]
+                for i in range(count)
+            ],
+        },
+        schema=bulk.arrow_schema(_table(Parcel), PARCEL_COLUMNS),
+    )
+
+
+def _changes(count: int, prefix: str = "P") -> pa.Table:
+    return pa.table(
+        {
+            "changed_at": [
+                dt.datetime(2026, 12, 6, 19, 30, tzinfo=dt.UTC) + dt.timedelta(microseconds=i)
+                for i in range(count)
+            ],
+            "actor": ["张三"] * count,
+            "table_name": ["parcels"] * count,
+            "object_key": [f"{prefix}{i:05d}" for i in range(count)],
+            "action": ["update"] * count,
+            "before": ['{"area_m2": 1.5}'] * count,
+        },
+        schema=bulk.arrow_schema(
+            _table(Change), ["changed_at", "actor", "table_name", "object_key", "action", "before"]
+        ),
+    )
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Path:
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    return folder
+
+
+def _attached(conn: Connection) -> list[str]:
+    if conn.dialect.name != "sqlite":
+        return []
+    return [name for _, name, _ in conn.exec_driver_sql("PRAGMA database_list") if name != "main"]
+
+
+def test_a_large_load_keeps_every_value_and_commits_with_the_transaction(
+    engine: Engine, scratch: Path
+) -> None:
+    parcels = _parcels([f"P{i:05d}" for i in range(ROWS)])
+    changes = _changes(ROWS)
+    jurisdictions = pa.record_batch(
+        {"code": ["1", "2"], "name": ["甲", "乙"], "level": ["city"] * 2}
+    )
+    with engine.connect() as conn, loading(conn, scratch) as load, conn.begin():
+        load.insert_all(
+            [
+                (_table(Parcel), parcels.to_batches(max_chunksize=STAGED_FROM + 1)),
+                (_table(Jurisdiction), [jurisdictions]),
+                (_table(Change), changes.to_batches()),
+            ]
+        )
+        if engine.dialect.name == "sqlite":  # the large loads came from a scratch file
+            assert _attached(conn) == ["load_1", "load_2"]
+    with engine.connect() as conn:
+        assert _attached(conn) == []
+        back = bulk.read_rows(conn, _table(Parcel), PARCEL_COLUMNS).sort_by("parcel_id")
+        logged = bulk.read_rows(conn, _table(Change), changes.column_names).sort_by("object_key")
+        assert bulk.read_rows(conn, _table(Jurisdiction), ["code"]).num_rows == 2
+    assert back.to_pylist() == parcels.to_pylist()
+    assert logged.to_pylist() == changes.sort_by("object_key").to_pylist()
+    assert not list(scratch.iterdir())
+
+
+def test_values_are_stored_as_a_row_by_row_insert_stores_them(
+    engine: Engine, scratch: Path
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL loads every table by COPY")
+    loads = {
+        "staged": [
+            (_table(Parcel), _parcels([f"S{i:05d}" for i in range(ROWS)])),
+            (_table(Change), _changes(ROWS, prefix="S")),
+        ],
+        "direct": [
+            (_table(Parcel), _parcels([f"D{i:05d}" for i in range(ROWS)])),
+            (_table(Change), _changes(ROWS, prefix="D")),
+        ],
+    }
+    with engine.connect() as conn, loading(conn, scratch) as load, conn.begin():
+        load.insert_all((table, rows.to_batches()) for table, rows in loads["staged"])
+        for table, rows in loads["direct"]:
+            bulk.insert_rows(conn, table, rows.to_batches())
+    with engine.connect() as conn:
+        for (table, rows), key in zip(loads["staged"], ("parcel_id", "object_key"), strict=True):
+            values = [c for c in rows.column_names if c != key]
+            stored = ", ".join(f"typeof({c}) || ':' || quote({c})" for c in values)
+            by_key: dict[str, dict[str, list[object]]] = {}
+            for name, *values in conn.exec_driver_sql(f"SELECT {key}, {stored} FROM {table.name}"):
+                by_key.setdefault(name[1:], {})[name[0]] = values
+            assert len(by_key) == ROWS
+            for same in by_key.values():
+                assert same["S"] == same["D"]
+
+
+def test_a_failed_transaction_keeps_nothing_of_a_large_load(engine: Engine, scratch: Path) -> None:
+    parcels = _parcels([f"P{i:05d}" for i in range(ROWS)])
+    with (
+        pytest.raises(RuntimeError, match="later step failed"),
+        engine.connect() as conn,
+        loading(conn, scratch) as load,
+        conn.begin(),
+    ):
+        load.insert_all([(_table(Parcel), parcels.to_batches())])
+        raise RuntimeError("a later step failed")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(_table(Parcel))).scalar_one() == 0
+        assert _attached(conn) == []
+    assert not list(scratch.iterdir())
+
+
+def test_past_the_limit_of_attached_files_a_large_load_is_bound_row_by_row(
+    engine: Engine, scratch: Path
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL loads every table by COPY")
+    parcels = _parcels([f"P{i:05d}" for i in range(ROWS)])
+    changes = _changes(ROWS)
+    with engine.connect() as conn, loading(conn, scratch) as load, conn.begin():
+        dbapi = conn.connection.dbapi_connection
+        assert isinstance(dbapi, sqlite3.Connection)
+        dbapi.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 1)
+        load.insert_all(
+            [(_table(Parcel), parcels.to_batches()), (_table(Change), changes.to_batches())]
+        )
+        assert _attached(conn) == ["load_1"]
+    with engine.connect() as conn:
+        assert bulk.read_rows(conn, _table(Parcel), ["parcel_id"]).num_rows == ROWS
+        assert bulk.read_rows(conn, _table(Change), ["object_key"]).num_rows == ROWS

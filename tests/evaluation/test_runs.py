@@ -27,7 +27,7 @@ from mujun.interchange.exporter import write_csv_folder
 from mujun.interchange.importer import import_data_set
 from mujun.policy.parameters import ParameterError
 from mujun.policy.profiles import load_profile
-from mujun.records import EvaluationRun, ExcludedEnterprise, Grade
+from mujun.records import EvaluationRun, ExcludedEnterprise, Grade, loading
 from mujun.records.partitions import partition_names
 
 NOW = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
@@ -60,7 +60,13 @@ def _ordered(table: pa.Table) -> pa.Table:
     return table.sort_by([(name, "ascending") for name in ("cohort", "rank", "credit_code")])
 
 
-def test_a_kept_evaluation_reads_back_as_it_was(engine: Engine, facts: Facts) -> None:
+@pytest.mark.parametrize("staged_from", [loading.STAGED_FROM, 1], ids=["bound", "scratch"])
+def test_a_kept_evaluation_reads_back_as_it_was(
+    engine: Engine, facts: Facts, staged_from: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its grades bound row by row on SQLite, or, as a large run's, written to a scratch file
+    first (:mod:`mujun.records.loading`)."""
+    monkeypatch.setattr(loading, "STAGED_FROM", staged_from)
     result = evaluate(facts=facts, profile=load_profile(PROFILE), year=YEAR)
     run_id = save_evaluation(engine, result, started_at=NOW, actor="tester")
     run = get_evaluation(engine, run_id)

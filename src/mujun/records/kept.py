@@ -3,8 +3,10 @@ it produced, written in one transaction through the database's bulk path (on Pos
 run's own partitions: :mod:`mujun.records.partitions`), listed, read back and forgotten
 together."""
 
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pyarrow as pa
@@ -12,8 +14,9 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from mujun.records.base import Base, table_of
-from mujun.records.bulk import BATCH_ROWS, insert_rows
+from mujun.records.bulk import BATCH_ROWS
 from mujun.records.evaluations import EvaluationRun
+from mujun.records.loading import loading
 from mujun.records.partitions import (
     attach_partition,
     by_partition,
@@ -44,22 +47,34 @@ def keep_run(
 ) -> int:
     """Store a run of ``model`` with ``values``, and each table of ``produced`` under it;
     return the run's id."""
-    with engine.begin() as conn:
+    with (
+        tempfile.TemporaryDirectory(prefix="mujun-run-") as scratch,
+        engine.connect() as conn,
+        loading(conn, Path(scratch)) as load,
+        conn.begin(),
+    ):
         run_id: int = conn.execute(insert(model).values(**values).returning(model.id)).scalar_one()
+        load.insert_all(_loads(conn, run_id, produced))
         for each in produced:
-            _write(conn, table_of(each.model), run_id, each)
+            if by_partition(conn, table_of(each.model)):
+                attach_partition(conn, table_of(each.model), run_id)
     return run_id
 
 
-def _write(conn: Connection, table: Table, run_id: int, produced: Produced) -> None:
-    rows = produced.rows.add_column(0, "run_id", pa.repeat(run_id, produced.rows.num_rows))
-    if not by_partition(conn, table):
-        if produced.written_in:
-            rows = rows.sort_by([(name, "ascending") for name in produced.written_in])
-        insert_rows(conn, table, rows.to_batches(BATCH_ROWS))
-        return
-    insert_rows(conn, unattached_partition(conn, table, run_id), rows.to_batches(BATCH_ROWS))
-    attach_partition(conn, table, run_id)
+def _loads(
+    conn: Connection, run_id: int, produced: Sequence[Produced]
+) -> Iterator[tuple[Table, list[pa.RecordBatch]]]:
+    """Each table's rows under the run: into the run's own partition where the table has
+    them (attached once written), else into the table."""
+    for each in produced:
+        table = table_of(each.model)
+        rows = each.rows.add_column(0, "run_id", pa.repeat(run_id, each.rows.num_rows))
+        if by_partition(conn, table):
+            yield unattached_partition(conn, table, run_id), rows.to_batches(BATCH_ROWS)
+        else:
+            if each.written_in:
+                rows = rows.sort_by([(name, "ascending") for name in each.written_in])
+            yield table, rows.to_batches(BATCH_ROWS)
 
 
 def recent_runs(engine: Engine, model: type[Run], *, limit: int) -> list[Run]:

@@ -84,15 +84,13 @@ class Loading:
             written: _Scratch | None = None
             for table, batches in loads:
                 rows = iter(batches)
-                first = next(rows, None)
-                if first is None:
-                    continue
-                if first.num_rows < STAGED_FROM or not self._free_slots(written):
-                    bulk.insert_rows(self._conn, table, chain([first], rows))
+                head, large = _head(rows)
+                if not large or not self._free_slots(written):
+                    bulk.insert_rows(self._conn, table, chain(head, rows))
                     continue
                 self._files += 1
                 writing = writer.submit(
-                    self._write_scratch, f"load_{self._files}", table, chain([first], rows)
+                    self._write_scratch, f"load_{self._files}", table, chain(head, rows)
                 )
                 if written is not None:
                     self._copy(written)
@@ -157,6 +155,20 @@ class Loading:
             scratch = self._attached.pop()
             self._conn.exec_driver_sql(f"DETACH DATABASE {scratch.schema}")
             scratch.path.unlink()
+
+
+def _head(rows: Iterator[pa.RecordBatch]) -> tuple[list[pa.RecordBatch], bool]:
+    """The first batches of ``rows``, taken until they hold :data:`STAGED_FROM` rows or
+    ``rows`` ends; and whether they do."""
+    head: list[pa.RecordBatch] = []
+    count = 0
+    while count < STAGED_FROM:
+        batch = next(rows, None)
+        if batch is None:
+            return head, False
+        head.append(batch)
+        count += batch.num_rows
+    return head, True
 
 
 @contextmanager

@@ -7,7 +7,8 @@ one ``INSERT … SELECT`` from that file, attached to the caller's connection, c
 the records in 3.4 s. The copy runs in the caller's transaction, so the rows commit or roll
 back with the rest of its work, as they do when bound row by row. While one load is copied
 from its file, the next is written to a file of its own by a thread (each library leaves the
-interpreter while it works).
+interpreter while it works). The province's import into an empty SQLite file went from
+54.5-55.1 s to 41.5-44.9 s so.
 
 The driver carries its own copy of the SQLite library, and two copies must not hold one file
 open at once (:mod:`mujun.records.snapshot`). So the driver writes and closes each scratch file
@@ -37,8 +38,8 @@ from mujun.records import bulk
 from mujun.records.base import quoted
 
 STAGED_FROM = 10_000
-"""A load whose first batch holds this many rows goes through a scratch file; a smaller one is
-bound row by row, which costs less than making and attaching a file."""
+"""A load of this many rows or more goes through a scratch file; a smaller one is bound row by
+row, which costs less than making and attaching a file."""
 SCRATCH_PRAGMAS = (
     "PRAGMA page_size = 16384",
     "PRAGMA journal_mode = OFF",

@@ -106,11 +106,10 @@ def test_a_large_load_keeps_every_value_and_commits_with_the_transaction(
     assert not list(scratch.iterdir())
 
 
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # PostgreSQL: COPY alone
 def test_values_are_stored_as_a_row_by_row_insert_stores_them(
     engine: Engine, scratch: Path
 ) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL loads every table by COPY")
     loads = {
         "staged": [
             (_table(Parcel), _parcels([f"S{i:05d}" for i in range(ROWS)])),
@@ -153,11 +152,10 @@ def test_a_failed_transaction_keeps_nothing_of_a_large_load(engine: Engine, scra
     assert not list(scratch.iterdir())
 
 
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # PostgreSQL: COPY alone
 def test_past_the_limit_of_attached_files_a_large_load_is_bound_row_by_row(
     engine: Engine, scratch: Path
 ) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL loads every table by COPY")
     parcels = _parcels([f"P{i:05d}" for i in range(ROWS)])
     changes = _changes(ROWS)
     with engine.connect() as conn, loading(conn, scratch) as load, conn.begin():

@@ -2,9 +2,12 @@
 (:mod:`mujun.records.archive`)."""
 
 import hashlib
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 from sqlalchemy import Connection, insert, select
@@ -13,6 +16,11 @@ from mujun.records import ImportFile, ImportFilePiece, table_of
 from mujun.records.archive import PIECE_BYTES
 
 _CODEC = "zstd"
+COMPRESSING = 2
+"""Threads compressing a file's pieces: keeping the province's 688 MB of CSV took 2.28-2.74 s
+with one, and Zstandard alone 1.66 s of it."""
+AHEAD = 2 * COMPRESSING
+"""Pieces read and compressed ahead of the one being written (each :data:`PIECE_BYTES`)."""
 
 
 @dataclass(frozen=True)
@@ -27,38 +35,55 @@ class KeptFile:
 
 def keep_files(conn: Connection, import_id: int, files: Sequence[Path]) -> list[KeptFile]:
     """Keep each of ``files`` under the import ``import_id``, in compressed pieces."""
+    with ThreadPoolExecutor(max_workers=COMPRESSING, thread_name_prefix="mujun-archive") as pool:
+        return [_keep_file(conn, import_id, path, pool) for path in files]
+
+
+def _keep_file(conn: Connection, import_id: int, path: Path, pool: ThreadPoolExecutor) -> KeptFile:
+    digest = hashlib.sha256()
+    size = 0
+    conn.execute(
+        insert(table_of(ImportFile)),
+        {"import_id": import_id, "name": path.name, "size": 0, "sha256": ""},
+    )
+    with path.open("rb") as stream:
+        for seq, (piece, content) in enumerate(_compressed(stream, pool)):
+            digest.update(piece)
+            size += len(piece)
+            conn.execute(
+                insert(table_of(ImportFilePiece)),
+                {
+                    "import_id": import_id,
+                    "name": path.name,
+                    "seq": seq,
+                    "size": len(piece),
+                    "content": content,
+                },
+            )
+    file = KeptFile(import_id, path.name, size, digest.hexdigest())
+    conn.execute(
+        table_of(ImportFile)
+        .update()
+        .where(ImportFile.import_id == import_id, ImportFile.name == path.name)
+        .values(size=file.size, sha256=file.sha256)
+    )
+    return file
+
+
+def _compressed(stream: BinaryIO, pool: ThreadPoolExecutor) -> Iterator[tuple[bytes, bytes]]:
+    """The pieces of ``stream`` in order, each with its compressed bytes: the pool's threads
+    compress the next pieces while one is written (Zstandard leaves the interpreter while it
+    works), at most :data:`AHEAD` pieces ahead."""
     codec = pa.Codec(_CODEC)
-    kept: list[KeptFile] = []
-    for path in files:
-        digest = hashlib.sha256()
-        size = 0
-        conn.execute(
-            insert(table_of(ImportFile)),
-            {"import_id": import_id, "name": path.name, "size": 0, "sha256": ""},
-        )
-        with path.open("rb") as stream:
-            for seq, piece in enumerate(iter(lambda: stream.read(PIECE_BYTES), b"")):
-                digest.update(piece)
-                size += len(piece)
-                conn.execute(
-                    insert(table_of(ImportFilePiece)),
-                    {
-                        "import_id": import_id,
-                        "name": path.name,
-                        "seq": seq,
-                        "size": len(piece),
-                        "content": codec.compress(piece, asbytes=True),
-                    },
-                )
-        file = KeptFile(import_id, path.name, size, digest.hexdigest())
-        conn.execute(
-            table_of(ImportFile)
-            .update()
-            .where(ImportFile.import_id == import_id, ImportFile.name == path.name)
-            .values(size=file.size, sha256=file.sha256)
-        )
-        kept.append(file)
-    return kept
+    pending: deque[tuple[bytes, Future[bytes]]] = deque()
+    for piece in iter(lambda: stream.read(PIECE_BYTES), b""):
+        pending.append((piece, pool.submit(codec.compress, piece, asbytes=True)))
+        if len(pending) > AHEAD:
+            raw, content = pending.popleft()
+            yield raw, content.result()
+    while pending:
+        raw, content = pending.popleft()
+        yield raw, content.result()
 
 
 def kept_files(conn: Connection, import_ids: Sequence[int]) -> dict[int, list[KeptFile]]:

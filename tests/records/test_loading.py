@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from sqlalchemy import Connection, Engine, Table, func, select
+from sqlalchemy.exc import OperationalError
 
 from mujun.records import Change, Jurisdiction, Parcel, bulk
 from mujun.records.loading import STAGED_FROM, loading
@@ -169,3 +170,23 @@ def test_past_the_limit_of_attached_files_a_large_load_is_bound_row_by_row(
     with engine.connect() as conn:
         assert bulk.read_rows(conn, _table(Parcel), ["parcel_id"]).num_rows == ROWS
         assert bulk.read_rows(conn, _table(Change), ["object_key"]).num_rows == ROWS
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # PostgreSQL: COPY alone
+def test_a_load_whose_context_ends_inside_the_transaction_discards_the_connection(
+    engine: Engine, scratch: Path
+) -> None:
+    """Misused, the context cannot detach a file the transaction still reads: it says so,
+    and the connection is not pooled with the file attached."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        with (
+            pytest.raises(OperationalError, match="load_1 is locked"),
+            loading(conn, scratch) as load,
+        ):
+            rows = _parcels([f"P{i:05d}" for i in range(ROWS)])
+            load.insert_all([(_table(Parcel), rows.to_batches())])
+        assert conn.invalidated
+        transaction.rollback()
+    with engine.connect() as conn:
+        assert _attached(conn) == []

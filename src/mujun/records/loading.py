@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pyarrow as pa
 from sqlalchemy import Connection, Table
+from sqlalchemy.exc import DBAPIError
 
 from mujun.records import bulk
 from mujun.records.base import quoted
@@ -151,11 +152,17 @@ class Loading:
         )
 
     def close(self) -> None:
-        """Detach the scratch files and delete them (the caller's transaction has ended)."""
-        while self._attached:
-            scratch = self._attached.pop()
-            self._conn.exec_driver_sql(f"DETACH DATABASE {scratch.schema}")
-            scratch.path.unlink()
+        """Detach the scratch files and delete them (the caller's transaction has ended). A
+        connection that cannot detach one (a transaction still reading it) is discarded
+        rather than returned to the pool with the file attached."""
+        try:
+            while self._attached:
+                scratch = self._attached.pop()
+                self._conn.exec_driver_sql(f"DETACH DATABASE {scratch.schema}")
+                scratch.path.unlink()
+        except DBAPIError:
+            self._conn.invalidate()
+            raise
 
 
 def _head(rows: Iterator[pa.RecordBatch]) -> tuple[list[pa.RecordBatch], bool]:

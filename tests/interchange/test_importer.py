@@ -17,6 +17,7 @@ import xlsxwriter
 from sqlalchemy import Connection, Engine, Table, inspect, select
 from sqlalchemy.orm import Session
 
+from mujun.analytics import derived
 from mujun.demo import generate
 from mujun.interchange import importer
 from mujun.interchange.credit_code import check_character
@@ -796,14 +797,24 @@ def test_an_import_derives_counties_and_land_without_logging_or_exporting_them(
         assert not {"county_code", "land_m2"} & set(header.split(","))
 
 
+DERIVED_TABLES = {column.table.name for column in derived.COLUMNS}
+
+
 def test_an_import_writes_new_rows_with_their_derived_values(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """New rows go in with their derived values, computed from the facts the import compared:
     the refresh after the writes updates only the stored rows whose values the import
-    changed (into empty records, none)."""
+    changed (into empty records, none, and reads none of them back)."""
     updated: list[tuple[str, int]] = []
     update_rows = bulk.update_rows
+    read_back: list[str] = []
+    read_rows = bulk.read_rows
+
+    def noted(conn: Connection, table: Table, columns: Sequence[str] | None = None) -> Any:
+        if table.name in DERIVED_TABLES and {"county_code", "land_m2"} & set(columns or ()):
+            read_back.append(table.name)
+        return read_rows(conn, table, columns)
 
     def counted(conn: Connection, table: Table, batches: Any, *, key: Sequence[str]) -> int:
         rows = update_rows(conn, table, batches, key=key)
@@ -812,8 +823,10 @@ def test_an_import_writes_new_rows_with_their_derived_values(
         return rows
 
     monkeypatch.setattr(bulk, "update_rows", counted)
+    monkeypatch.setattr(bulk, "read_rows", noted)
     assert run_import(engine, write_data_set(tmp_path / "ds", BASE), tmp_path).committed
     assert updated == []
+    assert read_back == []
     assert _derived(engine)[0] == {"P001": "330122", "P002": "330122"}
     other_county = {"code": "330127", "name": "另一县", "level": "county", "parent_code": "330100"}
     moved = with_change("parcels", 1, jurisdiction_code="330127")
@@ -821,6 +834,7 @@ def test_an_import_writes_new_rows_with_their_derived_values(
     assert run_import(engine, write_data_set(tmp_path / "moved", moved), tmp_path).committed
     # The parcel's changed figure by the import, then its county by the refresh.
     assert updated == [("parcels", 1), ("parcels", 1)]
+    assert sorted(read_back) == sorted(DERIVED_TABLES)
     with Session(engine) as session:
         county = session.get(Jurisdiction, "330127")
         assert county is not None

@@ -675,7 +675,7 @@ def _write(
                     db, conn, table, import_id=import_id, at=started, actor=actor, reason=reason
                 )
             if after is not None:
-                derived.refresh(conn, after)
+                derived.refresh(conn, after, written_whole=_written_whole(db, checked))
     finally:
         if after is not None:
             after.close()
@@ -707,6 +707,11 @@ def _mostly_new(
         if (inserted := outcome.changes[table.spec.name].inserted) >= LARGE_LOAD
         and inserted >= _count(db, f"stored_{table.spec.name}")
     ]
+
+
+def _written_whole(db: duckdb.DuckDBPyConnection, checked: list[CheckedTable]) -> list[Table]:
+    """The tables the import wrote every row of: those that held none before it."""
+    return [t.spec.table for t in checked if not _count(db, f"stored_{t.spec.name}")]
 
 
 def _count(db: duckdb.DuckDBPyConnection, relation: str) -> int:

@@ -3,6 +3,7 @@ the caller's transaction, on both databases."""
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -190,3 +191,26 @@ def test_a_load_whose_context_ends_inside_the_transaction_discards_the_connectio
         transaction.rollback()
     with engine.connect() as conn:
         assert _attached(conn) == []
+
+
+def test_a_load_that_fails_as_it_is_read_keeps_nothing(engine: Engine, scratch: Path) -> None:
+    """A load read while the one before it is copied (by another thread, on SQLite) fails the
+    insert with its own error, and the transaction keeps none of the loads."""
+
+    def failing() -> Iterator[pa.RecordBatch]:
+        yield from _changes(ROWS, prefix="Q").to_batches(max_chunksize=1_000)[:3]
+        raise RuntimeError("the source failed")
+
+    parcels = _parcels([f"P{i:05d}" for i in range(ROWS)])
+    with (
+        pytest.raises(RuntimeError, match="the source failed"),
+        engine.connect() as conn,
+        loading(conn, scratch) as load,
+        conn.begin(),
+    ):
+        load.insert_all([(_table(Parcel), parcels.to_batches()), (_table(Change), failing())])
+    with engine.connect() as conn:
+        for table in (_table(Parcel), _table(Change)):
+            assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0
+        assert _attached(conn) == []
+    assert not list(scratch.iterdir())

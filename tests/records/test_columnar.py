@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, event, select
 from sqlalchemy.orm import Session
 
 from mujun.analytics.facts import load_facts
@@ -173,7 +173,7 @@ def test_a_large_import_makes_the_copy_and_one_that_cannot_be_made_fails_no_impo
     def full_disk(_engine: Engine) -> Path:
         raise OSError("No space left on device")
 
-    def full_disk_too(*_args: object) -> Path:
+    def full_disk_too(*_args: object, **_kwargs: object) -> Path:
         raise OSError("No space left on device")
 
     monkeypatch.setattr(importer, "current_copy", full_disk)
@@ -201,14 +201,16 @@ def _described(copy: Path) -> Described:
         }
 
 
-def _noting(monkeypatch: pytest.MonkeyPatch, write: Callable[..., Path]) -> list[Path]:
+def _noting(monkeypatch: pytest.MonkeyPatch, write: Callable[..., Path | None]) -> list[Path]:
     """The copies the importer writes itself through ``write`` (a writer of
-    :mod:`mujun.records.columnar`), as it writes them."""
+    :mod:`mujun.records.columnar`) and makes current, as it writes them."""
     written: list[Path] = []
 
-    def write_and_note(*args: Any) -> Path:
-        written.append(write(*args))
-        return written[-1]
+    def write_and_note(*args: Any, **kwargs: Any) -> Path | None:
+        made = write(*args, **kwargs)
+        if made is not None:
+            written.append(made)
+        return made
 
     monkeypatch.setattr(importer, write.__name__, write_and_note)
     return written
@@ -294,3 +296,32 @@ def test_a_fact_logged_while_an_import_reads_outdates_the_copy_it_writes(
     (imported,) = written
     inode = imported.stat().st_ino
     assert current_copy(engine).stat().st_ino != inode
+
+
+def test_the_copy_an_import_writes_as_it_commits_is_discarded_if_the_commit_fails(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy is written while the import's transaction commits: a commit that fails leaves
+    the records as they were and the copy current before, and no trace of the new one."""
+    monkeypatch.setattr(importer, "LARGE_LOAD", 1)
+    write_csv_folder(tmp_path / "first", generate(enterprises=30, seed=1))
+    import_data_set(engine=engine, path=tmp_path / "first", actor="test")
+    before = current_copy(engine)
+    kept = sorted(p.name for p in copies_folder(engine).iterdir())
+    written = _noting(monkeypatch, write_copy)
+
+    def refused(_conn: Connection) -> None:
+        raise RuntimeError("the disk refused the commit")
+
+    write_csv_folder(tmp_path / "second", generate(enterprises=40, seed=1))
+    event.listen(engine, "commit", refused)
+    try:
+        with pytest.raises(RuntimeError, match="refused the commit"):
+            import_data_set(engine=engine, path=tmp_path / "second", actor="test")
+    finally:
+        event.remove(engine, "commit", refused)
+    assert written == []
+    assert sorted(p.name for p in copies_folder(engine).iterdir()) == kept
+    assert current_copy(engine) == before
+    with Session(engine) as db:
+        assert len(db.scalars(select(DataImport)).all()) == 1

@@ -212,7 +212,7 @@ def _relabelled(path: Path, shape: str, latest: Label) -> Path:
 def _made(engine: Engine, wanted: Wanted, made: Path, on_progress: Progress) -> Path:
     """A new copy of the records at ``made``, whose name has the label read before the
     records were."""
-    with _writing(made) as temporary, duckdb.connect(temporary) as copy:
+    with _writing(made) as making, duckdb.connect(making.temporary) as copy:
         copy.execute("SET enable_progress_bar = false")
         for index, (name, data) in enumerate(read_snapshot(engine, wanted)):
             on_progress(f"read {name}", index / len(wanted))
@@ -224,20 +224,30 @@ def _made(engine: Engine, wanted: Wanted, made: Path, on_progress: Progress) -> 
     return made
 
 
+def _committed_already() -> bool:
+    """For a copy of records already committed: it is current as soon as it is written."""
+    return True
+
+
 def write_copy(
     engine: Engine,
     label: Label,
     db: duckdb.DuckDBPyConnection,
     rows: Callable[[Table, Sequence[str]], str],
-) -> Path:
+    *,
+    committed: Callable[[], bool] = _committed_already,
+) -> Path | None:
     """Write the copy of every fact as the records hold them at ``label`` from the DuckDB
     ``db``, where ``rows(table, columns)`` is a query of the table's rows giving ``columns`` in
     that order: an import that knows them writes them at once instead of reading them back
     from the records. Each table is made as :func:`_made` makes it, from Arrow of the records'
-    types, and filled by casting to them, so the copy is the one :func:`_made` would make."""
+    types, and filled by casting to them, so the copy is the one :func:`_made` would make.
+    It becomes current once ``committed()`` says the records hold those rows (it may wait for
+    their transaction to end, so that both are written at once); else it is discarded and
+    None returned."""
     made = copies_folder(engine) / f"{_shape(KEPT)}-{label.name}{SUFFIX}"
-    with _writing(made) as temporary:
-        path = temporary.replace("'", "''")
+    with _writing(made, committed) as making:
+        path = making.temporary.replace("'", "''")
         db.execute(f"ATTACH '{path}' AS written")
         try:
             for table, columns in KEPT:
@@ -248,37 +258,57 @@ def write_copy(
             db.execute("CHECKPOINT written")
         finally:
             db.execute("DETACH written")
-    return made
+    return made if making.current else None
 
 
 def write_patched_copy(
-    engine: Engine, label: Label, base: Path, patch: Callable[[str], None]
-) -> Path:
+    engine: Engine,
+    label: Label,
+    base: Path,
+    patch: Callable[[str], None],
+    *,
+    committed: Callable[[], bool] = _committed_already,
+) -> Path | None:
     """Write the copy of every fact as the records hold them at ``label`` as the copy ``base``
     (current when the writer began to read the records), changed by ``patch(path)``: given the
-    new file's path, it attaches it and replaces the rows the writer wrote."""
+    new file's path, it attaches it and replaces the rows the writer wrote. It becomes
+    current as :func:`write_copy`'s does."""
     made = copies_folder(engine) / f"{_shape(KEPT)}-{label.name}{SUFFIX}"
-    with _writing(made) as temporary:
-        shutil.copyfile(base, temporary)
-        patch(temporary)
-    return made
+    with _writing(made, committed) as making:
+        shutil.copyfile(base, making.temporary)
+        patch(making.temporary)
+    return made if making.current else None
+
+
+@dataclass
+class _Making:
+    """A copy being written under a temporary name; whether it became current."""
+
+    temporary: str
+    current: bool = False
 
 
 @contextmanager
-def _writing(made: Path) -> Iterator[str]:
-    """A new file beside ``made`` to write a copy in: renamed to ``made`` once written, and
-    then the older copies removed."""
+def _writing(made: Path, committed: Callable[[], bool] = _committed_already) -> Iterator[_Making]:
+    """A new file beside ``made`` to write a copy in: once written, and once ``committed()``
+    says the records hold what it holds, renamed to ``made`` and the older copies removed;
+    else removed."""
     folder = made.parent
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     handle, temporary = tempfile.mkstemp(prefix=".making-", suffix=SUFFIX, dir=folder)
     os.close(handle)
     Path(temporary).unlink()  # DuckDB makes its own file
+    making = _Making(temporary)
     try:
-        yield temporary
-        Path(temporary).replace(made)
+        yield making
+        making.current = committed()
+        if making.current:
+            Path(temporary).replace(made)
     finally:
         Path(temporary).unlink(missing_ok=True)
         Path(temporary + ".wal").unlink(missing_ok=True)
+    if not making.current:
+        return
     for older in folder.glob(f"*{SUFFIX}"):
         if older != made and not older.name.startswith(".making-"):
             older.unlink(missing_ok=True)

@@ -194,7 +194,7 @@ def test_a_load_whose_context_ends_inside_the_transaction_discards_the_connectio
 
 
 def test_a_load_that_fails_as_it_is_read_keeps_nothing(engine: Engine, scratch: Path) -> None:
-    """A load read while the one before it is copied (by another thread, on SQLite) fails the
+    """A load whose source fails as it is read, after another load was written, fails the
     insert with its own error, and the transaction keeps none of the loads."""
 
     def failing() -> Iterator[pa.RecordBatch]:

@@ -14,10 +14,11 @@ attached an older copy keeps reading it: renaming and removing leave an open fil
 An import that compared every table with the records knows every fact they hold once it has
 committed, and writes the copy itself (:func:`write_copy`), labelled with its own number and
 the latest change-log row before it read the records: its own change-log rows are in the copy,
-and any other written meanwhile is later than the label. An import that found a copy current
-as it began writes the new one as that copy with the rows it wrote replaced
-(:func:`write_patched_copy`), under the same label: a few records corrected cost the next run
-no reading of the records.
+and any other written meanwhile is later than the label. It writes the copy while it commits;
+the copy becomes current only once the commit is done, and is discarded if it fails. An import
+that found a copy current as it began writes the new one as that copy with the rows it wrote
+replaced (:func:`write_patched_copy`), under the same label: a few records corrected cost the
+next run no reading of the records.
 
 Where copies live: beside an SQLite file (``mujun.db`` → ``mujun.db.columnar/``); for any
 other database, under ``MUJUN_COLUMNAR`` (else the user's cache folder), in a folder named

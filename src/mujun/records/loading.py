@@ -6,11 +6,9 @@ driver binds Arrow columns in C: it wrote them into a scratch file of their own 
 one ``INSERT … SELECT`` from that file, attached to the caller's connection, copied them into
 the records in 3.4 s. The copy runs in the caller's transaction, so the rows commit or roll
 back with the rest of its work, as they do when bound row by row. While one load is copied
-from its file, a thread takes the next (an import's is a DuckDB query, sorted before its first
-row comes) and writes it to a file of its own: each library leaves the interpreter while it
-works. The province's import into an empty SQLite file went from 54.5-55.1 s to 41.5-44.9 s
-with the files; taking the next load in the thread too cut the time the import spends
-inserting from 26.5 to 19.7 s (one run each, instrumented).
+from its file, the next is written to a file of its own by a thread (each library leaves the
+interpreter while it works). The province's import into an empty SQLite file went from
+54.5-55.1 s to 41.5-44.9 s so.
 
 The driver carries its own copy of the SQLite library, and two copies must not hold one file
 open at once (:mod:`mujun.records.snapshot`). So the driver writes and closes each scratch file
@@ -77,47 +75,30 @@ class Loading:
 
         A load is taken only once the one before it is written (to its table or its scratch
         file), so each may be a query that runs when read, on a connection that serves one
-        thread at a time. On SQLite a load is taken, and its scratch file written, by a
-        thread while the caller's connection copies the load before it: a load must not use
-        that connection. References are checked at commit there, so the order in which the
-        tables fill does not matter.
+        thread at a time. On SQLite references are checked at commit, so the order in which
+        the tables fill does not matter there.
         """
         if self._conn.dialect.name != "sqlite":
             for table, batches in loads:
                 bulk.insert_rows(self._conn, table, batches)
             return
-        pending = iter(loads)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mujun-load") as writer:
             written: _Scratch | None = None
-            while True:
-                taking = writer.submit(self._take, pending, self._free_slots(written))
+            for table, batches in loads:
+                rows = iter(batches)
+                head, large = _head(rows)
+                if not large or not self._free_slots(written):
+                    bulk.insert_rows(self._conn, table, chain(head, rows))
+                    continue
+                self._files += 1
+                writing = writer.submit(
+                    self._write_scratch, f"load_{self._files}", table, chain(head, rows)
+                )
                 if written is not None:
                     self._copy(written)
-                taken = taking.result()
-                if taken is None:
-                    return
-                if isinstance(taken, _Scratch):
-                    written = taken
-                else:
-                    written = None
-                    bulk.insert_rows(self._conn, *taken)
-
-    def _take(
-        self, loads: Iterator[tuple[Table, Iterable[pa.RecordBatch]]], slot_free: bool
-    ) -> _Scratch | tuple[Table, Iterator[pa.RecordBatch]] | None:
-        """The next load (in the writer's thread): written to a scratch file if it is large
-        and a file can still be attached, else its rows, for the caller's connection to bind;
-        None once every load is taken."""
-        taken = next(loads, None)
-        if taken is None:
-            return None
-        table, batches = taken
-        rows = iter(batches)
-        head, large = _head(rows)
-        if not large or not slot_free:
-            return table, chain(head, rows)
-        self._files += 1
-        return self._write_scratch(f"load_{self._files}", table, chain(head, rows))
+                written = writing.result()
+            if written is not None:
+                self._copy(written)
 
     def _free_slots(self, pending: _Scratch | None) -> bool:
         """Whether another scratch file can be attached besides those attached and

@@ -92,7 +92,7 @@ class Loading:
                     continue
                 self._files += 1
                 writing = writer.submit(
-                    self._write_scratch, f"load_{self._files}", table, chain(head, rows)
+                    self._write_scratch, _schema(self._files), table, chain(head, rows)
                 )
                 if written is not None:
                     self._copy(written)
@@ -117,7 +117,7 @@ class Loading:
         import adbc_driver_manager as adbc  # noqa: PLC0415
         import adbc_driver_sqlite  # noqa: PLC0415
 
-        scratch_path = self._folder / f"{schema}.sqlite"
+        scratch_path = self._path(schema)
         first = bulk.as_stored(next(batches))
         reader = pa.RecordBatchReader.from_batches(
             first.schema, chain([first], map(bulk.as_stored, batches))
@@ -151,10 +151,14 @@ class Loading:
             f"SELECT {names} FROM {scratch.schema}.rows"
         )
 
+    def _path(self, schema: str) -> Path:
+        return self._folder / f"{schema}.sqlite"
+
     def close(self) -> None:
-        """Detach the scratch files and delete them (the caller's transaction has ended). A
-        connection that cannot detach one (a transaction still reading it) is discarded
-        rather than returned to the pool with the file attached."""
+        """Detach the scratch files and delete them, and those written but never attached (a
+        later load failed first); the caller's transaction has ended. A connection that cannot
+        detach one (a transaction still reading it) is discarded rather than returned to the
+        pool with the file attached."""
         try:
             while self._attached:
                 scratch = self._attached.pop()
@@ -163,6 +167,13 @@ class Loading:
         except DBAPIError:
             self._conn.invalidate()
             raise
+        for number in range(1, self._files + 1):
+            self._path(_schema(number)).unlink(missing_ok=True)
+
+
+def _schema(number: int) -> str:
+    """The name the load's scratch file numbered ``number`` is attached under."""
+    return f"load_{number}"
 
 
 def _head(rows: Iterator[pa.RecordBatch]) -> tuple[list[pa.RecordBatch], bool]:

@@ -138,18 +138,33 @@ def test_values_are_stored_as_a_row_by_row_insert_stores_them(
                 assert same["S"] == same["D"]
 
 
-def test_a_failed_transaction_keeps_nothing_of_a_large_load(engine: Engine, scratch: Path) -> None:
+def _changes_whose_source_fails() -> Iterator[pa.RecordBatch]:
+    yield from _changes(ROWS, prefix="Q").to_batches(max_chunksize=1_000)[:3]
+    raise RuntimeError("the source failed")
+
+
+@pytest.mark.parametrize("failing", ["a later step", "a load's source"])
+def test_a_failure_in_the_transaction_keeps_nothing_of_the_loads(
+    engine: Engine, scratch: Path, failing: str
+) -> None:
+    """A later step that fails, or a load whose source fails as it is read (after a large load
+    was written to its scratch file), fails the transaction with its own error: it keeps none
+    of the loads, and no scratch file is left."""
     parcels = _parcels([f"P{i:05d}" for i in range(ROWS)])
+    loads = [(_table(Parcel), parcels.to_batches())]
+    if failing == "a load's source":
+        loads.append((_table(Change), _changes_whose_source_fails()))
     with (
-        pytest.raises(RuntimeError, match="later step failed"),
+        pytest.raises(RuntimeError, match="failed"),
         engine.connect() as conn,
         loading(conn, scratch) as load,
         conn.begin(),
     ):
-        load.insert_all([(_table(Parcel), parcels.to_batches())])
+        load.insert_all(loads)
         raise RuntimeError("a later step failed")
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(_table(Parcel))).scalar_one() == 0
+        for table in (_table(Parcel), _table(Change)):
+            assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0
         assert _attached(conn) == []
     assert not list(scratch.iterdir())
 
@@ -191,26 +206,3 @@ def test_a_load_whose_context_ends_inside_the_transaction_discards_the_connectio
         transaction.rollback()
     with engine.connect() as conn:
         assert _attached(conn) == []
-
-
-def test_a_load_that_fails_as_it_is_read_keeps_nothing(engine: Engine, scratch: Path) -> None:
-    """A load whose source fails as it is read, after another load was written, fails the
-    insert with its own error, and the transaction keeps none of the loads."""
-
-    def failing() -> Iterator[pa.RecordBatch]:
-        yield from _changes(ROWS, prefix="Q").to_batches(max_chunksize=1_000)[:3]
-        raise RuntimeError("the source failed")
-
-    parcels = _parcels([f"P{i:05d}" for i in range(ROWS)])
-    with (
-        pytest.raises(RuntimeError, match="the source failed"),
-        engine.connect() as conn,
-        loading(conn, scratch) as load,
-        conn.begin(),
-    ):
-        load.insert_all([(_table(Parcel), parcels.to_batches()), (_table(Change), failing())])
-    with engine.connect() as conn:
-        for table in (_table(Parcel), _table(Change)):
-            assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0
-        assert _attached(conn) == []
-    assert not list(scratch.iterdir())

@@ -15,11 +15,12 @@ whose values changed are updated after.
 A file the latest import read, byte for byte (the SHA-256 its archive keeps), the records
 unchanged since, is not read again: its rows stand in the records as it has them; where every
 file is such, the import changes nothing and says so.
-Once an import has committed, it keeps the records' columnar copy
-(:mod:`mujun.records.columnar`) current: a large one that compared every table with the
-records, and so knows every fact they hold, writes it from its own DuckDB; one that found a
-copy current as it began writes that copy with the rows it wrote replaced; a large one with
-neither reads the records back (a small one leaves the copy to the next run).
+An import keeps the records' columnar copy (:mod:`mujun.records.columnar`) current: a large
+one that compared every table with the records, and so knows every fact they hold, writes it
+from its own DuckDB; one that found a copy current as it began writes that copy with the rows
+it wrote replaced; either writes it while its transaction commits, and the copy becomes
+current only once the commit is done. A large one with neither reads the records back once it
+has committed (a small one leaves the copy to the next run).
 """
 
 import contextlib

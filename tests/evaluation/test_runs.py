@@ -5,14 +5,17 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.orm import Session
 
 from mujun.analytics.facts import Facts, facts_from_arrow
 from mujun.demo import generate
 from mujun.evaluation.engine import evaluate
+from mujun.evaluation.portrait import portrait
 from mujun.evaluation.runs import (
     EvaluationNotFoundError,
     delete_evaluation,
@@ -142,6 +145,34 @@ def test_evaluating_the_records_again_grades_the_same(records: Engine) -> None:
         if cohort == "below_scale"
     ]
     assert any(value is not None for value in per_kwh), "the monthly electricity was read"
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # SQLite's plans: a scan shows
+def test_an_enterprises_grades_over_the_years_are_read_by_key(records: Engine) -> None:
+    """Its grade of each kept run is found by the grades' key, never by reading every grade
+    (no index spans the runs by credit code: migration 0025)."""
+    profile = load_profile(PROFILE)
+    kept = [evaluate_and_keep(engine=records, profile=profile, year=YEAR, actor="a")]
+    kept.append(evaluate_and_keep(engine=records, profile=profile, year=YEAR - 1, actor="a"))
+    code = kept[0].evaluation.results["credit_code"][0].as_py()
+    statements: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM grades" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(records, "before_cursor_execute", seen)
+    try:
+        with Session(records) as session:
+            found = portrait(session=session, credit_code=code)
+    finally:
+        event.remove(records, "before_cursor_execute", seen)
+    assert [g["run"] for g in found.grades] == [kept[0].run_id, kept[1].run_id]
+    assert statements
+    with records.connect() as conn:
+        for statement, parameters in statements:
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            assert not [row for row in plan if row[3].startswith("SCAN grades")], statement
 
 
 def test_a_year_the_profile_does_not_cover_keeps_nothing(records: Engine) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, Table, func, select
 from sqlalchemy.exc import OperationalError
 
 from mujun.records import Change, Jurisdiction, Parcel, bulk
-from mujun.records.loading import STAGED_FROM, Load, loading
+from mujun.records.loading import STAGED_FROM, loading
 
 ROWS = STAGED_FROM + 7
 
@@ -91,9 +91,9 @@ def test_a_large_load_keeps_every_value_and_commits_with_the_transaction(
         load.insert_all(
             [
                 # in batches smaller than a load worth a scratch file
-                Load(_table(Parcel), parcels.to_batches(max_chunksize=1_000)),
-                Load(_table(Jurisdiction), [jurisdictions]),
-                Load(_table(Change), changes.to_batches()),
+                (_table(Parcel), parcels.to_batches(max_chunksize=1_000)),
+                (_table(Jurisdiction), [jurisdictions]),
+                (_table(Change), changes.to_batches()),
             ]
         )
         if engine.dialect.name == "sqlite":  # the large loads came from a scratch file
@@ -106,24 +106,6 @@ def test_a_large_load_keeps_every_value_and_commits_with_the_transaction(
     assert back.to_pylist() == parcels.to_pylist()
     assert logged.to_pylist() == changes.sort_by("object_key").to_pylist()
     assert not list(scratch.iterdir())
-
-
-@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # PostgreSQL: COPY alone
-def test_a_load_from_a_scratch_file_is_copied_in_the_order_asked(
-    engine: Engine, scratch: Path
-) -> None:
-    """The rows go into the table (its rowids tell in what order) sorted as ``written_in``
-    asks, whatever the order they came in; and as they came without it."""
-    keys = [f"P{i:05d}" for i in reversed(range(ROWS))]
-    loads = [Load(_table(Parcel), _parcels(keys).to_batches(), written_in=["parcel_id"])]
-    loads.append(Load(_table(Change), _changes(ROWS).to_batches()))
-    with engine.connect() as conn, loading(conn, scratch) as load, conn.begin():
-        load.insert_all(loads)
-    with engine.connect() as conn:
-        parcels = conn.exec_driver_sql("SELECT parcel_id FROM parcels ORDER BY rowid")
-        changes = conn.exec_driver_sql("SELECT object_key FROM change_log ORDER BY rowid")
-        assert parcels.scalars().all() == sorted(keys)
-        assert changes.scalars().all() == _changes(ROWS)["object_key"].to_pylist()
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # PostgreSQL: COPY alone
@@ -141,7 +123,7 @@ def test_values_are_stored_as_a_row_by_row_insert_stores_them(
         ],
     }
     with engine.connect() as conn, loading(conn, scratch) as load, conn.begin():
-        load.insert_all(Load(table, rows.to_batches()) for table, rows in loads["staged"])
+        load.insert_all((table, rows.to_batches()) for table, rows in loads["staged"])
         for table, rows in loads["direct"]:
             bulk.insert_rows(conn, table, rows.to_batches())
     with engine.connect() as conn:
@@ -169,9 +151,9 @@ def test_a_failure_in_the_transaction_keeps_nothing_of_the_loads(
     was written to its scratch file), fails the transaction with its own error: it keeps none
     of the loads, and no scratch file is left."""
     parcels = _parcels([f"P{i:05d}" for i in range(ROWS)])
-    loads = [Load(_table(Parcel), parcels.to_batches())]
+    loads = [(_table(Parcel), parcels.to_batches())]
     if failing == "a load's source":
-        loads.append(Load(_table(Change), _changes_whose_source_fails()))
+        loads.append((_table(Change), _changes_whose_source_fails()))
     with (
         pytest.raises(RuntimeError, match="failed"),
         engine.connect() as conn,
@@ -198,7 +180,7 @@ def test_past_the_limit_of_attached_files_a_large_load_is_bound_row_by_row(
         assert isinstance(dbapi, sqlite3.Connection)
         dbapi.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 1)
         load.insert_all(
-            [Load(_table(Parcel), parcels.to_batches()), Load(_table(Change), changes.to_batches())]
+            [(_table(Parcel), parcels.to_batches()), (_table(Change), changes.to_batches())]
         )
         assert _attached(conn) == ["load_1"]
     with engine.connect() as conn:
@@ -219,7 +201,7 @@ def test_a_load_whose_context_ends_inside_the_transaction_discards_the_connectio
             loading(conn, scratch) as load,
         ):
             rows = _parcels([f"P{i:05d}" for i in range(ROWS)])
-            load.insert_all([Load(_table(Parcel), rows.to_batches())])
+            load.insert_all([(_table(Parcel), rows.to_batches())])
         assert conn.invalidated
         transaction.rollback()
     with engine.connect() as conn:

@@ -205,7 +205,9 @@ def _grades(
             shown.label("shown"),
         )
         .join(EvaluationRun, EvaluationRun.id == Grade.run_id)
-        .where(Grade.credit_code == credit_code)
+        # each run's grade by its key (run, credit code), the runs being few and their grades
+        # many: said so, SQLite does not read every grade for the one enterprise's
+        .where(Grade.run_id.in_(select(EvaluationRun.id)), Grade.credit_code == credit_code)
         .order_by(EvaluationRun.year.desc(), EvaluationRun.id.desc())
     ).all()
     return [

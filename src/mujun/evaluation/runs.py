@@ -82,11 +82,7 @@ def save_evaluation(
             "excluded_count": evaluation.excluded.num_rows,
         },
         [
-            # The index of an enterprise's grades over the years spans every run kept on
-            # SQLite: filled in order, a province's run of 171,655 grades took 0.5 s less
-            # (three runs kept). SQLite sorts them as it copies them: keeping the run took
-            # 2.36-2.99 s (median 2.66) against 2.75-3.54 s (2.99) sorted in Arrow first.
-            Produced(Grade, evaluation.results, written_in=("credit_code",)),
+            Produced(Grade, evaluation.results),
             Produced(ExcludedEnterprise, evaluation.excluded),
         ],
     )

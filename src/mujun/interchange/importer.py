@@ -76,7 +76,7 @@ from mujun.records.columnar import (
     write_patched_copy,
 )
 from mujun.records.fields import IMPORTED_BY
-from mujun.records.loading import Load, Loading, loading
+from mujun.records.loading import Loading, loading
 from mujun.records.vocabulary import ChangeAction
 
 DUCKDB_MEMORY_LIMIT = "640MB"
@@ -789,12 +789,12 @@ def _new_rows_of(
     after: Facts | None,
     import_id: int,
     progress: Progress,
-) -> Iterator[Load]:
+) -> Iterator[tuple[Table, Iterator[pa.RecordBatch]]]:
     """Each table's new rows, naming the import and with their derived values (those of
     ``after``), saying which table is being written as each is taken."""
     for done, table in enumerate(checked):
         progress(table.raw.label, done / len(checked))
-        yield Load(table.spec.table, _batches(db, _new_rows(db, table.spec, after, import_id)))
+        yield table.spec.table, _batches(db, _new_rows(db, table.spec, after, import_id))
 
 
 def _update_table(

@@ -38,7 +38,9 @@ class Grade(Base):
 
     __tablename__ = "grades"
     __table_args__ = (
-        Index("ix_grades_credit_code", "credit_code"),  # an enterprise's grades over the years
+        # An enterprise's grades over the years are each found by the primary key, a run at a
+        # time (the runs are few): an index of the credit code spanning every run cost each
+        # run kept more than the one before it (migration 0025).
         # The grade list in its order, a run's and a county's (and counted); a run's by
         # score, grade and name
         Index("ix_grades_run_order", "run_id", "cohort", "rank", "credit_code"),

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from mujun.records.base import Base, table_of
 from mujun.records.bulk import BATCH_ROWS
 from mujun.records.evaluations import EvaluationRun
-from mujun.records.loading import Load, loading
+from mujun.records.loading import loading
 from mujun.records.partitions import (
     attach_partition,
     by_partition,
@@ -35,12 +35,6 @@ class Produced:
 
     model: type[Base]
     rows: pa.Table
-    written_in: Sequence[str] = ()
-    """Where the rows join a table holding every run's (SQLite), the columns to write them in
-    the order of (:attr:`~mujun.records.loading.Load.written_in`): those of an index spanning
-    the runs, which is then filled in order rather than all over. A run's own partition
-    (PostgreSQL) builds its indexes by sorting, whatever the order, and is written as the rows
-    come."""
 
 
 def keep_run(
@@ -62,16 +56,18 @@ def keep_run(
     return run_id
 
 
-def _loads(conn: Connection, run_id: int, produced: Sequence[Produced]) -> Iterator[Load]:
+def _loads(
+    conn: Connection, run_id: int, produced: Sequence[Produced]
+) -> Iterator[tuple[Table, list[pa.RecordBatch]]]:
     """Each table's rows under the run: into the run's own partition where the table has
     them (attached once written), else into the table."""
     for each in produced:
         table = table_of(each.model)
         rows = each.rows.add_column(0, "run_id", pa.repeat(run_id, each.rows.num_rows))
         if by_partition(conn, table):
-            yield Load(unattached_partition(conn, table, run_id), rows.to_batches(BATCH_ROWS))
+            yield unattached_partition(conn, table, run_id), rows.to_batches(BATCH_ROWS)
         else:
-            yield Load(table, rows.to_batches(BATCH_ROWS), each.written_in)
+            yield table, rows.to_batches(BATCH_ROWS)
 
 
 def recent_runs(engine: Engine, model: type[Run], *, limit: int) -> list[Run]:

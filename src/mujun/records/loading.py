@@ -24,13 +24,12 @@ files, a table's rows go in as :func:`~mujun.records.bulk.insert_rows` writes th
 """
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import NamedTuple
 
 import pyarrow as pa
 from sqlalchemy import Connection, Table
@@ -52,26 +51,14 @@ needs no journal and no wait for the disk. The records' page size: 0.4 s less of
 the monthly figures took."""
 
 
-class Load(NamedTuple):
-    """A table's rows to insert, with columns named as the table's."""
-
-    table: Table
-    batches: Iterable[pa.RecordBatch]
-    written_in: Sequence[str] = ()
-    """Columns in whose order SQLite copies the rows from their scratch file (sorting them as
-    it copies): an index of the table that spans what it held before is then filled in order
-    rather than all over. A load too small for a scratch file goes in as it comes."""
-
-
 @dataclass(frozen=True)
 class _Scratch:
-    """A load written to a scratch file, to be copied into ``table`` in ``written_in``."""
+    """A load written to a scratch file, to be copied into ``table``."""
 
     schema: str
     path: Path
     table: Table
     columns: list[str]
-    written_in: Sequence[str]
 
 
 class Loading:
@@ -83,7 +70,7 @@ class Loading:
         self._attached: list[_Scratch] = []
         self._files = 0
 
-    def insert_all(self, loads: Iterable[Load]) -> None:
+    def insert_all(self, loads: Iterable[tuple[Table, Iterable[pa.RecordBatch]]]) -> None:
         """Insert each table's rows (columns named as the table's), in the order given.
 
         A load is taken only once the one before it is written (to its table or its scratch
@@ -92,20 +79,20 @@ class Loading:
         the tables fill does not matter there.
         """
         if self._conn.dialect.name != "sqlite":
-            for load in loads:
-                bulk.insert_rows(self._conn, load.table, load.batches)
+            for table, batches in loads:
+                bulk.insert_rows(self._conn, table, batches)
             return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mujun-load") as writer:
             written: _Scratch | None = None
-            for load in loads:
-                rows = iter(load.batches)
+            for table, batches in loads:
+                rows = iter(batches)
                 head, large = _head(rows)
                 if not large or not self._free_slots(written):
-                    bulk.insert_rows(self._conn, load.table, chain(head, rows))
+                    bulk.insert_rows(self._conn, table, chain(head, rows))
                     continue
                 self._files += 1
                 writing = writer.submit(
-                    self._write_scratch, _schema(self._files), load, chain(head, rows)
+                    self._write_scratch, _schema(self._files), table, chain(head, rows)
                 )
                 if written is not None:
                     self._copy(written)
@@ -122,7 +109,7 @@ class Loading:
         return in_use < dbapi.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
 
     def _write_scratch(
-        self, schema: str, load: Load, batches: Iterator[pa.RecordBatch]
+        self, schema: str, table: Table, batches: Iterator[pa.RecordBatch]
     ) -> _Scratch:
         """Write the rows of ``batches`` to a scratch file of their own, to be attached as
         ``schema``, with SQLite's ADBC driver (in the writer's thread)."""
@@ -152,17 +139,16 @@ class Loading:
                 )
                 statement.bind_stream(reader)
                 statement.execute_update()
-        return _Scratch(schema, scratch_path, load.table, first.schema.names, load.written_in)
+        return _Scratch(schema, scratch_path, table, first.schema.names)
 
     def _copy(self, scratch: _Scratch) -> None:
         """Attach the scratch file and copy its rows into their table."""
         self._conn.exec_driver_sql(f"ATTACH DATABASE ? AS {scratch.schema}", (str(scratch.path),))
         self._attached.append(scratch)
         names = ", ".join(quoted(self._conn, name) for name in scratch.columns)
-        order = ", ".join(quoted(self._conn, name) for name in scratch.written_in)
         self._conn.exec_driver_sql(
             f"INSERT INTO main.{quoted(self._conn, scratch.table.name)} ({names}) "
-            f"SELECT {names} FROM {scratch.schema}.rows" + (f" ORDER BY {order}" if order else "")
+            f"SELECT {names} FROM {scratch.schema}.rows"
         )
 
     def _path(self, schema: str) -> Path:

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
+import pyarrow as pa
 import typer
 from sqlalchemy.orm import Session
 
@@ -22,10 +23,10 @@ from mujun.cli.profiles import (
 from mujun.cli.render import (
     FormatOption,
     OutputFormat,
-    json_rows,
     print_json,
     print_table,
     progress_bar,
+    rendered_ahead,
 )
 from mujun.evaluation.engine import Evaluation, EvaluationError, evaluate
 from mujun.evaluation.indicators import INDICATORS
@@ -75,13 +76,22 @@ def evaluate_command(
     year = run_year(s, year)
     profile = _evaluation_profile(s, profile_id, what_if or [])
     out = list_file(s, out)
-    with progress_bar(output is OutputFormat.TABLE) as progress, _year_applies(s, profile):
+    with (
+        progress_bar(output is OutputFormat.TABLE) as progress,
+        _year_applies(s, profile),
+        rendered_ahead(RESULT_FIELDS, raw=RAW_FIELDS) as document,
+    ):
         kept = evaluate_and_keep(
             engine=s.engine(),
             profile=profile,
             year=year,
             actor=current_actor(),
             on_progress=progress,
+            on_evaluated=(
+                (lambda evaluation: document.render(evaluation.results))
+                if output is OutputFormat.JSON
+                else None
+            ),
         )
     result = kept.evaluation
     if out is not None:
@@ -92,7 +102,7 @@ def evaluate_command(
             delete_evaluation(s.engine(), kept.run_id)
             fail(list_not_written(s, out, error))
     if output is OutputFormat.JSON:
-        _print_document(kept)
+        _print_document(kept, document.rows())
         return
     _print(s, result, limit)
     stdout.print(
@@ -196,11 +206,13 @@ RESULT_FIELDS = (
     "land_mu",
 )
 """The fields of each result in ``evaluate --format json``, in their order."""
+RAW_FIELDS = ("indicators", "points")
+"""The fields of :data:`RESULT_FIELDS` that hold JSON already."""
 
 
-def _print_document(kept: KeptEvaluation) -> None:
-    """The run as one JSON document, each result's indicators and points as the run wrote
-    them."""
+def _print_document(kept: KeptEvaluation, results: pa.Table) -> None:
+    """The run as one JSON document, its ``results`` rendered already (:data:`RESULT_FIELDS`),
+    each result's indicators and points as the run wrote them."""
     result = kept.evaluation
     document = {
         "profile": result.profile.id,
@@ -212,7 +224,6 @@ def _print_document(kept: KeptEvaluation) -> None:
         "excluded": result.excluded.to_pylist(),
         "run": kept.run_id,
     }
-    results = json_rows(result.results, RESULT_FIELDS, raw=("indicators", "points"))
     print_json(document, {"results": results})
 
 

@@ -19,10 +19,10 @@ from mujun.cli.profiles import (
 from mujun.cli.render import (
     FormatOption,
     OutputFormat,
-    json_rows,
     print_json,
     print_table,
     progress_bar,
+    rendered_ahead,
 )
 from mujun.identification.engine import Identification
 from mujun.identification.runs import (
@@ -105,7 +105,10 @@ def identify_command(
                 f"{profile.id} is not in force on {day}: {error}",
             )
         )
-    with progress_bar(output is OutputFormat.TABLE) as progress:
+    with (
+        progress_bar(output is OutputFormat.TABLE) as progress,
+        rendered_ahead(FINDING_FIELDS, raw=("evidence",)) as findings,
+    ):
         kept = identify_and_keep(
             engine=s.engine(),
             profile=profile,
@@ -113,6 +116,11 @@ def identify_command(
             actor=current_actor(),
             only=rules,
             on_progress=progress,
+            on_identified=(
+                (lambda identification: findings.render(identification.findings))
+                if output is OutputFormat.JSON
+                else None
+            ),
         )
     result = kept.identification
     if out is not None:
@@ -122,7 +130,7 @@ def identify_command(
             delete_run(s.engine(), kept.run_id)
             fail(list_not_written(s, out, error))
     if output is OutputFormat.JSON:
-        _print_identification_document(kept)
+        print_json(_identification_document(kept), {"findings": findings.rows()})
         return
     _print_identification(s, kept, limit)
     if out is not None:
@@ -238,14 +246,9 @@ FINDING_FIELDS = (
 """The fields of each finding in ``identify --format json``, in their order."""
 
 
-def _print_identification_document(kept: KeptRun) -> None:
-    """The run as one JSON document on stdout, each finding's evidence as the run wrote it."""
-    findings = json_rows(kept.identification.findings, FINDING_FIELDS, raw=("evidence",))
-    print_json(_identification_document(kept), {"findings": findings})
-
-
 def _identification_document(kept: KeptRun) -> dict[str, Any]:
-    """The run's document but for its findings (see :func:`_print_identification_document`)."""
+    """The run's document but for its findings, which follow it in ``identify --format json``
+    (:data:`FINDING_FIELDS`, each finding's evidence as the run wrote it)."""
     result = kept.identification
     document: dict[str, Any] = {
         "profile": result.profile.id,

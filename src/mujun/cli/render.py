@@ -3,6 +3,7 @@
 import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Annotated, Any, BinaryIO
@@ -86,6 +87,34 @@ def json_rows(rows: pa.Table, fields: Sequence[str], *, raw: Sequence[str] = ())
         db.register("rows", rows)
         ending = f"'}}{SEPARATOR}'"
         return db.sql(f"SELECT {' || '.join(members)} || {ending} FROM rows").to_arrow_table()
+
+
+class RenderedAhead:
+    """A result's rows as JSON (:func:`json_rows`), rendered on a thread of their own as soon as
+    the result is computed (:meth:`render`, a service's hook), while the run is still being
+    kept: DuckDB renders on one core while the records database writes on the other. Nothing
+    is written out until the caller has the kept run and asks for the rows (:meth:`rows`)."""
+
+    def __init__(
+        self, thread: ThreadPoolExecutor, fields: Sequence[str], raw: Sequence[str]
+    ) -> None:
+        self._thread, self._fields, self._raw = thread, fields, raw
+        self._rendered: Future[pa.Table] | None = None
+
+    def render(self, rows: pa.Table) -> None:
+        self._rendered = self._thread.submit(json_rows, rows, self._fields, raw=self._raw)
+
+    def rows(self) -> pa.Table:
+        assert self._rendered is not None, "the result's rows were never given to render"
+        return self._rendered.result()
+
+
+@contextmanager
+def rendered_ahead(fields: Sequence[str], *, raw: Sequence[str] = ()) -> Iterator[RenderedAhead]:
+    """Rows to render as :func:`json_rows` does, on a thread of their own while this context
+    lasts (see :class:`RenderedAhead`)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mujun-json") as thread:
+        yield RenderedAhead(thread, fields, raw)
 
 
 def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

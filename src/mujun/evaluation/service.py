@@ -2,6 +2,7 @@
 electricity the indicators need, evaluate the year, keep the run."""
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -36,9 +37,12 @@ def evaluate_and_keep(
     year: int,
     actor: str,
     on_progress: Progress = silent,
+    on_evaluated: Callable[[Evaluation], object] | None = None,
 ) -> KeptEvaluation:
     """Evaluate ``year`` under ``profile`` and keep the run. Raises what :func:`evaluate` raises
-    (EvaluationError, ParameterError, ProfileError), keeping nothing."""
+    (EvaluationError, ParameterError, ProfileError), keeping nothing. ``on_evaluated`` is given
+    the evaluation as soon as it is computed, before it is kept: a caller may start on its
+    output meanwhile (the command line renders its JSON)."""
     started = dt.datetime.now(dt.UTC)
     facts = load_evaluation_facts(engine, phase(on_progress, 0, 2))
     try:
@@ -47,5 +51,7 @@ def evaluate_and_keep(
         )
     finally:
         facts.close()
+    if on_evaluated is not None:
+        on_evaluated(result)
     run_id = save_evaluation(engine, result, started_at=started, actor=actor)
     return KeptEvaluation(run_id=run_id, evaluation=result)

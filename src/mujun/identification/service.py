@@ -3,7 +3,7 @@ keep the run; for a what-if, also keep (or find) the run of the published profil
 data and compare the two."""
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -32,9 +32,12 @@ def identify_and_keep(
     actor: str,
     only: Sequence[str] | None = None,
     on_progress: Progress = silent,
+    on_identified: Callable[[Identification], object] | None = None,
 ) -> KeptRun:
     """Run ``profile`` (only the rules ``only`` names, if given: see :meth:`Profile.only`) and
-    keep the run, recording which rules it judged."""
+    keep the run, recording which rules it judged. ``on_identified`` is given the run's
+    outcome as soon as it is computed, before it is kept: a caller may start on its output
+    meanwhile (the command line renders its JSON)."""
     started = dt.datetime.now(dt.UTC)
     rules = None if only is None else sorted(set(only))
     if rules is not None:
@@ -46,6 +49,8 @@ def identify_and_keep(
         result = identify(
             facts=facts, profile=profile, as_of=as_of, on_progress=phase(on_progress, 1, 2)
         )
+        if on_identified is not None:
+            on_identified(result)
         run_id = save_run(engine, result, started_at=started, actor=actor, rules=rules)
         if not profile.overrides:
             return KeptRun(run_id=run_id, identification=result, difference=None)

@@ -205,8 +205,8 @@ def _grades(
             shown.label("shown"),
         )
         .join(EvaluationRun, EvaluationRun.id == Grade.run_id)
-        # each run's grade by its key (run, credit code), the runs being few and their grades
-        # many: said so, SQLite does not read every grade for the one enterprise's
+        # each run's grade found by its key (run, credit code): the runs are few, their
+        # grades many, and without the runs named SQLite reads every grade to find these
         .where(Grade.run_id.in_(select(EvaluationRun.id)), Grade.credit_code == credit_code)
         .order_by(EvaluationRun.year.desc(), EvaluationRun.id.desc())
     ).all()

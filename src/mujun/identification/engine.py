@@ -180,9 +180,11 @@ def identify(
 
 def verdicts(judgement: Judgement) -> ir.Table:
     """One row per subject that fires or could not be judged: its verdict, 重点 flag, evidence
-    as JSON and missing figures. A subject judged through several rows is judged by its first
-    row that fires, else its first unknown one (first by evidence); subjects whose every row
-    does not fire are left out before any evidence is written."""
+    as JSON (where it fires) and missing figures (where it could not be judged). A subject
+    judged through several rows is judged by its first row that fires (first by evidence),
+    else its first unknown one (first by the figures missing); subjects whose every row does
+    not fire are left out before any evidence is written, and so are the figures of those
+    not judged, which no one reads."""
     t = judgement.table
     if judgement.subject_type is not None:
         t = t.mutate(subject_type=ibis.literal(judgement.subject_type.value))
@@ -196,13 +198,13 @@ def verdicts(judgement: Judgement) -> ir.Table:
         subject_id=t.subject_id.cast("string"),
         fires=t.fires,
         key=t.key.fill_null(False),
-        evidence=evidence.cast("string"),
+        evidence=ibis.ifelse(t.fires, evidence.cast("string"), ibis.null("string")),
         missing=ibis.ifelse(t.fires.isnull(), missing, ibis.null("string")),
     )
     order = ibis.ifelse(t.fires, 0, 1)
     ranked = t.mutate(
         rank=ibis.row_number().over(
-            group_by=[t.subject_type, t.subject_id], order_by=[order, t.evidence]
+            group_by=[t.subject_type, t.subject_id], order_by=[order, t.evidence, t.missing]
         )
     )
     return ranked.filter(ranked.rank == 0).drop("rank")

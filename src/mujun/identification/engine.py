@@ -180,11 +180,11 @@ def identify(
 
 def verdicts(judgement: Judgement) -> ir.Table:
     """One row per subject that fires or could not be judged: its verdict, 重点 flag, evidence
-    as JSON (where it fires) and missing figures (where it could not be judged). A subject
-    judged through several rows is judged by its first row that fires (first by evidence),
-    else its first unknown one (first by the figures missing); subjects whose every row does
-    not fire are left out before any evidence is written, and so are the figures of those
-    not judged, which no one reads."""
+    as JSON where it fires and missing figures where it could not be judged (a subject not
+    judged keeps no evidence). A subject judged through several rows is judged by its first
+    row that fires (first by evidence), else by its first unknown one (first by the figures
+    missing); subjects whose every row does not fire are left out before any evidence is
+    written."""
     t = judgement.table
     if judgement.subject_type is not None:
         t = t.mutate(subject_type=ibis.literal(judgement.subject_type.value))

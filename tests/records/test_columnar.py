@@ -28,6 +28,8 @@ from mujun.records import (
 from mujun.records.columnar import (
     copies_folder,
     current_copy,
+    keep_digests,
+    read_digests,
     write_copy,
     write_patched_copy,
 )
@@ -325,3 +327,36 @@ def test_the_copy_an_import_writes_as_it_commits_is_discarded_if_the_commit_fail
     assert current_copy(engine) == before
     with Session(engine) as db:
         assert len(db.scalars(select(DataImport)).all()) == 1
+
+
+def test_a_copys_digests_are_kept_beside_it_and_read_by_the_runs_after(city: Engine) -> None:
+    """The first run on a copy hashes its rows and keeps the digests; the next runs read them
+    (tampered with, they change the fingerprint: nothing was hashed again); digests missing or
+    unreadable are computed again, the same; relabelling the copy moves them with it."""
+
+    def facts_of() -> tuple[str, dict[str, int]]:
+        facts = load_facts(city, monthly=("electricity_kwh",))
+        facts.close()
+        return facts.fingerprint, dict(facts.rows)
+
+    first = facts_of()
+    copy = current_copy(city)
+    kept = read_digests(copy)
+    assert {key.split(":")[0] for key in kept} == set(first[1])
+    assert facts_of() == first
+    tampered = {key: (rows, hashed + 1) for key, (rows, hashed) in kept.items()}
+    keep_digests(copy, tampered)
+    assert facts_of()[0] != first[0]
+    for written in ("", "not json", "[1, 2]"):
+        next(copies_folder(city).glob("*.digests.json")).write_text(written)
+        assert facts_of() == first
+        assert read_digests(copy) == kept
+    with Session(city) as db:  # no fact: the copy is relabelled, its digests with it
+        db.add(Account(username="someone", password_hash="x", role="analyst", display_name="某"))
+        db.commit()
+    relabelled = current_copy(city)
+    assert relabelled != copy
+    assert read_digests(relabelled) == kept
+    assert [p.name for p in copies_folder(city).glob("*.digests.json")] == [
+        relabelled.name.removesuffix(".duckdb") + ".digests.json"
+    ]

@@ -6,7 +6,9 @@ its queries touch, and the copy is made again only when facts changed. Of the mo
 the largest table, only the columns a caller asks for are offered (identification reads none;
 the evaluation reads the electricity). Rule cases and tests give their tables in memory
 instead (:func:`facts_from_arrow`). The fingerprint hashes every row offered, so a run
-can say exactly which data it judged and two runs can tell whether their data were the same.
+can say exactly which data it judged and two runs can tell whether their data were the same;
+a copy's digests are computed by the first run on it and kept beside it for the next ones
+(:func:`~mujun.records.columnar.read_digests`).
 """
 
 import hashlib
@@ -23,7 +25,7 @@ from sqlalchemy import Engine, Table
 from mujun.progress import Progress, silent
 from mujun.records import DATA_MODELS, MonthlyMetric, table_of
 from mujun.records.bulk import arrow_schema
-from mujun.records.columnar import current_copy, fact_columns
+from mujun.records.columnar import current_copy, fact_columns, keep_digests, read_digests
 
 MONTHLY = table_of(MonthlyMetric)
 MONTHLY_KEY = ("credit_code", "month")
@@ -87,17 +89,18 @@ def _wanted(monthly: Sequence[str]) -> list[tuple[Table, list[str]]]:
 
 def _facts(sources: Iterable[tuple[str, pa.Table]]) -> Facts:
     backend = _backend()
-    names: list[str] = []
+    offered: list[tuple[str, Sequence[str]]] = []
     for name, data in sources:
         backend.con.register("incoming", data)
         backend.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming')
         backend.con.unregister("incoming")
-        names.append(name)
-    return _fingerprinted(backend, names)
+        offered.append((name, data.column_names))
+    return _fingerprinted(backend, offered)
 
 
 def _attached(copy: Path, wanted: Sequence[tuple[Table, Sequence[str]]]) -> Facts:
-    """Facts read from the columnar copy at ``copy``: a view of each table's wanted columns."""
+    """Facts read from the columnar copy at ``copy``: a view of each table's wanted columns;
+    their digests read beside the copy where an earlier run kept them."""
     backend = _backend()
     backend.con.execute(f"ATTACH '{copy}' AS copy (READ_ONLY)")
     for table, columns in wanted:
@@ -105,7 +108,7 @@ def _attached(copy: Path, wanted: Sequence[tuple[Table, Sequence[str]]]) -> Fact
         backend.con.execute(
             f'CREATE VIEW "{table.name}" AS SELECT {listed} FROM copy."{table.name}"'
         )
-    return _fingerprinted(backend, [table.name for table, _ in wanted])
+    return _fingerprinted(backend, [(table.name, columns) for table, columns in wanted], copy)
 
 
 def _backend() -> Any:
@@ -115,19 +118,31 @@ def _backend() -> Any:
     return backend
 
 
-def _fingerprinted(backend: Any, names: Sequence[str]) -> Facts:
-    """Facts of the tables ``names`` of ``backend``, with a digest of every row of each (all
-    tables in one query, which DuckDB reads side by side)."""
-    each = " UNION ALL ".join(
-        f'SELECT {index} AS n, count(*), coalesce(bit_xor(hash(t)), 0) FROM "{name}" t'
-        for index, name in enumerate(names)
-    )
+def _fingerprinted(
+    backend: Any, offered: Sequence[tuple[str, Sequence[str]]], copy: Path | None = None
+) -> Facts:
+    """Facts of the tables ``offered`` of ``backend`` (each with its columns), with a digest
+    of every row of each: read beside the columnar copy ``copy`` where an earlier run on it
+    kept them, else computed (all tables in one query, which DuckDB reads side by side) and
+    kept there."""
+    known = read_digests(copy) if copy is not None else {}
+    key = {name: f"{name}:{','.join(columns)}" for name, columns in offered}
+    unknown = [name for name, _ in offered if key[name] not in known]
+    if unknown:
+        each = " UNION ALL ".join(
+            f'SELECT {index} AS n, count(*), coalesce(bit_xor(hash(t)), 0) FROM "{name}" t'
+            for index, name in enumerate(unknown)
+        )
+        for index, count, hashed in backend.con.execute(f"{each} ORDER BY n").fetchall():
+            known[key[unknown[index]]] = (int(count), int(hashed))
+        if copy is not None:
+            keep_digests(copy, known)
     digest = hashlib.sha256()
     rows: dict[str, int] = {}
-    for index, count, hashed in backend.con.execute(f"{each} ORDER BY n").fetchall():
-        name = names[index]
+    for name, _ in offered:
+        count, hashed = known[key[name]]
         digest.update(f"{name}:{count}:{hashed};".encode())
-        rows[name] = int(count)
+        rows[name] = count
     tables = {name: backend.table(name) for name in rows}
     return Facts(backend=backend, tables=tables, fingerprint=digest.hexdigest(), rows=rows)
 

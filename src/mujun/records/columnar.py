@@ -20,13 +20,20 @@ that found a copy current as it began writes the new one as that copy with the r
 replaced (:func:`write_patched_copy`), under the same label: a few records corrected cost the
 next run no reading of the records.
 
+A copy never changes once written, so neither does the digest of its rows that a run takes as
+its fingerprint (:mod:`mujun.analytics.facts`): the first run on a copy keeps each table's
+beside it (:func:`keep_digests`), for the runs after it to read instead of hashing every row
+again (:func:`read_digests`); they follow the copy as it is relabelled and go with it.
+
 Where copies live: beside an SQLite file (``mujun.db`` → ``mujun.db.columnar/``); for any
 other database, under ``MUJUN_COLUMNAR`` (else the user's cache folder), in a folder named
 after the database. An SQLite database in memory cannot be read so (the reader of
 :mod:`~mujun.records.snapshot` is another process).
 """
 
+import contextlib
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -47,10 +54,14 @@ from mujun.records.snapshot import read_snapshot
 
 FOLDER_ENV = "MUJUN_COLUMNAR"
 SUFFIX = ".duckdb"
+DIGESTS = ".digests.json"
 SKIPPED_COLUMNS = frozenset({"geometry_wkt"})
 
 Wanted = Sequence[tuple[Table, Sequence[str]]]
 """Tables, each with the columns read of it."""
+Digests = dict[str, tuple[int, int]]
+"""Per table and columns read (``"parcels:parcel_id,area_m2"``), its rows: how many, and a
+digest of them."""
 
 
 def fact_columns(table: Table) -> list[str]:
@@ -207,6 +218,8 @@ def _relabelled(path: Path, shape: str, latest: Label) -> Path:
         path.replace(renamed)
     except FileNotFoundError:  # another process relabelled or replaced it meanwhile
         return renamed if renamed.exists() else path
+    with contextlib.suppress(FileNotFoundError):  # none kept yet, or moved by another
+        _digests_path(path).replace(_digests_path(renamed))
     return renamed
 
 
@@ -310,6 +323,35 @@ def _writing(made: Path, committed: Callable[[], bool] = _committed_already) -> 
         Path(temporary + ".wal").unlink(missing_ok=True)
     if not making.current:
         return
-    for older in folder.glob(f"*{SUFFIX}"):
-        if older != made and not older.name.startswith(".making-"):
+    for older in [*folder.glob(f"*{SUFFIX}"), *folder.glob(f"*{DIGESTS}")]:
+        if older not in (made, _digests_path(made)) and not older.name.startswith(".making-"):
             older.unlink(missing_ok=True)
+
+
+def read_digests(copy: Path) -> Digests:
+    """The digests of ``copy``'s tables that :func:`keep_digests` kept; none where none were
+    kept or they cannot be read (they are then computed again)."""
+    try:
+        kept = json.loads(_digests_path(copy).read_text(encoding="utf-8"))
+        return {str(key): (int(rows), int(hashed)) for key, (rows, hashed) in kept.items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def keep_digests(copy: Path, digests: Digests) -> None:
+    """Keep ``digests`` of ``copy``'s tables beside it: written whole under a name of its own,
+    then renamed, so that a reader never finds half of it. Where it cannot be written, nothing
+    is kept: the next run computes them again."""
+    target = _digests_path(copy)
+    with contextlib.suppress(OSError):
+        handle, temporary = tempfile.mkstemp(prefix=".keeping-", suffix=DIGESTS, dir=target.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as written:
+                json.dump({key: list(value) for key, value in digests.items()}, written)
+            Path(temporary).replace(target)
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+
+
+def _digests_path(copy: Path) -> Path:
+    return copy.with_name(copy.name.removesuffix(SUFFIX) + DIGESTS)

@@ -347,8 +347,12 @@ def test_a_copys_digests_are_kept_beside_it_and_read_by_the_runs_after(city: Eng
     tampered = {key: (rows, hashed + 1) for key, (rows, hashed) in kept.items()}
     keep_digests(copy, tampered)
     assert facts_of()[0] != first[0]
-    for written in ("", "not json", "[1, 2]"):
-        next(copies_folder(city).glob("*.digests.json")).write_text(written)
+    for written in (None, "", "not json", "[1, 2]", '{"parcels:parcel_id": "ab"}'):
+        beside = next(copies_folder(city).glob("*.digests.json"))
+        if written is None:
+            beside.unlink()
+        else:
+            beside.write_text(written)
         assert facts_of() == first
         assert read_digests(copy) == kept
     with Session(city) as db:  # no fact: the copy is relabelled, its digests with it

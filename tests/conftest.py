@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from mujun.analytics.derived import follow_orm_writes
+from mujun.analytics.plans import FOLDER_ENV as PLANS_ENV
 from mujun.records import Base
 from mujun.records.base import quoted
 from mujun.records.columnar import FOLDER_ENV
@@ -26,6 +27,9 @@ from tests.prebuilt import Prebuilt
 POSTGRES_SERVER = os.environ.get("MUJUN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 os.environ.setdefault(FOLDER_ENV, tempfile.mkdtemp(prefix="mujun-test-columnar-"))
 """The columnar copies of the PostgreSQL databases (an SQLite file keeps its own beside it)."""
+os.environ.setdefault(PLANS_ENV, tempfile.mkdtemp(prefix="mujun-test-plans-"))
+"""The plans runs keep (:mod:`mujun.analytics.plans`): the suite's own, shared by its runs, so
+that most of them replay a plan an earlier one kept."""
 follow_orm_writes()
 """Tests build their records through the ORM, as the command line and the web application
 would write them: the derived values follow (:mod:`mujun.records.derived`)."""

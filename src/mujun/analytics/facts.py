@@ -11,17 +11,22 @@ a copy's digests are computed by the first run on it and kept beside it for the 
 (:func:`~mujun.records.columnar.read_digests`).
 """
 
+import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 from sqlalchemy import Engine, Table
 
+from mujun.analytics.logic import AS_OF_VARIABLE
+from mujun.analytics.plans import Kind, Plan, Statement, planning
 from mujun.progress import Progress, silent
 from mujun.records import DATA_MODELS, MonthlyMetric, table_of
 from mujun.records.bulk import arrow_schema
@@ -32,33 +37,117 @@ MONTHLY_KEY = ("credit_code", "month")
 MEMORY_LIMIT = "3GB"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Facts:
-    """The records as Ibis tables of one DuckDB connection."""
+    """The records as Ibis tables of one DuckDB connection; the statements a run sends it
+    follow the run's plan while one is set (:meth:`planned`)."""
 
     backend: Any  # ibis.backends.duckdb.Backend (Ibis ships no type stubs for it)
-    tables: Mapping[str, ir.Table]
     fingerprint: str
     rows: Mapping[str, int]
-    kept: dict[str, ir.Table] = field(default_factory=dict)
+    offered: Mapping[str, Sequence[str]]
+    """The columns of each table, as the statements read them."""
+    kept: dict[str, str | None] = field(default_factory=dict)
+    """The tables :meth:`derived` made, each with the statement that made it (None: one that
+    Ibis sent itself)."""
+    plan: Plan | None = None
+    _tables: dict[str, ir.Table] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> ir.Table:
-        return self.tables[name]
+        if name not in self.offered:
+            raise KeyError(name)
+        return self._table(name)
 
     def keep(self, name: str, expression: ir.Table) -> ir.Table:
         """Compute an intermediate table once and keep it for the rest of the run."""
-        self.backend.con.execute(f'DROP TABLE IF EXISTS "{name}"')
-        return self.backend.create_table(name, expression, temp=True)
+        self._make("table", name, expression)
+        return self._table(name)
 
     def derived(self, name: str, build: Callable[[], ir.Table]) -> ir.Table:
         """A table that depends on the facts alone (no parameter), computed on first use and
-        kept for as long as the facts are."""
+        kept for as long as the facts are; a run that finds it made still has it in its plan,
+        for the runs that replay it on facts of their own."""
         if name not in self.kept:
-            self.kept[name] = self.keep(name, build())
-        return self.kept[name]
+            self.kept[name] = self._make("derived", name, build())
+        elif self.plan is not None:
+            self.plan.record(Statement("derived", name, self.kept[name]))
+        return self._table(name)
+
+    def read(self, name: str, build: Callable[[], ir.Table]) -> pa.Table:
+        """The rows of the query ``build`` gives, in its order: the plan's query ``name``
+        (after the tables made before it) where the plan is replayed, else ``build``'s."""
+        if self.plan is not None and self.plan.replaying:
+            sql = self.plan.replayed(name, self._replay).sql
+            assert sql is not None  # a plan is kept only with every statement's SQL
+        else:
+            expression = build()
+            sql = self._compiled(expression)
+            if self.plan is not None:
+                self.plan.record(Statement("query", name, sql))
+            if sql is None:
+                return expression.to_pyarrow()
+        result: pa.Table = self.backend.con.sql(sql).to_arrow_table()
+        return result
+
+    @contextmanager
+    def planned(self, key: str, *, forbidden: tuple[str, ...] = ()) -> Iterator[None]:
+        """Follow the plan kept under ``key`` (:mod:`mujun.analytics.plans`), or record one and
+        keep it. Within a planned run (``tonglu/other``'s evaluation), the run's plan goes on."""
+        if self.plan is not None:
+            yield
+            return
+        with planning(key, forbidden) as plan:
+            self.plan = plan
+            try:
+                yield
+            finally:
+                self.plan = None
+
+    def judge_as_of(self, day: dt.date) -> None:
+        """Have the statements read ``day`` as the day judged
+        (:data:`~mujun.analytics.logic.AS_OF`)."""
+        self.backend.con.execute(f"SET VARIABLE {AS_OF_VARIABLE} = DATE '{day.isoformat()}'")
 
     def close(self) -> None:
         self.backend.disconnect()
+
+    def _make(self, kind: Kind, name: str, expression: ir.Table) -> str | None:
+        """Make the table ``name`` of ``expression``, recorded in the run's plan if there is
+        one; return the statement that made it."""
+        sql = self._compiled(expression)
+        if self.plan is not None:
+            self.plan.record(Statement(kind, name, sql))
+        if sql is None:
+            self.backend.create_table(name, expression, temp=True, overwrite=True)
+        else:
+            self._create(name, sql)
+        return sql
+
+    def _compiled(self, expression: ir.Table) -> str | None:
+        """``expression`` as SQL; None where it reads a table made in Python, which Ibis
+        sends DuckDB itself before the statement that reads it."""
+        if expression.op().find(ops.InMemoryTable):
+            return None
+        sql: str = self.backend.compile(expression)
+        return sql
+
+    def _replay(self, statement: Statement) -> None:
+        """Make a table of a replayed plan; a table derived from the facts only once."""
+        if statement.kind == "derived":
+            if statement.name in self.kept:
+                return
+            self.kept[statement.name] = statement.sql
+        assert statement.sql is not None  # a plan is kept only with every statement's SQL
+        self._create(statement.name, statement.sql)
+
+    def _create(self, name: str, sql: str) -> None:
+        self.backend.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+        self._tables.pop(name, None)
+
+    def _table(self, name: str) -> ir.Table:
+        if name not in self._tables:
+            self._tables[name] = self.backend.table(name)
+        return self._tables[name]
 
 
 def load_facts(
@@ -143,8 +232,12 @@ def _fingerprinted(
         count, hashed = known[key[name]]
         digest.update(f"{name}:{count}:{hashed};".encode())
         rows[name] = count
-    tables = {name: backend.table(name) for name in rows}
-    return Facts(backend=backend, tables=tables, fingerprint=digest.hexdigest(), rows=rows)
+    return Facts(
+        backend=backend,
+        fingerprint=digest.hexdigest(),
+        rows=rows,
+        offered={name: list(columns) for name, columns in offered},
+    )
 
 
 def _conformed(table: Table, columns: Sequence[str], data: pa.Table | None) -> pa.Table:

@@ -12,6 +12,20 @@ import ibis
 import ibis.expr.types as ir
 
 UNKNOWN = ibis.null("boolean")
+AS_OF_VARIABLE = "as_of"
+
+
+def _date_variable(name: str) -> dt.date:  # type: ignore[empty-body]
+    """DuckDB's ``getvariable``: a variable of the connection, read as a date."""
+
+
+AS_OF: ir.DateValue = ibis.udf.scalar.builtin(_date_variable, name="getvariable")(
+    AS_OF_VARIABLE
+).name("as_of_day")
+"""The day a run judges as of, as its statements read it: a variable of the connection that
+the run sets (:meth:`~mujun.analytics.facts.Facts.judge_as_of`), which DuckDB reads as a
+constant. No statement holds the date, so one compiled plan serves every day of a year
+(:mod:`mujun.analytics.plans`)."""
 
 
 def the_year(as_of: dt.date) -> int:
@@ -31,8 +45,8 @@ def years_after(day: ir.DateValue, years: int) -> ir.DateValue:
     return day + ibis.interval(years=years)
 
 
-def months_before(day: dt.date, months: int) -> ir.DateValue:
-    return ibis.literal(day) - ibis.interval(months=months)
+def months_before(day: ir.DateValue, months: int) -> ir.DateValue:
+    return day - ibis.interval(months=months)
 
 
 def below_share(part: ir.NumericValue, whole: ir.NumericValue, share: Fraction) -> ir.BooleanValue:
@@ -66,6 +80,6 @@ def some(verdict: ir.BooleanColumn) -> ir.BooleanScalar:
     return ibis.cases((trues > 0, True), (unknowns > 0, UNKNOWN), else_=False)
 
 
-def open_on(since: ir.DateValue, ended: ir.DateValue, day: dt.date) -> ir.BooleanValue:
+def open_on(since: ir.DateValue, ended: ir.DateValue, day: ir.DateValue) -> ir.BooleanValue:
     """A matter begun on or before ``day`` and not ended by it (ended on ``day`` counts)."""
     return (since <= day) & (ended.isnull() | (ended > day))

@@ -10,6 +10,7 @@ firing row, the first by evidence.
 import datetime as dt
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import ibis
@@ -19,9 +20,12 @@ import pyarrow.compute as pc
 
 from mujun.analytics.facts import Facts
 from mujun.analytics.land import counties, enterprise_land
+from mujun.analytics.logic import the_year
+from mujun.analytics.plans import plan_key
 from mujun.analytics.tables import attach, attach_by
 from mujun.identification import formulas  # noqa: F401 (registers every formula)
 from mujun.identification.judgement import FORMULAS, Context, Judgement, missing_among
+from mujun.policy.parameters import ParameterValues
 from mujun.policy.profiles import Profile, ProfileError, Rule, SubjectType
 from mujun.progress import Progress, silent
 
@@ -46,6 +50,10 @@ unsupplied area; ``county_code`` the county the subject lies in."""
 
 DESCRIBED = ("subject_name", "area_m2", "county_code")
 """The columns of a finding that describe its subject (:func:`subjects`)."""
+
+FOUND_SUBJECTS = "found_subjects"
+"""The subjects of a run's findings, with their position, as :func:`_described` hands them to
+DuckDB."""
 
 FOUND_SCHEMA = pa.schema(
     [FINDINGS_SCHEMA.field(name) for name in FINDINGS_SCHEMA.names if name not in DESCRIBED]
@@ -154,7 +162,8 @@ def monthly_columns(profile: Profile) -> tuple[str, ...]:
 def identify(
     *, facts: Facts, profile: Profile, as_of: dt.date, on_progress: Progress = silent
 ) -> Identification:
-    """Run every rule of ``profile`` on ``facts`` as of ``as_of``."""
+    """Run every rule of ``profile`` on ``facts`` as of ``as_of``, following the plan of its
+    statements kept by an earlier run where there is one (:func:`plan_of`)."""
     check_profile(profile)
     values = profile.values(as_of)
     parameters = values.in_force()  # fails at once if the profile is not in force yet
@@ -162,20 +171,46 @@ def identify(
     found: list[pa.Table] = [FOUND_SCHEMA.empty_table()]
     unjudged: list[pa.Table] = [UNJUDGED_SCHEMA.empty_table()]
     rules = sorted(profile.rules.values(), key=lambda r: r.id)
-    for index, rule in enumerate(rules):  # rule by rule, each by subject: FINDING_KEY order
-        on_progress(rule.id, index / len(rules))
-        judged = verdicts(FORMULAS[rule.id].compute(ctx)).order_by(FINDING_KEY[1:]).to_pyarrow()
-        found.append(_findings(rule, judged))
-        unjudged.append(_unjudged(rule, judged))
+    key, forbidden = plan_of(facts, profile, values)
+    with facts.planned(key, forbidden=forbidden):
+        for index, rule in enumerate(rules):  # rule by rule, each by subject: FINDING_KEY order
+            on_progress(rule.id, index / len(rules))
+            judged = facts.read(f"verdicts {rule.id}", partial(_judged, ctx, rule.id))
+            found.append(_findings(rule, judged))
+            unjudged.append(_unjudged(rule, judged))
+        findings = _described(facts, pa.concat_tables(found))
     on_progress("findings", 1.0)
     return Identification(
         profile=profile,
         as_of=as_of,
         fingerprint=facts.fingerprint,
         parameters=parameters,
-        findings=_described(facts, pa.concat_tables(found)),
+        findings=findings,
         unjudged=pa.concat_tables(unjudged),
     )
+
+
+def _judged(ctx: Context, rule_id: str) -> ir.Table:
+    """The verdicts of the rule ``rule_id``, by subject (the order of FINDING_KEY)."""
+    return verdicts(FORMULAS[rule_id].compute(ctx)).order_by(FINDING_KEY[1:])
+
+
+def plan_of(facts: Facts, profile: Profile, values: ParameterValues) -> tuple[str, tuple[str, ...]]:
+    """The key of the plan of a run of ``profile`` with ``values`` on ``facts``, and what its
+    statements may not hold: all they depend on is the rules, their parameters' values, the
+    year whose figures count and the facts' columns; the day judged they read as a variable,
+    so they may not name it (where a parameter's value is that very day, they may)."""
+    key = plan_key(
+        "identify",
+        {
+            "rules": sorted(profile.rules),
+            "parameters": values.in_force(),
+            "year": the_year(values.as_of),
+            "facts": facts.offered,
+        },
+    )
+    day = values.as_of.isoformat()
+    return key, () if day in values.in_force().values() else (day,)
 
 
 def verdicts(judgement: Judgement) -> ir.Table:
@@ -239,17 +274,25 @@ def _unjudged(rule: Rule, judged: pa.Table) -> pa.Table:
 
 def _described(facts: Facts, found: pa.Table) -> pa.Table:
     """The findings with each subject's name, area and county, in their order. Only the
-    subjects go to DuckDB and only their descriptions come back, by position: the findings'
-    evidence is neither copied nor sorted again."""
-    if found.num_rows == 0:
-        return FINDINGS_SCHEMA.empty_table()
+    subjects go to DuckDB (as the table ``found_subjects``) and only their descriptions come
+    back, by position: the findings' evidence is neither copied nor sorted again. A run
+    without findings asks too, so that every run sends the same statements (a plan's)."""
     subject = ["subject_type", "subject_id"]
     positions = found.select(subject).append_column(
         "position", pa.array(range(found.num_rows), pa.int64())
     )
-    described = subjects(facts, set(found["subject_type"].unique().to_pylist()))
-    joined = attach(ibis.memtable(positions), described, subject).order_by("position")
-    descriptions = joined.select(*DESCRIBED).to_pyarrow()
+    facts.backend.con.register(FOUND_SUBJECTS, positions)
+    try:
+        descriptions = facts.read(
+            "described",
+            lambda: (
+                attach(facts.backend.table(FOUND_SUBJECTS), subjects(facts), subject)
+                .order_by("position")
+                .select(*DESCRIBED)
+            ),
+        )
+    finally:
+        facts.backend.con.unregister(FOUND_SUBJECTS)
     whole = pa.Table.from_arrays(
         [*found.columns, *descriptions.columns],
         names=[*found.column_names, *descriptions.column_names],

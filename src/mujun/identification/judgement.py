@@ -20,6 +20,7 @@ import ibis
 import ibis.expr.types as ir
 
 from mujun.analytics.facts import Facts
+from mujun.analytics.logic import AS_OF
 from mujun.policy.parameters import ParameterValues
 from mujun.policy.profiles import SubjectType
 
@@ -32,9 +33,18 @@ class Context:
     parameters: ParameterValues
     shared: dict[str, ir.Table] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.facts.judge_as_of(self.as_of)
+
     @property
     def as_of(self) -> dt.date:
+        """The day judged, for what depends on it in Python (the year whose figures count)."""
         return self.parameters.as_of
+
+    @property
+    def day(self) -> ir.DateValue:
+        """The day judged, as the statements read it (:data:`~mujun.analytics.logic.AS_OF`)."""
+        return AS_OF
 
     def once(self, name: str, build: Callable[["Context"], ir.Table]) -> ir.Table:
         """An intermediate table (the idle verdict of every parcel, say), computed once a run."""

@@ -265,7 +265,7 @@ def litigation(ctx: Context) -> Judgement:
     found = events.filter(
         events.kind.isin(list(ctx.parameters.codes("monitor.litigation_kinds")))
         & (events.date >= ibis.literal(first))
-        & (events.date <= ibis.literal(ctx.as_of))
+        & (events.date <= ctx.day)
     )
     dated = found.group_by("credit_code").aggregate(
         legal_event_kinds=found.kind.collect(distinct=True).sort(),
@@ -311,7 +311,7 @@ def _parcels(
 def start_due(ctx: Context) -> Judgement:
     t = idle_parcels(ctx)
     t = t.mutate(idle_date=idle_day(t.agreed_start_date, ctx.parameters.whole("idle.after_years")))
-    fires = (t.agreed_start_date < ibis.literal(ctx.as_of)) & ~t.started & ~t.idle
+    fires = (t.agreed_start_date < ctx.day) & ~t.started & ~t.idle
     return _parcels(
         t,
         fires,
@@ -334,7 +334,7 @@ def idle_imminent(ctx: Context) -> Judgement:
     p = ctx.parameters
     after = p.whole("idle.after_years")
     t = idle_parcels(ctx)
-    as_of = ibis.literal(ctx.as_of)
+    as_of = ctx.day
     horizon = as_of + ibis.interval(days=p.whole("monitor.idle_imminent_days"))
     not_started_idle = idle_day(t.agreed_start_date, after)
     stalled_idle = idle_day(t.suspended_since, after)
@@ -374,7 +374,7 @@ def idle_imminent(ctx: Context) -> Judgement:
 )
 def completion_overdue(ctx: Context) -> Judgement:
     t = idle_parcels(ctx)
-    as_of = ibis.literal(ctx.as_of)
+    as_of = ctx.day
     completed = ibis.ifelse(
         t.unrecorded,
         ibis.null("boolean"),

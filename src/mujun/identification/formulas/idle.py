@@ -91,7 +91,7 @@ def _idle_parcels(ctx: Context) -> ir.Table:
         "suspended_since",
         "completed_date",
     )
-    as_of = ibis.literal(ctx.as_of)
+    as_of = ctx.day
     started = t.started_date.notnull() & (t.started_date <= as_of)
     unrecorded = t.record_as_of.isnull() & (p.text(WITHOUT_RECORD) == "unknown")
     started = ibis.ifelse(unrecorded, ibis.null("boolean"), started)

@@ -3,7 +3,6 @@ each parcel, enterprises' land and holdings, and one enterprise's figures of a y
 
 import ibis
 import ibis.expr.types as ir
-import pyarrow as pa
 
 from mujun.analytics.land import AverageMethod, holdings, industry_at
 from mujun.analytics.logic import open_on, recent_years
@@ -30,7 +29,7 @@ def open_compliance(ctx: Context, kinds: tuple[str, ...]) -> ir.Table:
     """``credit_code, compliance_kinds, compliance_since`` of enterprises with a compliance
     problem of ``kinds`` open on the as-of date."""
     c = ctx.facts["compliance"]
-    found = c.filter(c.kind.isin(kinds) & open_on(c.since, c.resolved_date, ctx.as_of))
+    found = c.filter(c.kind.isin(kinds) & open_on(c.since, c.resolved_date, ctx.day))
     return found.group_by("credit_code").aggregate(
         compliance_kinds=found.kind.collect(distinct=True).sort(),
         compliance_since=found.since.min(),
@@ -47,7 +46,7 @@ def with_compliance(ctx: Context, kinds: tuple[str, ...]) -> ir.Table:
 def latest_construction(ctx: Context) -> ir.Table:
     """Each parcel's latest construction record on or before the as-of date (rules.md)."""
     records = ctx.facts["construction"]
-    known = records.filter(records.as_of <= ctx.as_of)
+    known = records.filter(records.as_of <= ctx.day)
     ranked = known.mutate(
         rank=ibis.row_number().over(group_by=known.parcel_id, order_by=ibis.desc(known.as_of))
     )
@@ -73,9 +72,8 @@ def held_parcels(ctx: Context) -> ir.Table:
 def enterprise_years(ctx: Context, count: int, columns: tuple[str, ...]) -> ir.Table:
     """One row per enterprise and each of the ``count`` most recent years, with that year's
     ``columns`` of ``annual_metrics`` (null where the year has no row: unknown, not zero)."""
-    enterprises = ctx.facts["enterprises"].select("credit_code")
-    years = ibis.memtable(pa.table({"year": pa.array(recent_years(ctx.as_of, count), pa.int64())}))
-    grid = enterprises.cross_join(years)
+    years = ibis.literal(recent_years(ctx.as_of, count), type="array<int64>")
+    grid = ctx.facts["enterprises"].select("credit_code", year=years.unnest())
     annual = ctx.facts["annual_metrics"].select("credit_code", "year", *columns)
     return attach(grid, annual, ["credit_code", "year"])
 

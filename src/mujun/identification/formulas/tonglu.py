@@ -101,11 +101,11 @@ def non_industrial(ctx: Context) -> Judgement:
     let = occupancy.filter(occupancy.kind == "leased_out")
     leased = let.group_by("parcel_id").aggregate(leased_out_m2=let.area_m2.sum())
     t = attach(parcels, leased, "parcel_id")
-    expired = (t.use_change == "temporary") & (t.use_change_expires < ibis.literal(ctx.as_of))
+    expired = (t.use_change == "temporary") & (t.use_change_expires < ctx.day)
     unapproved = (t.use_change == "none") | expired
     fires = (
         (t.land_use == "industrial")
-        & t.supply_date.between(ibis.literal(since), ibis.literal(ctx.as_of))
+        & t.supply_date.between(ibis.literal(since), ctx.day)
         & (t.actual_use == "non_industrial")
         & unapproved
     )

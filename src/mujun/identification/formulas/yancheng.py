@@ -36,7 +36,7 @@ def listed(ctx: Context, b: ir.Table, kind: str, line_parameter: str) -> ir.Bool
     least the floor area ``line_parameter``: vacant, or (factories) never producing a year or
     more after completion (both as of the as-of date)."""
     p = ctx.parameters
-    as_of = ibis.literal(ctx.as_of)
+    as_of = ctx.day
     vacant = b.vacant_since.notnull() & (b.vacant_since <= as_of)
     producing = b.production_start_date.notnull() & (b.production_start_date <= as_of)
     never = ~producing & (
@@ -105,8 +105,8 @@ def database_land(ctx: Context) -> Judgement:
     """Newly transferred land of 30 mu or more (new: supplied in the months before as-of)."""
     p = ctx.parameters
     t = ctx.facts["parcels"]
-    new = (t.supply_date > months_before(ctx.as_of, p.whole("yancheng.db.new_within_months"))) & (
-        t.supply_date <= ibis.literal(ctx.as_of)
+    new = (t.supply_date > months_before(ctx.day, p.whole("yancheng.db.new_within_months"))) & (
+        t.supply_date <= ctx.day
     )
     large = at_least_mu(t.area_m2, p.number("yancheng.db.land_area_mu"))
     return Judgement(
@@ -130,9 +130,9 @@ def database_factory(ctx: Context) -> Judgement:
     """New factory construction of 10,000 m² or more (completed in the months before as-of)."""
     p = ctx.parameters
     b = ctx.facts["buildings"]
-    new = (
-        b.completed_date > months_before(ctx.as_of, p.whole("yancheng.db.new_within_months"))
-    ) & (b.completed_date <= ibis.literal(ctx.as_of))
+    new = (b.completed_date > months_before(ctx.day, p.whole("yancheng.db.new_within_months"))) & (
+        b.completed_date <= ctx.day
+    )
     large = b.floor_area_m2 >= float(p.number("yancheng.db.factory_floor_m2"))
     return Judgement(
         table=b.mutate(

@@ -1,7 +1,5 @@
 """Yuzhou 2021 (004_e347295c81bc02be.txt): approved-but-unsupplied land (批而未供)."""
 
-import ibis
-
 from mujun.analytics.land import area_mu
 from mujun.identification.formulas.subjects import NO_KEY
 from mujun.identification.judgement import Context, Judgement, formula
@@ -17,7 +15,7 @@ def approved_not_supplied(ctx: Context) -> Judgement:
     return Judgement(
         table=a.mutate(
             subject_id=a.approval_id,
-            fires=(a.approved_date <= ibis.literal(ctx.as_of)) & (unsupplied > 0),
+            fires=(a.approved_date <= ctx.day) & (unsupplied > 0),
             key=NO_KEY,
             unsupplied_m2=unsupplied,
             unsupplied_mu=area_mu(unsupplied),

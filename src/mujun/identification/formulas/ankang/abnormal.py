@@ -66,7 +66,7 @@ def insolvent_in_dispute(ctx: Context) -> Judgement:
     events = ctx.facts["legal_events"]
     kinds = ctx.parameters.codes("ankang.abnormal2.kinds")
     trouble = events.filter(
-        events.kind.isin(kinds) & open_on(events.date, events.closed_date, ctx.as_of)
+        events.kind.isin(kinds) & open_on(events.date, events.closed_date, ctx.day)
     )
     troubled = trouble.group_by("credit_code").aggregate(
         legal_kinds=trouble.kind.collect(distinct=True).sort(), legal_since=trouble.date.min()
@@ -144,7 +144,7 @@ def idle_assets(ctx: Context) -> Judgement:
     )
     b = ctx.facts["buildings"]
     factories = b.filter((b.kind == "factory") & b.owner_credit_code.notnull())
-    vacant = factories.vacant_since.notnull() & (factories.vacant_since <= ctx.as_of)
+    vacant = factories.vacant_since.notnull() & (factories.vacant_since <= ctx.day)
     factories = factories.mutate(effective_m2=ibis.ifelse(vacant, 0.0, factories.used_area_m2))
     use = factories.group_by(credit_code=factories.owner_credit_code).aggregate(
         factory_floor_m2=factories.floor_area_m2.sum(),
@@ -187,7 +187,7 @@ def non_compliant(ctx: Context) -> Judgement:
     p = ctx.parameters
     policy = open_compliance(ctx, p.codes("ankang.abnormal5.policy_kinds"))
     c = ctx.facts["compliance"]
-    as_of = ibis.literal(ctx.as_of)
+    as_of = ctx.day
     late = c.filter(
         c.kind.isin(p.codes("ankang.abnormal5.deadline_kinds"))
         & (c.deadline < as_of)

@@ -16,9 +16,11 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
@@ -42,7 +44,7 @@ class Facts:
     """The records as Ibis tables of one DuckDB connection; the statements a run sends it
     follow the run's plan while one is set (:meth:`planned`)."""
 
-    backend: Any  # ibis.backends.duckdb.Backend (Ibis ships no type stubs for it)
+    con: duckdb.DuckDBPyConnection
     fingerprint: str
     rows: Mapping[str, int]
     offered: Mapping[str, Sequence[str]]
@@ -52,6 +54,12 @@ class Facts:
     Ibis sent itself)."""
     plan: Plan | None = None
     _tables: dict[str, ir.Table] = field(default_factory=dict)
+
+    @cached_property
+    def backend(self) -> Any:  # ibis.backends.duckdb.Backend (Ibis ships no type stubs)
+        """Ibis on the facts' connection, made when an expression is first built: a run that
+        replays its plan builds none, and loads none of Ibis's compilers."""
+        return ibis.duckdb.from_connection(self.con)
 
     def __getitem__(self, name: str) -> ir.Table:
         if name not in self.offered:
@@ -86,7 +94,7 @@ class Facts:
                 self.plan.record(Statement("query", name, sql))
             if sql is None:
                 return expression.to_pyarrow()
-        result: pa.Table = self.backend.con.sql(sql).to_arrow_table()
+        result: pa.Table = self.con.sql(sql).to_arrow_table()
         return result
 
     @contextmanager
@@ -106,10 +114,10 @@ class Facts:
     def judge_as_of(self, day: dt.date) -> None:
         """Have the statements read ``day`` as the day judged
         (:data:`~mujun.analytics.logic.AS_OF`)."""
-        self.backend.con.execute(f"SET VARIABLE {AS_OF_VARIABLE} = DATE '{day.isoformat()}'")
+        self.con.execute(f"SET VARIABLE {AS_OF_VARIABLE} = DATE '{day.isoformat()}'")
 
     def close(self) -> None:
-        self.backend.disconnect()
+        self.con.close()
 
     def _make(self, kind: Kind, name: str, expression: ir.Table) -> str | None:
         """Make the table ``name`` of ``expression``, recorded in the run's plan if there is
@@ -141,7 +149,7 @@ class Facts:
         self._create(statement.name, statement.sql)
 
     def _create(self, name: str, sql: str) -> None:
-        self.backend.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+        self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
         self._tables.pop(name, None)
 
     def _table(self, name: str) -> ir.Table:
@@ -177,40 +185,47 @@ def _wanted(monthly: Sequence[str]) -> list[tuple[Table, list[str]]]:
 
 
 def _facts(sources: Iterable[tuple[str, pa.Table]]) -> Facts:
-    backend = _backend()
+    con = _connection()
     offered: list[tuple[str, Sequence[str]]] = []
     for name, data in sources:
-        backend.con.register("incoming", data)
-        backend.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming')
-        backend.con.unregister("incoming")
+        con.register("incoming", data)
+        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming')
+        con.unregister("incoming")
         offered.append((name, data.column_names))
-    return _fingerprinted(backend, offered)
+    return _fingerprinted(con, offered)
 
 
 def _attached(copy: Path, wanted: Sequence[tuple[Table, Sequence[str]]]) -> Facts:
     """Facts read from the columnar copy at ``copy``: a view of each table's wanted columns;
     their digests read beside the copy where an earlier run kept them."""
-    backend = _backend()
-    backend.con.execute(f"ATTACH '{copy}' AS copy (READ_ONLY)")
+    con = _connection()
+    con.execute(f"ATTACH '{copy}' AS copy (READ_ONLY)")
     for table, columns in wanted:
         listed = ", ".join(f'"{c}"' for c in columns)
-        backend.con.execute(
-            f'CREATE VIEW "{table.name}" AS SELECT {listed} FROM copy."{table.name}"'
-        )
-    return _fingerprinted(backend, [(table.name, columns) for table, columns in wanted], copy)
+        con.execute(f'CREATE VIEW "{table.name}" AS SELECT {listed} FROM copy."{table.name}"')
+    return _fingerprinted(con, [(table.name, columns) for table, columns in wanted], copy)
 
 
-def _backend() -> Any:
-    backend = ibis.duckdb.connect()
-    backend.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    backend.con.execute("SET enable_progress_bar = false")
-    return backend
+def _connection() -> duckdb.DuckDBPyConnection:
+    """An in-process DuckDB set as Ibis sets its own (UTC; no Python variable read as a
+    table), so that a statement reads the same whether Ibis sends it or a plan does."""
+    con = duckdb.connect()
+    for setting in (
+        f"memory_limit = '{MEMORY_LIMIT}'",
+        "enable_progress_bar = false",
+        "TimeZone = 'UTC'",
+        "python_enable_replacements = false",
+    ):
+        con.execute(f"SET {setting}")
+    return con
 
 
 def _fingerprinted(
-    backend: Any, offered: Sequence[tuple[str, Sequence[str]]], copy: Path | None = None
+    con: duckdb.DuckDBPyConnection,
+    offered: Sequence[tuple[str, Sequence[str]]],
+    copy: Path | None = None,
 ) -> Facts:
-    """Facts of the tables ``offered`` of ``backend`` (each with its columns), with a digest
+    """Facts of the tables ``offered`` of ``con`` (each with its columns), with a digest
     of every row of each: read beside the columnar copy ``copy`` where an earlier run on it
     kept them, else computed (all tables in one query, which DuckDB reads side by side) and
     kept there."""
@@ -222,7 +237,7 @@ def _fingerprinted(
             f'SELECT {index} AS n, count(*), coalesce(bit_xor(hash(t)), 0) FROM "{name}" t'
             for index, name in enumerate(unknown)
         )
-        for index, count, hashed in backend.con.execute(f"{each} ORDER BY n").fetchall():
+        for index, count, hashed in con.execute(f"{each} ORDER BY n").fetchall():
             known[key[unknown[index]]] = (int(count), int(hashed))
         if copy is not None:
             keep_digests(copy, known)
@@ -233,7 +248,7 @@ def _fingerprinted(
         digest.update(f"{name}:{count}:{hashed};".encode())
         rows[name] = count
     return Facts(
-        backend=backend,
+        con=con,
         fingerprint=digest.hexdigest(),
         rows=rows,
         offered={name: list(columns) for name, columns in offered},

@@ -178,7 +178,9 @@ def identify(
             judged = facts.read(f"verdicts {rule.id}", partial(_judged, ctx, rule.id))
             found.append(_findings(rule, judged))
             unjudged.append(_unjudged(rule, judged))
-        findings = _described(facts, pa.concat_tables(found))
+        findings = _described(
+            facts, pa.concat_tables(found), {s for r in rules for s in r.subjects}
+        )
     on_progress("findings", 1.0)
     return Identification(
         profile=profile,
@@ -272,8 +274,9 @@ def _unjudged(rule: Rule, judged: pa.Table) -> pa.Table:
     ).cast(UNJUDGED_SCHEMA)
 
 
-def _described(facts: Facts, found: pa.Table) -> pa.Table:
-    """The findings with each subject's name, area and county, in their order. Only the
+def _described(facts: Facts, found: pa.Table, types: Collection[SubjectType]) -> pa.Table:
+    """The findings with each subject's name, area and county, in their order (subjects of
+    ``types``: those the rules judge, whatever they find). Only the
     subjects go to DuckDB (as the table ``found_subjects``) and only their descriptions come
     back, by position: the findings' evidence is neither copied nor sorted again. A run
     without findings asks too, so that every run sends the same statements (a plan's)."""
@@ -281,7 +284,7 @@ def _described(facts: Facts, found: pa.Table) -> pa.Table:
     positions = found.select(subject).append_column(
         "position", pa.array(range(found.num_rows), pa.int64())
     )
-    facts.backend.con.register(FOUND_SUBJECTS, positions)
+    facts.con.register(FOUND_SUBJECTS, positions)
     try:
         descriptions = facts.read(
             "described",
@@ -292,7 +295,7 @@ def _described(facts: Facts, found: pa.Table) -> pa.Table:
             ),
         )
     finally:
-        facts.backend.con.unregister(FOUND_SUBJECTS)
+        facts.con.unregister(FOUND_SUBJECTS)
     whole = pa.Table.from_arrays(
         [*found.columns, *descriptions.columns],
         names=[*found.column_names, *descriptions.column_names],

@@ -32,6 +32,9 @@ import mujun
 
 FOLDER_ENV = "MUJUN_PLANS"
 FORMAT = 1
+NOT_SHAPING = "web"
+"""The package of mujun whose code shapes no statement, and which :func:`code_digest` does
+not read: the web application, whose front end alone is hundreds of megabytes."""
 """The layout of a kept plan; a file of another layout is not read."""
 
 Kind = Literal["table", "derived", "query"]
@@ -100,13 +103,14 @@ def plan_key(purpose: str, parts: Mapping[str, Any]) -> str:
 
 @cache
 def code_digest() -> str:
-    """A digest of mujun's source and of the versions of what compiles and runs its SQL."""
+    """A digest of mujun's code (but the web application's, :data:`NOT_SHAPING`) and of the
+    versions of what compiles and runs the statements."""
     digest = hashlib.sha256()
     for package in ("ibis-framework", "sqlglot", "duckdb"):
         digest.update(f"{package}={version(package)};".encode())
     root = Path(mujun.__file__).parent
     for folder, folders, files in os.walk(root):
-        folders.sort()
+        folders[:] = sorted(f for f in folders if Path(folder, f) != root / NOT_SHAPING)
         for name in sorted(files):
             if name.endswith(".py"):
                 path = Path(folder, name)

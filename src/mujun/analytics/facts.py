@@ -11,7 +11,6 @@ a copy's digests are computed by the first run on it and kept beside it for the 
 (:func:`~mujun.records.columnar.read_digests`).
 """
 
-import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,8 +26,8 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from sqlalchemy import Engine, Table
 
-from mujun.analytics.logic import AS_OF_VARIABLE
 from mujun.analytics.plans import Kind, Plan, Statement, planning
+from mujun.analytics.variables import Value, set_variable
 from mujun.progress import Progress, silent
 from mujun.records import DATA_MODELS, MonthlyMetric, table_of
 from mujun.records.bulk import arrow_schema
@@ -111,10 +110,9 @@ class Facts:
             finally:
                 self.plan = None
 
-    def judge_as_of(self, day: dt.date) -> None:
-        """Have the statements read ``day`` as the day judged
-        (:data:`~mujun.analytics.logic.AS_OF`)."""
-        self.con.execute(f"SET VARIABLE {AS_OF_VARIABLE} = DATE '{day.isoformat()}'")
+    def set_variable(self, name: str, value: Value) -> None:
+        """Set the variable ``name`` the statements read (:mod:`mujun.analytics.variables`)."""
+        set_variable(self.con, name, value)
 
     def close(self) -> None:
         self.con.close()

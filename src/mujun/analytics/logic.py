@@ -12,20 +12,6 @@ import ibis
 import ibis.expr.types as ir
 
 UNKNOWN = ibis.null("boolean")
-AS_OF_VARIABLE = "as_of"
-
-
-def _date_variable(name: str) -> dt.date:  # type: ignore[empty-body]
-    """DuckDB's ``getvariable``: a variable of the connection, read as a date."""
-
-
-AS_OF: ir.DateValue = ibis.udf.scalar.builtin(_date_variable, name="getvariable")(
-    AS_OF_VARIABLE
-).name("as_of_day")
-"""The day a run judges as of, as its statements read it: a variable of the connection that
-the run sets (:meth:`~mujun.analytics.facts.Facts.judge_as_of`), which DuckDB reads as a
-constant. No statement holds the date, so one compiled plan serves every day of a year
-(:mod:`mujun.analytics.plans`)."""
 
 
 def the_year(as_of: dt.date) -> int:

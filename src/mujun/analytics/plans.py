@@ -4,7 +4,7 @@ Building a profile's Ibis expressions and compiling them to SQL cost an identifi
 the province's records more than the queries themselves (docs/benchmarks.md). What the
 statements say depends on the code, the rules judged, the values of their parameters, the
 year judged and the columns of the facts; never on the records, nor on the day judged, which
-they read from a DuckDB variable (:data:`~mujun.analytics.logic.AS_OF`). So a run records
+they read from a DuckDB variable (:data:`~mujun.analytics.variables.AS_OF`). So a run records
 each statement as it compiles it: an intermediate table it keeps, or a query whose rows it
 reads back. Once the run has ended, the plan is kept under a key naming all it depends on. A
 later run with the same key sends the kept statements in the same order, and builds and

@@ -19,15 +19,18 @@ so equal scores across a boundary all take the better grade.
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache, partial
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
 from mujun.analytics.facts import Facts
+from mujun.analytics.plans import plan_key
+from mujun.analytics.variables import number
 from mujun.evaluation.enterprises import enterprise_year, out_of_scope, year_kept
 from mujun.evaluation.indicators import INDICATORS, Indicator
 from mujun.policy.evaluation import (
@@ -72,10 +75,6 @@ EXCLUDED_SCHEMA = pa.schema(
 )
 
 
-Benchmarks = dict[tuple[str, str], float]
-"""Each cohort's benchmark of each of its indicators in base units, by cohort and indicator."""
-
-
 class EvaluationError(ValueError):
     """An evaluation that cannot be made from the data (a relative benchmark without figures)."""
 
@@ -93,42 +92,66 @@ class Evaluation:
 def evaluate(
     *, facts: Facts, profile: Profile, year: int, on_progress: Progress = silent
 ) -> Evaluation:
-    """Evaluate every enterprise in scope for ``year`` under ``profile``."""
+    """Evaluate every enterprise in scope for ``year`` under ``profile``, following the plan
+    of its statements kept by an earlier run where there is one (:mod:`mujun.analytics.plans`):
+    they depend on the cohorts, the parameters' values, the year and the facts' columns; the
+    benchmarks they read as variables."""
     spec = profile.evaluation
     if spec is None:
         raise ProfileError(f"{profile.id} defines no comprehensive evaluation")
     values = profile.values(dt.date(year, 12, 31))
     parameters = values.in_force()
-    t = enterprise_year(facts, year)
-    reason = out_of_scope(
-        t,
-        year_end=values.as_of,
-        new_enterprise_years=values.whole(NEW_ENTERPRISE_YEARS),
-        new_land_years=values.whole(NEW_LAND_YEARS),
+    key = plan_key(
+        "evaluate",
+        {
+            "cohorts": [(c.id, c.above_scale, c.indicators) for c in spec.cohorts],
+            "parameters": parameters,
+            "year": year,
+            "facts": facts.offered,
+        },
     )
-    t = facts.keep(
-        "evaluation_year",
-        t.mutate(out_of_scope=reason.fill_null(_cohort_scope(t, spec.cohorts, values))),
-    )
-    benchmarks = _benchmarks(facts, spec.cohorts, values, year)
-    results = []
-    for index, cohort in enumerate(spec.cohorts):
-        on_progress(cohort.id, index / len(spec.cohorts))
-        graded = _graded(t, cohort, values, benchmarks).order_by(["rank", "credit_code"])
-        results.append(graded.to_pyarrow().cast(RESULTS_SCHEMA))
-    on_progress("graded", 1.0)
-    excluded = (
-        t.filter(t.out_of_scope.notnull())
-        .select("credit_code", "name", reason="out_of_scope")
-        .order_by("credit_code")
-    )
+    with facts.planned(key):
+        _set_benchmarks(facts, spec.cohorts, values, year)
+        in_scope = cache(partial(_in_scope, facts, spec.cohorts, values, year))
+        results = []
+        for index, cohort in enumerate(spec.cohorts):
+            on_progress(cohort.id, index / len(spec.cohorts))
+            graded = facts.read(f"graded {cohort.id}", partial(_graded, in_scope, cohort, values))
+            results.append(graded.cast(RESULTS_SCHEMA))
+        on_progress("graded", 1.0)
+        excluded = facts.read("excluded", partial(_excluded, in_scope))
     return Evaluation(
         profile=profile,
         year=year,
         fingerprint=facts.fingerprint,
         parameters=parameters,
         results=pa.concat_tables(results),
-        excluded=excluded.to_pyarrow().cast(EXCLUDED_SCHEMA),
+        excluded=excluded.cast(EXCLUDED_SCHEMA),
+    )
+
+
+def _in_scope(facts: Facts, cohorts: tuple[Cohort, ...], p: ParameterValues, year: int) -> ir.Table:
+    """Every enterprise's figures of ``year``, ``out_of_scope`` saying why one is not
+    evaluated (null for those that are); kept for the run."""
+    t = enterprise_year(facts, year)
+    reason = out_of_scope(
+        t,
+        year_end=p.as_of,
+        new_enterprise_years=p.whole(NEW_ENTERPRISE_YEARS),
+        new_land_years=p.whole(NEW_LAND_YEARS),
+    )
+    return facts.keep(
+        "evaluation_year",
+        t.mutate(out_of_scope=reason.fill_null(_cohort_scope(t, cohorts, p))),
+    )
+
+
+def _excluded(in_scope: Callable[[], ir.Table]) -> ir.Table:
+    t = in_scope()
+    return (
+        t.filter(t.out_of_scope.notnull())
+        .select("credit_code", "name", reason="out_of_scope")
+        .order_by("credit_code")
     )
 
 
@@ -163,12 +186,13 @@ class _Scoring:
         )
 
 
-def _graded(t: ir.Table, cohort: Cohort, p: ParameterValues, benchmarks: Benchmarks) -> ir.Table:
-    """The cohort's members scored, ranked and graded, in one query: each step one ``SELECT``
-    of every indicator, the result documents (JSON) made after the ranking so that the rank's
-    window sorts numbers alone."""
+def _graded(in_scope: Callable[[], ir.Table], cohort: Cohort, p: ParameterValues) -> ir.Table:
+    """The cohort's members scored, ranked and graded, in one query (in order of rank, then
+    credit code): each step one ``SELECT`` of every indicator, the result documents (JSON)
+    made after the ranking so that the rank's window sorts numbers alone."""
+    t = in_scope()
     members = t.filter(t.out_of_scope.isnull() & (t.above_scale == cohort.above_scale))
-    scorings = [_scoring(cohort, key, p, benchmarks) for key in cohort.indicators]
+    scorings = [_scoring(cohort, key, p) for key in cohort.indicators]
     valued = members.mutate(**{f"{s.key}_value": s.indicator.value(members) for s in scorings})
     rated = valued.mutate(**{f"{s.key}_raw": s.points(valued[f"{s.key}_value"]) for s in scorings})
     scored = rated.mutate(
@@ -199,19 +223,25 @@ def _graded(t: ir.Table, cohort: Cohort, p: ParameterValues, benchmarks: Benchma
         industry_code=ranked.industry_code,
         indicators=_json(ibis.struct(figures)),
         points=_json(ibis.struct({s.key: s.details(ranked) for s in scorings})),
-    )
+    ).order_by(["rank", "credit_code"])
 
 
-def _scoring(cohort: Cohort, key: str, p: ParameterValues, benchmarks: Benchmarks) -> _Scoring:
+def _scoring(cohort: Cohort, key: str, p: ParameterValues) -> _Scoring:
     min_max = _min_max(p)
     return _Scoring(
         key=key,
         indicator=INDICATORS[key],
         weight=float(p.number(cohort.parameter(key, "weight"))),
         min_max=min_max,
-        benchmark=ibis.null("float64") if min_max else ibis.literal(benchmarks[cohort.id, key]),
+        benchmark=ibis.null("float64") if min_max else number(_benchmark(cohort, key)),
         cap=_cap(cohort, key, p),
     )
+
+
+def _benchmark(cohort: Cohort, key: str) -> str:
+    """The variable a cohort's benchmark of indicator ``key`` is set as (its parameter's name,
+    where the notice gives it)."""
+    return cohort.parameter(key, "benchmark")
 
 
 def _imputed(raw: ir.FloatingColumn, p: ParameterValues) -> ir.FloatingValue:
@@ -288,39 +318,40 @@ def _cap(cohort: Cohort, key: str, p: ParameterValues) -> Fraction | None:
     return p.number(name) if name in p.parameters else None
 
 
-def _benchmarks(
+def _set_benchmarks(
     facts: Facts, cohorts: tuple[Cohort, ...], p: ParameterValues, year: int
-) -> Benchmarks:
-    """Absolute benchmarks (the notice's values, converted) and relative ones, the latter all
-    read in one query; none under min–max."""
+) -> None:
+    """Set each benchmark for the statements (:func:`_benchmark`): an absolute one is the
+    notice's value, converted; relative ones are read from the data, all in one query. None
+    under min–max."""
     if _min_max(p):
-        return {}
-    absolute: Benchmarks = {}
+        return
     relative: list[tuple[Cohort, Indicator]] = []
     for cohort in cohorts:
         for key in cohort.indicators:
             name = cohort.parameter(key, "benchmark")
             if name in p.parameters:
-                absolute[cohort.id, key] = float(p.number(name) * p.parameters[name].unit.in_yuan)
+                facts.set_variable(
+                    _benchmark(cohort, key), float(p.number(name) * p.parameters[name].unit.in_yuan)
+                )
             elif cohort.parameter(key, "benchmark_factor") in p.parameters:
                 relative.append((cohort, INDICATORS[key]))
             else:
                 raise ProfileError(f"{cohort.id}.{key} has neither benchmark nor factor")
-    if not relative:
-        return absolute
-    return absolute | _relative_benchmarks(facts, relative, p, year)
+    if relative:
+        for (cohort, indicator), value in _relative_benchmarks(facts, relative, p, year).items():
+            facts.set_variable(_benchmark(cohort, indicator.key), value)
 
 
 def _relative_benchmarks(
     facts: Facts, wanted: list[tuple[Cohort, Indicator]], p: ParameterValues, year: int
-) -> Benchmarks:
+) -> dict[tuple[Cohort, Indicator], float]:
     """``factor ×`` each cohort's aggregate value of the indicator in the reference year."""
     reference_year = year - p.whole(REFERENCE_YEARS_BACK)
-    reference = year_kept(facts, reference_year)
-    aggregates = reference.aggregate(
-        [_aggregate_value(reference, cohort, indicator) for cohort, indicator in wanted]
+    aggregates = facts.read(
+        "reference aggregates", partial(_reference_aggregates, facts, wanted, reference_year)
     )
-    values = aggregates.to_pyarrow().to_pylist()[0].values()
+    values = aggregates.to_pylist()[0].values()
     benchmarks = {}
     for (cohort, indicator), value in zip(wanted, values, strict=True):
         if value is None or not value > 0:
@@ -328,8 +359,17 @@ def _relative_benchmarks(
                 f"{cohort.id}.{indicator.key}: no {reference_year} figures to set its benchmark"
             )
         factor = p.number(cohort.parameter(indicator.key, "benchmark_factor"))
-        benchmarks[cohort.id, indicator.key] = float(value) * float(factor)
+        benchmarks[cohort, indicator] = float(value) * float(factor)
     return benchmarks
+
+
+def _reference_aggregates(
+    facts: Facts, wanted: list[tuple[Cohort, Indicator]], reference_year: int
+) -> ir.Table:
+    reference = year_kept(facts, reference_year)
+    return reference.aggregate(
+        [_aggregate_value(reference, cohort, indicator) for cohort, indicator in wanted]
+    )
 
 
 def _aggregate_value(t: ir.Table, cohort: Cohort, indicator: Indicator) -> ir.FloatingScalar:

@@ -20,7 +20,7 @@ import ibis
 import ibis.expr.types as ir
 
 from mujun.analytics.facts import Facts
-from mujun.analytics.logic import AS_OF
+from mujun.analytics.variables import AS_OF
 from mujun.policy.parameters import ParameterValues
 from mujun.policy.profiles import SubjectType
 
@@ -34,7 +34,7 @@ class Context:
     shared: dict[str, ir.Table] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.facts.judge_as_of(self.as_of)
+        self.facts.set_variable(AS_OF.get_name(), self.as_of)
 
     @property
     def as_of(self) -> dt.date:
@@ -43,7 +43,7 @@ class Context:
 
     @property
     def day(self) -> ir.DateValue:
-        """The day judged, as the statements read it (:data:`~mujun.analytics.logic.AS_OF`)."""
+        """The day judged, as the statements read it (:data:`~mujun.analytics.variables.AS_OF`)."""
         return AS_OF
 
     def once(self, name: str, build: Callable[["Context"], ir.Table]) -> ir.Table:

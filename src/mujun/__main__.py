@@ -1,5 +1,5 @@
 """``python -m mujun``: the same as the ``mujun`` command."""
 
-from mujun.cli.app import main
+from mujun.cli.start import main
 
 main()

@@ -13,6 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from mujun.cli.context import Settings, default_language, stderr
+from mujun.cli.start import loaded
 
 COMMANDS: dict[str, tuple[str, ...]] = {
     "mujun.cli.interchange": ("import", "export", "template", "summary"),
@@ -103,6 +104,7 @@ def main_options(
         typer.Option("--lang", help="Language of messages (default MUJUN_LANG, else zh)."),
     ] = None,
 ) -> None:
+    loaded()  # the command's module is loaded by now: the collector runs again
     ctx.obj = Settings(
         db_url=db,
         lang=default_language() if lang is None else ("en" if lang is LanguageChoice.EN else "zh"),

@@ -26,7 +26,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from sqlalchemy import Engine, Table
 
-from mujun.analytics.plans import Kind, Plan, Statement, planning
+from mujun.analytics.plans import Kind, Plan, PlanError, Statement, planning, variables_read
 from mujun.analytics.variables import Value, set_variable
 from mujun.progress import Progress, silent
 from mujun.records import DATA_MODELS, MonthlyMetric, table_of
@@ -53,6 +53,7 @@ class Facts:
     Ibis sent itself)."""
     plan: Plan | None = None
     _tables: dict[str, ir.Table] = field(default_factory=dict)
+    _variables: set[str] = field(default_factory=set)
 
     @cached_property
     def backend(self) -> Any:  # ibis.backends.duckdb.Backend (Ibis ships no type stubs)
@@ -84,15 +85,15 @@ class Facts:
         """The rows of the query ``build`` gives, in its order: the plan's query ``name``
         (after the tables made before it) where the plan is replayed, else ``build``'s."""
         if self.plan is not None and self.plan.replaying:
-            sql = self.plan.replayed(name, self._replay).sql
-            assert sql is not None  # a plan is kept only with every statement's SQL
+            sql = self._replayable(self.plan.replayed(name, self._replay))
         else:
             expression = build()
-            sql = self._compiled(expression)
+            compiled = self._compiled(expression)
             if self.plan is not None:
-                self.plan.record(Statement("query", name, sql))
-            if sql is None:
+                self.plan.record(Statement("query", name, compiled))
+            if compiled is None:
                 return expression.to_pyarrow()
+            sql = compiled
         result: pa.Table = self.con.sql(sql).to_arrow_table()
         return result
 
@@ -113,6 +114,7 @@ class Facts:
     def set_variable(self, name: str, value: Value) -> None:
         """Set the variable ``name`` the statements read (:mod:`mujun.analytics.variables`)."""
         set_variable(self.con, name, value)
+        self._variables.add(name)
 
     def close(self) -> None:
         self.con.close()
@@ -143,8 +145,19 @@ class Facts:
             if statement.name in self.kept:
                 return
             self.kept[statement.name] = statement.sql
-        assert statement.sql is not None  # a plan is kept only with every statement's SQL
-        self._create(statement.name, statement.sql)
+        self._create(statement.name, self._replayable(statement))
+
+    def _replayable(self, statement: Statement) -> str:
+        """A replayed statement's SQL, once every variable it reads is set: DuckDB would read
+        one that is not as null."""
+        assert self.plan is not None and statement.sql is not None  # kept only with its SQL
+        unset = variables_read(statement) - self._variables
+        if unset:
+            raise PlanError(
+                f"plan {self.plan.key}: {statement.name} reads {', '.join(sorted(unset))}, "
+                "which the run did not set"
+            )
+        return statement.sql
 
     def _create(self, name: str, sql: str) -> None:
         self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')

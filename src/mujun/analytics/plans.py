@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,10 @@ not read: the web application, whose front end alone is hundreds of megabytes.""
 Kind = Literal["table", "derived", "query"]
 """What a statement does: make a table for the rest of the run, make a table that depends on
 the facts alone (made once however many runs read the same facts), or read rows back."""
+
+
+VARIABLE_READ = re.compile(r"getvariable\('([^']*)'\)", re.IGNORECASE)
+"""How a statement reads a variable (:mod:`mujun.analytics.variables`)."""
 
 
 class PlanError(RuntimeError):
@@ -92,6 +97,11 @@ class Plan:
                 return statement
             run(statement)
         raise PlanError(f"plan {self.key}: {name} asked for, no statement left")
+
+
+def variables_read(statement: Statement) -> set[str]:
+    """The variables ``statement`` reads."""
+    return set(VARIABLE_READ.findall(statement.sql or ""))
 
 
 def plan_key(purpose: str, parts: Mapping[str, Any]) -> str:

@@ -35,6 +35,15 @@ follow_orm_writes()
 would write them: the derived values follow (:mod:`mujun.records.derived`)."""
 
 
+@pytest.fixture
+def plans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder of plans of the test's own (:mod:`mujun.analytics.plans`), empty at first;
+    nothing is left half-written in it."""
+    monkeypatch.setenv(PLANS_ENV, str(tmp_path))
+    yield tmp_path
+    assert not list(tmp_path.glob(".keeping-*"))
+
+
 @pytest.fixture(scope="session")
 def postgres_engine(worker_id: str, testrun_uid: str) -> Iterator[Engine]:
     """A database of this test run's worker alone, dropped when the session ends."""

@@ -9,13 +9,7 @@ import pyarrow as pa
 import pytest
 
 from mujun.analytics.facts import Facts, facts_from_arrow
-from mujun.analytics.plans import FOLDER_ENV, Plan, PlanError, Statement, plan_key, read_plan
-
-
-@pytest.fixture
-def plans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(FOLDER_ENV, str(tmp_path))
-    return tmp_path
+from mujun.analytics.plans import Plan, PlanError, Statement, plan_key, read_plan
 
 
 @pytest.fixture

@@ -20,12 +20,6 @@ RELATIVE = "yancheng-2021"
 data, run by run."""
 
 
-@pytest.fixture
-def plans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(FOLDER_ENV, str(tmp_path))
-    return tmp_path
-
-
 def run(city: dict[str, pa.Table], *, compiling: bool) -> Evaluation:
     """``RELATIVE`` on ``city``; ``compiling`` says whether the run builds Ibis expressions
     (else it replays a plan)."""

@@ -3,7 +3,6 @@ day of the year they were compiled for (:mod:`mujun.analytics.plans`)."""
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +18,6 @@ from tests.planted import planted_city
 CITY = planted_city(enterprises=200, seed=5)
 READS_TABLES_MADE_IN_PYTHON = {"tonglu-2022"}
 """Profiles whose runs read a table made in Python (``tonglu/other``'s grades): never kept."""
-
-
-@pytest.fixture
-def plans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(FOLDER_ENV, str(tmp_path))
-    return tmp_path
 
 
 def run(profile_id: str, as_of: dt.date, *, compiling: bool = True) -> Identification:
@@ -98,9 +91,3 @@ def test_facts_read_by_several_runs_keep_their_derived_tables_in_each_plan(plans
     assert derived[0] == derived[1] != set()
     replayed = run("cn-idle-2012", dt.date(2024, 12, 31), compiling=False)
     assert isinstance(replayed.findings, pa.Table)
-
-
-@pytest.fixture(autouse=True)
-def _no_leftover(plans: Path) -> Iterator[None]:
-    yield
-    assert not list(plans.glob(".keeping-*"))

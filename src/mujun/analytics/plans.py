@@ -1,7 +1,7 @@
 """A run's statements to DuckDB, compiled once and kept for the runs after it.
 
-Building a profile's Ibis expressions and compiling them to SQL cost an identification of
-the province's records more than the queries themselves (docs/benchmarks.md). What the
+Building a profile's Ibis expressions and compiling them to SQL took 0.6–1.0 s of an
+identification of the province's records (docs/benchmarks.md). What the
 statements say depends on the code, the rules judged, the values of their parameters, the
 year judged and the columns of the facts; never on the records, nor on the day judged, which
 they read from a DuckDB variable (:data:`~mujun.analytics.variables.AS_OF`). So a run records
@@ -10,9 +10,12 @@ reads back. Once the run has ended, the plan is kept under a key naming all it d
 later run with the same key sends the kept statements in the same order, and builds and
 compiles nothing.
 
-A plan is kept only where it can be replayed: none whose statements read a table made in
-Python for the run (the grades ``tonglu/other`` reads) or name the day judged (a formula
-that wrote the date in, rather than read the variable). Plans live under ``MUJUN_PLANS``,
+A plan is kept only where it can be replayed: none whose statements read a table Ibis made
+from Python values as it built them, nor one that names the day judged (a formula that wrote
+the date in, rather than read the variable). A table a formula needs from Python (the grades
+``tonglu/other`` reads, an evaluation's) is made before its verdicts are read, replayed or
+not, and registered under a name of its own (:attr:`FormulaEntry.prepare
+<mujun.identification.judgement.FormulaEntry.prepare>`). Plans live under ``MUJUN_PLANS``,
 else the user's cache folder; where they cannot be written or read, runs compile as before.
 """
 

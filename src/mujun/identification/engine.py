@@ -175,6 +175,9 @@ def identify(
     with facts.planned(key, forbidden=forbidden):
         for index, rule in enumerate(rules):  # rule by rule, each by subject: FINDING_KEY order
             on_progress(rule.id, index / len(rules))
+            prepare = FORMULAS[rule.id].prepare
+            if prepare is not None:
+                prepare(ctx)
             judged = facts.read(f"verdicts {rule.id}", partial(_judged, ctx, rule.id))
             found.append(_findings(rule, judged))
             unjudged.append(_unjudged(rule, judged))

@@ -84,6 +84,9 @@ def names_of_missing(*parts: ir.StringValue) -> ir.StringValue:
 
 
 Formula = Callable[[Context], Judgement]
+Preparation = Callable[[Context], None]
+"""What makes, in Python, a table a formula reads (tonglu/other's grades: an evaluation),
+registered on the facts' connection under a name of its own."""
 
 
 @dataclass(frozen=True)
@@ -93,21 +96,28 @@ class FormulaEntry:
     compute: Formula
     monthly: tuple[str, ...] = ()
     """Columns of the monthly metrics the formula reads (most read none)."""
+    prepare: Preparation | None = None
+    """Run before the formula's verdicts are read, whether they are compiled or replayed from
+    a plan (:mod:`mujun.analytics.plans`), which builds no formula."""
 
 
 FORMULAS: dict[str, FormulaEntry] = {}
 
 
 def formula(
-    rule_id: str, *, parameters: tuple[str, ...] = (), monthly: tuple[str, ...] = ()
+    rule_id: str,
+    *,
+    parameters: tuple[str, ...] = (),
+    monthly: tuple[str, ...] = (),
+    prepare: Preparation | None = None,
 ) -> Callable[[Formula], Formula]:
     """Register the formula of ``rule_id``, which reads ``parameters`` (and the ``monthly``
-    columns of the monthly metrics)."""
+    columns of the monthly metrics, and the tables ``prepare`` makes)."""
 
     def register(compute: Formula) -> Formula:
         if rule_id in FORMULAS:
             raise ValueError(f"two formulas for {rule_id}")
-        FORMULAS[rule_id] = FormulaEntry(rule_id, parameters, compute, monthly)
+        FORMULAS[rule_id] = FormulaEntry(rule_id, parameters, compute, monthly, prepare)
         return compute
 
     return register

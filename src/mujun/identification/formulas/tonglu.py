@@ -124,10 +124,23 @@ def non_industrial(ctx: Context) -> Judgement:
     )
 
 
+GRADES = "tonglu_grades"
+"""The table of the year's grades that :func:`grade` registers for ``tonglu/other``."""
+
+
+def grade(ctx: Context) -> None:
+    """Evaluate the year under the profile the parameter ``tonglu.other.evaluation`` names, and
+    register each enterprise's grade and score as :data:`GRADES`."""
+    profile = load_profile(ctx.parameters.text("tonglu.other.evaluation"))
+    graded = evaluate(facts=ctx.facts, profile=profile, year=the_year(ctx.as_of)).results
+    ctx.facts.con.register(GRADES, graded.select(["credit_code", "grade", "score"]))
+
+
 @formula(
     "tonglu/other",
     parameters=("tonglu.other.kinds", "tonglu.other.grades", "tonglu.other.evaluation"),
     monthly=ELECTRICITY,
+    prepare=grade,
 )
 def other(ctx: Context) -> Judgement:
     """Prohibited or to-be-eliminated industry (an open compliance problem of those kinds), or
@@ -154,10 +167,8 @@ def other(ctx: Context) -> Judgement:
 
 def grades(ctx: Context) -> ir.Table:
     """``credit_code, evaluation, evaluation_year, grade, score`` of the year's comprehensive
-    evaluation under the profile the parameter ``tonglu.other.evaluation`` names."""
-    profile = load_profile(ctx.parameters.text("tonglu.other.evaluation"))
-    year = the_year(ctx.as_of)
-    graded = evaluate(facts=ctx.facts, profile=profile, year=year).results
-    return ibis.memtable(graded.select(["credit_code", "grade", "score"])).mutate(
-        evaluation=ibis.literal(profile.id), evaluation_year=ibis.literal(year)
+    evaluation (:func:`grade`)."""
+    return ctx.facts.backend.table(GRADES).mutate(
+        evaluation=ibis.literal(ctx.parameters.text("tonglu.other.evaluation")),
+        evaluation_year=ibis.literal(the_year(ctx.as_of)),
     )

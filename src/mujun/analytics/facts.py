@@ -127,6 +127,7 @@ class Facts:
             self.plan.record(Statement(kind, name, sql))
         if sql is None:
             self.backend.create_table(name, expression, temp=True, overwrite=True)
+            self._tables.pop(name, None)
         else:
             self._create(name, sql)
         return sql

@@ -36,10 +36,10 @@ import mujun
 
 FOLDER_ENV = "MUJUN_PLANS"
 FORMAT = 1
+"""The layout of a kept plan; a file of another layout is not read."""
 NOT_SHAPING = "web"
 """The package of mujun whose code shapes no statement, and which :func:`code_digest` does
 not read: the web application, whose front end alone is hundreds of megabytes."""
-"""The layout of a kept plan; a file of another layout is not read."""
 
 Kind = Literal["table", "derived", "query"]
 """What a statement does: make a table for the rest of the run, make a table that depends on
@@ -57,7 +57,7 @@ class PlanError(RuntimeError):
 @dataclass(frozen=True)
 class Statement:
     """A statement of a run, by what it does and the name of what it makes or reads; its SQL,
-    or None where Ibis sent it itself (it reads a table made in Python)."""
+    or None where Ibis sent it itself (it reads a table Ibis made from Python values)."""
 
     kind: Kind
     name: str
@@ -73,7 +73,8 @@ class Plan:
     kept: list[Statement] | None
     recorded: list[Statement] = field(default_factory=list)
     replayable: bool = True
-    """False once a statement read a table made in Python or held ``forbidden`` text."""
+    """False once a statement read a table Ibis made from Python values, or held
+    ``forbidden`` text."""
     forbidden: tuple[str, ...] = ()
     """Text no statement of a replayable plan may hold (the day judged, written out)."""
 
@@ -116,8 +117,8 @@ def plan_key(purpose: str, parts: Mapping[str, Any]) -> str:
 
 @cache
 def code_digest() -> str:
-    """A digest of mujun's code (but the web application's, :data:`NOT_SHAPING`) and of the
-    versions of what compiles and runs the statements."""
+    """A digest of all of mujun's code but the web application's (:data:`NOT_SHAPING`), and
+    of the versions of what compiles and runs the statements."""
     digest = hashlib.sha256()
     for package in ("ibis-framework", "sqlglot", "duckdb"):
         digest.update(f"{package}={version(package)};".encode())

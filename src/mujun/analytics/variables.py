@@ -21,15 +21,19 @@ def _number(name: str) -> float:  # type: ignore[empty-body]
     """DuckDB's ``getvariable``, read as a double."""
 
 
+_DAY = ibis.udf.scalar.builtin(_day, name="getvariable")
+_NUMBER = ibis.udf.scalar.builtin(_number, name="getvariable")
+
+
 def day(name: str) -> ir.DateValue:
     """The day set as ``name`` (:func:`set_variable`)."""
-    value: ir.DateValue = ibis.udf.scalar.builtin(_day, name="getvariable")(name)
+    value: ir.DateValue = _DAY(name)
     return value.name(name)
 
 
 def number(name: str) -> ir.FloatingValue:
     """The number set as ``name`` (:func:`set_variable`)."""
-    value: ir.FloatingValue = ibis.udf.scalar.builtin(_number, name="getvariable")(name)
+    value: ir.FloatingValue = _NUMBER(name)
     return value.name(name)
 
 

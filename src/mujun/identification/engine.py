@@ -202,13 +202,14 @@ def _judged(ctx: Context, rule_id: str) -> ir.Table:
 
 def plan_of(facts: Facts, profile: Profile, values: ParameterValues) -> tuple[str, tuple[str, ...]]:
     """The key of the plan of a run of ``profile`` with ``values`` on ``facts``, and what its
-    statements may not hold: all they depend on is the rules, their parameters' values, the
-    year whose figures count and the facts' columns; the day judged they read as a variable,
-    so they may not name it (where a parameter's value is that very day, they may)."""
+    statements may not hold. All they depend on is the rules (and the kinds of subject each
+    judges), their parameters' values, the year whose figures count and the facts' columns;
+    the day judged they read as a variable, so they may not name it (where a parameter's
+    value is that very day, they may)."""
     key = plan_key(
         "identify",
         {
-            "rules": sorted(profile.rules),
+            "rules": {r.id: sorted(r.subjects) for r in profile.rules.values()},
             "parameters": values.in_force(),
             "year": the_year(values.as_of),
             "facts": facts.offered,

@@ -3,6 +3,7 @@ it produced, written in one transaction through the database's bulk path (on Pos
 run's own partitions: :mod:`mujun.records.partitions`), listed, read back and forgotten
 together."""
 
+import struct
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -63,11 +64,20 @@ def _loads(
     them (attached once written), else into the table."""
     for each in produced:
         table = table_of(each.model)
-        rows = each.rows.add_column(0, "run_id", pa.repeat(run_id, each.rows.num_rows))
+        rows = each.rows.add_column(0, "run_id", _repeated(run_id, each.rows.num_rows))
         if by_partition(conn, table):
             yield unattached_partition(conn, table, run_id), rows.to_batches(BATCH_ROWS)
         else:
             yield table, rows.to_batches(BATCH_ROWS)
+
+
+def _repeated(run_id: int, rows: int) -> pa.Array:
+    """``run_id`` ``rows`` times, made from its bytes. pyarrow imports pandas (0.17–0.28 s) the
+    first time it converts a Python value, and an evaluation that replays its plan would
+    convert none but this one."""
+    return pa.Array.from_buffers(
+        pa.int64(), rows, [None, pa.py_buffer(struct.pack("<q", run_id) * rows)]
+    )
 
 
 def recent_runs(engine: Engine, model: type[Run], *, limit: int) -> list[Run]:

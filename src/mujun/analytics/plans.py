@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import mujun
+from mujun.cache import cache_folder, keep_json
 
 FOLDER_ENV = "MUJUN_PLANS"
 FORMAT = 1
@@ -149,27 +149,15 @@ def keep_plan(plan: Plan) -> None:
     of its own, then renamed, so that a reader never finds half of it."""
     if plan.replaying or not plan.replayable:
         return
-    target = _path(plan.key)
     document = {
         "format": FORMAT,
         "statements": [{"kind": s.kind, "name": s.name, "sql": s.sql} for s in plan.recorded],
     }
-    with contextlib.suppress(OSError):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".keeping-", dir=target.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as written:
-                json.dump(document, written)
-            Path(temporary).replace(target)
-        finally:
-            Path(temporary).unlink(missing_ok=True)
+    keep_json(_path(plan.key), document)
 
 
 def _path(key: str) -> Path:
-    root = os.environ.get(FOLDER_ENV) or Path(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "mujun", "plans"
-    )
-    return Path(root, f"{key}.json")
+    return cache_folder(FOLDER_ENV, "plans") / f"{key}.json"
 
 
 @contextlib.contextmanager

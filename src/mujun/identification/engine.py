@@ -206,17 +206,18 @@ def plan_of(facts: Facts, profile: Profile, values: ParameterValues) -> tuple[st
     judges), their parameters' values, the year whose figures count and the facts' columns;
     the day judged they read as a variable, so they may not name it (where a parameter's
     value is that very day, they may)."""
+    parameters = values.in_force()
     key = plan_key(
         "identify",
         {
             "rules": {r.id: sorted(r.subjects) for r in profile.rules.values()},
-            "parameters": values.in_force(),
+            "parameters": parameters,
             "year": the_year(values.as_of),
             "facts": facts.offered,
         },
     )
     day = values.as_of.isoformat()
-    return key, () if day in values.in_force().values() else (day,)
+    return key, () if day in parameters.values() else (day,)
 
 
 def verdicts(judgement: Judgement) -> ir.Table:
@@ -280,10 +281,10 @@ def _unjudged(rule: Rule, judged: pa.Table) -> pa.Table:
 
 def _described(facts: Facts, found: pa.Table, types: Collection[SubjectType]) -> pa.Table:
     """The findings with each subject's name, area and county, in their order (subjects of
-    ``types``: those the rules judge, whatever they find). Only the
-    subjects go to DuckDB (as the table ``found_subjects``) and only their descriptions come
-    back, by position: the findings' evidence is neither copied nor sorted again. A run
-    without findings asks too, so that every run sends the same statements (a plan's)."""
+    ``types``: those the rules judge, whatever they find). Only the subjects go to DuckDB (as
+    the table ``found_subjects``) and only their descriptions come back, by position: the
+    findings' evidence is neither copied nor sorted again. A run without findings asks too,
+    so that every run sends the same statements (a plan's)."""
     subject = ["subject_type", "subject_id"]
     positions = found.select(subject).append_column(
         "position", pa.array(range(found.num_rows), pa.int64())

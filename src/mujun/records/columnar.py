@@ -45,6 +45,7 @@ from pathlib import Path
 import duckdb
 from sqlalchemy import Connection, Engine, Table, func, select
 
+from mujun.cache import cache_folder, keep_json
 from mujun.progress import Progress, silent
 from mujun.records import DATA_MODELS, Change, DataImport, table_of
 from mujun.records.bulk import arrow_schema
@@ -128,11 +129,8 @@ def copies_folder(engine: Engine) -> Path:
             raise ValueError(f"{url}: a database in memory cannot be read by another process")
         database = Path(url.database)
         return database.with_name(database.name + ".columnar")
-    root = os.environ.get(FOLDER_ENV) or Path(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "mujun", "columnar"
-    )
     place = url.render_as_string(hide_password=True)
-    return Path(root, hashlib.sha256(place.encode()).hexdigest()[:16])
+    return cache_folder(FOLDER_ENV, "columnar") / hashlib.sha256(place.encode()).hexdigest()[:16]
 
 
 def _shape(wanted: Wanted) -> str:
@@ -339,18 +337,9 @@ def read_digests(copy: Path) -> Digests:
 
 
 def keep_digests(copy: Path, digests: Digests) -> None:
-    """Keep ``digests`` of ``copy``'s tables beside it: written whole under a name of its own,
-    then renamed, so that a reader never finds half of it. Where it cannot be written, nothing
-    is kept: the next run computes them again."""
-    target = _digests_path(copy)
-    with contextlib.suppress(OSError):
-        handle, temporary = tempfile.mkstemp(prefix=".keeping-", suffix=DIGESTS, dir=target.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as written:
-                json.dump({key: list(value) for key, value in digests.items()}, written)
-            Path(temporary).replace(target)
-        finally:
-            Path(temporary).unlink(missing_ok=True)
+    """Keep ``digests`` of ``copy``'s tables beside it (:func:`~mujun.cache.keep_json`); where
+    they cannot be written, the next run computes them again."""
+    keep_json(_digests_path(copy), {key: list(value) for key, value in digests.items()})
 
 
 def _digests_path(copy: Path) -> Path:

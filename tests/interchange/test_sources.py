@@ -299,6 +299,18 @@ def test_scan_tells_whether_cells_need_trimming_across_chunks(
         assert csv_files.scan_bytes(path).padded is padded, chunk
 
 
+def test_files_scanned_ahead_are_scanned_as_one_at_a_time(tmp_path: Path) -> None:
+    """A folder's files are scanned by a thread while the one before is read: each scan is
+    the file's own, and a file that cannot be opened fails its own scan alone."""
+    texts = {"a.csv": "a,b\n1,2\u3000\n", "b.csv": "a,b\n1,2\n", "c.csv": "a\n\n1\n"}
+    paths = [write(tmp_path / name, text) for name, text in texts.items()]
+    missing = tmp_path / "gone.csv"
+    with csv_files.scanned_ahead([*paths, missing]) as scans:
+        assert [scans[p].result() for p in paths] == [csv_files.scan_bytes(p) for p in paths]
+        with pytest.raises(FileNotFoundError):
+            scans[missing].result()
+
+
 def test_csv_quoted_commas_newlines_and_blank_lines(
     read: Read, db: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:

@@ -1,13 +1,22 @@
 """Bulk reads and writes keep every type exactly, on both databases."""
 
 import datetime as dt
+import sqlite3
 
 import pyarrow as pa
 import pytest
 from sqlalchemy import Engine, Table, inspect
 from sqlalchemy.exc import IntegrityError
 
-from mujun.records import AnnualMetric, Construction, Jurisdiction, Parcel, bulk
+from mujun.records import (
+    AnnualMetric,
+    Construction,
+    Enterprise,
+    Jurisdiction,
+    MonthlyMetric,
+    Parcel,
+    bulk,
+)
 
 
 def _table(model: type) -> Table:
@@ -111,3 +120,40 @@ def test_indexes_built_at_end_stand_again_after_the_load_and_after_a_failed_one(
     assert _index_names(engine, "parcels") == before
     with engine.connect() as conn:
         assert bulk.count_rows(conn, parcels) == 1
+
+
+def test_a_key_no_table_refers_to_is_built_at_end_on_postgresql_and_still_refuses_a_twin(
+    engine: Engine,
+) -> None:
+    enterprises, monthly = _table(Enterprise), _table(MonthlyMetric)
+    code = "91350100M000100Y43"
+
+    def figures(*months: str) -> pa.RecordBatch:
+        return pa.record_batch({"credit_code": [code] * len(months), "month": list(months)})
+
+    with engine.begin() as conn:
+        bulk.insert_rows(
+            conn, enterprises, [pa.record_batch({"credit_code": [code], "name": ["甲"]})]
+        )
+    key_before = inspect(engine).get_pk_constraint("monthly_metrics")
+    with (
+        pytest.raises((IntegrityError, sqlite3.IntegrityError)),  # SQLite's as its rows go in
+        engine.begin() as conn,
+        bulk.references_checked_at_end(conn, [monthly]),
+        bulk.indexes_built_at_end(conn, [monthly]),
+    ):
+        # the enterprises' key, which the figures refer to, stays on both databases
+        assert inspect(conn).get_pk_constraint("enterprises")["constrained_columns"]
+        held = inspect(conn).get_pk_constraint("monthly_metrics")["constrained_columns"]
+        assert held == ([] if engine.dialect.name == "postgresql" else ["credit_code", "month"])
+        bulk.insert_rows(conn, monthly, [figures("2024-01", "2024-02", "2024-01")])
+    assert inspect(engine).get_pk_constraint("monthly_metrics") == key_before
+    with (
+        engine.begin() as conn,
+        bulk.references_checked_at_end(conn, [monthly]),
+        bulk.indexes_built_at_end(conn, [monthly]),
+    ):
+        bulk.insert_rows(conn, monthly, [figures("2024-01", "2024-02")])
+    assert inspect(engine).get_pk_constraint("monthly_metrics") == key_before
+    with engine.connect() as conn:
+        assert bulk.count_rows(conn, monthly) == 2

@@ -642,11 +642,15 @@ def _compare(
         f"{'i' if c in table.columns else 's'}.{quoted(c)}" for c in spec.column_names
     )
     # A new row has no stored match: its columns the file lacks come out NULL, typed.
-    db.execute(f"""
-        CREATE TABLE new_{name} AS
-        SELECT {after_row} FROM {incoming} i LEFT JOIN {stored} s ON {key_match}
-        WHERE s.{quoted(spec.key[0])} IS NULL
-        ORDER BY {key_order}""")
+    new_rows = f"SELECT {after_row} FROM {incoming} i LEFT JOIN {stored} s ON {key_match}"
+    if _count(db, stored):
+        db.execute(f"""
+            CREATE TABLE new_{name} AS {new_rows}
+            WHERE s.{quoted(spec.key[0])} IS NULL ORDER BY {key_order}""")
+    else:
+        # Every row is new: the checked rows as they are, not copied and sorted again (the
+        # province's 4.8 million monthly figures took 2.5 s so; their load sorts them).
+        db.execute(f"CREATE VIEW new_{name} AS {new_rows}")
     db.execute(f"""
         CREATE TABLE changed_{name} AS
         SELECT {after_row}, to_json(s) AS _before

@@ -316,20 +316,43 @@ def indexes_built_at_end(conn: Connection, tables: Sequence[Table]) -> Iterator[
     at its own place in the tree ("Populating a Database" in PostgreSQL's manual recommends
     this; SQLite builds an index by sorting too).
 
+    On PostgreSQL so is the primary key of a table no other table refers to: its index is
+    built once too, and the key checked then (a ``COPY`` of the province's 4.8 million monthly
+    figures took 14.1-16.3 s with the key, 10.2-12.3 s without it and the key added after).
+    Unique indexes stay, and keys that other tables refer to (SQLite can drop neither).
+
     DDL is transactional in both databases, so a failure anywhere restores the indexes with
-    everything else. Primary keys and unique indexes stay: the load relies on them. On
-    PostgreSQL the indexes are dropped under an exclusive lock held to the end of the
-    transaction, and an index cannot be built on a table with deferred reference checks
-    pending: use it inside :func:`references_checked_at_end` of the same tables.
+    everything else. On PostgreSQL the indexes are dropped under an exclusive lock held to
+    the end of the transaction, and an index cannot be built on a table with deferred
+    reference checks pending: use it inside :func:`references_checked_at_end` of the same
+    tables.
     """
     indexes = [index for table in tables for index in table.indexes if not index.unique]
+    keys = (
+        [table.primary_key for table in tables if not _referred_to(table)]
+        if conn.dialect.name == "postgresql"
+        else []
+    )
     if indexes:
         _in_transaction(conn)
     for index in indexes:
         index.drop(conn)
+    for key in keys:
+        conn.execute(DropConstraint(key))
     yield
+    for key in keys:
+        conn.execute(AddConstraint(key))
     for index in indexes:
         index.create(conn)
+
+
+def _referred_to(table: Table) -> bool:
+    """Whether a foreign key of the table's metadata refers to ``table``."""
+    return any(
+        key.column.table is table
+        for other in table.metadata.tables.values()
+        for key in other.foreign_keys
+    )
 
 
 def _in_transaction(conn: Connection) -> None:

@@ -11,6 +11,7 @@ import codecs
 import csv
 import io
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,18 @@ def scan_bytes(path: Path) -> ByteScan:
     return ByteScan(
         blank, False, nul, utf8, inner_blank, lines + int(last != b"\n"), padded or not utf8
     )
+
+
+@contextmanager
+def scanned_ahead(paths: Sequence[Path]) -> Iterator[Mapping[Path, Future[ByteScan]]]:
+    """Each file's :func:`scan_bytes`, taken in order by a thread of its own while the caller
+    reads the files before it: the scan works in the interpreter and DuckDB's reading outside
+    it. Scans not yet begun are given up when the context ends."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mujun-scan") as scanner:
+        try:
+            yield {path: scanner.submit(scan_bytes, path) for path in paths}
+        finally:
+            scanner.shutdown(cancel_futures=True)
 
 
 def _empty_line_end(window: bytes) -> int | None:

@@ -11,6 +11,7 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
@@ -34,6 +35,7 @@ from mujun.interchange.sources.csv_files import (
     rejected_problems,
     renumber,
     scan_bytes,
+    scanned_ahead,
     transcode_gb18030,
 )
 from mujun.interchange.sources.headers import (
@@ -153,17 +155,21 @@ class _Reader:
 
     def read(self, path: Path) -> None:
         if path.is_dir():
-            for child in sorted(path.iterdir(), key=lambda p: p.name):
-                if child.name.startswith((".", "~$")) or not child.is_file():
-                    continue
-                if child.suffix.lower() == ".csv":
-                    self.files.append(child)
-                    if child.name in self.known:
-                        self._known_csv(child)
+            children = [
+                child
+                for child in sorted(path.iterdir(), key=lambda p: p.name)
+                if not child.name.startswith((".", "~$")) and child.is_file()
+            ]
+            with scanned_ahead([c for c in children if self._to_read(c)]) as scans:
+                for child in children:
+                    if child.suffix.lower() == ".csv":
+                        self.files.append(child)
+                        if child.name in self.known:
+                            self._known_csv(child)
+                        else:
+                            self._csv_source(child, scans.get(child))
                     else:
-                        self._csv_source(child)
-                else:
-                    self.notices.append(notice(NOTICE_UNMATCHED, file=child.name))
+                        self.notices.append(notice(NOTICE_UNMATCHED, file=child.name))
         elif not path.exists():
             self._problem(path.name, SOURCE_NOT_FOUND, file=str(path))
         elif path.suffix.lower() == ".csv":
@@ -283,7 +289,16 @@ class _Reader:
 
     # -- CSV --------------------------------------------------------------------------------------
 
-    def _csv_source(self, path: Path) -> None:
+    def _to_read(self, path: Path) -> bool:
+        """Whether ``path`` in a folder is a CSV file of a table, to be read."""
+        return (
+            path.suffix.lower() == ".csv"
+            and path.name not in self.known
+            and table_for_name(path.stem) is not None
+        )
+
+    def _csv_source(self, path: Path, scanning: Future[ByteScan] | None = None) -> None:
+        """Read the CSV file at ``path``, its bytes scanned already by ``scanning`` if given."""
         label = path.name
         spec = table_for_name(path.stem)
         if spec is None:
@@ -293,7 +308,7 @@ class _Reader:
             return
         self._progress(label, 0)
         try:
-            scan = scan_bytes(path)
+            scan = scan_bytes(path) if scanning is None else scanning.result()
         except OSError as error:
             self._problem(label, UNREADABLE_FILE, file=label, detail=error.strerror or str(error))
             return

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, insert, inspect, select
 
-from mujun.records import Base, Finding, IdentificationRun, table_of
+from mujun.records import Base, Enterprise, Finding, IdentificationRun, MonthlyMetric, table_of
 from mujun.records.database import (
     MIGRATIONS,
     alembic_config,
@@ -106,3 +106,35 @@ def _finding(run_id: int, subject: str) -> dict[str, object]:
         "evidence": "{}",
         "source": "s",
     }
+
+
+def test_the_figures_are_kept_without_a_rowid_on_sqlite_their_rows_kept_both_ways(
+    engine: Engine,
+) -> None:
+    """Migration 0026 keeps the annual and monthly figures in their key's order on SQLite, and
+    undoing it gives them a rowid again, every row kept either way."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's tables have no rowid: 0026 changes nothing there")
+    code = "91350100M000100Y43"
+    with engine.begin() as conn:
+        conn.execute(insert(Enterprise).values(credit_code=code, name="甲"))
+        conn.execute(
+            insert(MonthlyMetric),
+            [{"credit_code": code, "month": m} for m in ("2024-02", "2024-01")],
+        )
+
+    def figures() -> tuple[list[object], list[tuple[object, ...]]]:
+        with engine.connect() as conn:
+            made = conn.exec_driver_sql(
+                "SELECT name, sql LIKE '%WITHOUT ROWID%' FROM sqlite_master "
+                "WHERE name IN ('annual_metrics', 'monthly_metrics') ORDER BY name"
+            )
+            kept = select(MonthlyMetric.credit_code, MonthlyMetric.month).order_by("month")
+            return [tuple(row) for row in made], [tuple(row) for row in conn.execute(kept)]
+
+    rows = [(code, "2024-01"), (code, "2024-02")]
+    assert figures() == ([("annual_metrics", 1), ("monthly_metrics", 1)], rows)
+    command.downgrade(alembic_config(engine), "0025")
+    assert figures() == ([("annual_metrics", 0), ("monthly_metrics", 0)], rows)
+    upgrade(engine)
+    assert figures() == ([("annual_metrics", 1), ("monthly_metrics", 1)], rows)

@@ -11,7 +11,7 @@ NET_TAX_HELP = "净额：退税多于缴税时为负数"
 
 class AnnualMetric(Imported, Base):
     __tablename__ = "annual_metrics"
-    __table_args__ = {"info": {"label_zh": "年度指标"}}
+    __table_args__ = {"info": {"label_zh": "年度指标"}, "sqlite_with_rowid": False}
 
     credit_code: Mapped[str] = attribute(
         "统一社会信用代码", V.CREDIT_CODE, key=True, references="enterprises"
@@ -40,7 +40,7 @@ class AnnualMetric(Imported, Base):
 
 class MonthlyMetric(Imported, Base):
     __tablename__ = "monthly_metrics"
-    __table_args__ = {"info": {"label_zh": "月度指标"}}
+    __table_args__ = {"info": {"label_zh": "月度指标"}, "sqlite_with_rowid": False}
 
     credit_code: Mapped[str] = attribute(
         "统一社会信用代码", V.CREDIT_CODE, key=True, references="enterprises"

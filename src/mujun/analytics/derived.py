@@ -83,6 +83,8 @@ COLUMNS = (
     DerivedColumn(table_of(Enterprise), "credit_code", "land_m2", enterprise_land_m2),
 )
 ENTERPRISE_COUNTIES = table_of(EnterpriseCounty)
+FILLED = (ENTERPRISE_COUNTIES,)
+"""The tables the refresh writes rows of (the others' values it sets in their rows)."""
 
 
 def refresh(

@@ -718,10 +718,16 @@ def _write(
     # while the references are off (PostgreSQL checks a reference of a row inserted in the
     # same transaction again on every update, even one leaving the reference alone): those
     # of a new row with it, those of a stored row the import changed by the refresh after.
+    # A table of them that a large import's refresh fills from empty has its indexes built
+    # after it too: on PostgreSQL the province's 214,002 enterprises' counties went in in
+    # 0.7-0.8 s so, against 1.6 s with the indexes kept (in psql).
+    built_at_end = _mostly_new(db, checked, outcome)
+    if after is not None and large:
+        built_at_end += [t for t in derived.FILLED if not bulk.count_rows(conn, t)]
     try:
         with (
             bulk.references_checked_at_end(conn, large),
-            bulk.indexes_built_at_end(conn, _mostly_new(db, checked, outcome)),
+            bulk.indexes_built_at_end(conn, built_at_end),
         ):
             load.insert_all(_new_rows_of(db, checked, after, import_id, progress))
             for table in checked:

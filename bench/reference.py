@@ -15,6 +15,10 @@ the product and the references alternating (A B C A B C …, ``--repeat`` rounds
 - ``mujun import`` again with one tax figure changed, against the same load (every file read,
   checked and compared; one record updated).
 
+With ``--before OTHER/src`` another checkout of mujun is timed too, in the same alternation, on
+records of its own in each database (``before.db``, ``before_ref``; mujun's are ``mujun.db``,
+``mujun_ref``), which it imports itself: the two checkouts' schemas may differ.
+
 Prints the medians, the ratios (mujun ÷ DuckDB, mujun ÷ pandas) and each one's peak memory
 (``wait4``'s maximum resident set size: the largest of the process and its children) as one
 Markdown table, then checks that mujun's findings of the three rules and its grades agree with
@@ -48,6 +52,8 @@ from mujun.records.database import recreate_database
 HERE = Path(__file__).resolve().parent
 REFERENCE = HERE.parent.parent / "shared" / "reference"
 ONLY = "idle/not-started,idle/stalled,ankang/low/5"
+MUJUN, BEFORE = "mujun", "before"
+"""Whose records: the code under test's, and the ``--before`` code's (named after them)."""
 AS_OF = "2025-12-31"
 YEAR = "2025"
 
@@ -196,6 +202,9 @@ class Bench:
     repeat: int
     before: Path | None = None
     """Another mujun's source folder (``src``): timed too, alternating, as "before"."""
+    before_urls: dict[str, str] = field(default_factory=dict)
+    """By database (SQLite, PostgreSQL): the records "before" runs on, of its own (the two
+    codes' schemas may differ), imported by it."""
     rows: list[Row] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     pending: list[Callable[[], None]] = field(default_factory=list)
@@ -208,7 +217,9 @@ class Bench:
         when = ["--as-of", AS_OF] if task == "identify" else ["--year", YEAR]
         return reference(script, str(self.data), "--task", task, *when, *extra, "--out", str(out))
 
-    def imports(self, name: str, url: str, fresh: Callable[[], str]) -> None:
+    def imports(self, name: str, url: str, fresh: Callable[[str], str]) -> None:
+        """The three imports into ``url`` (made empty again by ``fresh(MUJUN)``), and into
+        the records of ``--before``'s code (``fresh(BEFORE)``) alternating, if given."""
         loaded = self.work / "load.duckdb"
         load: Job = (
             "duckdb",
@@ -218,18 +229,30 @@ class Bench:
         )
         edited = self.work / "data-one-value-changed"
 
-        def empty() -> None:
-            fresh()
+        def emptied(who: str) -> Callable[[], None]:
+            def empty() -> None:
+                fresh(who)
 
-        for task, prepare, data in (
-            ("import into an empty database", empty, self.data),
+            return empty
+
+        def edited_again(_who: str) -> Callable[[], None]:
+            return lambda: self.edit(edited)
+
+        tasks: list[tuple[str, Callable[[str], Callable[[], None]] | None, Path]] = [
+            ("import into an empty database", emptied, self.data),
             ("import again, nothing changed", None, self.data),
-            ("import again, one tax figure changed", lambda: self.edit(edited), edited),
-        ):
-            importing = mujun(url, "import", str(data), "--format", "json")
-            self.rows.append(
-                alternate(Row(task, name), [("mujun", prepare, importing, None), load], self.repeat)
+            ("import again, one tax figure changed", edited_again, edited),
+        ]
+        for task, prepare, data in tasks:
+            args = ["import", str(data), "--format", "json"]
+            jobs: list[Job] = [
+                (who, None if prepare is None else prepare(BEFORE), argv, out)
+                for who, _, argv, out in self.versus(name, args)
+            ]
+            jobs.append(
+                ("mujun", None if prepare is None else prepare(MUJUN), mujun(url, *args), None)
             )
+            self.rows.append(alternate(Row(task, name), [*jobs, load], self.repeat))
 
     def edit(self, folder: Path) -> None:
         """The data set in ``folder`` with the first annual tax figure changed, to a new value
@@ -246,10 +269,16 @@ class Bench:
         cells[tax] = f"{float(cells[tax] or 0) + self.edits / 100:.2f}".encode()
         (folder / "annual_metrics.csv").write_bytes(b"\n".join([header, b",".join(cells), rest]))
 
-    def versus(self, argv: list[str], out: Path | None = None) -> list[Job]:
-        """The same command run by the ``before`` source, if one is given, its output written
-        as the command's is (to a file of its own where the command's goes to ``out``: writing
-        a run's document to a file takes time that /dev/null does not)."""
+    def versus(self, database: str, args: Sequence[str], out: Path | None = None) -> list[Job]:
+        """``mujun args`` run by the ``before`` source on its own records of ``database``, if a
+        source is given, its output written as the command's is (to a file of its own where
+        the command's goes to ``out``: writing a run's document to a file takes time that
+        /dev/null does not)."""
+        if self.before is None:
+            return []
+        return self._before(mujun(self.before_urls[database], *args), out)
+
+    def _before(self, argv: list[str], out: Path | None = None) -> list[Job]:
         if self.before is None:
             return []
         mine = None if out is None else out.with_name(f"{out.stem}_before{out.suffix}")
@@ -270,7 +299,7 @@ class Bench:
                 alternate(
                     Row(task, name),
                     [
-                        *self.versus(mujun(url, *args), ours),
+                        *self.versus(name, args, ours),
                         ("mujun", None, mujun(url, *args), ours),
                         *self.identify_refs(name),
                     ],
@@ -283,7 +312,7 @@ class Bench:
             alternate(
                 Row(f"identify `--only {ONLY}`", name),
                 [
-                    *self.versus(mujun(url, *args, "--only", ONLY), ours),
+                    *self.versus(name, [*args, "--only", ONLY], ours),
                     ("mujun", None, mujun(url, *args, "--only", ONLY), ours),
                     *self.identify_refs(name),
                 ],
@@ -314,7 +343,7 @@ class Bench:
             alternate(
                 Row("evaluate `huangyan-2022` 2025", name),
                 [
-                    *self.versus(mujun(url, *args), ours),
+                    *self.versus(name, args, ours),
                     ("mujun", None, mujun(url, *args), ours),
                     ("duckdb", None, self.ref("duckdb_ref.py", "evaluate", duck), None),
                     ("pandas", None, self.ref("pandas_ref.py", "evaluate", pandas), None),
@@ -344,7 +373,7 @@ class Bench:
             self.rows.append(
                 alternate(
                     Row(f"`mujun {' '.join(args)}` (start-up)", "—"),
-                    [*self.versus(argv), ("mujun", None, argv, None)],
+                    [*self._before(argv), ("mujun", None, argv, None)],
                     self.repeat + 1,
                 )
             )
@@ -381,16 +410,24 @@ def main() -> None:
     data = _data_set(args.data or work / f"data-{args.enterprises}-{args.seed}", args)
     before = args.before.resolve() if args.before else None
     bench = Bench(data=data, work=work, repeat=args.repeat, before=before)
-    databases: list[tuple[str, Callable[[], str]]] = [("SQLite", lambda: _fresh_sqlite(work))]
+    databases: list[tuple[str, Callable[[str], str]]] = [
+        ("SQLite", lambda who: _fresh_sqlite(work / f"{who}.db"))
+    ]
     if args.postgres:
-        databases.append(("PostgreSQL", lambda: recreate_database(args.postgres, "mujun_ref")))
+        server = args.postgres
+        databases.append(("PostgreSQL", lambda who: recreate_database(server, f"{who}_ref")))
     for name, fresh in databases:
-        kept = name == "SQLite" and args.keep_db and (work / "records.db").exists()
-        url = f"sqlite:///{work / 'records.db'}" if kept else fresh()
+        kept = name == "SQLite" and args.keep_db and (work / f"{MUJUN}.db").exists()
+        url = f"sqlite:///{work / f'{MUJUN}.db'}" if kept else fresh(MUJUN)
+        if before is not None:
+            bench.before_urls[name] = fresh(BEFORE)
         if "import" in tasks:
             bench.imports(name, url, fresh)
-        elif not kept:
-            timed("import (setup, not compared)", mujun(url, "import", str(data)))
+        else:
+            if not kept:
+                timed("import (setup, not compared)", mujun(url, "import", str(data)))
+            for who, _, argv, _ in bench.versus(name, ["import", str(data)]):
+                timed(f"import by {who} (setup, not compared)", argv)
         if "identify" in tasks:
             bench.identify(name, url, only=True)
         if "full" in tasks:
@@ -465,8 +502,7 @@ def _ratio(a: float | None, b: float | None) -> str:
     return "—" if a is None or b is None else f"{a / b:.2f}"
 
 
-def _fresh_sqlite(work: Path) -> str:
-    path = work / "records.db"
+def _fresh_sqlite(path: Path) -> str:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     return f"sqlite:///{path}"

@@ -648,8 +648,9 @@ def _compare(
             CREATE TABLE new_{name} AS {new_rows}
             WHERE s.{quoted(spec.key[0])} IS NULL ORDER BY {key_order}""")
     else:
-        # Every row is new: the checked rows as they are, not copied and sorted again (the
-        # province's 4.8 million monthly figures took 2.5 s so; their load sorts them).
+        # Every row is new: the checked rows as they are, not copied and sorted again (their
+        # load sorts them). Into empty records, from the checks' end to the first write took
+        # 5.4 s so at a province's size, 0.7 s thus.
         db.execute(f"CREATE VIEW new_{name} AS {new_rows}")
     db.execute(f"""
         CREATE TABLE changed_{name} AS

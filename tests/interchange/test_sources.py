@@ -311,6 +311,44 @@ def test_files_scanned_ahead_are_scanned_as_one_at_a_time(tmp_path: Path) -> Non
             scans[missing].result()
 
 
+def test_a_folders_files_read_side_by_side_are_reported_in_name_order(
+    read: Read, db: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """The CSV files of a folder are read two at a time, the largest first; what each
+    holds, what is wrong with it and the progress are still told in the files' name order."""
+    folder = tmp_path / "data"
+    write(folder / "buildings.csv", "building_id,parcel_id\nB1,P1,x\nB2,P1\n")
+    many = "".join(f"9133010000000{n:05d},企业{n},extra\n" for n in range(20_000))
+    write(folder / "enterprises.csv", "credit_code,name\n" + many)
+    write(folder / "notes.txt", "见附件")
+    write(folder / "parcels.csv", "parcel_id,area_m2\n")
+    write(folder / "宗地.csv", "宗地号,面积\nP2,2\n")
+    seen: list[tuple[str, int]] = []
+    result = read(folder, on_progress=lambda label, done: seen.append((label, done)))
+    found = [(p.file, p.reason.code, p.row) for p in result.problems]
+    assert found[:3] == [
+        ("buildings.csv", "missing_column", 1),
+        ("buildings.csv", "missing_column", 1),
+        ("buildings.csv", "too_many_fields", 2),
+    ]
+    assert found[3:-1] == [("enterprises.csv", "too_many_fields", n + 2) for n in range(20_000)]
+    assert found[-1] == ("宗地.csv", "duplicate_source", None)
+    assert [(t.label, t.rows) for t in result.tables] == [
+        ("buildings.csv", 1),
+        ("enterprises.csv", 0),
+    ]
+    assert [str(n).split("：")[0] for n in result.notices] == ["notes.txt", "parcels.csv"]
+    assert seen == [
+        ("buildings.csv", 0),
+        ("buildings.csv", 1),
+        ("enterprises.csv", 0),
+        ("enterprises.csv", 0),
+        ("parcels.csv", 0),
+        ("parcels.csv", 0),
+    ]
+    assert rows(db, result.tables[0]) == [{"building_id": "B2", "parcel_id": "P1", "_row": 3}]
+
+
 def test_csv_quoted_commas_newlines_and_blank_lines(
     read: Read, db: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:

@@ -25,6 +25,7 @@ has committed (a small one leaves the copy to the next run).
 
 import contextlib
 import datetime as dt
+import graphlib
 import hashlib
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -730,7 +731,8 @@ def _write(
             bulk.references_checked_at_end(conn, large),
             bulk.indexes_built_at_end(conn, built_at_end),
         ):
-            load.insert_all(_new_rows_of(db, checked, after, import_id, progress))
+            loads = _new_rows_of(db, _load_order(checked, outcome), after, import_id, progress)
+            load.insert_all(loads)
             for table in checked:
                 _update_table(
                     db, conn, table, import_id=import_id, at=started, actor=actor, reason=reason
@@ -794,6 +796,28 @@ def _facts_after(db: duckdb.DuckDBPyConnection, conn: Connection, compared: set[
     )
 
 
+def _load_order(checked: list[CheckedTable], outcome: ImportOutcome) -> list[CheckedTable]:
+    """The tables in the order their new rows are loaded: each after the tables it refers
+    to (:meth:`~mujun.records.loading.Loading.insert_all`), and of those free to go, the
+    one with the most new rows first, for the others to be written beside it."""
+    by_table = {t.spec.table: t for t in checked}
+    order = graphlib.TopologicalSorter(
+        {
+            table: {key.column.table for key in table.foreign_keys} & by_table.keys() - {table}
+            for table in by_table
+        }
+    )
+    order.prepare()
+    free: list[Table] = []
+    loaded: list[CheckedTable] = []
+    while order.is_active():
+        free += order.get_ready()
+        free.sort(key=lambda table: outcome.changes[by_table[table].spec.name].inserted)
+        loaded.append(by_table[free.pop()])
+        order.done(loaded[-1].spec.table)
+    return loaded
+
+
 def _new_rows_of(
     db: duckdb.DuckDBPyConnection,
     checked: list[CheckedTable],
@@ -832,7 +856,7 @@ def _new_rows(
     db: duckdb.DuckDBPyConnection, spec: TableSpec, after: Facts | None, import_id: int
 ) -> str:
     """The query of the table's new rows as written: every column, the import's number and,
-    given the facts ``after`` the import, the table's derived values (each registered in
+    given the facts ``after`` the import, the table's derived values (each a table of
     ``db`` as ``derived_<table>_<column>``)."""
     columns = [f"n.{quoted(c)}" for c in spec.column_names]
     joins = []
@@ -843,7 +867,7 @@ def _new_rows(
     )
     for column, values in valued:
         relation = f"derived_{spec.name}_{column.column}"
-        db.register(relation, values.to_pyarrow())
+        db.from_arrow(values.to_pyarrow()).create(relation)  # a table: read on any connection
         key = quoted(column.key)
         joins.append(f"LEFT JOIN {relation} ON {relation}.{key} = n.{key}")
         columns.append(f"{relation}.{quoted(column.column)}")
@@ -872,7 +896,10 @@ def _change_rows_sql(
 
 
 def _batches(db: duckdb.DuckDBPyConnection, query: str) -> Iterator[pa.RecordBatch]:
-    yield from db.sql(query).to_arrow_reader(bulk.BATCH_ROWS)
+    """The rows of ``query`` in batches, read on a connection of their own when first asked
+    for: loads are read side by side (:meth:`~mujun.records.loading.Loading.insert_all`)."""
+    with db.cursor() as own:
+        yield from own.sql(query).to_arrow_reader(bulk.BATCH_ROWS)
 
 
 def _digests(path: Path) -> tuple[str, dict[str, str]]:

@@ -64,6 +64,7 @@ from mujun.records import (
     bulk,
     table_of,
 )
+from mujun.records.base import referred_tables
 from mujun.records.changes import KEY_SEPARATOR, changed_one_of, now
 from mujun.records.columnar import (
     KEPT,
@@ -802,10 +803,7 @@ def _load_order(checked: list[CheckedTable], outcome: ImportOutcome) -> list[Che
     one with the most new rows first, for the others to be written beside it."""
     by_table = {t.spec.table: t for t in checked}
     order = graphlib.TopologicalSorter(
-        {
-            table: {key.column.table for key in table.foreign_keys} & by_table.keys() - {table}
-            for table in by_table
-        }
+        {table: referred_tables(table) & by_table.keys() for table in by_table}
     )
     order.prepare()
     free: list[Table] = []

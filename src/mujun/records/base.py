@@ -29,6 +29,11 @@ def table_of(model: type[Base]) -> Table:
     return table
 
 
+def referred_tables(table: Table) -> set[Table]:
+    """The tables ``table``'s foreign keys refer to, other than itself."""
+    return {key.column.table for key in table.foreign_keys} - {table}
+
+
 def quoted(conn: Connection, name: str) -> str:
     """``name`` as an identifier in the SQL of ``conn``'s database."""
     return conn.dialect.identifier_preparer.quote(name)

@@ -37,7 +37,7 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
 
 from mujun.records import bulk
-from mujun.records.base import quoted
+from mujun.records.base import quoted, referred_tables
 
 STAGED_FROM = 10_000
 """A load of this many rows or more goes through a scratch file; a smaller one is bound row by
@@ -73,8 +73,7 @@ class _Load:
 
     def refers_to(self, tables: Iterable[Table]) -> bool:
         """Whether the load's table refers to one of ``tables`` (other than itself)."""
-        parents = {key.column.table for key in self.table.foreign_keys} - {self.table}
-        return not parents.isdisjoint(tables)
+        return not referred_tables(self.table).isdisjoint(tables)
 
 
 @dataclass(frozen=True)
@@ -128,11 +127,13 @@ class Loading:
         order, taking them from ``pending``, until at most ``writing_at_most`` are still
         being written (with none: until every load is in)."""
         while True:
+            waiting: list[Table] = []  # the tables of the loads before, not yet in
             for load in [*pending]:
-                before = pending[: pending.index(load)]
-                if load.written.done() and not load.refers_to(each.table for each in before):
+                if load.written.done() and not load.refers_to(waiting):
                     pending.remove(load)
                     self._insert(load.written.result())
+                else:
+                    waiting.append(load.table)
             writing = [load.written for load in pending if not load.written.done()]
             if len(writing) <= writing_at_most and (writing_at_most or not pending):
                 return

@@ -2,9 +2,11 @@
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from mujun.analytics.facts import Facts, facts_from_arrow
 from mujun.identification.engine import identify
@@ -20,8 +22,9 @@ from mujun.identification.runs import (
     save_run,
 )
 from mujun.policy.profiles import load_profile
-from mujun.records import Finding, UnjudgedSubject, table_of
+from mujun.records import Finding, UnjudgedSubject, kept, table_of
 from mujun.records.bulk import count_rows
+from mujun.records.loading import Loading, loading
 from mujun.records.partitions import partition_names
 from tests.planted import planted_city
 
@@ -56,6 +59,30 @@ def test_a_kept_run_reads_back_as_it_was(engine: Engine, facts: Facts) -> None:
         .equals(result.unjudged.sort_by("subject_id"))
     )
     assert [r.id for r in list_runs(engine)] == [run_id]
+
+
+def test_a_run_kept_alone_on_an_sqlite_file_is_written_in_place(
+    engine: Engine, facts: Facts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its findings go once into the file, not through the write-ahead log first
+    (:func:`~mujun.records.database.written_in_place`); on PostgreSQL nothing changes."""
+    journals: list[str] = []
+
+    @contextmanager
+    def loading_noted(conn: Connection, folder: Path) -> Iterator[Loading]:
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        journals.append(dbapi.execute("PRAGMA main.journal_mode").fetchone()[0])
+        with loading(conn, folder) as loaded:
+            yield loaded
+
+    result = identify(facts=facts, profile=load_profile("tonglu-2022"), as_of=AS_OF)
+    engine.dispose()  # no connection of the fixture's left open: the file is the run's alone
+    if engine.dialect.name == "sqlite":
+        monkeypatch.setattr(kept, "loading", loading_noted)
+    run_id = save_run(engine, result, started_at=NOW, actor="tester")
+    assert journals == (["delete"] if engine.dialect.name == "sqlite" else [])
+    assert run_findings(engine, run_id).equals(result.findings)
 
 
 def test_the_same_profile_on_the_same_data_finds_the_same(engine: Engine, facts: Facts) -> None:

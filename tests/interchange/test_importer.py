@@ -3,6 +3,7 @@ reported, idempotent, logged."""
 
 import csv
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -190,6 +191,34 @@ def test_a_large_load_checks_references_once_and_keeps_the_keys_and_indexes(
     assert len(snapshot(engine)["land_occupancy"]) == 2
     with engine.connect() as conn:
         assert bulk.count_rows(conn, table_of(EnterpriseCounty))
+
+
+def test_a_large_import_alone_on_an_sqlite_file_writes_it_in_place(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a rollback journal while it writes (on PostgreSQL nothing changes), the write-ahead
+    log back once it has committed; a check alone (not committed) leaves the log on."""
+    monkeypatch.setattr(importer, "LARGE_LOAD", 1)
+    journals: list[str] = []
+    keep = importer.keep_files
+
+    def keep_and_note(conn: Connection, import_id: int, files: Any) -> None:
+        if conn.dialect.name == "sqlite":
+            journals.append(conn.exec_driver_sql("PRAGMA main.journal_mode").scalar_one())
+        keep(conn, import_id, files)
+
+    monkeypatch.setattr(importer, "keep_files", keep_and_note)
+    data_set = write_data_set(tmp_path / "ds", BASE)
+    checked = import_data_set(engine=engine, path=data_set, actor="tester", commit=False)
+    assert checked.rows_changed and not checked.committed
+    engine.dispose()  # the check's connections closed: the records are the import's alone
+    assert run_import(engine, data_set, tmp_path).committed
+    if engine.dialect.name == "sqlite":
+        assert journals == ["delete"]
+        assert engine.url.database is not None
+        with sqlite3.connect(engine.url.database) as other:
+            assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert len(snapshot(engine)["enterprises"]) == len(BASE["enterprises"])
 
 
 def test_a_large_import_compares_with_the_columnar_copy_made_current_first(

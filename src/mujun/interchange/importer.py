@@ -77,6 +77,7 @@ from mujun.records.columnar import (
     write_copy,
     write_patched_copy,
 )
+from mujun.records.database import written_in_place
 from mujun.records.fields import IMPORTED_BY
 from mujun.records.loading import Loading, loading
 from mujun.records.vocabulary import ChangeAction
@@ -260,6 +261,7 @@ def _import(asked: _Asked, standing: DataImport | None, known: set[str]) -> Impo
         settled: int | None = None
         with (
             engine.connect() as conn,
+            written_in_place(conn) if commit and _read_large(read) else contextlib.nullcontext(),
             loading(conn, Path(workdir)) as load,
             _copy_kept_as_it_commits(engine, db) as keep_copy,
             conn.begin() as transaction,
@@ -315,6 +317,12 @@ def _import(asked: _Asked, standing: DataImport | None, known: set[str]) -> Impo
             label = None if settled is None else label_of_import(conn, outcome.import_id, settled)
             keep_copy(outcome, {t.spec.name for t in checked}, label, base)
     return outcome
+
+
+def _read_large(read: ReadResult) -> bool:
+    """Whether the files read hold a large load's rows (written in place where the records
+    are alone: :func:`~mujun.records.database.written_in_place`)."""
+    return sum(raw.rows for raw in read.tables) >= LARGE_LOAD
 
 
 def _standing_import(conn: Connection) -> DataImport | None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from mujun.records.base import Base, table_of
 from mujun.records.bulk import BATCH_ROWS
+from mujun.records.database import written_in_place
 from mujun.records.evaluations import EvaluationRun
 from mujun.records.loading import loading
 from mujun.records.partitions import (
@@ -46,6 +47,7 @@ def keep_run(
     with (
         tempfile.TemporaryDirectory(prefix="mujun-run-") as scratch,
         engine.connect() as conn,
+        written_in_place(conn),
         loading(conn, Path(scratch)) as load,
         conn.begin(),
     ):

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from mujun.analytics import derived
 from mujun.demo import generate
 from mujun.interchange import importer
+from mujun.interchange.archive import keep_files
 from mujun.interchange.credit_code import check_character
 from mujun.interchange.exporter import export_data_set, write_csv_folder
 from mujun.interchange.importer import ImportOutcome, import_data_set
@@ -200,12 +201,11 @@ def test_a_large_import_alone_on_an_sqlite_file_writes_it_in_place(
     log back once it has committed; a check alone (not committed) leaves the log on."""
     monkeypatch.setattr(importer, "LARGE_LOAD", 1)
     journals: list[str] = []
-    keep = importer.keep_files
 
-    def keep_and_note(conn: Connection, import_id: int, files: Any) -> None:
+    def keep_and_note(conn: Connection, import_id: int, files: Sequence[Path]) -> None:
         if conn.dialect.name == "sqlite":
             journals.append(conn.exec_driver_sql("PRAGMA main.journal_mode").scalar_one())
-        keep(conn, import_id, files)
+        keep_files(conn, import_id, files)
 
     monkeypatch.setattr(importer, "keep_files", keep_and_note)
     data_set = write_data_set(tmp_path / "ds", BASE)
@@ -682,6 +682,8 @@ def test_a_workbook_with_a_merged_title_row_and_formulas(engine: Engine, tmp_pat
     assert [(p.row, p.column, p.reason.code) for p in outcome.problems] == [
         (5, "area_m2", "formula_without_value")
     ]
+    # Named from the sheet's rows, though its check found nothing (and let them go)
+    assert outcome.problems[0].record == {"parcel_id": "P3"}
     assert snapshot(engine)["parcels"] == []
     assert outcome.marked_copy is not None
     marked = openpyxl.load_workbook(outcome.marked_copy)

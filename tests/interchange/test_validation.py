@@ -315,6 +315,19 @@ def test_a_missing_required_value_in_a_key_is_required_not_duplicate() -> None:
     assert _codes(problems) == [(2, "parcel_id", "required"), (3, "parcel_id", "required")]
 
 
+def test_a_raw_table_is_dropped_once_checked_unless_a_problem_is_named_from_it() -> None:
+    db, problems = _check(
+        {
+            "enterprises": [_enterprise()],
+            "parcels": [{"parcel_id": "P1", "area_m2": "-5"}],
+        }
+    )
+    assert _codes(problems) == [(2, "area_m2", "negative")]
+    tables = {name for (name,) in db.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert "raw_parcels" in tables
+    assert "raw_enterprises" not in tables
+
+
 def test_checked_tables_keep_only_the_columns_present() -> None:
     db = duckdb.connect()
     raw = _raw(db, "parcels", [{"parcel_id": "P1", "area_m2": "5"}])

@@ -272,13 +272,14 @@ def _import(asked: _Asked, standing: DataImport | None, known: set[str]) -> Impo
                 if read.known and not _stands(conn, standing):
                     transaction.rollback()
                     return None
+            read_problems = name_records(db, read.tables, read.problems)  # before the check
             checked, problems = check_data_set(
                 db,
                 read.tables,
                 existing_keys=lambda name: _stored_keys(conn, name),
                 on_progress=phase(on_progress, 1, _PHASES),
             )
-            outcome.problems = name_records(db, read.tables, [*read.problems, *problems])
+            outcome.problems = [*read_problems, *name_records(db, read.tables, problems)]
             if outcome.problems:
                 transaction.rollback()
                 _mark(outcome, read, asked.marked_copy)

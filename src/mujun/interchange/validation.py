@@ -477,6 +477,13 @@ def check_data_set(
     database, so that a data set may refer to records imported earlier. The tables are
     checked each after those it refers to, so that its references are checked with the rest
     of it, its distinct texts at hand (:func:`_words`).
+
+    A raw table in which no problem is found is dropped once checked: nothing reads it again,
+    and the text of a province's files (0.9 GB in DuckDB) would otherwise be kept beside the
+    typed tables, most of it spilled to disk: the import's spill folder held at most 773 MB
+    instead of 1,766 MB (its time within this machine's spread: 36.6, 36.6 and 33.8 s against
+    37.1, 36.0 and 35.5 s, alternating). Problems of the reader are named from the raw tables
+    (:func:`~mujun.interchange.naming.name_records`) before the check.
     """
     register_geometry_check(db)
     checked: dict[str, CheckedTable] = {}
@@ -492,6 +499,8 @@ def check_data_set(
             problems.setdefault((raw.label, row[0], row[1]), _problem(raw, row))
         for words_table in words.values():
             db.execute(f"DROP TABLE {quoted(words_table)}")
+        if not found:  # only a problem of its file is named from it (naming.name_records)
+            db.execute(f"DROP TABLE {quoted(raw.relation)}")
     return [checked[raw.spec.name] for raw in raw_tables], sorted(
         problems.values(), key=lambda p: (p.file, p.row or 0)
     )

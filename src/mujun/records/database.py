@@ -76,7 +76,8 @@ def written_in_place(conn: Connection) -> Iterator[bool]:
     288,903 findings kept) 9.9, 8.1 and 7.6 s against 8.9, 7.6 and 7.1 s. The transaction is
     as atomic either way. Readers are what it costs, so it is taken only while there are none
     (a server's pooled connections hold the file): one that opens meanwhile reads the file as
-    it was, and waits while the writer commits, as SQLite's readers did before WAL."""
+    it was until the writer spills its first pages to it, then waits (its busy timeout) until
+    the writer has committed, as SQLite's readers did before WAL."""
     if conn.dialect.name != "sqlite":
         yield False
         return

@@ -481,8 +481,9 @@ def check_data_set(
     A raw table in which no problem is found is dropped once checked: nothing reads it again,
     and the text of a province's files (0.9 GB in DuckDB) would otherwise be kept beside the
     typed tables, most of it spilled to disk: the import's spill folder held at most 773 MB
-    instead of 1,766 MB (its time within this machine's spread: 36.6, 36.6 and 33.8 s against
-    37.1, 36.0 and 35.5 s, alternating). Problems of the reader are named from the raw tables
+    instead of 1,766 MB, and the import into empty records took 44.5, 42.4 and 41.8 s on
+    PostgreSQL against 48.6, 47.4 and 43.9 s (alternating; on SQLite within that machine's
+    spread). Problems of the reader are named from the raw tables
     (:func:`~mujun.interchange.naming.name_records`) before the check.
     """
     register_geometry_check(db)

@@ -77,7 +77,7 @@ from mujun.records.columnar import (
     write_copy,
     write_patched_copy,
 )
-from mujun.records.database import written_in_place
+from mujun.records.database import busy_timeout, sqlite_driver, written_in_place
 from mujun.records.fields import IMPORTED_BY
 from mujun.records.loading import Loading, loading
 from mujun.records.vocabulary import ChangeAction
@@ -519,12 +519,8 @@ def _take_import_lock(conn: Connection) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
             _set_lock_timeout(conn, previous)
         else:
-            previous = conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
-            conn.exec_driver_sql(f"PRAGMA busy_timeout = {wait_ms}")
-            try:
+            with busy_timeout(sqlite_driver(conn), wait_ms):
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
-            finally:
-                conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(previous)}")
     except OperationalError as error:
         if _busy(error):
             raise ImportBusyError from None

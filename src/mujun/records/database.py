@@ -53,7 +53,7 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> Non
     cursor.execute("PRAGMA foreign_keys = ON")
     # A file that a bulk write holds in a rollback journal gets its WAL back from that writer
     # (:func:`written_in_place`); a connection opened meanwhile reads it as it is.
-    with _without_waiting(dbapi_connection):
+    with busy_timeout(dbapi_connection, 0):
         _journal_mode(dbapi_connection, "wal")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA cache_size = -131072")  # up to 128 MiB: bulk imports touch big indexes
@@ -81,9 +81,9 @@ def written_in_place(conn: Connection) -> Iterator[bool]:
     if conn.dialect.name != "sqlite":
         yield False
         return
-    dbapi = conn.connection.dbapi_connection
-    assert isinstance(dbapi, sqlite3.Connection) and not dbapi.in_transaction
-    with _without_waiting(dbapi):  # another connection open: keep the log at once
+    dbapi = sqlite_driver(conn)
+    assert not dbapi.in_transaction
+    with busy_timeout(dbapi, 0):  # another connection open: keep the log at once
         switched = _journal_mode(dbapi, "delete")
     try:
         yield switched
@@ -92,11 +92,19 @@ def written_in_place(conn: Connection) -> Iterator[bool]:
             _journal_mode(dbapi, "wal")
 
 
+def sqlite_driver(conn: Connection) -> sqlite3.Connection:
+    """The connection of Python's ``sqlite3`` under ``conn``, on an SQLite file."""
+    dbapi = conn.connection.dbapi_connection
+    assert isinstance(dbapi, sqlite3.Connection)
+    return dbapi
+
+
 @contextmanager
-def _without_waiting(dbapi: sqlite3.Connection) -> Iterator[None]:
-    """Statements that fail at once where another connection holds the lock they need."""
+def busy_timeout(dbapi: sqlite3.Connection, milliseconds: int) -> Iterator[None]:
+    """Statements that wait at most ``milliseconds`` for a lock another connection holds
+    (with 0, fail at once), the connection's own wait restored after."""
     waited = int(dbapi.execute("PRAGMA busy_timeout").fetchone()[0])
-    dbapi.execute("PRAGMA busy_timeout = 0")
+    dbapi.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
     try:
         yield
     finally:

@@ -38,6 +38,7 @@ from sqlalchemy.exc import DBAPIError
 
 from mujun.records import bulk
 from mujun.records.base import quoted, referred_tables
+from mujun.records.database import sqlite_driver
 
 STAGED_FROM = 10_000
 """A load of this many rows or more goes through a scratch file; a smaller one is bound row by
@@ -112,9 +113,7 @@ class Loading:
             for table, batches in loads:
                 bulk.insert_rows(self._conn, table, batches)
             return
-        dbapi = self._conn.connection.dbapi_connection
-        assert isinstance(dbapi, sqlite3.Connection)
-        self._most_files = dbapi.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
+        self._most_files = sqlite_driver(self._conn).getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
         pending: list[_Load] = []
         with ThreadPoolExecutor(WRITERS, thread_name_prefix="mujun-load") as writers:
             for table, batches in loads:

@@ -28,6 +28,7 @@ from sqlalchemy import Engine, Table
 
 from mujun.analytics.plans import Kind, Plan, PlanError, Statement, planning, variables_read
 from mujun.analytics.variables import Value, set_variable
+from mujun.arrays import empty
 from mujun.progress import Progress, silent
 from mujun.records import DATA_MODELS, MonthlyMetric, table_of
 from mujun.records.bulk import arrow_schema
@@ -270,7 +271,7 @@ def _fingerprinted(
 def _conformed(table: Table, columns: Sequence[str], data: pa.Table | None) -> pa.Table:
     schema = arrow_schema(table, columns)
     if data is None:
-        return schema.empty_table()
+        return empty(schema)
     arrays = [
         data[field.name].cast(field.type)
         if field.name in data.column_names

@@ -8,7 +8,7 @@ firing row, the first by evidence.
 """
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -23,6 +23,7 @@ from mujun.analytics.land import counties, enterprise_land
 from mujun.analytics.logic import the_year
 from mujun.analytics.plans import plan_key
 from mujun.analytics.tables import attach, attach_by
+from mujun.arrays import empty, positions, repeated_text
 from mujun.identification import formulas  # noqa: F401 (registers every formula)
 from mujun.identification.judgement import FORMULAS, Context, Judgement, missing_among
 from mujun.policy.parameters import ParameterValues
@@ -100,10 +101,8 @@ class Identification:
         """Per rule of the profile: findings, key findings, subjects not judged, and the
         figures missing for them."""
         found = {
-            row["criterion"]: (row["subject_id_count"], int(row["key_sum"] or 0))
-            for row in self.findings.group_by("criterion")
-            .aggregate([("subject_id", "count"), ("key", "sum")])
-            .to_pylist()
+            criterion: (rows.num_rows, pc.sum(rows["key"]).as_py() or 0)
+            for criterion, rows in _by_rule(self.findings)
         }
         unjudged: dict[str, tuple[int, set[str]]] = {}
         for line in self.unjudged_summary():
@@ -123,20 +122,22 @@ class Identification:
 
     def unjudged_summary(self) -> list[dict[str, Any]]:
         """Per rule and missing figure, how many subjects could not be judged."""
-        if self.unjudged.num_rows == 0:
-            return []
-        counts = self.unjudged.group_by(["criterion", "missing"]).aggregate(
-            [("subject_id", "count")]
-        )
-        rows = sorted(counts.to_pylist(), key=lambda r: (r["criterion"], r["missing"]))
-        return [
-            {
-                "criterion": r["criterion"],
-                "missing": r["missing"],
-                "subjects": r["subject_id_count"],
-            }
-            for r in rows
+        counts = [
+            {"criterion": criterion, "missing": count["values"], "subjects": count["counts"]}
+            for criterion, rows in _by_rule(self.unjudged)
+            for count in pc.value_counts(rows["missing"]).to_pylist()
         ]
+        return sorted(counts, key=lambda count: (count["criterion"], count["missing"]))
+
+
+def _by_rule(rows: pa.Table) -> Iterator[tuple[str, pa.Table]]:
+    """Each rule's rows of a run's findings or unjudged subjects, which come rule by rule
+    (:data:`FINDING_KEY`). Counted without grouping: pyarrow groups through its query engine,
+    whose module imports pandas."""
+    start = 0
+    for count in pc.value_counts(rows["criterion"]).to_pylist():
+        yield count["values"], rows.slice(start, count["counts"])
+        start += count["counts"]
 
 
 def check_profile(profile: Profile) -> None:
@@ -168,8 +169,8 @@ def identify(
     values = profile.values(as_of)
     parameters = values.in_force()  # fails at once if the profile is not in force yet
     ctx = Context(facts=facts, parameters=values)
-    found: list[pa.Table] = [FOUND_SCHEMA.empty_table()]
-    unjudged: list[pa.Table] = [UNJUDGED_SCHEMA.empty_table()]
+    found: list[pa.Table] = [empty(FOUND_SCHEMA)]
+    unjudged: list[pa.Table] = [empty(UNJUDGED_SCHEMA)]
     rules = sorted(profile.rules.values(), key=lambda r: r.id)
     key, forbidden = plan_of(facts, profile, values)
     with facts.planned(key, forbidden=forbidden):
@@ -253,28 +254,28 @@ def verdicts(judgement: Judgement) -> ir.Table:
 
 
 def _findings(rule: Rule, judged: pa.Table) -> pa.Table:
-    fired = judged.filter(pc.field("fires"))
+    fired = judged.filter(judged["fires"])
     return pa.table(
         {
-            "criterion": pa.repeat(rule.id, fired.num_rows),
-            "category": pa.repeat(rule.category.value, fired.num_rows),
+            "criterion": repeated_text(rule.id, fired.num_rows),
+            "category": repeated_text(rule.category.value, fired.num_rows),
             "subject_type": fired["subject_type"],
             "subject_id": fired["subject_id"],
             "key": fired["key"],
             "evidence": fired["evidence"],
-            "source": pa.repeat(rule.source, fired.num_rows),
+            "source": repeated_text(rule.source, fired.num_rows),
         }
     ).cast(FOUND_SCHEMA)
 
 
 def _unjudged(rule: Rule, judged: pa.Table) -> pa.Table:
-    unknown = judged.filter(pc.field("fires").is_null())
+    unknown = judged.filter(pc.is_null(judged["fires"]))
     return pa.table(
         {
-            "criterion": pa.repeat(rule.id, unknown.num_rows),
+            "criterion": repeated_text(rule.id, unknown.num_rows),
             "subject_type": unknown["subject_type"],
             "subject_id": unknown["subject_id"],
-            "missing": pc.fill_null(unknown["missing"], "?"),
+            "missing": pc.coalesce(unknown["missing"], repeated_text("?", unknown.num_rows)),
         }
     ).cast(UNJUDGED_SCHEMA)
 
@@ -286,10 +287,8 @@ def _described(facts: Facts, found: pa.Table, types: Collection[SubjectType]) ->
     findings' evidence is neither copied nor sorted again. A run without findings asks too,
     so that every run sends the same statements (a plan's)."""
     subject = ["subject_type", "subject_id"]
-    positions = found.select(subject).append_column(
-        "position", pa.array(range(found.num_rows), pa.int64())
-    )
-    facts.con.register(FOUND_SUBJECTS, positions)
+    found_subjects = found.select(subject).append_column("position", positions(found.num_rows))
+    facts.con.register(FOUND_SUBJECTS, found_subjects)
     try:
         descriptions = facts.read(
             "described",

@@ -3,7 +3,6 @@ it produced, written in one transaction through the database's bulk path (on Pos
 run's own partitions: :mod:`mujun.records.partitions`), listed, read back and forgotten
 together."""
 
-import struct
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, Table, delete, insert, select
 from sqlalchemy.orm import Session
 
+from mujun.arrays import repeated_integer
 from mujun.records.base import Base, table_of
 from mujun.records.bulk import BATCH_ROWS
 from mujun.records.database import written_in_place
@@ -66,20 +66,11 @@ def _loads(
     them (attached once written), else into the table."""
     for each in produced:
         table = table_of(each.model)
-        rows = each.rows.add_column(0, "run_id", _repeated(run_id, each.rows.num_rows))
+        rows = each.rows.add_column(0, "run_id", repeated_integer(run_id, each.rows.num_rows))
         if by_partition(conn, table):
             yield unattached_partition(conn, table, run_id), rows.to_batches(BATCH_ROWS)
         else:
             yield table, rows.to_batches(BATCH_ROWS)
-
-
-def _repeated(run_id: int, rows: int) -> pa.Array:
-    """``run_id`` ``rows`` times, made from its bytes. pyarrow imports pandas (0.17–0.28 s) the
-    first time it converts a Python value, and an evaluation that replays its plan would
-    convert none but this one."""
-    return pa.Array.from_buffers(
-        pa.int64(), rows, [None, pa.py_buffer(struct.pack("<q", run_id) * rows)]
-    )
 
 
 def recent_runs(engine: Engine, model: type[Run], *, limit: int) -> list[Run]:

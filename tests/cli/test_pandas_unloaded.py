@@ -29,7 +29,7 @@ COMMANDS = {
 def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("unloaded")
     url = f"sqlite:///{folder / 'records.db'}"
-    write_csv_folder(folder / "d", planted_city(enterprises=60, seed=3))
+    write_csv_folder(folder / "d", planted_city(enterprises=20, seed=3))
     result = CliRunner().invoke(app, ["--db", url, "import", str(folder / "d")])
     assert result.exit_code == 0, result.output
     yield url

@@ -86,6 +86,24 @@ def test_a_kept_evaluation_reads_back_as_it_was(
     assert [r.id for r in list_evaluations(engine)] == [run_id]
 
 
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_sqlite_gets_the_grades_in_the_county_lists_order(engine: Engine, facts: Facts) -> None:
+    """So that the entries of its widest index go in one after the other (the others' in
+    runs): :attr:`~mujun.records.kept.Produced.written_in`. Read back, they are as given."""
+    result = evaluate(facts=facts, profile=load_profile(PROFILE), year=YEAR)
+    run_id = save_evaluation(engine, result, started_at=NOW, actor="tester")
+    with engine.connect() as conn:
+        written = conn.exec_driver_sql(
+            "SELECT county_code, cohort, rank, credit_code FROM grades WHERE run_id = ? "
+            "ORDER BY rowid",
+            (run_id,),
+        ).all()
+    assert len(written) == result.results.num_rows
+    assert written == sorted(written, key=lambda g: (g[0] is not None, g[0] or "", *g[1:]))
+    assert written != sorted(written, key=lambda g: (g[1], g[2], g[3]))  # not as given
+    assert evaluation_grades(engine, run_id).equals(_ordered(result.results))
+
+
 def test_a_what_if_is_kept_with_its_overrides(engine: Engine, facts: Facts) -> None:
     what_if = load_profile(PROFILE).with_overrides({"above_scale.share.D": "20%"})
     run_id = save_evaluation(

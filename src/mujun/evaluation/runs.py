@@ -82,7 +82,7 @@ def save_evaluation(
             "excluded_count": evaluation.excluded.num_rows,
         },
         [
-            Produced(Grade, evaluation.results),
+            Produced(Grade, evaluation.results, written_in="ix_grades_run_county_order"),
             Produced(ExcludedEnterprise, evaluation.excluded),
         ],
     )

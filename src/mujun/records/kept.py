@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, Table, delete, insert, select
 from sqlalchemy.orm import Session
 
@@ -37,6 +38,12 @@ class Produced:
 
     model: type[Base]
     rows: pa.Table
+    written_in: str | None = None
+    """The index of ``model``'s table in whose order the rows are written where the table
+    keeps its indexes as they are written (SQLite; PostgreSQL builds a run's by sorting its
+    partition): that index's entries then go in one after the other, and the others' in
+    runs. An evaluation's 171,655 grades went into a table of eight indexes in 4.5-4.9 s in
+    the county list's order, 4.9-6.4 s in their cohorts' (in SQLite, on copies of a file)."""
 
 
 def keep_run(
@@ -70,7 +77,16 @@ def _loads(
         if by_partition(conn, table):
             yield unattached_partition(conn, table, run_id), rows.to_batches(BATCH_ROWS)
         else:
-            yield table, rows.to_batches(BATCH_ROWS)
+            yield table, _in_order_of(rows, table, each.written_in).to_batches(BATCH_ROWS)
+
+
+def _in_order_of(rows: pa.Table, table: Table, index: str | None) -> pa.Table:
+    """``rows`` in the order of ``table``'s index named ``index`` (as they are, with none)."""
+    if index is None:
+        return rows
+    (columns,) = [list(i.columns.keys()) for i in table.indexes if i.name == index]
+    keys = [(column, "ascending", "at_start") for column in columns]  # as SQLite orders
+    return rows.take(pc.sort_indices(rows, keys))
 
 
 def recent_runs(engine: Engine, model: type[Run], *, limit: int) -> list[Run]:

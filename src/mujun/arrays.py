@@ -7,34 +7,39 @@ plan (:mod:`mujun.analytics.plans`) gets every other column from DuckDB, so thes
 made here instead, from buffers.
 """
 
-import struct
-
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 
 def repeated_integer(value: int, rows: int) -> pa.Array:
     """``value`` ``rows`` times, as 64-bit integers."""
-    return pa.Array.from_buffers(
-        pa.int64(), rows, [None, pa.py_buffer(struct.pack("<q", value) * rows)]
-    )
+    return _integers(np.full(rows, value, dtype=np.int64))
 
 
 def repeated_text(value: str, rows: int) -> pa.Array:
-    """``value`` ``rows`` times, as text."""
+    """``value`` ``rows`` times, as text (at most 2 GiB of it, as Arrow's text holds)."""
     data = value.encode()
-    offsets = struct.pack(f"<{rows + 1}i", *(len(data) * row for row in range(rows + 1)))
+    offsets = np.arange(rows + 1, dtype=np.int64) * len(data)
+    if offsets[-1] > np.iinfo(np.int32).max:
+        raise OverflowError(f"{rows} times {len(data)} bytes is more text than an array holds")
     return pa.Array.from_buffers(
-        pa.string(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(data * rows)]
+        pa.string(),
+        rows,
+        [None, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data * rows)],
     )
 
 
 def positions(rows: int) -> pa.Array:
     """0, 1, … ``rows`` - 1, as 64-bit integers."""
-    return pa.Array.from_buffers(
-        pa.int64(), rows, [None, pa.py_buffer(struct.pack(f"<{rows}q", *range(rows)))]
-    )
+    return _integers(np.arange(rows, dtype=np.int64))
 
 
 def empty(schema: pa.Schema) -> pa.Table:
     """A table of ``schema`` without rows."""
     return pa.Table.from_batches([], schema=schema)
+
+
+def _integers(values: npt.NDArray[np.int64]) -> pa.Array:
+    """``values`` as an Arrow array, their buffer shared."""
+    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])

@@ -63,3 +63,5 @@ def test_arrays_made_from_their_bytes() -> None:
     assert empty(schema).schema == schema and empty(schema).num_rows == 0
     for array in (repeated_text("安康", 5), repeated_integer(1, 5), positions(5)):
         array.validate(full=True)
+    with pytest.raises(OverflowError):
+        repeated_text("x" * 1024, 2**21)

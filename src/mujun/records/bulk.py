@@ -3,7 +3,7 @@
 Imports and exports move millions of rows; going through ORM objects would take minutes. These
 functions speak each database's fast path on the connection the caller holds, so everything
 they write commits or rolls back with the rest of the caller's work: SQLite gets ``executemany``,
-PostgreSQL gets ``COPY`` in CSV form.
+PostgreSQL gets ``COPY`` in its binary form.
 """
 
 import io
@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.schema import AddConstraint, DropConstraint
 from sqlalchemy.types import TypeEngine
 
+from mujun.records import binary_copy
 from mujun.records.base import quoted
 
 if TYPE_CHECKING:
@@ -209,7 +210,8 @@ def _to_stored(column: pa.Array) -> pa.Array:
 
 
 def _copy_into(conn: Connection, table: Table, batches: Iterable[pa.RecordBatch]) -> int:
-    """One COPY for all batches; a writer thread sends while the next batch is formatted."""
+    """One binary COPY for all batches (:mod:`~mujun.records.binary_copy`); a writer thread
+    sends while the next batch is encoded."""
     # Imported here: PostgreSQL's driver takes a fifth of a second to import, which a command
     # on an SQLite file need not wait for.
     from psycopg.copy import QueuedLibpqWriter  # noqa: PLC0415
@@ -218,18 +220,22 @@ def _copy_into(conn: Connection, table: Table, batches: Iterable[pa.RecordBatch]
     first = next(batch_iter, None)
     if first is None:
         return 0
+    target = quoted(conn, table.name)
+    types = binary_copy.column_types(conn, target, first.schema.names)
     names = ", ".join(quoted(conn, name) for name in first.schema.names)
-    copy_sql = f"COPY {quoted(conn, table.name)} ({names}) FROM STDIN (FORMAT csv)"
     written = 0
     with (
         _driver(conn).cursor() as cursor,
-        cursor.copy(copy_sql, writer=QueuedLibpqWriter(cursor)) as copy,
+        cursor.copy(
+            f"COPY {target} ({names}) FROM STDIN (FORMAT binary)",
+            writer=QueuedLibpqWriter(cursor),
+        ) as copy,
     ):
+        copy.write(binary_copy.SIGNATURE)
         for batch in _chain(first, batch_iter):
-            buffer = io.BytesIO()
-            pa_csv.write_csv(batch, buffer, pa_csv.WriteOptions(include_header=False))
-            copy.write(buffer.getbuffer())
+            copy.write(binary_copy.encoded_rows(batch, types))
             written += batch.num_rows
+        copy.write(binary_copy.TRAILER)
     return written
 
 

@@ -6,9 +6,11 @@ parses no text. The province's 4,802,724 monthly figures went into a table witho
 in 1.4 s against 1.7 s for CSV.
 
 The format is a signature, then each row: its number of fields, then each field's length in
-bytes (-1 for NULL) and its bytes, all integers big-endian; then a trailer. Each field is
-encoded a column at a time (its lengths and its values as the server keeps them, by numpy and
-Arrow), and Arrow joins them into rows, with no Python per row.
+bytes (-1 for NULL) and its bytes, all integers big-endian; then a trailer. The fields are
+encoded a column at a time (by numpy and Arrow: a fixed-width value with its length in one
+array, text's lengths and bytes in two), and Arrow joins them into rows, with no Python per
+row. A fixed-width value and its length made in one array rather than two: the monthly
+figures encoded in 1.17-1.22 s against 1.36-1.42 s.
 """
 
 import struct
@@ -25,45 +27,59 @@ TRAILER = struct.pack(">h", -1)
 POSTGRES_EPOCH_DAYS = 10_957
 """Days from 1970-01-01 (Arrow's epoch) to 2000-01-01 (PostgreSQL's)."""
 POSTGRES_EPOCH_MICROSECONDS = POSTGRES_EPOCH_DAYS * 86_400 * 1_000_000
-Payload = Callable[[pa.Array], pa.Array]
-"""A column's values as the bytes the server keeps: a binary array, NULL where a value is."""
+Field = Callable[[pa.Array], list[pa.Array]]
+"""A column's values as their fields in the format: binary arrays whose values, joined, are
+each row's field (its length, then its bytes)."""
+NULL = pa.scalar(struct.pack(">i", -1), pa.binary())
+"""A NULL field: its length, -1, and no bytes."""
 
 
-def _fixed(arrow_type: pa.DataType, stored: str, epoch: int = 0) -> Payload:
-    """The bytes of a fixed-width type: the values as ``arrow_type``, then as the numpy type
-    ``stored`` (big-endian). A date or a time is stored as its count of days or microseconds
-    since PostgreSQL's ``epoch`` (in Arrow's count since its own)."""
+def _fixed(arrow_type: pa.DataType, stored: str, epoch: int = 0) -> Field:
+    """The fields of a fixed-width type: the values as ``arrow_type``, then as the numpy
+    type ``stored`` (big-endian), each after its length. A date or a time is stored as its
+    count of days or microseconds since PostgreSQL's ``epoch`` (in Arrow's count since its
+    own)."""
 
-    def payload(values: pa.Array) -> pa.Array:
+    def fields(values: pa.Array) -> list[pa.Array]:
         typed = values.cast(arrow_type)
         numbers = typed.view(_COUNTS[arrow_type.bit_width]) if epoch else typed
         filled = pc.fill_null(numbers, pa.scalar(0).cast(numbers.type))
         as_numpy = filled.to_numpy(zero_copy_only=False)
-        return _bytes_of((as_numpy - epoch if epoch else as_numpy).astype(stored), typed)
+        return [_with_length((as_numpy - epoch if epoch else as_numpy).astype(stored), typed)]
 
-    return payload
+    return fields
 
 
 _COUNTS = {32: pa.int32(), 64: pa.int64()}
 """The integers a date's or a time's Arrow values are, by width."""
 
 
-def _bytes_of(stored: np.ndarray, nulls: pa.Array | None = None) -> pa.Array:
-    """``stored`` (one fixed-width value a row) as a binary array, NULL where ``nulls`` is."""
-    width = stored.dtype.itemsize
-    flat = pa.py_buffer(np.ascontiguousarray(stored))
-    encoded = pa.Array.from_buffers(pa.binary(width), len(stored), [None, flat]).cast(pa.binary())
-    if nulls is not None and nulls.null_count:
-        encoded = pc.if_else(pc.is_valid(nulls), encoded, pa.scalar(None, pa.binary()))
+def _with_length(stored: np.ndarray, values: pa.Array) -> pa.Array:
+    """``stored`` (one fixed-width value a row), each after its length, as a binary array;
+    a NULL field where ``values`` is NULL."""
+    count, width = len(stored), stored.dtype.itemsize
+    rows = np.empty((count, 4 + width), np.uint8)
+    rows[:, :4] = np.frombuffer(struct.pack(">i", width), np.uint8)
+    rows[:, 4:] = stored.view(np.uint8).reshape(count, width)
+    fixed = pa.Array.from_buffers(pa.binary(4 + width), count, [None, pa.py_buffer(rows)])
+    encoded = fixed.cast(pa.binary())
+    if values.null_count:
+        encoded = pc.if_else(pc.is_valid(values), encoded, NULL)
     return encoded
 
 
-def _text(values: pa.Array) -> pa.Array:
-    """Text's bytes: UTF-8 (json too, which the server keeps as its text)."""
-    return values.cast(pa.string()).cast(pa.binary())
+def _text(values: pa.Array) -> list[pa.Array]:
+    """Text's fields: the length of its UTF-8, then the UTF-8 (json too, which the server
+    keeps as its text)."""
+    utf8 = values.cast(pa.string()).cast(pa.binary())
+    lengths = pc.fill_null(pc.binary_length(utf8), -1).to_numpy(zero_copy_only=False)
+    prefix = pa.Array.from_buffers(
+        pa.binary(4), len(utf8), [None, pa.py_buffer(lengths.astype(">i4"))]
+    )
+    return [prefix.cast(pa.binary()), pc.fill_null(utf8, b"")]
 
 
-PAYLOADS: dict[str, Payload] = {
+FIELDS: dict[str, Field] = {
     "bool": _fixed(pa.bool_(), "u1"),
     "int4": _fixed(pa.int32(), ">i4"),
     "int8": _fixed(pa.int64(), ">i8"),
@@ -80,7 +96,7 @@ values is encoded. A time without a time zone is taken as UTC, as SQLite keeps i
 
 def column_types(conn: Connection, table: str, columns: Sequence[str]) -> list[str]:
     """The PostgreSQL type of each of ``columns`` of the table named ``table`` (quoted as SQL
-    needs it), as :data:`PAYLOADS` names them; a type it does not know is an error."""
+    needs it), as :data:`FIELDS` names them; a type it does not know is an error."""
     rows = conn.execute(
         text(
             "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
@@ -89,7 +105,7 @@ def column_types(conn: Connection, table: str, columns: Sequence[str]) -> list[s
         {"table": table},
     )
     types = {name: type_name for name, type_name in rows}
-    unknown = {types[c] for c in columns} - PAYLOADS.keys()
+    unknown = {types[c] for c in columns} - FIELDS.keys()
     if unknown:
         raise TypeError(f"no binary COPY encoding for {', '.join(sorted(unknown))} ({table})")
     return [types[c] for c in columns]
@@ -100,11 +116,11 @@ def encoded_rows(batch: pa.RecordBatch, types: Sequence[str]) -> memoryview:
     column encoded as its PostgreSQL type of ``types`` says."""
     if not batch.num_rows:
         return memoryview(b"")
-    fields: list[pa.Array] = []
-    for values, type_name in zip(batch.columns, types, strict=True):
-        payload = PAYLOADS[type_name](values)
-        lengths = pc.fill_null(pc.binary_length(payload), -1).to_numpy(zero_copy_only=False)
-        fields += [_bytes_of(lengths.astype(">i4")), pc.fill_null(payload, b"")]
+    fields = [
+        field
+        for values, type_name in zip(batch.columns, types, strict=True)
+        for field in FIELDS[type_name](values)
+    ]
     count = pa.scalar(struct.pack(">h", batch.num_columns), pa.binary())
     rows = pc.binary_join_element_wise(count, *fields, b"")
     offsets = np.frombuffer(rows.buffers()[1], np.int32, len(rows) + 1, rows.offset * 4)

@@ -128,3 +128,11 @@ def test_not_a_number_goes_in_as_itself(engine: Engine) -> None:
         EVERY_TYPE.create(conn)
         bulk.insert_rows(conn, EVERY_TYPE, [pa.record_batch({"row": [1], "amount": [math.nan]})])
         assert math.isnan(conn.execute(text("SELECT amount FROM every_type")).scalar_one())
+
+
+@ON_POSTGRESQL
+def test_a_column_the_table_lacks_is_named(engine: Engine) -> None:
+    with engine.begin() as conn:
+        EVERY_TYPE.create(conn)
+        with pytest.raises(KeyError, match="every_type has no column colour"):
+            bulk.insert_rows(conn, EVERY_TYPE, [pa.record_batch({"row": [1], "colour": ["红"]})])

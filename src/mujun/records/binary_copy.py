@@ -2,8 +2,8 @@
 
 In ``COPY … FROM STDIN (FORMAT binary)`` each value goes as the server keeps it, so the server
 parses no text. The province's 4,802,724 monthly figures went into a table without indexes in
-3.4 s so, against 6.5-7.7 s as CSV (psql, from files the server read), and Arrow encoded them
-in 1.4 s against 1.7 s for CSV.
+3.4 s so, against 6.5-7.7 s as CSV (psql, from files the server read), and they were encoded
+in 1.2 s against 1.7 s for Arrow's CSV writer.
 
 The format is a signature, then each row: its number of fields, then each field's length in
 bytes (-1 for NULL) and its bytes, all integers big-endian; then a trailer. The fields are
@@ -105,6 +105,9 @@ def column_types(conn: Connection, table: str, columns: Sequence[str]) -> list[s
         {"table": table},
     )
     types = {name: type_name for name, type_name in rows}
+    missing = [c for c in columns if c not in types]
+    if missing:
+        raise KeyError(f"{table} has no column {', '.join(missing)}")
     unknown = {types[c] for c in columns} - FIELDS.keys()
     if unknown:
         raise TypeError(f"no binary COPY encoding for {', '.join(sorted(unknown))} ({table})")

@@ -35,6 +35,24 @@ def positions(rows: int) -> pa.Array:
     return _integers(np.arange(rows, dtype=np.int64))
 
 
+def binary_scalar(value: bytes) -> pa.Scalar:
+    """``value`` as an Arrow scalar of bytes."""
+    offsets = np.array([0, len(value)], dtype=np.int32)
+    one = pa.Array.from_buffers(pa.binary(), 1, [None, pa.py_buffer(offsets), pa.py_buffer(value)])
+    return one[0]
+
+
+def integer_scalar(value: int, data_type: pa.DataType) -> pa.Scalar:
+    """``value`` as an Arrow scalar of the integer type ``data_type``."""
+    number = np.array([value], dtype=f"<i{data_type.bit_width // 8}")
+    return pa.Array.from_buffers(data_type, 1, [None, pa.py_buffer(number)])[0]
+
+
+def zero(data_type: pa.DataType) -> pa.Scalar:
+    """The zero of a fixed-width type (False, 0, 0.0, the epoch), from its bytes."""
+    return pa.Array.from_buffers(data_type, 1, [None, pa.py_buffer(bytes(8))])[0]
+
+
 def empty(schema: pa.Schema) -> pa.Table:
     """A table of ``schema`` without rows."""
     return pa.Table.from_batches([], schema=schema)

@@ -2,6 +2,8 @@
 
 import datetime as dt
 import math
+import subprocess
+import sys
 
 import pyarrow as pa
 import pytest
@@ -136,3 +138,20 @@ def test_a_column_the_table_lacks_is_named(engine: Engine) -> None:
         EVERY_TYPE.create(conn)
         with pytest.raises(KeyError, match="every_type has no column colour"):
             bulk.insert_rows(conn, EVERY_TYPE, [pa.record_batch({"row": [1], "colour": ["红"]})])
+
+
+def test_encoding_never_loads_pandas() -> None:
+    """A kept run on PostgreSQL encodes its rows without pandas (:mod:`mujun.arrays`)."""
+    script = (
+        "import sys, duckdb\n"
+        "from mujun.records import binary_copy\n"
+        "rows = duckdb.sql(\"SELECT * FROM (VALUES (1, 2.5, true, DATE '2024-01-02', "
+        "TIMESTAMPTZ '2024-01-02 00:00:00+00', 'x', 5::BIGINT), "
+        '(NULL, NULL, NULL, NULL, NULL, NULL, NULL))").to_arrow_table()\n'
+        "types = ['int4', 'float8', 'bool', 'date', 'timestamptz', 'varchar', 'int8']\n"
+        "for batch in rows.to_batches():\n"
+        "    assert binary_copy.encoded_rows(batch, types)\n"
+        "print('pandas' in sys.modules)"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["False"]

@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection, text
 
+from mujun.arrays import binary_scalar, integer_scalar, zero
+
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 """The format's signature, then its flags and the length of its header extension (none)."""
 TRAILER = struct.pack(">h", -1)
@@ -30,8 +32,10 @@ POSTGRES_EPOCH_MICROSECONDS = POSTGRES_EPOCH_DAYS * 86_400 * 1_000_000
 Field = Callable[[pa.Array], list[pa.Array]]
 """A column's values as their fields in the format: binary arrays whose values, joined, are
 each row's field (its length, then its bytes)."""
-NULL = pa.scalar(struct.pack(">i", -1), pa.binary())
-"""A NULL field: its length, -1, and no bytes."""
+NULL = binary_scalar(struct.pack(">i", -1))
+"""A NULL field: its length, -1, and no bytes. (This module's scalars are made from bytes, as
+:mod:`mujun.arrays` says why.)"""
+NOTHING = binary_scalar(b"")
 
 
 def _fixed(arrow_type: pa.DataType, stored: str, epoch: int = 0) -> Field:
@@ -39,19 +43,21 @@ def _fixed(arrow_type: pa.DataType, stored: str, epoch: int = 0) -> Field:
     type ``stored`` (big-endian), each after its length. A date or a time is stored as its
     count of days or microseconds since PostgreSQL's ``epoch`` (in Arrow's count since its
     own)."""
+    native = np.dtype(stored).newbyteorder("=")
+    numeric = pa.from_numpy_dtype(native)
 
     def fields(values: pa.Array) -> list[pa.Array]:
         typed = values.cast(arrow_type)
-        numbers = typed.view(_COUNTS[arrow_type.bit_width]) if epoch else typed
-        filled = pc.fill_null(numbers, pa.scalar(0).cast(numbers.type))
-        as_numpy = filled.to_numpy(zero_copy_only=False)
-        return [_with_length((as_numpy - epoch if epoch else as_numpy).astype(stored), typed)]
+        numbers = _numbers(pc.fill_null(typed.cast(numeric), zero(numeric)), native)
+        return [_with_length((numbers - epoch if epoch else numbers).astype(stored), typed)]
 
     return fields
 
 
-_COUNTS = {32: pa.int32(), 64: pa.int64()}
-"""The integers a date's or a time's Arrow values are, by width."""
+def _numbers(values: pa.Array, native: np.dtype) -> np.ndarray:
+    """The numbers of an array without NULLs, read from its buffer (``to_numpy`` would import
+    pandas, :mod:`mujun.arrays` says why)."""
+    return np.frombuffer(values.buffers()[1], native, len(values), values.offset * native.itemsize)
 
 
 def _with_length(stored: np.ndarray, values: pa.Array) -> pa.Array:
@@ -72,11 +78,12 @@ def _text(values: pa.Array) -> list[pa.Array]:
     """Text's fields: the length of its UTF-8, then the UTF-8 (json too, which the server
     keeps as its text)."""
     utf8 = values.cast(pa.string()).cast(pa.binary())
-    lengths = pc.fill_null(pc.binary_length(utf8), -1).to_numpy(zero_copy_only=False)
+    counted = pc.binary_length(utf8)
+    lengths = _numbers(pc.fill_null(counted, integer_scalar(-1, counted.type)), np.dtype("=i4"))
     prefix = pa.Array.from_buffers(
         pa.binary(4), len(utf8), [None, pa.py_buffer(lengths.astype(">i4"))]
     )
-    return [prefix.cast(pa.binary()), pc.fill_null(utf8, b"")]
+    return [prefix.cast(pa.binary()), pc.fill_null(utf8, NOTHING)]
 
 
 FIELDS: dict[str, Field] = {
@@ -124,7 +131,7 @@ def encoded_rows(batch: pa.RecordBatch, types: Sequence[str]) -> memoryview:
         for values, type_name in zip(batch.columns, types, strict=True)
         for field in FIELDS[type_name](values)
     ]
-    count = pa.scalar(struct.pack(">h", batch.num_columns), pa.binary())
-    rows = pc.binary_join_element_wise(count, *fields, b"")
+    count = binary_scalar(struct.pack(">h", batch.num_columns))
+    rows = pc.binary_join_element_wise(count, *fields, NOTHING)
     offsets = np.frombuffer(rows.buffers()[1], np.int32, len(rows) + 1, rows.offset * 4)
     return memoryview(rows.buffers()[2])[offsets[0] : offsets[-1]]

@@ -36,6 +36,7 @@ NULL = binary_scalar(struct.pack(">i", -1))
 """A NULL field: its length, -1, and no bytes. (This module's scalars are made from bytes, as
 :mod:`mujun.arrays` says why.)"""
 NOTHING = binary_scalar(b"")
+"""No bytes: a NULL text's after its length, and what a row's fields are joined with."""
 
 
 def _fixed(arrow_type: pa.DataType, stored: str, epoch: int = 0) -> Field:

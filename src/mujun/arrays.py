@@ -49,7 +49,8 @@ def integer_scalar(value: int, data_type: pa.DataType) -> pa.Scalar:
 
 
 def zero(data_type: pa.DataType) -> pa.Scalar:
-    """The zero of a fixed-width type (False, 0, 0.0, the epoch), from its bytes."""
+    """The zero of a fixed-width type of at most 8 bytes (False, 0, 0.0, the epoch), from its
+    bytes."""
     return pa.Array.from_buffers(data_type, 1, [None, pa.py_buffer(bytes(8))])[0]
 
 

@@ -68,8 +68,7 @@ def _with_length(stored: np.ndarray, values: pa.Array) -> pa.Array:
     rows = np.empty((count, 4 + width), np.uint8)
     rows[:, :4] = np.frombuffer(struct.pack(">i", width), np.uint8)
     rows[:, 4:] = stored.view(np.uint8).reshape(count, width)
-    fixed = pa.Array.from_buffers(pa.binary(4 + width), count, [None, pa.py_buffer(rows)])
-    encoded = fixed.cast(pa.binary())
+    encoded = _binary(rows)
     if values.null_count:
         encoded = pc.if_else(pc.is_valid(values), encoded, NULL)
     return encoded
@@ -81,10 +80,15 @@ def _text(values: pa.Array) -> list[pa.Array]:
     utf8 = values.cast(pa.string()).cast(pa.binary())
     counted = pc.binary_length(utf8)
     lengths = _numbers(pc.fill_null(counted, integer_scalar(-1, counted.type)), np.dtype("=i4"))
-    prefix = pa.Array.from_buffers(
-        pa.binary(4), len(utf8), [None, pa.py_buffer(lengths.astype(">i4"))]
-    )
-    return [prefix.cast(pa.binary()), pc.fill_null(utf8, NOTHING)]
+    return [_binary(lengths.astype(">i4")), pc.fill_null(utf8, NOTHING)]
+
+
+def _binary(rows: np.ndarray) -> pa.Array:
+    """A binary array of the bytes of each of ``rows`` (values of one width, or rows of
+    bytes), their buffer shared until Arrow copies them out of their fixed width."""
+    width = rows.itemsize * (rows.shape[1] if rows.ndim == 2 else 1)
+    fixed = pa.Array.from_buffers(pa.binary(width), len(rows), [None, pa.py_buffer(rows)])
+    return fixed.cast(pa.binary())
 
 
 FIELDS: dict[str, Field] = {

@@ -99,6 +99,24 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     sqlite.dispose()
 
 
+@pytest.fixture
+def empty_engine(
+    engine: Engine, tmp_path: Path, worker_id: str, testrun_uid: str
+) -> Iterator[Engine]:
+    """A database with no schema yet, of the kind of ``engine`` (on the same PostgreSQL
+    server, or an SQLite file beside it)."""
+    if engine.dialect.name == "sqlite":
+        empty = open_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+        yield empty
+        empty.dispose()
+        return
+    name = f"mujun_empty_{testrun_uid[:12]}_{worker_id}"
+    empty = open_engine(recreate_database(POSTGRES_SERVER, name))
+    yield empty
+    empty.dispose()
+    drop_database(POSTGRES_SERVER, name)
+
+
 @pytest.fixture(scope="session")
 def prebuilt() -> Prebuilt:
     """Records built once per worker and database (:class:`~tests.prebuilt.Prebuilt`)."""

@@ -7,6 +7,7 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import Engine, Table, inspect
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.schema import CreateTable
 
 from mujun.records import (
     AnnualMetric,
@@ -157,3 +158,19 @@ def test_a_key_no_table_refers_to_is_built_at_end_on_postgresql_and_still_refuse
     assert inspect(engine).get_pk_constraint("monthly_metrics") == key_before
     with engine.connect() as conn:
         assert bulk.count_rows(conn, monthly) == 2
+
+
+def test_the_models_still_declare_the_keys_a_load_dropped_and_added_back(engine: Engine) -> None:
+    """Adding a key back must not mark it as made apart from its table (SQLAlchemy's
+    ``AddConstraint`` does by default): a new database made from the models after a large
+    load in the same process would lack it."""
+    monthly = _table(MonthlyMetric)
+    with (
+        engine.begin() as conn,
+        bulk.references_checked_at_end(conn, [monthly]),
+        bulk.indexes_built_at_end(conn, [monthly]),
+    ):
+        pass
+    made = str(CreateTable(monthly).compile(dialect=engine.dialect))
+    assert "PRIMARY KEY (credit_code, month)" in made
+    assert "FOREIGN KEY(credit_code) REFERENCES enterprises (credit_code)" in made

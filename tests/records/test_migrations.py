@@ -5,7 +5,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, insert, inspect, select
+from sqlalchemy import Connection, Engine, insert, inspect, select, text
 
 from mujun.records import Base, Enterprise, Finding, IdentificationRun, MonthlyMetric, table_of
 from mujun.records.database import (
@@ -23,6 +23,75 @@ def test_migrated_schema_equals_the_models(engine: Engine) -> None:
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_name": models_only(conn)})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_an_empty_database_gets_the_schema_of_every_migration_in_turn(
+    engine: Engine, empty_engine: Engine
+) -> None:
+    """An empty database is given the models' schema in one step, stamped with the newest
+    revision (what ``engine`` was made with); running every migration from the first builds
+    the same tables, columns, keys, references, indexes, partitioning and version table, but
+    for the order of the columns a migration added to a table."""
+    command.upgrade(alembic_config(empty_engine), "head")
+    assert _schema(empty_engine) == _schema(engine)
+
+
+def test_an_empty_database_is_made_in_one_step_without_reading_a_migration(
+    empty_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(command, "upgrade", _not_called)
+    upgrade(empty_engine)
+    assert stored_revision(empty_engine) == newest_revision()
+    assert set(Base.metadata.tables) < set(inspect(empty_engine).get_table_names())
+
+
+def _schema(engine: Engine) -> dict[str, object]:
+    """What the catalogue says of every table of ``engine``'s schema, its columns by name."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            return {name: _sqlite_table(conn, name, sql) for name, sql in _sqlite_tables(conn)}
+        return {
+            name: sorted(tuple(row) for row in conn.execute(text(query)))
+            for name, query in POSTGRESQL_CATALOGUE.items()
+        }
+
+
+def _sqlite_tables(conn: Connection) -> list[tuple[str, str]]:
+    query = "SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name"
+    return [(name, sql) for name, sql in conn.exec_driver_sql(query)]
+
+
+def _sqlite_table(conn: Connection, name: str, sql: str) -> object:
+    def rows(pragma: str, argument: str) -> list[tuple[object, ...]]:
+        return [tuple(row) for row in conn.exec_driver_sql(f'PRAGMA {pragma}("{argument}")')]
+
+    indexes = {  # each column by name, not by its place in the table
+        index: (unique, origin, partial, [(n, *row[1:]) for n, *row in rows("index_xinfo", index)])
+        for _seq, index, unique, origin, partial in conn.exec_driver_sql(
+            f'PRAGMA index_list("{name}")'
+        )
+    }
+    return {
+        "columns": sorted(row[1:] for row in rows("table_xinfo", name)),
+        "references": sorted(row[2:] for row in rows("foreign_key_list", name)),
+        "indexes": indexes,
+        "without_rowid": sql.rstrip().upper().endswith("WITHOUT ROWID"),
+    }
+
+
+POSTGRESQL_CATALOGUE = {
+    "columns": "SELECT table_name, column_name, data_type, character_maximum_length, "
+    "is_nullable, column_default, collation_name FROM information_schema.columns "
+    "WHERE table_schema = current_schema()",
+    "constraints": "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+    "FROM pg_constraint WHERE connamespace = current_schema()::regnamespace",
+    "indexes": "SELECT tablename, indexname, indexdef FROM pg_indexes "
+    "WHERE schemaname = current_schema()",
+    "relations": "SELECT relname, relkind, relpersistence, pg_get_partkeydef(oid) FROM pg_class "
+    "WHERE relnamespace = current_schema()::regnamespace",
+}
+"""The catalogue's word on a PostgreSQL schema: columns (by name), constraints, indexes, and
+each relation's kind and partitioning."""
 
 
 def test_downgrade_to_nothing_and_up_again(engine: Engine) -> None:

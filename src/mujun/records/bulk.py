@@ -36,6 +36,7 @@ from sqlalchemy.types import TypeEngine
 
 from mujun.records import binary_copy
 from mujun.records.base import quoted
+from mujun.records.database import ddl_in_transaction
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
@@ -298,6 +299,8 @@ def references_checked_at_end(conn: Connection, tables: Sequence[Table]) -> Iter
     trigger call per row ("Populating a Database" in PostgreSQL's manual recommends this).
 
     DDL is transactional there, so a failure anywhere restores the keys with everything else.
+    The models are left as they were: a table created after (a new database's,
+    :func:`~mujun.records.database.upgrade`) still declares the keys in its ``CREATE TABLE``.
     The keys are dropped under an exclusive lock held to the end of the transaction: use this
     for loads big enough that readers waiting is the lesser cost. SQLite checks keys cheaply
     and cannot drop them, so there it does nothing.
@@ -311,7 +314,7 @@ def references_checked_at_end(conn: Connection, tables: Sequence[Table]) -> Iter
         conn.execute(DropConstraint(constraint))
     yield
     for constraint in constraints:
-        conn.execute(AddConstraint(constraint))
+        conn.execute(AddConstraint(constraint, isolate_from_table=False))
 
 
 @contextmanager
@@ -340,14 +343,14 @@ def indexes_built_at_end(conn: Connection, tables: Sequence[Table]) -> Iterator[
         else []
     )
     if indexes:
-        _in_transaction(conn)
+        ddl_in_transaction(conn)
     for index in indexes:
         index.drop(conn)
     for key in keys:
         conn.execute(DropConstraint(key))
     yield
     for key in keys:
-        conn.execute(AddConstraint(key))
+        conn.execute(AddConstraint(key, isolate_from_table=False))
     for index in indexes:
         index.create(conn)
 
@@ -359,14 +362,6 @@ def _referred_to(table: Table) -> bool:
         for other in table.metadata.tables.values()
         for key in other.foreign_keys
     )
-
-
-def _in_transaction(conn: Connection) -> None:
-    """Make sure DDL that follows rolls back with the caller's work: Python's sqlite3 begins
-    a transaction only before a write and runs DDL outside one, committed at once (the
-    importer begins its own, IMMEDIATE; PostgreSQL is in one from the first statement)."""
-    if conn.dialect.name == "sqlite" and not _driver(conn).in_transaction:
-        conn.exec_driver_sql("BEGIN")
 
 
 def analyze(conn: Connection, tables: Sequence[Table]) -> None:

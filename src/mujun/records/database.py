@@ -7,7 +7,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import make_url
 
 if TYPE_CHECKING:
@@ -173,12 +185,52 @@ def alembic_config(engine: Engine) -> "Config":
 def upgrade(engine: Engine) -> None:
     """Create or upgrade the schema to the newest migration (safe to repeat). A database
     already there is only asked its revision: every command opens the records this way, and
-    Alembic would import and read every migration first (half a second of a short command)."""
-    if stored_revision(engine) == newest_revision():
+    Alembic would import and read every migration first (half a second of a short command).
+    An empty database is given the newest schema at once (:func:`_create_newest`)."""
+    revision = stored_revision(engine)
+    if revision == newest_revision():
+        return
+    if revision is None and not inspect(engine).get_table_names():
+        _create_newest(engine)
         return
     from alembic import command  # noqa: PLC0415
 
     command.upgrade(alembic_config(engine), "head")
+
+
+ALEMBIC_VERSION = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
+"""The table where Alembic keeps the revision a database is at, as Alembic makes it (a test
+compares the two)."""
+
+
+def _create_newest(engine: Engine) -> None:
+    """Create the models' tables, keys and indexes in an empty database and stamp it with the
+    newest revision, in one transaction (Alembic's way of building an up-to-date database
+    from scratch). Running every migration in turn builds the same schema, but for the order
+    of the columns a migration added to a table (a test holds the two to it), and took
+    1.2-1.3 s on SQLite and 1.7-2.2 s on PostgreSQL, against 0.04 s and 0.2 s so. The
+    revision is written as :func:`newest_revision` reads it: Alembic would import every
+    migration to find it (0.6 s)."""
+    from mujun.records import Base  # noqa: PLC0415 (the package imports this module)
+
+    with engine.begin() as conn:
+        ddl_in_transaction(conn)
+        Base.metadata.create_all(conn)
+        ALEMBIC_VERSION.create(conn)
+        conn.execute(ALEMBIC_VERSION.insert().values(version_num=newest_revision()))
+
+
+def ddl_in_transaction(conn: Connection) -> None:
+    """Make sure DDL that follows rolls back with the caller's work: Python's sqlite3 begins
+    a transaction only before a write and runs DDL outside one, committed at once (the
+    importer begins its own, IMMEDIATE; PostgreSQL is in one from the first statement)."""
+    if conn.dialect.name == "sqlite" and not sqlite_driver(conn).in_transaction:
+        conn.exec_driver_sql("BEGIN")
 
 
 def newest_revision() -> str:

@@ -1,4 +1,5 @@
-"""The migrations build exactly the schema the models declare, and can be undone."""
+"""The migrations build exactly the schema the models declare, as a new database gets it, and
+can be undone."""
 
 import pytest
 from alembic import command
@@ -19,7 +20,8 @@ from mujun.records.partitions import models_only, partition_names
 from tests.builders import identification_run
 
 
-def test_migrated_schema_equals_the_models(engine: Engine) -> None:
+def test_the_schema_equals_the_models(engine: Engine) -> None:
+    """What Alembic would find to migrate from the schema a database is given: nothing."""
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_name": models_only(conn)})
         assert compare_metadata(context, Base.metadata) == []
